@@ -1,0 +1,89 @@
+"""Fixtures shared by every app's tests: the personas of STYLE.md, built once per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from django.test import Client
+
+from govhall.identity import actions
+from govhall.identity.constants import AuthorisationRole, Role
+from govhall.identity.models import Department, LegalEntity, User
+
+PASSWORD = "Test#Pass2026"
+ALICE_ID = "350205198503120020"
+ALICE_PHONE = "13800000001"
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+    settings.STAFF_2FA_SKIP = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def departments(db: None) -> dict[str, Department]:
+    bureau = actions.save_department(code="bureau", name="海沧区农林水利局", credit_code="11350205MB01000012")
+    return {
+        "bureau": bureau,
+        "forestry": actions.save_department(
+            code="forestry", name="林业科", credit_code="11350205MB01000038", parent=bureau
+        ),
+        "water": actions.save_department(code="water", name="水利科", credit_code="11350205MB0100004B", parent=bureau),
+    }
+
+
+def _staff(username: str, name: str, department: Department, role: str) -> User:
+    user = actions.create_staff(username=username, full_name=name, password=PASSWORD)
+    actions.grant_role(user, department, role)
+    return user
+
+
+@pytest.fixture
+def bob(departments: dict[str, Department]) -> User:
+    """Clerk Bob, forestry unit."""
+    return _staff("bob", "林建波", departments["forestry"], Role.CLERK)
+
+
+@pytest.fixture
+def carol(departments: dict[str, Department]) -> User:
+    """Clerk Carol, water unit: must not see Bob's cases."""
+    return _staff("carol", "陈嘉欣", departments["water"], Role.CLERK)
+
+
+@pytest.fixture
+def dan(departments: dict[str, Department]) -> User:
+    """Supervisor Dan."""
+    return _staff("dan", "郑德安", departments["bureau"], Role.SUPERVISOR)
+
+
+@pytest.fixture
+def erin(departments: dict[str, Department]) -> User:
+    """Administrator Erin (system administrator)."""
+    return _staff("erin", "王艺琳", departments["bureau"], Role.SYSTEM_ADMIN)
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    """Applicant Alice, a farmer."""
+    return actions.register_applicant(name="陈爱丽", id_number=ALICE_ID, phone=ALICE_PHONE, password=PASSWORD)
+
+
+@pytest.fixture
+def alice_company(alice: User) -> LegalEntity:
+    """Alice's forestry cooperative, which she represents."""
+    entity = actions.register_entity(name="绿源林业专业合作社", credit_code="93350205MA2Y4GL0XK")
+    actions.authorise_for_entity(alice, entity, role=AuthorisationRole.LEGAL_REPRESENTATIVE)
+    return entity
+
+
+@pytest.fixture
+def zh_client() -> Client:
+    return Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+
+@pytest.fixture
+def en_client() -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"
+    return client

@@ -1,0 +1,106 @@
+"""Writing to the audit log. Every app may call ``record``."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from govhall.audit.models import AuditChainHead, AuditOutcome, AuditRecord
+
+Target = models.Model | tuple[str, str, str] | None
+
+
+def _canonical(fields: dict[str, Any]) -> bytes:
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def compute_hash(record: AuditRecord) -> str:
+    """Return the chain hash of ``record``: an HMAC over its content and its predecessor's hash."""
+    fields = {
+        "sequence": record.sequence,
+        "occurred_at": record.occurred_at.astimezone(datetime.UTC).isoformat(),
+        "event": record.event,
+        "outcome": record.outcome,
+        "actor_id": record.actor_id,
+        "actor_label": record.actor_label,
+        "target_type": record.target_type,
+        "target_id": record.target_id,
+        "target_label": record.target_label,
+        "ip_address": record.ip_address,
+        "extra": record.extra,
+        "previous_hash": record.previous_hash,
+    }
+    key = settings.AUDIT_CHAIN_KEY.encode("utf-8")
+    return hmac.new(key, _canonical(fields), hashlib.sha256).hexdigest()
+
+
+def _describe_target(target: Target) -> tuple[str, str, str]:
+    if target is None:
+        return "", "", ""
+    if isinstance(target, tuple):
+        return target
+    return target._meta.label_lower, str(target.pk), str(target)[:200]
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address as the server saw it (a trusted proxy sets REMOTE_ADDR)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@transaction.atomic
+def record(
+    event: str,
+    actor: Any = None,
+    target: Target = None,
+    extra: dict[str, Any] | None = None,
+    *,
+    outcome: str = AuditOutcome.SUCCESS,
+    request: HttpRequest | None = None,
+) -> AuditRecord:
+    """Append one record to the audit chain, inside the caller's transaction.
+
+    ``actor`` is a user (or None for the system, or a string label such as an attempted
+    login name); ``target`` a model instance or a ``(type, id, label)`` triple. ``extra``
+    must be JSON-serialisable; never put a full personal identifier in it.
+
+    Locks the chain head row, so concurrent writers append one after the other; a rolled
+    back transaction takes its record with it and leaves no gap.
+    """
+    head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    target_type, target_id, target_label = _describe_target(target)
+    if actor is None or isinstance(actor, str):
+        actor_id, actor_label = None, actor or "system"
+    else:
+        actor_id, actor_label = actor.pk, str(actor.get_username())
+    # Normalise extra exactly as the database will give it back, so the hash re-computes:
+    clean_extra = json.loads(json.dumps(extra or {}, ensure_ascii=False, default=str))
+    entry = AuditRecord(
+        sequence=head.last_sequence + 1,
+        occurred_at=timezone.now(),
+        event=event,
+        outcome=outcome,
+        actor_id=actor_id,
+        actor_label=actor_label[:150],
+        target_type=target_type,
+        target_id=target_id[:64],
+        target_label=target_label,
+        ip_address=client_ip(request),
+        extra=clean_extra,
+        previous_hash=head.last_hash,
+    )
+    entry.hash = compute_hash(entry)
+    entry.save()
+    head.last_sequence = entry.sequence
+    head.last_hash = entry.hash
+    head.save(update_fields=["last_sequence", "last_hash"])
+    return entry

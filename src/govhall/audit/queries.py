@@ -1,0 +1,65 @@
+"""Reading and verifying the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from govhall.audit.actions import compute_hash
+from govhall.audit.models import GENESIS_HASH, AuditChainHead, AuditRecord
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of checking the chain: ``first_bad`` is None when every record is intact."""
+
+    checked: int
+    first_bad: int | None = None
+    reason: str = ""
+
+    @property
+    def is_intact(self) -> bool:
+        return self.first_bad is None
+
+
+def verify_chain() -> ChainReport:
+    """Recompute the whole chain in order and name the first record that does not fit.
+
+    Detects a changed record (its hash no longer matches), a deleted or reordered one (a gap
+    in the sequence, or a predecessor hash that does not match) and a cut-off tail (the
+    chain head remembers the last record). Reads in chunks; memory stays flat.
+    """
+    expected_sequence = 1
+    previous_hash = GENESIS_HASH
+    checked = 0
+    for entry in AuditRecord.objects.order_by("sequence").iterator(chunk_size=2000):
+        if entry.sequence != expected_sequence:
+            return ChainReport(
+                checked,
+                expected_sequence,
+                f"record #{expected_sequence} is missing (the next one found is #{entry.sequence})",
+            )
+        if entry.previous_hash != previous_hash:
+            return ChainReport(
+                checked, entry.sequence, f"record #{entry.sequence} does not follow record #{entry.sequence - 1}"
+            )
+        if compute_hash(entry) != entry.hash:
+            return ChainReport(checked, entry.sequence, f"record #{entry.sequence} was changed after it was written")
+        previous_hash = entry.hash
+        expected_sequence += 1
+        checked += 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    last_sequence = head.last_sequence if head else 0
+    last_hash = head.last_hash if head else GENESIS_HASH
+    if last_sequence != checked or last_hash != previous_hash:
+        return ChainReport(
+            checked,
+            checked + 1,
+            f"the chain ends at record #{checked} but {last_sequence} records were written; "
+            "records at the end were deleted or the chain head was changed",
+        )
+    return ChainReport(checked)
+
+
+def list_records_for_target(target_type: str, target_id: str) -> list[AuditRecord]:
+    """Every record about one object, newest first."""
+    return list(AuditRecord.objects.filter(target_type=target_type, target_id=target_id).order_by("-sequence"))

@@ -1,0 +1,239 @@
+"""The one settings module of govhall, read from the environment (docs/configuration.md).
+
+Defaults are safe for a laptop: SQLite, DEBUG off unless asked, development keys generated
+into an ignored folder. ``GOVHALL_ENV=production`` turns every default secret into an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from django.core.exceptions import ImproperlyConfigured
+
+from govhall.conf.env import dev_secret, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+VAR_DIR = Path(env_str("GOVHALL_VAR_DIR", str(BASE_DIR / "var")))
+
+ENVIRONMENT = env_str("GOVHALL_ENV", "development")
+if ENVIRONMENT not in {"development", "test", "production"}:
+    raise ImproperlyConfigured(f"GOVHALL_ENV must be development, test or production; got {ENVIRONMENT!r}")
+IS_PRODUCTION = ENVIRONMENT == "production"
+KEYS_DIR = Path(env_str("GOVHALL_KEYS_DIR", str(VAR_DIR / "keys")))
+
+
+def _secret(name: str) -> str:
+    """A secret from the environment; in development, generated once into KEYS_DIR."""
+    value = env_str(name)
+    if value:
+        return value
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured(
+            f"{name} is not set. In production every secret must be given "
+            f"(as {name} or {name}_FILE); see docs/configuration.md."
+        )
+    return dev_secret(KEYS_DIR, name.lower())
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = _secret("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [] if IS_PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# Field encryption for personal identifiers: the first key encrypts, every key decrypts, so a
+# new key is put first and the old ones stay until `rotate_field_keys` has re-encrypted.
+FIELD_ENCRYPTION_KEYS = env_list("GOVHALL_FIELD_ENCRYPTION_KEYS") or (
+    [] if IS_PRODUCTION else [dev_secret(KEYS_DIR, "field_encryption_key")]
+)
+# Keyed hash used to find a person by ID number or phone without decrypting every row:
+LOOKUP_HASH_KEY = _secret("GOVHALL_LOOKUP_HASH_KEY")
+# Key of the audit log's hash chain (HMAC), so a database-only attacker cannot rebuild it:
+AUDIT_CHAIN_KEY = _secret("GOVHALL_AUDIT_CHAIN_KEY")
+
+
+def check_production_settings() -> None:
+    """Refuse to start a production server that is not safe to expose."""
+    if not IS_PRODUCTION:
+        return
+    problems = []
+    if DEBUG:
+        problems.append("DJANGO_DEBUG is on; turn it off in production.")
+    if len(SECRET_KEY) < 40 or SECRET_KEY.startswith(("django-insecure", "change-me", "dev")):
+        problems.append("DJANGO_SECRET_KEY is a default or too short (at least 40 random characters).")
+    if not ALLOWED_HOSTS:
+        problems.append("DJANGO_ALLOWED_HOSTS is empty; list the host names this server answers to.")
+    if not FIELD_ENCRYPTION_KEYS:
+        problems.append("GOVHALL_FIELD_ENCRYPTION_KEYS is empty; personal identifiers cannot be encrypted.")
+    if STAFF_2FA_SKIP:
+        problems.append("GOVHALL_DEV_SKIP_STAFF_2FA is on; staff must use a second factor in production.")
+    if problems:
+        raise ImproperlyConfigured("govhall refuses to start in production:\n  - " + "\n  - ".join(problems))
+
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
+    "govhall.audit",
+    "govhall.holidays",
+    "govhall.identity",
+    "govhall.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "govhall.identity.middleware.IdleTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "govhall.conf.urls"
+WSGI_APPLICATION = "govhall.conf.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "govhall.portal.context_processors.platform",
+            ],
+        },
+    },
+]
+
+# Database: SQLite by default (one file in var/), PostgreSQL through DATABASE_URL.
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'govhall.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # The web server and the worker share the file: WAL lets them read while one writes, and
+    # IMMEDIATE transactions take the write lock up front instead of failing half-way.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Identity and login.
+AUTH_USER_MODEL = "identity.User"
+AUTHENTICATION_BACKENDS = ["govhall.identity.backends.AccountBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "govhall.identity.passwords.CharacterClassValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "identity:login"
+LOGIN_FAILURE_LIMIT = env_int("GOVHALL_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("GOVHALL_LOGIN_LOCKOUT_MINUTES", 30)
+IDLE_TIMEOUT_MINUTES = env_int("GOVHALL_IDLE_TIMEOUT_MINUTES", 30)
+STAFF_2FA_SKIP = env_bool("GOVHALL_DEV_SKIP_STAFF_2FA", False)
+OTP_TOTP_ISSUER = env_str("GOVHALL_TOTP_ISSUER", "govhall")
+
+# OIDC login with a provincial unified identity provider (off unless configured).
+OIDC_ENABLED = bool(env_str("OIDC_RP_CLIENT_ID"))
+if OIDC_ENABLED:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS.append("govhall.identity.oidc.ProvincialOIDCBackend")
+    OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")
+    OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT")
+    OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile")
+    OIDC_ID_NUMBER_CLAIM = env_str("OIDC_ID_NUMBER_CLAIM", "id_number")
+    OIDC_NAME_CLAIM = env_str("OIDC_NAME_CLAIM", "name")
+    LOGIN_REDIRECT_URL = "/my/"
+    LOGOUT_REDIRECT_URL = "/"
+
+# Idle sessions end after IDLE_TIMEOUT_MINUTES (identity.middleware); a session never outlives a working day:
+SESSION_COOKIE_AGE = env_int("GOVHALL_SESSION_MAX_HOURS", 12) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = IS_PRODUCTION
+CSRF_COOKIE_SECURE = IS_PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY") else None
+X_FRAME_OPTIONS = "DENY"
+
+# Language: Chinese first, English switchable. Message ids are Chinese (see STYLE.md), the
+# English catalogue lives in locale/en.
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "static")))
+MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if IS_PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# Background work: Django's Tasks API through the database backend; `manage.py db_worker` runs it.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("GOVHALL_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+# /healthz calls the worker stale when its heartbeat or the oldest waiting task is older:
+WORKER_STALE_SECONDS = env_int("GOVHALL_WORKER_STALE_SECONDS", 120)
+
+# Platform identity shown on every page.
+PLATFORM_NAME = env_str("GOVHALL_PLATFORM_NAME", "海沧区农林水政务服务平台")
+REGION_CODE = env_str("GOVHALL_REGION_CODE", "350205")
+BUREAU_NAME = env_str("GOVHALL_BUREAU_NAME", "厦门市海沧区农林水利局")
+BUREAU_PHONE = env_str("GOVHALL_BUREAU_PHONE", "0592-6051234")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("GOVHALL_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+check_production_settings()

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from govhall.identity.adminsite import admin_site_has_permission
+
+# The admin uses the staff login (password and second factor) and our role checks:
+admin.site.has_permission = admin_site_has_permission  # type: ignore[method-assign]
+admin.site.site_header = admin.site.site_title = settings.PLATFORM_NAME
+
+urlpatterns = [
+    path("admin/login/", RedirectView.as_view(url="/desk/login/?next=/admin/", query_string=False)),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("govhall.identity.urls")),
+    path("", include("govhall.portal.urls")),
+]
+
+if settings.OIDC_ENABLED:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

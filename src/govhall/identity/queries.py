@@ -1,0 +1,121 @@
+"""Reads about accounts, subjects, departments and roles, and the gates that load them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+
+from govhall.identity.constants import Role, UserKind
+from govhall.identity.models import Department, EntityAuthorisation, LegalEntity, Membership, NaturalPerson, User
+from govhall.lib.crypto import lookup_hash
+from govhall.lib.identifiers import normalise_phone, parse_resident_id
+
+ID_NUMBER = "id_number"
+PHONE = "phone"
+
+
+def has_role(user: Any, role: str, department: Department | None = None) -> bool:
+    """Does ``user`` hold exactly ``role`` (in ``department``, if given)? No role implies another."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    memberships = Membership.objects.filter(user=user, role=role)
+    if department is not None:
+        memberships = memberships.filter(department=department)
+    return memberships.exists()
+
+
+def list_roles(user: User) -> list[Membership]:
+    """Every role of a staff member, with its department, in display order."""
+    return list(Membership.objects.filter(user=user).select_related("department").order_by("department__sort_order"))
+
+
+def departments_with_role(user: User, role: str) -> QuerySet[Department]:
+    """The departments where ``user`` holds ``role``: the set-based filter other apps use."""
+    return Department.objects.filter(memberships__user=user, memberships__role=role).distinct()
+
+
+def get_department_tree() -> list[tuple[Department, int]]:
+    """Every department with its depth, parents before children (for display)."""
+    departments = list(Department.objects.order_by("sort_order", "code"))
+    children: dict[int | None, list[Department]] = {}
+    for department in departments:
+        children.setdefault(department.parent_id, []).append(department)
+    ordered: list[tuple[Department, int]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for child in children.get(parent_id, []):
+            ordered.append((child, depth))
+            walk(child.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def find_person_by_id_number(id_number: str) -> NaturalPerson | None:
+    """Find a person by ID number through the keyed hash; None if unknown or malformed."""
+    try:
+        parsed = parse_resident_id(id_number)
+    except ValidationError:
+        return None
+    return NaturalPerson.objects.filter(id_number_hash=lookup_hash(parsed.number, purpose=ID_NUMBER)).first()
+
+
+def find_entity_by_credit_code(code: str) -> LegalEntity | None:
+    return LegalEntity.objects.filter(credit_code=code.strip().upper()).first()
+
+
+def find_applicant_by_account(account: str) -> User | None:
+    """Resolve what an applicant typed to log in: an ID number or a phone number."""
+    person = find_person_by_id_number(account)
+    if person is None:
+        try:
+            phone = normalise_phone(account)
+        except ValidationError:
+            return None
+        person = NaturalPerson.objects.filter(phone_hash=lookup_hash(phone, purpose=PHONE)).first()
+    if person is None:
+        return None
+    return User.objects.filter(person=person, kind=UserKind.APPLICANT).first()
+
+
+def find_staff_by_username(username: str) -> User | None:
+    return User.objects.filter(username=username.strip(), kind=UserKind.STAFF).first()
+
+
+def list_entities_for(user: User) -> list[LegalEntity]:
+    """The legal entities an applicant may act for."""
+    return list(LegalEntity.objects.filter(authorisations__user=user, authorisations__is_active=True).order_by("name"))
+
+
+def access_entity_for(user: User, public_id: str) -> LegalEntity:
+    """Load an entity the applicant is authorised for, or 404 exactly as if it did not exist."""
+    authorisation = (
+        EntityAuthorisation.objects.select_related("entity")
+        .filter(user=user, is_active=True, entity__public_id=public_id)
+        .first()
+    )
+    if authorisation is None:
+        raise Http404
+    return authorisation.entity
+
+
+def is_staff_desk_user(user: Any) -> bool:
+    """May this account open the staff desk (a staff member holding any business role)?"""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.kind == UserKind.STAFF)
+
+
+def business_roles(user: User) -> set[str]:
+    return set(Membership.objects.filter(user=user).values_list("role", flat=True)) - {
+        Role.SYSTEM_ADMIN,
+        Role.SECURITY_ADMIN,
+        Role.AUDIT_ADMIN,
+    }
+
+
+def is_second_factor_verified(user: Any) -> bool:
+    """Has this session passed the second factor (django-otp's OTPMiddleware sets ``is_verified``)?"""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from govhall import __version__
+from govhall.identity.constants import SESSION_ACTING_FOR
+from govhall.identity.decorators import applicant_required, staff_required
+from govhall.identity.queries import list_entities_for, list_roles
+from govhall.portal.context_processors import LARGE_TEXT_COOKIE
+from govhall.portal.health import check_database, check_worker
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html", {"surface": "portal"})
+
+
+@applicant_required
+def workspace(request: HttpRequest) -> HttpResponse:
+    entities = list_entities_for(request.user)  # type: ignore[arg-type]
+    acting_for = request.session.get(SESSION_ACTING_FOR, "")
+    current = next((e for e in entities if str(e.public_id) == acting_for), None)
+    return render(
+        request,
+        "portal/workspace.html",
+        {"surface": "workspace", "entities": entities, "acting_entity": current},
+    )
+
+
+@staff_required
+def desk(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/desk.html", {"surface": "desk", "roles": list_roles(request.user)})  # type: ignore[arg-type]
+
+
+@require_POST
+def text_size(request: HttpRequest) -> HttpResponse:
+    """Switch the large-text mode on or off (a cookie, so it works before login too)."""
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    response = redirect(target)
+    if request.POST.get("size") == "large":
+        response.set_cookie(LARGE_TEXT_COOKIE, "large", max_age=365 * 86400, samesite="Lax")
+    else:
+        response.delete_cookie(LARGE_TEXT_COOKIE)
+    return response
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and worker health as JSON: 200 when usable, 503 when not."""
+    database = check_database()
+    worker = check_worker() if database["status"] == "ok" else {"status": "unknown"}
+    healthy = database["status"] == "ok" and worker["status"] in {"ok", "starting"}
+    body = {
+        "status": "ok" if healthy else "error",
+        "version": __version__,
+        "environment": settings.ENVIRONMENT,
+        "database": database,
+        "worker": worker,
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
