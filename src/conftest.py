@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from django.test import Client
+from django.utils import translation
 
 from govhall.identity import actions
 from govhall.identity.constants import AuthorisationRole, Role
@@ -19,6 +20,8 @@ ALICE_PHONE = "13800000001"
 def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
     settings.STAFF_2FA_SKIP = False  # type: ignore[attr-defined]
+    # A request leaves its language active in the thread; each test starts in Chinese:
+    translation.activate("zh-hans")
 
 
 @pytest.fixture

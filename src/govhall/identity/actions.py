@@ -375,16 +375,30 @@ def start_totp_enrolment(user: User) -> TOTPDevice:
     return device
 
 
-@transaction.atomic
-def verify_second_factor(request: HttpRequest, *, token: str) -> bool:
+def verify_second_factor(request: HttpRequest, *, token: str) -> str:
     """Check a staff member's TOTP code; on success mark the session verified and audit it.
 
-    An unconfirmed device (first enrolment) is confirmed by its first correct code.
+    An unconfirmed device (first enrolment) is confirmed by its first correct code. After a
+    wrong code django-otp makes the next try wait (doubling each time). Returns "" on
+    success, else the message to show.
     """
+    with transaction.atomic():
+        return _verify_second_factor(request, token)
+
+
+def _verify_second_factor(request: HttpRequest, token: str) -> str:
     user = request.user
     assert isinstance(user, User)
     token = token.strip().replace(" ", "")
     for device in TOTPDevice.objects.select_for_update().filter(user=user):
+        allowed, details = device.verify_is_allowed()
+        if not allowed:
+            locked_until = (details or {}).get("locked_until")
+            seconds = max(1, int((locked_until - timezone.now()).total_seconds()) + 1) if locked_until else 60
+            record("identity.second_factor_throttled", user, user, outcome=AuditOutcome.DENIED, request=request)
+            return ngettext(
+                "验证码错误次数过多，请%(seconds)d秒后再试。", "验证码错误次数过多，请%(seconds)d秒后再试。", seconds
+            ) % {"seconds": seconds}
         if token.isdigit() and device.verify_token(token):
             if not device.confirmed:
                 device.confirmed = True
@@ -392,9 +406,9 @@ def verify_second_factor(request: HttpRequest, *, token: str) -> bool:
                 record("identity.totp_enrolled", user, user, request=request)
             otp_login(request, device)
             record("identity.second_factor_verified", user, user, request=request)
-            return True
+            return ""
     record("identity.second_factor_failed", user, user, outcome=AuditOutcome.FAILURE, request=request)
-    return False
+    return _("验证码不正确或已过期，请输入验证器上当前显示的6位数字。")
 
 
 def set_acting_for(request: HttpRequest, entity: LegalEntity | None) -> None:

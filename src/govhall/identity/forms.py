@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from govhall.lib.identifiers import normalise_phone, parse_resident_id
+
 
 class ApplicantLoginForm(forms.Form):
     account = forms.CharField(
@@ -55,6 +57,13 @@ class RegistrationForm(forms.Form):
         label=_("我同意平台为办理政务服务事项收集和使用我的身份信息与联系方式。"),
         error_messages={"required": _("注册前请阅读并同意个人信息收集与使用说明。")},
     )
+
+    def clean_id_number(self) -> str:
+        # Checked here too, so that every mistake on the page is shown at once:
+        return parse_resident_id(self.cleaned_data["id_number"]).number
+
+    def clean_phone(self) -> str:
+        return normalise_phone(self.cleaned_data["phone"])
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -126,9 +126,10 @@ def desk_verify_view(request: HttpRequest) -> HttpResponse:
         enrolment = {"svg": qr.svg_inline(scale=5, dark="#000", light="#fff"), "secret": _b32(device.bin_key)}
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if actions.verify_second_factor(request, token=form.cleaned_data["token"]):
+        problem = actions.verify_second_factor(request, token=form.cleaned_data["token"])
+        if not problem:
             return redirect(next_url)
-        form.add_error("token", _("验证码不正确或已过期，请输入验证器上当前显示的6位数字。"))
+        form.add_error("token", problem)
     return render(
         request,
         "identity/desk_verify.html",

@@ -1,0 +1,41 @@
+"""/healthz tells an operator whether the database answers and a worker takes tasks."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_reports_the_database_and_a_starting_worker(zh_client: Client) -> None:
+    response = zh_client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 200
+    assert body["database"]["status"] == "ok"
+    assert body["worker"]["status"] == "starting"
+    assert DBTaskResult.objects.count() == 1  # the heartbeat it queued
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reports_ok_once_a_real_worker_ran_the_heartbeat(zh_client: Client) -> None:
+    zh_client.get("/healthz")
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    body = zh_client.get("/healthz").json()
+    assert body["worker"]["status"] == "ok"
+    assert body["worker"]["last_heartbeat"] is not None
+
+
+def test_it_reports_a_stale_worker_with_503(zh_client: Client) -> None:
+    zh_client.get("/healthz")
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - datetime.timedelta(minutes=10))
+    response = zh_client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["worker"]["status"] == "stale"
+    assert response.json()["worker"]["oldest_ready_seconds"] >= 590

@@ -1,0 +1,66 @@
+"""Production refuses to start with an unsafe configuration, and says what to fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[4]
+GOOD = {
+    "GOVHALL_ENV": "production",
+    "DJANGO_SECRET_KEY": "k" * 20 + "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    "DJANGO_ALLOWED_HOSTS": "govhall.example.gov.cn",
+    "GOVHALL_FIELD_ENCRYPTION_KEYS": "a-long-random-field-key",
+    "GOVHALL_LOOKUP_HASH_KEY": "a-long-random-lookup-key",
+    "GOVHALL_AUDIT_CHAIN_KEY": "a-long-random-audit-key",
+}
+
+
+def _start(env_changes: dict[str, str | None], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GOVHALL_"))}
+    env["GOVHALL_VAR_DIR"] = str(tmp_path)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path}/db.sqlite3"
+    for key, value in {**GOOD, **env_changes}.items():
+        if value is not None:
+            env[key] = value
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "CRITICAL"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_complete_production_configuration_starts(tmp_path: Path) -> None:
+    result = _start({}, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"DJANGO_SECRET_KEY": None}, "DJANGO_SECRET_KEY is not set"),
+        ({"DJANGO_SECRET_KEY": "django-insecure-" + "x" * 40}, "DJANGO_SECRET_KEY is a default"),
+        ({"DJANGO_DEBUG": "1"}, "DJANGO_DEBUG is on"),
+        ({"DJANGO_ALLOWED_HOSTS": None}, "DJANGO_ALLOWED_HOSTS is empty"),
+        ({"GOVHALL_FIELD_ENCRYPTION_KEYS": None}, "GOVHALL_FIELD_ENCRYPTION_KEYS is empty"),
+        ({"GOVHALL_DEV_SKIP_STAFF_2FA": "1"}, "GOVHALL_DEV_SKIP_STAFF_2FA is on"),
+    ],
+)
+def test_production_refuses_an_unsafe_setting(change: dict[str, str | None], message: str, tmp_path: Path) -> None:
+    result = _start(change, tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_a_secret_can_come_from_a_file(tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(GOOD["DJANGO_SECRET_KEY"])
+    result = _start({"DJANGO_SECRET_KEY": None, "DJANGO_SECRET_KEY_FILE": str(secret_file)}, tmp_path)
+    assert result.returncode == 0, result.stderr
