@@ -331,16 +331,17 @@ def _attempt_login(request: HttpRequest, *, account: str, password: str, kind: s
         throttle.failures += 1
         throttle.last_failure_at = now
         limit = settings.LOGIN_FAILURE_LIMIT
-        message = _("账号或密码不正确。")
         if throttle.failures >= limit:
             throttle.locked_until = now + datetime.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
             throttle.failures = 0
             message = _locked_message(settings.LOGIN_LOCKOUT_MINUTES)
         else:
             left = limit - throttle.failures
-            message += " " + ngettext("再失败%(left)d次，账户将被锁定。", "再失败%(left)d次，账户将被锁定。", left) % {
-                "left": left
-            }
+            message = ngettext(
+                "账号或密码不正确。再失败%(left)d次，账户将被锁定。",
+                "账号或密码不正确。再失败%(left)d次，账户将被锁定。",
+                left,
+            ) % {"left": left}
         throttle.save()
         record("identity.login_failed", label, None, {"kind": kind}, outcome=AuditOutcome.FAILURE, request=request)
         return _Attempt(None, message)

@@ -1,12 +1,29 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from govhall.lib.identifiers import normalise_phone, parse_resident_id
 
 
-class ApplicantLoginForm(forms.Form):
+class Form(forms.Form):
+    """Labels without Django's ASCII colon: a screen reader would read it as part of the name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.errors:
+            # The error summary takes the focus, so a screen reader announces it first:
+            for field in self.fields.values():
+                field.widget.attrs.pop("autofocus", None)
+
+
+class ApplicantLoginForm(Form):
     account = forms.CharField(
         label=_("身份证号码或手机号码"),
         max_length=40,
@@ -17,7 +34,7 @@ class ApplicantLoginForm(forms.Form):
     )
 
 
-class StaffLoginForm(forms.Form):
+class StaffLoginForm(Form):
     username = forms.CharField(
         label=_("用户名"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True})
     )
@@ -26,7 +43,7 @@ class StaffLoginForm(forms.Form):
     )
 
 
-class SecondFactorForm(forms.Form):
+class SecondFactorForm(Form):
     token = forms.CharField(
         label=_("动态验证码"),
         help_text=_("打开身份验证器应用，输入其显示的6位数字。"),
@@ -35,7 +52,7 @@ class SecondFactorForm(forms.Form):
     )
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(Form):
     name = forms.CharField(label=_("姓名"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     id_number = forms.CharField(
         label=_("身份证号码"),

@@ -42,7 +42,7 @@ def test_a_wrong_password_says_so_and_how_many_tries_are_left(alice: User, zh_cl
     assert response.status_code == 400
     page = response.content.decode()
     assert "账号或密码不正确" in page
-    assert "再失败4次" in page
+    assert "账号或密码不正确。再失败4次，账户将被锁定。" in page
     assert AuditRecord.objects.filter(event="identity.login_failed").count() == 1
 
 
