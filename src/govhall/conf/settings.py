@@ -84,9 +84,12 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
     "govhall.audit",
     "govhall.holidays",
     "govhall.identity",
+    "govhall.catalog",
     "govhall.portal",
 ]
 
@@ -225,11 +228,28 @@ TASKS = {
 # /healthz calls the worker stale when its heartbeat or the oldest waiting task is older:
 WORKER_STALE_SECONDS = env_int("GOVHALL_WORKER_STALE_SECONDS", 120)
 
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": env_str("GOVHALL_API_ANON_RATE", "120/minute")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "govhall API",
+    "DESCRIPTION": "Government services platform: catalog of service items, applications, licences.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
 # Platform identity shown on every page.
 PLATFORM_NAME = env_str("GOVHALL_PLATFORM_NAME", "海沧区农林水政务服务平台")
 REGION_CODE = env_str("GOVHALL_REGION_CODE", "350205")
 BUREAU_NAME = env_str("GOVHALL_BUREAU_NAME", "厦门市海沧区农林水利局")
 BUREAU_PHONE = env_str("GOVHALL_BUREAU_PHONE", "0592-6051234")
+# A TrueType CJK font that PDFs embed (Debian: fonts-wqy-zenhei):
+CJK_FONT_PATH = env_str("GOVHALL_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
 LOGGING = {
     "version": 1,

@@ -1,3 +1,5 @@
+from drf_spectacular.views import SpectacularAPIView
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -13,7 +15,10 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(url="/desk/login/?next=/admin/", query_string=False)),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("govhall.catalog.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("govhall.identity.urls")),
+    path("", include("govhall.catalog.urls")),
     path("", include("govhall.portal.urls")),
 ]
 

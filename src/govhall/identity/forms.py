@@ -1,26 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from govhall.lib.forms import Form
 from govhall.lib.identifiers import normalise_phone, parse_resident_id
-
-
-class Form(forms.Form):
-    """Labels without Django's ASCII colon: a screen reader would read it as part of the name."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        if self.errors:
-            # The error summary takes the focus, so a screen reader announces it first:
-            for field in self.fields.values():
-                field.widget.attrs.pop("autofocus", None)
 
 
 class ApplicantLoginForm(Form):

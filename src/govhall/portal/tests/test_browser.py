@@ -142,7 +142,7 @@ def test_it_shows_the_skip_link_on_the_first_tab_and_moves_focus_to_main_on_ente
     # The next Tab continues inside main, not back in the header:
     page.keyboard.press("Tab")
     assert page.evaluate("document.getElementById('main').contains(document.activeElement)")
-    expect(page.get_by_role("link", name="登录办事")).to_be_focused()
+    expect(page.get_by_label("搜索办事事项")).to_be_focused()
 
 
 # 2. Language ------------------------------------------------------------------------------

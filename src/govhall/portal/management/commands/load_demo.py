@@ -1,20 +1,31 @@
-"""`manage.py load_demo`: the demo bureau, units and personas (safe to run again)."""
+"""`manage.py load_demo`: the demo bureau, its units, personas and catalog (safe to run again)."""
 
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from govhall.catalog.demo import load_catalog_demo
 from govhall.identity.demo import DEMO_PASSWORD, load_demo
+from govhall.identity.models import User
 
 
 class Command(BaseCommand):
-    help = "Create the demo bureau, its units, staff and applicant personas (idempotent)."
+    help = "Create the demo bureau, its units, staff and applicant personas and the demo catalog (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.IS_PRODUCTION:
             raise CommandError("Refusing to load demo accounts with a shared password into a production database.")
         logins = load_demo()
+        report = load_catalog_demo(
+            editor=User.objects.get(username="helen"), approver=User.objects.get(username="grace")
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo catalog: {len(report.created)} items created, {len(report.updated)} updated, "
+                f"{len(report.unchanged)} unchanged."
+            )
+        )
         self.stdout.write(self.style.SUCCESS("Demo data ready. Every demo login uses the password: " + DEMO_PASSWORD))
         for surface, login, description in logins:
             where = "/desk/login/" if surface == "desk" else "/login/     "

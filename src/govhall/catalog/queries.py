@@ -1,0 +1,253 @@
+"""Reads of the catalog: live guides, search, indicators, differences, and the access gates."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from govhall.catalog.constants import ENTERPRISE_TARGETS, PERSONAL_TARGET, ItemStatus, VersionState
+from govhall.catalog.models import CONTENT_FIELDS, Dictionary, ItemVersion, ServiceItem
+from govhall.catalog.search import Vocabulary, query_terms
+from govhall.identity.constants import Role
+from govhall.identity.queries import has_role
+
+LIVE_STATES = [VersionState.PUBLISHED, VersionState.SUPERSEDED]
+
+
+def live_versions(day: datetime.date | None = None) -> QuerySet[ItemVersion]:
+    """The version of each item in use that the public sees on ``day`` (default today).
+
+    That is the highest-numbered published version whose effective date has come; a
+    version published for next month stays invisible until then.
+    """
+    day = day or timezone.localdate()
+    live = ItemVersion.objects.filter(state__in=LIVE_STATES).filter(
+        Q(effective_from__isnull=True) | Q(effective_from__lte=day)
+    )
+    newest = live.filter(item=OuterRef("item")).order_by("-number").values("number")[:1]
+    return (
+        live.filter(number=Subquery(newest))
+        .exclude(item__status=ItemStatus.CANCELLED)
+        .select_related("item", "item__department", "handling_department")
+        .order_by("item__department__sort_order", "name")
+    )
+
+
+def list_guides(*, department: str = "", audience: str = "", theme: str = "", item_type: str = "") -> list[ItemVersion]:
+    """Live guides filtered by department code, audience (personal/enterprise), theme, item type."""
+    versions = live_versions()
+    if department:
+        versions = versions.filter(Q(item__department__code=department) | Q(handling_department__code=department))
+    if item_type:
+        versions = versions.filter(item_type=item_type)
+    rows = list(versions)
+    if audience == "personal":
+        rows = [v for v in rows if PERSONAL_TARGET in v.service_targets]
+    elif audience == "enterprise":
+        rows = [v for v in rows if ENTERPRISE_TARGETS & set(v.service_targets)]
+    if theme:
+        rows = [v for v in rows if theme in (v.themes or [])]
+    return rows
+
+
+def get_guide(public_id: str) -> ItemVersion:
+    """A published version by its public id (old versions stay readable), or 404."""
+    version = (
+        ItemVersion.objects.filter(public_id=public_id, state__in=LIVE_STATES)
+        .select_related("item", "item__department", "handling_department")
+        .first()
+    )
+    if version is None:
+        raise Http404
+    return version
+
+
+def get_live_guide_for_item(implementation_code: str) -> ItemVersion:
+    version = live_versions().filter(item__implementation_code=implementation_code).first()
+    if version is None:
+        raise Http404
+    return version
+
+
+def list_themes() -> list[str]:
+    themes: set[str] = set()
+    for row in live_versions().values_list("themes", flat=True):
+        themes.update(row or [])
+    return sorted(themes)
+
+
+def dictionary(kind: str) -> dict[str, str]:
+    return dict(Dictionary.objects.filter(kind=kind).values_list("code", "name"))
+
+
+# Search ----------------------------------------------------------------------------------
+
+_vocabulary_lock = threading.Lock()
+_vocabulary: tuple[Any, Vocabulary] | None = None
+
+
+def _catalog_vocabulary(versions: list[ItemVersion]) -> Vocabulary:
+    # Rebuilt when the set of live versions changes; each process keeps its own copy.
+    global _vocabulary
+    key = tuple(sorted(v.pk for v in versions))
+    with _vocabulary_lock:
+        if _vocabulary is None or _vocabulary[0] != key:
+            _vocabulary = (key, Vocabulary.build(v.search_text for v in versions))
+        return _vocabulary[1]
+
+
+def search_guides(query: str, *, limit: int = 50) -> list[ItemVersion]:
+    """Live guides matching every word of ``query`` (homophone and near-spelling tolerant).
+
+    If no guide has every word, guides with the most words come back instead. Best first:
+    more words matched, then a match in the name.
+    """
+    versions = list(live_versions())
+    groups = query_terms(query, _catalog_vocabulary(versions))
+    if not groups:
+        return []
+    scored: list[tuple[int, int, str, ItemVersion]] = []
+    for version in versions:
+        words = set(version.search_text.split())
+        matched = sum(1 for group in groups if group & words)
+        if matched:
+            in_name = sum(1 for group in groups if any(word in version.name.lower() for word in group))
+            scored.append((matched, in_name, version.name, version))
+    if not scored:
+        return []
+    best = max(s[0] for s in scored)
+    scored = [s for s in scored if s[0] == len(groups)] or [s for s in scored if s[0] == best]
+    scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+    return [s[3] for s in scored[:limit]]
+
+
+# Indicators ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelShare:
+    department: str
+    items: int
+    level_iii_or_above: int
+    level_iv: int
+
+    @property
+    def share_iii(self) -> float:
+        return self.level_iii_or_above / self.items if self.items else 0.0
+
+    @property
+    def share_iv(self) -> float:
+        return self.level_iv / self.items if self.items else 0.0
+
+
+def online_level_indicators() -> list[LevelShare]:
+    """Share of live items at level III or above and at level IV, per handling unit and overall.
+
+    The plan's targets are 90 % and 60 %.
+    """
+    per_department: dict[str, list[str]] = {}
+    for version in live_versions().exclude(item__status=ItemStatus.SUSPENDED):
+        per_department.setdefault(version.handling_department.name, []).append(version.online_level)
+    rows = [
+        LevelShare(name, len(levels), sum(lv in {"III", "IV"} for lv in levels), levels.count("IV"))
+        for name, levels in sorted(per_department.items())
+    ]
+    all_levels = [lv for levels in per_department.values() for lv in levels]
+    rows.append(LevelShare("", len(all_levels), sum(lv in {"III", "IV"} for lv in all_levels), all_levels.count("IV")))
+    return rows
+
+
+# Staff side ------------------------------------------------------------------------------
+
+
+def can_edit_catalog(user: Any) -> bool:
+    return has_role(user, Role.CONTENT_EDITOR)
+
+
+def can_publish_catalog(user: Any) -> bool:
+    return has_role(user, Role.APPROVER)
+
+
+def list_items_for_desk() -> list[dict[str, Any]]:
+    """Every item with its newest version and the version in progress, for editors and approvers."""
+    items = ServiceItem.objects.select_related("department").annotate(
+        newest=Max("versions__number"),
+        open_versions=Count("versions", filter=Q(versions__state__in=["draft", "submitted"])),
+    )
+    newest = {
+        (v.item_id, v.number): v
+        for v in ItemVersion.objects.filter(
+            number=Subquery(ItemVersion.objects.filter(item=OuterRef("item")).order_by("-number").values("number")[:1])
+        )
+    }
+    return [{"item": item, "newest": newest.get((item.pk, item.newest))} for item in items]
+
+
+def access_version_for_staff(user: Any, public_id: str) -> ItemVersion:
+    """Load any version for an editor or approver; 404 for everybody else."""
+    if not (can_edit_catalog(user) or can_publish_catalog(user)):
+        raise Http404
+    version = ItemVersion.objects.select_related("item", "handling_department").filter(public_id=public_id).first()
+    if version is None:
+        raise Http404
+    return version
+
+
+def list_submitted_versions() -> list[ItemVersion]:
+    return list(ItemVersion.objects.filter(state=VersionState.SUBMITTED).select_related("item", "submitted_by"))
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+def _children_text(version: ItemVersion) -> dict[str, str]:
+    return {
+        "materials": "\n".join(
+            f"{m.order}. {m.name}（{m.get_need_display()}，{m.get_source_display()}）" for m in version.materials.all()
+        ),
+        "steps": "\n".join(
+            f"{s.order}. {s.name}（{s.get_kind_display()}，{s.get_role_display()}，{s.time_limit}）"
+            for s in version.steps.all()
+        ),
+        "fees": "\n".join(f"{f.name}：{f.standard}" for f in version.fees.all()),
+        "questions": "\n".join(f"{q.question} — {q.answer}" for q in version.questions.all()),
+    }
+
+
+def diff_versions(old: ItemVersion, new: ItemVersion) -> list[Change]:
+    """Every guide element that differs between two versions, with both values."""
+    changes: list[Change] = []
+    for name in CONTENT_FIELDS:
+        field = ItemVersion._meta.get_field(name)
+        assert not field.is_relation or field.concrete
+        before, after = getattr(old, name), getattr(new, name)
+        if name == "handling_department":
+            before, after = old.handling_department.name, new.handling_department.name
+        if before != after:
+            changes.append(Change(str(getattr(field, "verbose_name", name)), _display(before), _display(after)))
+    from django.utils.translation import gettext as _
+
+    labels = {"materials": _("申请材料"), "steps": _("办理流程"), "fees": _("收费项目"), "questions": _("常见问题")}
+    old_children, new_children = _children_text(old), _children_text(new)
+    for key, label in labels.items():
+        if old_children[key] != new_children[key]:
+            changes.append(Change(label, old_children[key], new_children[key]))
+    return changes
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, list | dict):
+        import json
+
+        return json.dumps(value, ensure_ascii=False, indent=1)
+    return "" if value is None else str(value)
