@@ -253,4 +253,4 @@ class ReviewForm(Form):
 
 
 class StatusForm(Form):
-    reason = forms.CharField(label=_("原因"), max_length=300)
+    reason = forms.CharField(label=_("状态变更原因"), max_length=300, help_text=_("将显示在门户的事项页面上"))

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from govhall.catalog.models import ItemVersion
 from govhall.catalog.queries import dictionary
+from govhall.catalog.templatetags.catalog import limit as format_limit
 
 FONT = "GovhallCJK"
 
@@ -70,10 +71,7 @@ def render_guide_pdf(version: ItemVersion) -> bytes:
         return result
 
     def limit(days: int, unit: str, note: str) -> str:
-        if unit == "3":
-            return _("即办") + (f"（{note}）" if note else "")
-        unit_name = _("个工作日") if unit == "1" else _("个自然日")
-        return f"{days}{unit_name}" + (f"（{note}）" if note else "")
+        return format_limit(days, unit) + (f"（{note}）" if note else "")
 
     story: list = [
         _p(version.name, title),
@@ -134,7 +132,7 @@ def render_guide_pdf(version: ItemVersion) -> bytes:
     story.append(
         _p(
             "\n".join(
-                f"{s.order}. {s.name}：{s.review_standard}（{s.time_limit}{_('个工作日')}）"
+                f"{s.order}. {s.name}：{s.review_standard}（{format_limit(s.time_limit, '1')}）"
                 for s in version.steps.all()
             ),
             body,

@@ -30,6 +30,7 @@ from govhall.catalog.rules import check_version
 from govhall.identity.decorators import staff_required
 from govhall.identity.models import User
 from govhall.identity.queries import get_department_tree
+from govhall.lib.jsonforms import build_form
 
 # Portal ---------------------------------------------------------------------------------
 
@@ -166,6 +167,7 @@ def desk_version(request: HttpRequest, public_id: str) -> HttpResponse:
             "review_form": ReviewForm(),
             "status_form": StatusForm(),
             "versions": version.item.versions.order_by("-number"),
+            "application_form": build_form(version.form_schema, version.form_ui) if version.form_schema else None,
         }
     )
     return render(request, "catalog/desk_version.html", context)
@@ -272,6 +274,15 @@ def desk_version_diff(request: HttpRequest, public_id: str) -> HttpResponse:
 def desk_import(request: HttpRequest) -> HttpResponse:
     if not queries.can_edit_catalog(request.user):
         raise PermissionDenied(_("只有内容编辑可以导入事项。"))
+    # Refuse an oversized upload from its declared length, before Django spools it to disk:
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if request.method == "POST" and declared > ImportForm.MAX_BYTES + 64 * 1024:
+        return render(
+            request,
+            "catalog/desk_import.html",
+            {"surface": "desk", "form": ImportForm(), "upload_error": _("文件太大（最大 10 MB）。")},
+            status=413,
+        )
     form = ImportForm(request.POST or None, request.FILES or None)
     problems: list[exchange.RowProblem] = []
     report = None

@@ -165,3 +165,13 @@ def test_the_openapi_schema_describes_the_catalog_api(db: None, zh_client: Clien
     schema = json.loads(response.content)
     assert "/api/v1/catalog/items/" in schema["paths"]
     assert "/api/v1/catalog/import/" in schema["paths"]
+
+
+def test_an_oversized_import_is_refused_before_it_is_read(helen: User, settings: object) -> None:
+    client = _desk(Client(), "helen", settings)
+    response = client.post(
+        "/desk/catalog/import/", data=b"x" * 100, content_type="application/json", CONTENT_LENGTH=str(2 * 1024**3)
+    )
+    assert response.status_code == 413
+    assert "文件太大（最大 10 MB）" in response.content.decode()
+    assert not ItemVersion.objects.exists()
