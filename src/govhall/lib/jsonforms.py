@@ -30,7 +30,10 @@ def _field(name: str, spec: dict[str, Any], ui: dict[str, Any], required: bool) 
             choices = [("", "—"), *choices]
         if widget == "radio":
             return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
-        return forms.TypedChoiceField(choices=choices, coerce=type(spec["enum"][0]), empty_value=None, **common)
+        kind_of_value = type(spec["enum"][0])
+        return forms.TypedChoiceField(
+            choices=choices, coerce=lambda value: kind_of_value(value), empty_value=None, **common
+        )
     if kind == "array" and isinstance(spec.get("items"), dict) and "enum" in spec["items"]:
         choices = [(value, str(value)) for value in spec["items"]["enum"]]
         return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
