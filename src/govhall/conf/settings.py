@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "govhall.holidays",
     "govhall.identity",
     "govhall.catalog",
+    "govhall.cases",
     "govhall.portal",
 ]
 

@@ -119,3 +119,33 @@ def is_second_factor_verified(user: Any) -> bool:
     """Has this session passed the second factor (django-otp's OTPMiddleware sets ``is_verified``)?"""
     is_verified = getattr(user, "is_verified", None)
     return bool(is_verified and is_verified())
+
+
+def has_role_for(user: Any, role: str, department: Department) -> bool:
+    """Does ``user`` hold ``role`` in ``department`` or in a unit above it (the bureau covers its units)?"""
+    chain: list[int] = []
+    current: Department | None = department
+    while current is not None and current.pk not in chain:
+        chain.append(current.pk)
+        current = current.parent
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return Membership.objects.filter(user=user, role=role, department_id__in=chain).exists()
+
+
+def departments_covered(user: Any, roles: Any) -> list[int]:
+    """Ids of the departments where ``user`` holds one of ``roles``, and every unit below them."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    roots = set(Membership.objects.filter(user=user, role__in=list(roles)).values_list("department_id", flat=True))
+    children: dict[int | None, list[int]] = {}
+    for pk, parent in Department.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent, []).append(pk)
+    covered: set[int] = set()
+    stack = list(roots)
+    while stack:
+        pk = stack.pop()
+        if pk not in covered:
+            covered.add(pk)
+            stack.extend(children.get(pk, []))
+    return sorted(covered)

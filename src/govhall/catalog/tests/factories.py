@@ -84,11 +84,14 @@ def create_draft(
     code_suffix: str = "00001000",
     overrides: dict[str, Any] | None = None,
     materials: list[dict[str, Any]] | None = None,
+    steps: list[dict[str, Any]] | None = None,
 ) -> ItemVersion:
     content = {**copy.deepcopy(CONTENT), "handling_department": department, **(overrides or {})}
     lists = children(department)
     if materials is not None:
         lists["materials"] = materials
+    if steps is not None:
+        lists["steps"] = steps
     basic = "3501" + code_suffix
     return actions.create_item(
         basic_code=basic,

@@ -1,0 +1,449 @@
+"""Every write to a case. Each status change goes through ``move()``, under a row lock."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govhall.audit.actions import record
+from govhall.cases.constants import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    YELLOW_SHARE_LEFT,
+    CaseStatus,
+    Decision,
+    Warning,
+)
+from govhall.cases.models import Case, CaseEvent, CaseSerial, Countersign
+from govhall.catalog.constants import ItemStatus, LimitUnit, StepKind
+from govhall.catalog.models import ItemVersion, ProcessStep
+from govhall.catalog.queries import live_versions
+from govhall.holidays.queries import get_calendar
+from govhall.identity.constants import Role, UserKind
+from govhall.identity.models import Department, LegalEntity, User
+from govhall.identity.queries import has_role_for
+from govhall.lib.jsonforms import validate_answers
+
+
+class InvalidTransition(ValidationError):
+    """The case is not in a status from which this action is allowed."""
+
+
+def move(
+    case: Case,
+    to: str,
+    *,
+    actor: Any,
+    kind: str,
+    opinion: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Change the status of a locked case along the transition table; append the event and audit it."""
+    if to not in TRANSITIONS[case.status]:
+        raise InvalidTransition(
+            _("办件当前为“%(status)s”，不能进行这个操作。") % {"status": case.get_status_display()},
+            code="invalid_transition",
+        )
+    from_status = case.status
+    case.status = to
+    case.save()
+    event = CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        from_status=from_status,
+        to_status=to,
+        step_order=case.step_order,
+        actor=actor if isinstance(actor, User) else None,
+        actor_label=actor.get_username() if isinstance(actor, User) else str(actor or "system"),
+        opinion=opinion,
+        data=data or {},
+    )
+    record(f"cases.{kind}", actor, case, {"from": from_status, "to": to, **(data or {})})
+    return event
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update().select_related("item_version", "department").get(pk=case.pk)
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+# Submission ------------------------------------------------------------------------------
+
+
+def _next_reference(implementation_code: str, day: datetime.date) -> str:
+    # One counter row per code and day, locked while it is incremented: unique under concurrency.
+    CaseSerial.objects.bulk_create(
+        [CaseSerial(implementation_code=implementation_code, day=day)], ignore_conflicts=True
+    )
+    serial = CaseSerial.objects.select_for_update().get(implementation_code=implementation_code, day=day)
+    serial.last += 1
+    serial.save(update_fields=["last"])
+    return f"{implementation_code}{day:%Y%m%d}{serial.last:04d}"
+
+
+def submit_case(
+    version: ItemVersion,
+    *,
+    applicant: User,
+    form_data: dict[str, Any],
+    submit_key: str,
+    entity: LegalEntity | None = None,
+) -> Case:
+    """File an application for a live item version; idempotent per ``submit_key``.
+
+    A retried or double-clicked submit (same key) returns the case made the first time.
+    Raises ValidationError if the item is not open for applications or the form is invalid,
+    PermissionDenied if the account may not apply (or not for ``entity``).
+    """
+    if applicant.kind != UserKind.APPLICANT:
+        raise PermissionDenied(_("只有个人或企业账户可以提交申请。"))
+    if not submit_key or len(submit_key) > 64:
+        raise ValidationError(_("提交请求缺少有效的防重复标识，请刷新页面后重试。"))
+    existing = Case.objects.filter(applicant=applicant, submit_key=submit_key).first()
+    if existing is not None:
+        return existing
+    if entity is not None and not entity.authorisations.filter(user=applicant, is_active=True).exists():
+        raise PermissionDenied(_("您没有代表该单位办理的授权。"))
+    if version.item.status != ItemStatus.IN_USE or not live_versions().filter(pk=version.pk).exists():
+        raise ValidationError(_("该事项当前未发布或已暂停办理，不能提交申请。"), code="not_live")
+    problems = validate_answers(version.form_schema or {"type": "object"}, form_data)
+    if problems:
+        raise ValidationError(
+            {field or "__all__": [ValidationError(m) for m in messages] for field, messages in problems.items()}
+        )
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                item_version=version,
+                department=version.handling_department,
+                applicant=applicant,
+                person=applicant.person,
+                entity=entity,
+                applicant_name=entity.name if entity else applicant.full_name,
+                status=CaseStatus.DRAFT,
+                form_data=form_data,
+                submit_key=submit_key,
+            )
+            case.reference = _next_reference(version.item.implementation_code, _today())
+            case.submitted_at = timezone.now()
+            move(case, CaseStatus.SUBMITTED, actor=applicant, kind="submitted", data={"reference": case.reference})
+    except IntegrityError:
+        # A concurrent request with the same key won the race; answer with its case:
+        return Case.objects.get(applicant=applicant, submit_key=submit_key)
+    return case
+
+
+# Acceptance and the clock ------------------------------------------------------------------
+
+
+def _due(start: datetime.date, days: int, unit: str) -> datetime.date:
+    if unit == LimitUnit.IMMEDIATE:
+        return start
+    if unit == LimitUnit.NATURAL_DAYS:
+        return start + datetime.timedelta(days=days)
+    return get_calendar().add_working_days(start, days)
+
+
+def _steps(case: Case) -> list[ProcessStep]:
+    return list(case.item_version.steps.order_by("order", "pk"))
+
+
+def _next_step_order(case: Case, after: int | None) -> int | None:
+    for step in _steps(case):
+        if after is None or step.order > after:
+            return step.order
+    return None
+
+
+def current_step(case: Case) -> ProcessStep | None:
+    return next((s for s in _steps(case) if s.order == case.step_order), None)
+
+
+def _require_role(actor: Any, role: str, departments: list[Department]) -> None:
+    if not any(has_role_for(actor, role, department) for department in departments):
+        raise PermissionDenied(_("您在承办部门没有执行这个操作所需的岗位角色。"))
+
+
+def _require_step(case: Case, actor: Any, kinds: set[str]) -> ProcessStep:
+    """The case's current step, if it is of one of ``kinds`` and ``actor`` holds its role."""
+    step = current_step(case)
+    if step is None or step.kind not in kinds:
+        raise InvalidTransition(
+            _("办件当前环节是“%(step)s”，不能跳过它执行这个操作。") % {"step": step.name if step else "—"},
+            code="wrong_step",
+        )
+    _require_role(actor, step.role, [step.department or case.department])
+    return step
+
+
+@transaction.atomic
+def accept_case(case: Case, *, actor: User, note: str = "") -> Case:
+    """Accept a submitted case (受理) and start its clocks; the acceptance day is not counted."""
+    case = _lock(case)
+    _require_role(actor, Role.CLERK, [case.department])
+    if case.status != CaseStatus.SUBMITTED:
+        raise InvalidTransition(_("只有待受理的办件可以受理。"), code="invalid_transition")
+    version = case.item_version
+    today = _today()
+    case.accepted_on = today
+    case.due_on = _due(today, version.committed_limit, version.committed_unit)
+    case.statutory_due_on = _due(today, version.statutory_limit, version.statutory_unit)
+    accept = next((s for s in _steps(case) if s.kind == StepKind.ACCEPT), None)
+    case.step_order = _next_step_order(case, accept.order if accept else None)
+    move(
+        case,
+        CaseStatus.IN_PROGRESS,
+        actor=actor,
+        kind="accepted",
+        opinion=note,
+        data={"due_on": case.due_on.isoformat(), "statutory_due_on": case.statutory_due_on.isoformat()},
+    )
+    return case
+
+
+@transaction.atomic
+def request_correction(case: Case, *, actor: User, items: list[str]) -> Case:
+    """Ask the applicant for every missing or wrong material at once; an accepted case's clock pauses."""
+    case = _lock(case)
+    _require_role(actor, Role.CLERK, [case.department])
+    items = [i.strip() for i in items if i.strip()]
+    if not items:
+        raise ValidationError(_("请逐项列出需要补正的材料或内容。"))
+    if case.accepted_on and case.status == CaseStatus.IN_PROGRESS:
+        case.paused_on = _today()
+    move(case, CaseStatus.CORRECTION_REQUESTED, actor=actor, kind="correction_requested", data={"items": items})
+    return case
+
+
+def _resume_clock(case: Case) -> int:
+    """Extend the due dates by exactly the working days the case was paused; return them."""
+    if case.paused_on is None:
+        return 0
+    calendar = get_calendar()
+    paused = calendar.working_days_between(case.paused_on, _today())
+    if case.due_on and paused:
+        case.due_on = calendar.add_working_days(case.due_on, paused)
+    if case.statutory_due_on and paused:
+        case.statutory_due_on = calendar.add_working_days(case.statutory_due_on, paused)
+    case.paused_working_days += paused
+    case.paused_on = None
+    return paused
+
+
+@transaction.atomic
+def answer_correction(case: Case, *, applicant: User, note: str, form_data: dict[str, Any] | None = None) -> Case:
+    """The applicant answers a correction request; the case goes back to the clerk."""
+    case = _lock(case)
+    if case.applicant_id != applicant.pk:
+        raise PermissionDenied(_("这不是您的办件。"))
+    if case.status != CaseStatus.CORRECTION_REQUESTED:
+        raise InvalidTransition(_("这个办件没有待补正的内容。"), code="invalid_transition")
+    if not note.strip():
+        raise ValidationError(_("请说明补正的内容。"))
+    if form_data is not None:
+        problems = validate_answers(case.item_version.form_schema or {"type": "object"}, form_data)
+        if problems:
+            raise ValidationError([m for messages in problems.values() for m in messages])
+        case.form_data = form_data
+    paused = _resume_clock(case)
+    to = CaseStatus.IN_PROGRESS if case.accepted_on else CaseStatus.SUBMITTED
+    move(case, to, actor=applicant, kind="correction_answered", opinion=note, data={"paused_working_days": paused})
+    return case
+
+
+@transaction.atomic
+def not_accept_case(case: Case, *, actor: User, reason: str, legal_basis: str) -> Case:
+    """Refuse to accept (不予受理), with the reason and its legal basis."""
+    case = _lock(case)
+    _require_role(actor, Role.CLERK, [case.department])
+    if not reason.strip() or not legal_basis.strip():
+        raise ValidationError(_("不予受理必须写明理由和法律依据。"))
+    move(case, CaseStatus.NOT_ACCEPTED, actor=actor, kind="not_accepted", opinion=reason, data={"basis": legal_basis})
+    return case
+
+
+# Handling ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complete_step(case: Case, *, actor: User, opinion: str) -> Case:
+    """Finish the current review or site-inspection step with an opinion; go to the next step."""
+    case = _lock(case)
+    if case.status != CaseStatus.IN_PROGRESS:
+        raise InvalidTransition(_("办件不在办理中。"), code="invalid_transition")
+    step = _require_step(case, actor, {StepKind.REVIEW, StepKind.SITE_INSPECTION})
+    if not opinion.strip():
+        raise ValidationError(_("请填写本环节的办理意见。"))
+    case.step_order = _next_step_order(case, step.order)
+    move(case, CaseStatus.IN_PROGRESS, actor=actor, kind="step_completed", opinion=opinion, data={"step": step.name})
+    return case
+
+
+@transaction.atomic
+def start_countersign(case: Case, *, actor: User, departments: list[Department], note: str = "") -> Case:
+    """Ask other departments to countersign in parallel; the case waits for every answer."""
+    case = _lock(case)
+    if case.status != CaseStatus.IN_PROGRESS:
+        raise InvalidTransition(_("办件不在办理中。"), code="invalid_transition")
+    _require_step(case, actor, {StepKind.COUNTERSIGN})
+    departments = [d for d in departments if d.pk != case.department_id]
+    if not departments:
+        raise ValidationError(_("请选择至少一个其他部门会签。"))
+    Countersign.objects.bulk_create([Countersign(case=case, department=d) for d in departments])
+    move(
+        case,
+        CaseStatus.COUNTERSIGNING,
+        actor=actor,
+        kind="countersign_requested",
+        opinion=note,
+        data={"departments": [d.code for d in departments]},
+    )
+    return case
+
+
+@transaction.atomic
+def answer_countersign(countersign: Countersign, *, actor: User, agrees: bool, opinion: str) -> Case:
+    """One department's countersign opinion; the last answer moves the case on."""
+    case = _lock(countersign.case)
+    countersign = Countersign.objects.select_for_update().get(pk=countersign.pk)
+    if case.status != CaseStatus.COUNTERSIGNING or countersign.answered_at is not None:
+        raise InvalidTransition(_("这个会签已经答复，或办件不在会签中。"), code="invalid_transition")
+    if not any(
+        has_role_for(actor, role, countersign.department) for role in (Role.REVIEWER, Role.APPROVER, Role.CLERK)
+    ):
+        raise PermissionDenied(_("只有被请求会签部门的工作人员可以答复。"))
+    if not opinion.strip():
+        raise ValidationError(_("请填写会签意见。"))
+    countersign.agrees = agrees
+    countersign.opinion = opinion
+    countersign.answered_by = actor
+    countersign.answered_at = timezone.now()
+    countersign.save()
+    waiting = case.countersigns.filter(answered_at__isnull=True).exists()
+    data = {"department": countersign.department.code, "agrees": agrees}
+    if waiting:
+        move(case, CaseStatus.COUNTERSIGNING, actor=actor, kind="countersign_answered", opinion=opinion, data=data)
+    else:
+        case.step_order = _next_step_order(case, case.step_order)
+        move(case, CaseStatus.IN_PROGRESS, actor=actor, kind="countersign_answered", opinion=opinion, data=data)
+    return case
+
+
+@transaction.atomic
+def start_special_procedure(case: Case, *, actor: User, procedure: str, note: str) -> Case:
+    """Start a hearing, expert review or test (特别程序): the clock pauses."""
+    case = _lock(case)
+    if not any(has_role_for(actor, r, case.department) for r in (Role.REVIEWER, Role.APPROVER)):
+        raise PermissionDenied(_("您在承办部门没有执行这个操作所需的岗位角色。"))
+    if not procedure.strip():
+        raise ValidationError(_("请写明特别程序的种类。"))
+    case.paused_on = _today()
+    move(
+        case,
+        CaseStatus.SPECIAL_PROCEDURE,
+        actor=actor,
+        kind="special_procedure_started",
+        opinion=note,
+        data={"procedure": procedure},
+    )
+    return case
+
+
+@transaction.atomic
+def end_special_procedure(case: Case, *, actor: User, note: str) -> Case:
+    case = _lock(case)
+    if not any(has_role_for(actor, r, case.department) for r in (Role.REVIEWER, Role.APPROVER)):
+        raise PermissionDenied(_("您在承办部门没有执行这个操作所需的岗位角色。"))
+    paused = _resume_clock(case)
+    move(
+        case,
+        CaseStatus.IN_PROGRESS,
+        actor=actor,
+        kind="special_procedure_ended",
+        opinion=note,
+        data={"paused_working_days": paused},
+    )
+    return case
+
+
+@transaction.atomic
+def decide_case(case: Case, *, actor: User, decision: str, reason: str, legal_basis: str) -> Case:
+    """Approve or deny at the decision step (approver), with reasons and legal basis."""
+    case = _lock(case)
+    if case.status != CaseStatus.IN_PROGRESS:
+        raise InvalidTransition(_("办件不在办理中。"), code="invalid_transition")
+    step = _require_step(case, actor, {StepKind.DECISION})
+    if decision not in Decision.values:
+        raise ValidationError(_("请选择准予或不予。"))
+    if not reason.strip() or not legal_basis.strip():
+        raise ValidationError(_("作出决定必须写明理由和法律依据。"))
+    case.decision = decision
+    case.decision_reason = reason
+    case.decision_basis = legal_basis
+    case.step_order = _next_step_order(case, step.order)
+    to = CaseStatus.APPROVED if decision == Decision.APPROVE else CaseStatus.DENIED
+    move(case, to, actor=actor, kind="decided", opinion=reason, data={"decision": decision, "basis": legal_basis})
+    return case
+
+
+@transaction.atomic
+def close_case(case: Case, *, actor: User, note: str = "") -> Case:
+    """Close a decided case (办结)."""
+    case = _lock(case)
+    _require_role(actor, Role.CLERK, [case.department])
+    case.closed_at = timezone.now()
+    case.step_order = None
+    move(case, CaseStatus.CLOSED, actor=actor, kind="closed", opinion=note)
+    return case
+
+
+@transaction.atomic
+def withdraw_case(case: Case, *, applicant: User, reason: str) -> Case:
+    """The applicant withdraws an undecided case."""
+    case = _lock(case)
+    if case.applicant_id != applicant.pk:
+        raise PermissionDenied(_("这不是您的办件。"))
+    if case.status not in OPEN_STATUSES - {CaseStatus.COUNTERSIGNING, CaseStatus.SPECIAL_PROCEDURE}:
+        raise InvalidTransition(_("办件当前状态不能撤回。"), code="invalid_transition")
+    move(case, CaseStatus.WITHDRAWN, actor=applicant, kind="withdrawn", opinion=reason)
+    return case
+
+
+# Time limits ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sweep_time_limits(today: datetime.date | None = None) -> dict[str, int]:
+    """Mark every open case yellow or red as it crosses the lines; set-based, one calendar load.
+
+    Red when the committed due date has passed; yellow with at most one working day left or
+    at most 20 % of the committed limit left. Paused cases keep their colour.
+    """
+    today = today or _today()
+    calendar = get_calendar()
+    running = Case.objects.filter(
+        status__in=[CaseStatus.IN_PROGRESS, CaseStatus.COUNTERSIGNING, CaseStatus.SUBMITTED], due_on__isnull=False
+    )
+    red = running.filter(due_on__lt=today).exclude(warning=Warning.RED).update(warning=Warning.RED)
+    yellow = 0
+    # The 20 % line depends on each case's limit; there are few distinct limits, one update each:
+    limits = running.filter(due_on__gte=today).values_list("item_version__committed_limit", flat=True).distinct()
+    for limit in limits:
+        days_left = max(1, int(limit * YELLOW_SHARE_LEFT))
+        line = calendar.add_working_days(today, days_left)
+        yellow += (
+            running.filter(due_on__gte=today, due_on__lte=line, item_version__committed_limit=limit)
+            .exclude(warning=Warning.YELLOW)
+            .update(warning=Warning.YELLOW)
+        )
+    if red or yellow:
+        record("cases.time_limits_swept", "system", None, {"red": red, "yellow": yellow, "day": today.isoformat()})
+    return {"red": red, "yellow": yellow}

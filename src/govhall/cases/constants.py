@@ -1,0 +1,68 @@
+"""Case statuses and the one transition table every status change is checked against."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("待受理")
+    CORRECTION_REQUESTED = "correction_requested", _("待补正")
+    NOT_ACCEPTED = "not_accepted", _("不予受理")
+    IN_PROGRESS = "in_progress", _("办理中")
+    COUNTERSIGNING = "countersigning", _("会签中")
+    SPECIAL_PROCEDURE = "special_procedure", _("特别程序中")
+    APPROVED = "approved", _("准予许可")
+    DENIED = "denied", _("不予许可")
+    CLOSED = "closed", _("已办结")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+S = CaseStatus
+
+# Which status may follow which (STYLE.md: one table, one move()):
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
+    S.SUBMITTED: frozenset({S.IN_PROGRESS, S.CORRECTION_REQUESTED, S.NOT_ACCEPTED, S.WITHDRAWN}),
+    S.CORRECTION_REQUESTED: frozenset({S.SUBMITTED, S.IN_PROGRESS, S.WITHDRAWN}),
+    S.IN_PROGRESS: frozenset(
+        {
+            S.IN_PROGRESS,
+            S.CORRECTION_REQUESTED,
+            S.COUNTERSIGNING,
+            S.SPECIAL_PROCEDURE,
+            S.APPROVED,
+            S.DENIED,
+            S.WITHDRAWN,
+        }
+    ),
+    S.COUNTERSIGNING: frozenset({S.COUNTERSIGNING, S.IN_PROGRESS}),
+    S.SPECIAL_PROCEDURE: frozenset({S.IN_PROGRESS}),
+    S.APPROVED: frozenset({S.CLOSED}),
+    S.DENIED: frozenset({S.CLOSED}),
+    S.NOT_ACCEPTED: frozenset(),
+    S.CLOSED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+
+# The clock stops while the applicant or a special procedure has the case:
+PAUSED_STATUSES = frozenset({S.CORRECTION_REQUESTED, S.SPECIAL_PROCEDURE})
+OPEN_STATUSES = frozenset({S.SUBMITTED, S.CORRECTION_REQUESTED, S.IN_PROGRESS, S.COUNTERSIGNING, S.SPECIAL_PROCEDURE})
+FINISHED_STATUSES = frozenset({S.NOT_ACCEPTED, S.CLOSED, S.WITHDRAWN})
+
+
+class Warning(models.TextChoices):
+    NONE = "none", _("正常")
+    YELLOW = "yellow", _("即将到期")
+    RED = "red", _("已超期")
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", _("准予")
+    DENY = "deny", _("不予")
+
+
+# Yellow with at most this many working days, or this share of the limit, left (configurable
+# later through settings; STANDARDS §5 practice):
+YELLOW_DAYS_LEFT = 1
+YELLOW_SHARE_LEFT = 0.2

@@ -1,0 +1,122 @@
+"""Applications (办件): a case keeps the item version it was filed under, and its history."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from govhall.cases.constants import CaseStatus, Decision, Warning
+
+
+class Case(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(_("办件编号"), max_length=60, unique=True, null=True, blank=True)
+    item_version = models.ForeignKey(
+        "catalog.ItemVersion", verbose_name=_("事项版本"), on_delete=models.PROTECT, related_name="cases"
+    )
+    department = models.ForeignKey(
+        "identity.Department", verbose_name=_("承办科室"), on_delete=models.PROTECT, related_name="cases"
+    )
+    applicant = models.ForeignKey(
+        "identity.User", verbose_name=_("申请账户"), on_delete=models.PROTECT, related_name="cases"
+    )
+    person = models.ForeignKey(
+        "identity.NaturalPerson", verbose_name=_("申请人"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    entity = models.ForeignKey(
+        "identity.LegalEntity", verbose_name=_("申请单位"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    applicant_name = models.CharField(_("申请人名称"), max_length=200)
+    status = models.CharField(_("状态"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.DRAFT)
+    form_data = models.JSONField(_("申请表内容"), default=dict, blank=True)
+    # The order number of the process step the case is at (the item version's steps):
+    step_order = models.PositiveIntegerField(_("当前环节"), null=True, blank=True)
+    submit_key = models.CharField(max_length=64, blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
+    due_on = models.DateField(_("承诺办结日期"), null=True, blank=True)
+    statutory_due_on = models.DateField(_("法定办结日期"), null=True, blank=True)
+    paused_on = models.DateField(_("暂停计时日期"), null=True, blank=True)
+    paused_working_days = models.PositiveIntegerField(_("已暂停工作日"), default=0)
+    warning = models.CharField(_("时限预警"), max_length=8, choices=Warning.choices, default=Warning.NONE)
+    decision = models.CharField(_("决定"), max_length=8, choices=Decision.choices, blank=True)
+    decision_reason = models.TextField(_("决定理由"), blank=True)
+    decision_basis = models.TextField(_("法律依据"), blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("办件")
+        verbose_name_plural = _("办件")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "submit_key"], condition=~models.Q(submit_key=""), name="cases_submit_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["department", "status", "due_on"], name="cases_inbox"),
+            models.Index(fields=["status", "due_on"], name="cases_open_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or str(self.public_id)
+
+
+class CaseSerial(models.Model):
+    """The last serial given for one implementation code on one day (办件编号 = 实施编码 + date + serial)."""
+
+    implementation_code = models.CharField(max_length=31)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["implementation_code", "day"], name="cases_serial_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.implementation_code} {self.day} {self.last}"
+
+
+class CaseEvent(models.Model):
+    """One thing that happened to a case, with who, when and the opinion given."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("事件"), max_length=40)
+    from_status = models.CharField(_("原状态"), max_length=24, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=24, blank=True)
+    step_order = models.PositiveIntegerField(_("环节"), null=True, blank=True)
+    actor = models.ForeignKey("identity.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(_("操作人"), max_length=150)
+    opinion = models.TextField(_("意见"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("办件事件")
+        verbose_name_plural = _("办件事件")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.kind}"
+
+
+class Countersign(models.Model):
+    """A request to another department to give its opinion; the case waits for all of them."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="countersigns")
+    department = models.ForeignKey("identity.Department", verbose_name=_("会签部门"), on_delete=models.PROTECT)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    agrees = models.BooleanField(_("同意"), null=True)
+    opinion = models.TextField(_("会签意见"), blank=True)
+    answered_by = models.ForeignKey("identity.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("会签")
+        verbose_name_plural = _("会签")
+        constraints = [models.UniqueConstraint(fields=["case", "department"], name="cases_countersign_once")]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.department}"

@@ -1,0 +1,213 @@
+"""A case moves through its item's steps on the legal clock; every action is checked and recorded."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
+
+from govhall.audit.models import AuditRecord
+from govhall.cases import actions
+from govhall.cases.constants import CaseStatus
+from govhall.cases.models import Case, CaseEvent
+from govhall.cases.queries import access_case_for_staff, inbox_for
+from govhall.catalog.models import ItemVersion
+from govhall.identity.models import Department, User
+
+pytestmark = pytest.mark.django_db
+D = datetime.date.fromisoformat
+FORM = {"location": "东孚镇鼎美村3林班", "volume": 12.5}
+
+
+def _submit(version: ItemVersion, alice: User, key: str = "k1") -> Case:
+    return actions.submit_case(version, applicant=alice, form_data=FORM, submit_key=key)
+
+
+def test_submitting_gives_a_case_number_of_code_date_and_serial(felling: ItemVersion, alice: User, on_day: Any) -> None:
+    on_day("2026-09-24")
+    first = _submit(felling, alice, "a")
+    second = _submit(felling, alice, "b")
+    code = felling.item.implementation_code
+    assert first.reference == f"{code}202609240001"
+    assert second.reference == f"{code}202609240002"
+    assert first.status == CaseStatus.SUBMITTED
+
+
+def test_a_double_click_returns_the_same_case(felling: ItemVersion, alice: User) -> None:
+    assert _submit(felling, alice, "same") == _submit(felling, alice, "same")
+    assert Case.objects.count() == 1
+
+
+def test_an_invalid_form_is_refused_and_nothing_is_filed(felling: ItemVersion, alice: User) -> None:
+    with pytest.raises(ValidationError) as error:
+        actions.submit_case(felling, applicant=alice, form_data={"volume": -1}, submit_key="x")
+    assert {"location", "volume"} <= set(error.value.message_dict)
+    assert Case.objects.count() == 0
+
+
+def test_an_unpublished_item_cannot_be_applied_for(
+    helen: User, alice: User, departments: dict[str, Department]
+) -> None:
+    from govhall.catalog.tests.factories import create_draft
+
+    draft = create_draft(helen, departments["forestry"])
+    with translation.override("zh-hans"), pytest.raises(ValidationError, match="未发布"):
+        actions.submit_case(draft, applicant=alice, form_data=FORM, submit_key="x")
+
+
+def test_acceptance_sets_the_due_dates_on_working_days_across_national_day(
+    felling: ItemVersion, alice: User, bob: User, on_day: Any
+) -> None:
+    on_day("2026-09-24")
+    case = actions.accept_case(_submit(felling, alice), actor=bob)
+    # Committed 5 working days (STANDARDS §5 worked example); statutory 20, counted by hand:
+    # 09-28..30 (3), 10-08, 10-09 (5), Saturday 10-10 is a make-up workday (6), 10-12..16 (11),
+    # 10-19..23 (16), 10-26..29 (20).
+    assert case.due_on == D("2026-10-09")
+    assert case.statutory_due_on == D("2026-10-29")
+    assert case.status == CaseStatus.IN_PROGRESS
+    assert case.step_order == 2  # the review step after 受理
+
+
+def test_a_correction_pauses_the_clock_by_exactly_the_paused_working_days(
+    felling: ItemVersion, alice: User, bob: User, on_day: Any
+) -> None:
+    on_day("2026-09-24")
+    case = actions.accept_case(_submit(felling, alice), actor=bob)
+    on_day("2026-09-29")
+    case = actions.request_correction(case, actor=bob, items=["林权证复印件不清晰", "缺少采伐地点示意图"])
+    assert case.status == CaseStatus.CORRECTION_REQUESTED
+    on_day("2026-10-09")  # paused 09-30, 10-08, 10-09: three working days (holiday between)
+    case = actions.answer_correction(case, applicant=alice, note="已补交清晰的林权证和示意图")
+    assert case.paused_working_days == 3
+    # 10-09 + 3 working days: make-up Saturday 10-10, then 10-12, 10-13.
+    assert case.due_on == D("2026-10-13")
+    assert case.status == CaseStatus.IN_PROGRESS
+
+
+def test_a_correction_lists_every_item_at_once(felling: ItemVersion, alice: User, bob: User) -> None:
+    case = _submit(felling, alice)
+    with pytest.raises(ValidationError):
+        actions.request_correction(case, actor=bob, items=["  "])
+    case = actions.request_correction(case, actor=bob, items=["缺少林权证", "申请表未签字"])
+    event = case.events.get(kind="correction_requested")
+    assert event.data["items"] == ["缺少林权证", "申请表未签字"]
+
+
+def test_the_whole_process_with_countersign_of_two_units(
+    felling: ItemVersion,
+    alice: User,
+    bob: User,
+    carol: User,
+    frank: User,
+    grace: User,
+    departments: dict[str, Department],
+) -> None:
+    from govhall.identity import actions as identity_actions
+    from govhall.identity.constants import Role
+
+    agriculture = identity_actions.save_department(
+        code="agriculture", name="农业科", credit_code="11350205MB0100005E", parent=departments["bureau"]
+    )
+    case = actions.accept_case(_submit(felling, alice), actor=bob)
+    case = actions.complete_step(case, actor=frank, opinion="材料齐全，符合采伐限额。")
+    case = actions.start_countersign(case, actor=frank, departments=[departments["water"], agriculture])
+    assert case.status == CaseStatus.COUNTERSIGNING
+    # Carol's water section is asked, so she can now see the case:
+    assert case in inbox_for(carol)
+    water_sign = case.countersigns.get(department=departments["water"])
+    case = actions.answer_countersign(water_sign, actor=carol, agrees=True, opinion="不涉及河道管理范围。")
+    assert case.status == CaseStatus.COUNTERSIGNING  # still waiting for agriculture
+    farmer_clerk = identity_actions.create_staff(username="gao", full_name="高农", password="Test#Pass2026")
+    identity_actions.grant_role(farmer_clerk, agriculture, Role.REVIEWER)
+    case = actions.answer_countersign(
+        case.countersigns.get(department=agriculture), actor=farmer_clerk, agrees=True, opinion="同意。"
+    )
+    assert case.status == CaseStatus.IN_PROGRESS
+    case = actions.decide_case(
+        case, actor=grace, decision="approve", reason="符合采伐条件", legal_basis="《森林法》第五十六条"
+    )
+    assert case.status == CaseStatus.APPROVED
+    case = actions.close_case(case, actor=bob)
+    assert case.status == CaseStatus.CLOSED
+    kinds = list(case.events.values_list("kind", flat=True))
+    assert kinds == [
+        "submitted",
+        "accepted",
+        "step_completed",
+        "countersign_requested",
+        "countersign_answered",
+        "countersign_answered",
+        "decided",
+        "closed",
+    ]
+    assert AuditRecord.objects.filter(target_id=str(case.pk), event="cases.decided").exists()
+
+
+def test_a_clerk_cannot_skip_a_step_or_act_on_a_step_not_theirs(
+    felling: ItemVersion, alice: User, bob: User, grace: User
+) -> None:
+    case = actions.accept_case(_submit(felling, alice), actor=bob)
+    with translation.override("zh-hans"), pytest.raises(ValidationError, match="不能跳过"):
+        actions.decide_case(case, actor=grace, decision="approve", reason="好", legal_basis="法")
+    with pytest.raises(PermissionDenied):
+        actions.complete_step(case, actor=bob, opinion="我来审查")
+    case.refresh_from_db()
+    assert case.step_order == 2 and case.events.count() == 2
+
+
+def test_carol_cannot_see_or_touch_bob_s_case(felling: ItemVersion, alice: User, bob: User, carol: User) -> None:
+    from django.http import Http404
+
+    case = _submit(felling, alice)
+    assert case in inbox_for(bob)
+    assert case not in inbox_for(carol)
+    with pytest.raises(Http404):
+        access_case_for_staff(carol, str(case.public_id))
+    with pytest.raises(PermissionDenied):
+        actions.accept_case(case, actor=carol)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED
+
+
+def test_an_action_out_of_order_is_refused_and_changes_nothing(felling: ItemVersion, alice: User, bob: User) -> None:
+    case = _submit(felling, alice)
+    with pytest.raises(ValidationError):
+        actions.close_case(case, actor=bob)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED
+    assert CaseEvent.objects.filter(case=case).count() == 1
+
+
+def test_not_accepting_needs_reason_and_legal_basis(felling: ItemVersion, alice: User, bob: User) -> None:
+    case = _submit(felling, alice)
+    with pytest.raises(ValidationError):
+        actions.not_accept_case(case, actor=bob, reason="不属于本机关职权", legal_basis="")
+    case = actions.not_accept_case(case, actor=bob, reason="不属于本机关职权", legal_basis="《行政许可法》第三十二条")
+    assert case.status == CaseStatus.NOT_ACCEPTED
+
+
+def test_the_applicant_withdraws_but_not_someone_else(felling: ItemVersion, alice: User) -> None:
+    from govhall.identity.actions import register_applicant
+
+    other = register_applicant(
+        name="王五", id_number="350205199001010010", phone="13900000001", password="Test#Pass2026"
+    )
+    case = _submit(felling, alice)
+    with pytest.raises(PermissionDenied):
+        actions.withdraw_case(case, applicant=other, reason="不要了")
+    assert actions.withdraw_case(case, applicant=alice, reason="不再采伐").status == CaseStatus.WITHDRAWN
+
+
+def test_the_sweep_marks_yellow_and_red(felling: ItemVersion, alice: User, bob: User, on_day: Any) -> None:
+    on_day("2026-09-24")
+    case = actions.accept_case(_submit(felling, alice), actor=bob)  # due 2026-10-09
+    assert actions.sweep_time_limits(D("2026-09-25")) == {"red": 0, "yellow": 0}
+    assert actions.sweep_time_limits(D("2026-10-08")) == {"red": 0, "yellow": 1}
+    assert actions.sweep_time_limits(D("2026-10-12")) == {"red": 1, "yellow": 0}
+    case.refresh_from_db()
+    assert case.warning == "red"
