@@ -57,6 +57,22 @@ class Warning(models.TextChoices):
     RED = "red", _("已超期")
 
 
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", _("提交申请")
+    ACCEPTED = "accepted", _("受理")
+    CORRECTION_REQUESTED = "correction_requested", _("一次性告知补正")
+    CORRECTION_ANSWERED = "correction_answered", _("申请人补正")
+    NOT_ACCEPTED = "not_accepted", _("不予受理")
+    STEP_COMPLETED = "step_completed", _("完成环节")
+    COUNTERSIGN_REQUESTED = "countersign_requested", _("发起会签")
+    COUNTERSIGN_ANSWERED = "countersign_answered", _("会签答复")
+    SPECIAL_PROCEDURE_STARTED = "special_procedure_started", _("启动特别程序")
+    SPECIAL_PROCEDURE_ENDED = "special_procedure_ended", _("结束特别程序")
+    DECIDED = "decided", _("作出决定")
+    CLOSED = "closed", _("办结")
+    WITHDRAWN = "withdrawn", _("撤回")
+
+
 class Decision(models.TextChoices):
     APPROVE = "approve", _("准予")
     DENY = "deny", _("不予")

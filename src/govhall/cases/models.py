@@ -7,7 +7,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from govhall.cases.constants import CaseStatus, Decision, Warning
+from govhall.cases.constants import CaseStatus, Decision, EventKind, Warning
 
 
 class Case(models.Model):
@@ -83,7 +83,7 @@ class CaseEvent(models.Model):
     """One thing that happened to a case, with who, when and the opinion given."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(_("事件"), max_length=40)
+    kind = models.CharField(_("事件"), max_length=40, choices=EventKind.choices)
     from_status = models.CharField(_("原状态"), max_length=24, blank=True)
     to_status = models.CharField(_("新状态"), max_length=24, blank=True)
     step_order = models.PositiveIntegerField(_("环节"), null=True, blank=True)
@@ -100,6 +100,10 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.kind}"
+
+    @property
+    def to_status_label(self) -> str:
+        return str(CaseStatus(self.to_status).label) if self.to_status in CaseStatus.values else self.to_status
 
 
 class Countersign(models.Model):

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("govhall.identity.urls")),
     path("", include("govhall.catalog.urls")),
+    path("", include("govhall.cases.urls")),
     path("", include("govhall.portal.urls")),
 ]
 

@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from govhall import __version__
+from govhall.cases.queries import list_cases_of_applicant
 from govhall.identity.constants import SESSION_ACTING_FOR
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.queries import list_entities_for, list_roles
@@ -27,7 +28,12 @@ def workspace(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/workspace.html",
-        {"surface": "workspace", "entities": entities, "acting_entity": current},
+        {
+            "surface": "workspace",
+            "entities": entities,
+            "acting_entity": current,
+            "cases": list_cases_of_applicant(request.user)[:50],  # type: ignore[arg-type]
+        },
     )
 
 

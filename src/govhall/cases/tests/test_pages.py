@@ -1,0 +1,88 @@
+"""Applying in the workspace and handling on the desk, through the pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from django.test import Client
+
+from conftest import ALICE_ID, PASSWORD
+from govhall.cases.constants import CaseStatus
+from govhall.cases.models import Case
+from govhall.catalog.models import ItemVersion
+from govhall.identity.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def _applicant(client: Client) -> Client:
+    client.post("/login/", {"account": ALICE_ID, "password": PASSWORD})
+    return client
+
+
+def _staff(client: Client, username: str, settings: object) -> Client:
+    settings.STAFF_2FA_SKIP = True  # type: ignore[attr-defined]
+    client.post("/desk/login/", {"username": username, "password": PASSWORD})
+    return client
+
+
+def test_alice_applies_online_and_sees_her_case(felling: ItemVersion, alice: User, zh_client: Client) -> None:
+    client = _applicant(zh_client)
+    page = client.get(f"/items/{felling.public_id}/apply/").content.decode()
+    assert "采伐地点" in page and 'name="submit_key"' in page
+    response = client.post(
+        f"/items/{felling.public_id}/apply/", {"location": "东孚镇", "volume": "12.5", "submit_key": "abc"}
+    )
+    case = Case.objects.get()
+    assert response["Location"] == f"/my/cases/{case.public_id}/"
+    # The double click: same key, same case.
+    client.post(f"/items/{felling.public_id}/apply/", {"location": "东孚镇", "volume": "12.5", "submit_key": "abc"})
+    assert Case.objects.count() == 1
+    detail = client.get(f"/my/cases/{case.public_id}/").content.decode()
+    assert case.reference in detail and "待受理" in detail and "提交申请" in detail
+    assert case.reference in client.get("/my/").content.decode()
+
+
+def test_a_missing_field_is_shown_next_to_it_and_nothing_is_filed(
+    felling: ItemVersion, alice: User, zh_client: Client
+) -> None:
+    client = _applicant(zh_client)
+    response = client.post(f"/items/{felling.public_id}/apply/", {"volume": "-1", "submit_key": "k"})
+    assert response.status_code == 400
+    assert "id_location_error" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_bob_accepts_from_his_inbox_and_carol_does_not_see_it(
+    felling: ItemVersion, alice: User, bob: User, carol: User, settings: object
+) -> None:
+    client = _applicant(Client())
+    client.post(f"/items/{felling.public_id}/apply/", {"location": "东孚镇", "volume": "3", "submit_key": "k"})
+    case = Case.objects.get()
+    bob_client = _staff(Client(), "bob", settings)
+    assert case.reference in bob_client.get("/desk/cases/").content.decode()
+    bob_client.post(f"/desk/cases/{case.public_id}/accept/", {"opinion": "材料齐全"})
+    case.refresh_from_db()
+    assert case.status == CaseStatus.IN_PROGRESS
+    carol_client = _staff(Client(), "carol", settings)
+    assert case.reference not in carol_client.get("/desk/cases/").content.decode()
+    assert carol_client.get(f"/desk/cases/{case.public_id}/").status_code == 404
+    carol_client.post(f"/desk/cases/{case.public_id}/close/")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.IN_PROGRESS
+
+
+def test_the_applicant_answers_a_correction_request(
+    felling: ItemVersion, alice: User, bob: User, settings: object
+) -> None:
+    client = _applicant(Client())
+    client.post(f"/items/{felling.public_id}/apply/", {"location": "东孚镇", "volume": "3", "submit_key": "k"})
+    case = Case.objects.get()
+    _staff(Client(), "bob", settings).post(
+        f"/desk/cases/{case.public_id}/correction/", {"items": "缺少林权证\n申请表未签字"}
+    )
+    page = client.get(f"/my/cases/{case.public_id}/").content.decode()
+    assert "需要您补正" in page and "缺少林权证" in page and "申请表未签字" in page
+    client.post(f"/my/cases/{case.public_id}/answer/", {"note": "已补交"})
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED

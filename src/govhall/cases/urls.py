@@ -1,0 +1,15 @@
+from django.urls import path
+
+from govhall.cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("items/<uuid:public_id>/apply/", views.apply, name="apply"),
+    path("my/cases/<uuid:public_id>/", views.my_case, name="my_case"),
+    path("my/cases/<uuid:public_id>/<slug:action>/", views.my_case_action, name="my_case_action"),
+    path("desk/cases/", views.inbox, name="inbox"),
+    path("desk/cases/late/", views.late, name="late"),
+    path("desk/cases/<uuid:public_id>/", views.desk_case, name="desk_case"),
+    path("desk/cases/<uuid:public_id>/<slug:action>/", views.desk_case_action, name="desk_case_action"),
+]

@@ -1,0 +1,218 @@
+"""Case pages: applying and following a case in the workspace, handling it on the desk."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from govhall.cases import actions, queries
+from govhall.cases.constants import CaseStatus, Decision
+from govhall.cases.models import Countersign
+from govhall.catalog.queries import get_guide
+from govhall.identity.constants import SESSION_ACTING_FOR
+from govhall.identity.decorators import applicant_required, staff_required
+from govhall.identity.models import Department, User
+from govhall.identity.queries import access_entity_for
+from govhall.lib.forms import Form
+from govhall.lib.jsonforms import build_form
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _errors_to_messages(request: HttpRequest, exc: ValidationError | PermissionDenied) -> None:
+    for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+        messages.error(request, message)
+
+
+# Workspace ----------------------------------------------------------------------------------
+
+
+@applicant_required
+def apply(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Fill the item's application form (rendered from its JSON Schema) and submit it."""
+    version = get_guide(public_id)
+    form = build_form(version.form_schema or {"type": "object"}, version.form_ui, request.POST or None)
+    submit_key = request.POST.get("submit_key") or uuid.uuid4().hex
+    if request.method == "POST" and form.is_valid():
+        answers = {k: (float(v) if hasattr(v, "as_tuple") else v) for k, v in form.cleaned_data.items()}
+        answers = {
+            k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in answers.items() if v not in (None, "")
+        }
+        acting_for = request.session.get(SESSION_ACTING_FOR, "")
+        try:
+            case = actions.submit_case(
+                version,
+                applicant=_user(request),
+                form_data=answers,
+                submit_key=submit_key,
+                entity=access_entity_for(_user(request), acting_for) if acting_for else None,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            _errors_to_messages(request, exc)
+        else:
+            messages.success(request, _("申请已提交，办件编号 %(reference)s。") % {"reference": case.reference})
+            return redirect("cases:my_case", public_id=case.public_id)
+    return render(
+        request,
+        "cases/apply.html",
+        {"surface": "workspace", "version": version, "form": form, "submit_key": submit_key},
+        status=400 if form.errors else 200,
+    )
+
+
+class AnswerForm(Form):
+    note = forms.CharField(
+        label=gettext_lazy("补正说明"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("说明您补正了哪些内容"),
+    )
+
+
+class WithdrawForm(Form):
+    reason = forms.CharField(label=gettext_lazy("撤回原因"), max_length=300)
+
+
+@applicant_required
+def my_case(request: HttpRequest, public_id: str) -> HttpResponse:
+    case = queries.access_case_for_applicant(request.user, public_id)
+    correction = case.events.filter(kind="correction_requested").order_by("-pk").first()
+    return render(
+        request,
+        "cases/my_case.html",
+        {
+            "surface": "workspace",
+            "case": case,
+            "events": case.events.select_related("actor"),
+            "correction": correction if case.status == CaseStatus.CORRECTION_REQUESTED else None,
+            "answer_form": AnswerForm(),
+            "withdraw_form": WithdrawForm(),
+        },
+    )
+
+
+@applicant_required
+@require_POST
+def my_case_action(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
+    case = queries.access_case_for_applicant(request.user, public_id)
+    try:
+        if action == "answer":
+            actions.answer_correction(case, applicant=_user(request), note=request.POST.get("note", ""))
+            messages.success(request, _("补正已提交。"))
+        elif action == "withdraw":
+            actions.withdraw_case(case, applicant=_user(request), reason=request.POST.get("reason", ""))
+            messages.success(request, _("申请已撤回。"))
+        else:
+            raise PermissionDenied(_("未知操作。"))
+    except (ValidationError, PermissionDenied) as exc:
+        _errors_to_messages(request, exc)
+    return redirect("cases:my_case", public_id=case.public_id)
+
+
+# Desk -------------------------------------------------------------------------------------------
+
+
+@staff_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()[:60]
+    status = request.GET.get("status", "")
+    if status not in CaseStatus.values:
+        status = ""
+    cases = queries.inbox_for(_user(request), search=search, status=status)[:100]
+    return render(
+        request,
+        "cases/inbox.html",
+        {"surface": "desk", "cases": cases, "search": search, "status": status, "statuses": CaseStatus.choices},
+    )
+
+
+@staff_required
+def late(request: HttpRequest) -> HttpResponse:
+    from govhall.identity.constants import Role
+    from govhall.identity.queries import has_role
+
+    if not has_role(request.user, Role.SUPERVISOR):
+        raise PermissionDenied(_("只有监督人员可以查看超期督办清单。"))
+    return render(request, "cases/late.html", {"surface": "desk", "cases": queries.late_cases()[:200]})
+
+
+@staff_required
+def desk_case(request: HttpRequest, public_id: str) -> HttpResponse:
+    case = queries.access_case_for_staff(request.user, public_id)
+    step = actions.current_step(case)
+    return render(
+        request,
+        "cases/desk_case.html",
+        {
+            "surface": "desk",
+            "case": case,
+            "step": step,
+            "events": case.events.select_related("actor"),
+            "countersigns": case.countersigns.select_related("department"),
+            "my_countersigns": queries.open_countersigns_for(_user(request), case),
+            "departments": Department.objects.exclude(pk=case.department_id).filter(parent__isnull=False),
+            "decisions": Decision.choices,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def desk_case_action(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
+    case = queries.access_case_for_staff(request.user, public_id)
+    user = _user(request)
+    post = request.POST
+    handlers: dict[str, Any] = {
+        "accept": lambda: actions.accept_case(case, actor=user, note=post.get("opinion", "")),
+        "correction": lambda: actions.request_correction(case, actor=user, items=post.get("items", "").splitlines()),
+        "not-accept": lambda: actions.not_accept_case(
+            case, actor=user, reason=post.get("opinion", ""), legal_basis=post.get("basis", "")
+        ),
+        "complete-step": lambda: actions.complete_step(case, actor=user, opinion=post.get("opinion", "")),
+        "countersign": lambda: actions.start_countersign(
+            case,
+            actor=user,
+            departments=list(Department.objects.filter(pk__in=post.getlist("departments"))),
+            note=post.get("opinion", ""),
+        ),
+        "decide": lambda: actions.decide_case(
+            case,
+            actor=user,
+            decision=post.get("decision", ""),
+            reason=post.get("opinion", ""),
+            legal_basis=post.get("basis", ""),
+        ),
+        "close": lambda: actions.close_case(case, actor=user, note=post.get("opinion", "")),
+        "special-start": lambda: actions.start_special_procedure(
+            case, actor=user, procedure=post.get("procedure", ""), note=post.get("opinion", "")
+        ),
+        "special-end": lambda: actions.end_special_procedure(case, actor=user, note=post.get("opinion", "")),
+    }
+    try:
+        if action == "countersign-answer":
+            countersign = case.countersigns.get(pk=int(post.get("countersign", "0") or 0))
+            actions.answer_countersign(
+                countersign, actor=user, agrees=post.get("agrees") == "yes", opinion=post.get("opinion", "")
+            )
+        elif action in handlers:
+            handlers[action]()
+        else:
+            raise PermissionDenied(_("未知操作。"))
+    except (ValidationError, PermissionDenied) as exc:
+        _errors_to_messages(request, exc)
+    except Countersign.DoesNotExist:
+        messages.error(request, _("找不到这个会签请求。"))
+    else:
+        messages.success(request, _("已办理。"))
+    return redirect("cases:desk_case", public_id=case.public_id)
