@@ -25,9 +25,8 @@ def _field(name: str, spec: dict[str, Any], ui: dict[str, Any], required: bool) 
     widget = ui.get("ui:widget")
     attrs = {"placeholder": ui["ui:placeholder"]} if ui.get("ui:placeholder") else {}
     if "enum" in spec:
-        choices = [(value, str(value)) for value in spec["enum"]]
-        if not required:
-            choices = [("", "—"), *choices]
+        # An empty first choice, so nobody submits the first option without choosing it:
+        choices = [("", "—"), *[(value, str(value)) for value in spec["enum"]]]
         if widget == "radio":
             return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
         kind_of_value = type(spec["enum"][0])
