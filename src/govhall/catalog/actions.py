@@ -56,7 +56,18 @@ def _label(actor: Any) -> str:
 CHILD_MODELS = {"materials": Material, "steps": ProcessStep, "fees": Fee, "questions": Question}
 
 
+def _clean_text(value: Any) -> Any:
+    # Browsers send textarea line breaks as CRLF; store one form, so an untouched text stays equal:
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 def _apply(version: ItemVersion, content: dict[str, Any], children: dict[str, list[dict[str, Any]]] | None) -> None:
+    content = {field: _clean_text(value) for field, value in content.items()}
+    if children is not None:
+        children = {
+            relation: [{k: _clean_text(v) for k, v in row.items()} for row in rows]
+            for relation, rows in children.items()
+        }
     unknown = set(content) - set(CONTENT_FIELDS)
     if unknown:
         raise ValueError(f"not a guide element: {sorted(unknown)}")

@@ -263,9 +263,12 @@ def _parse_item(
 ) -> _ParsedItem | None:
     start = len(problems)
     codes = {key: str(row.get(key) or "").strip() for key in ("CATALOG_CODE", "TASK_CODE", "TASK_HANDLE_ITEM")}
-    for problem in check_codes(codes["CATALOG_CODE"], codes["TASK_CODE"], codes["TASK_HANDLE_ITEM"]):
-        if problem.is_blocking:
-            problems.append(RowProblem(where, "TASK_CODE", problem.message))
+    if not codes["TASK_CODE"]:
+        problems.append(RowProblem(where, "TASK_CODE", _("缺少实施编码。")))
+    else:
+        for problem in check_codes(codes["CATALOG_CODE"], codes["TASK_CODE"], codes["TASK_HANDLE_ITEM"]):
+            if problem.is_blocking:
+                problems.append(RowProblem(where, "TASK_CODE", problem.message))
     department = departments.get(str(row.get("HANDLING_DEPARTMENT") or "").strip())
     if department is None:
         problems.append(

@@ -298,6 +298,7 @@ CONTENT_FIELDS: list[str] = [
         "published_by",
         "published_at",
         "review_note",
+        "effective_from",
         "search_text",
         "created_at",
     }
