@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,8 +21,8 @@ from govhall.cases.constants import (
     Decision,
     Warning,
 )
-from govhall.cases.models import Case, CaseEvent, CaseSerial, Countersign
-from govhall.catalog.constants import ItemStatus, LimitUnit, StepKind
+from govhall.cases.models import Case, CaseEvent, CaseMaterial, CaseSerial, Countersign
+from govhall.catalog.constants import ItemStatus, LimitUnit, MaterialNeed, StepKind
 from govhall.catalog.models import ItemVersion, ProcessStep
 from govhall.catalog.queries import live_versions
 from govhall.holidays.queries import get_calendar
@@ -28,6 +30,7 @@ from govhall.identity.constants import Role, UserKind
 from govhall.identity.models import Department, LegalEntity, User
 from govhall.identity.queries import has_role_for
 from govhall.lib.jsonforms import validate_answers
+from govhall.lib.uploads import inspect_upload
 
 
 class InvalidTransition(ValidationError):
@@ -89,6 +92,57 @@ def _next_reference(implementation_code: str, day: datetime.date) -> str:
     return f"{implementation_code}{day:%Y%m%d}{serial.last:04d}"
 
 
+def check_materials(
+    version: ItemVersion, files: dict[int, UploadedFile], *, all_required: bool = True
+) -> dict[int, Any]:
+    """Inspect every uploaded material; name each missing required one. Raises ValidationError.
+
+    Returns the inspection of each file by material id. A material a licence can satisfy is
+    still uploaded until the licences work fills that path.
+    """
+    errors: list[str] = []
+    inspected: dict[int, Any] = {}
+    materials = {m.pk: m for m in version.materials.all()}
+    for material_id, upload in files.items():
+        if material_id not in materials:
+            errors.append(_("提交了本事项不需要的材料。"))
+            continue
+        try:
+            inspected[material_id] = inspect_upload(
+                upload,
+                name=upload.name or "",
+                size=upload.size or 0,
+                max_bytes=settings.MATERIAL_MAX_BYTES,
+                max_pages=settings.MATERIAL_MAX_PAGES,
+            )
+        except ValidationError as exc:
+            errors.extend(f"{materials[material_id].name}：{m}" for m in exc.messages)
+    if all_required:
+        for material in materials.values():
+            if material.need == MaterialNeed.REQUIRED and material.pk not in files:
+                errors.append(_("缺少必要材料：%(name)s。") % {"name": material.name})
+    if errors:
+        raise ValidationError(errors)
+    return inspected
+
+
+def _store_materials(case: Case, files: dict[int, UploadedFile], inspected: dict[int, Any]) -> None:
+    for material_id, upload in files.items():
+        info = inspected[material_id]
+        case.materials.filter(material_id=material_id, is_current=True).update(is_current=False)
+        upload.name = f"material.{info.extension}"
+        CaseMaterial.objects.create(
+            case=case,
+            material_id=material_id,
+            file=upload,
+            original_name=info.safe_name,
+            content_type=info.content_type,
+            size=info.size,
+            sha256=info.sha256,
+            page_count=info.page_count,
+        )
+
+
 def submit_case(
     version: ItemVersion,
     *,
@@ -96,6 +150,7 @@ def submit_case(
     form_data: dict[str, Any],
     submit_key: str,
     entity: LegalEntity | None = None,
+    files: dict[int, UploadedFile] | None = None,
 ) -> Case:
     """File an application for a live item version; idempotent per ``submit_key``.
 
@@ -119,6 +174,8 @@ def submit_case(
         raise ValidationError(
             {field or "__all__": [ValidationError(m) for m in messages] for field, messages in problems.items()}
         )
+    files = files or {}
+    inspected = check_materials(version, files)
     try:
         with transaction.atomic():
             case = Case.objects.create(
@@ -134,6 +191,7 @@ def submit_case(
             )
             case.reference = _next_reference(version.item.implementation_code, _today())
             case.submitted_at = timezone.now()
+            _store_materials(case, files, inspected)
             move(case, CaseStatus.SUBMITTED, actor=applicant, kind="submitted", data={"reference": case.reference})
     except IntegrityError:
         # A concurrent request with the same key won the race; answer with its case:
@@ -239,8 +297,15 @@ def _resume_clock(case: Case) -> int:
 
 
 @transaction.atomic
-def answer_correction(case: Case, *, applicant: User, note: str, form_data: dict[str, Any] | None = None) -> Case:
-    """The applicant answers a correction request; the case goes back to the clerk."""
+def answer_correction(
+    case: Case,
+    *,
+    applicant: User,
+    note: str,
+    form_data: dict[str, Any] | None = None,
+    files: dict[int, UploadedFile] | None = None,
+) -> Case:
+    """The applicant answers a correction request (with replacement materials); back to the clerk."""
     case = _lock(case)
     if case.applicant_id != applicant.pk:
         raise PermissionDenied(_("这不是您的办件。"))
@@ -253,6 +318,8 @@ def answer_correction(case: Case, *, applicant: User, note: str, form_data: dict
         if problems:
             raise ValidationError([m for messages in problems.values() for m in messages])
         case.form_data = form_data
+    if files:
+        _store_materials(case, files, check_materials(case.item_version, files, all_required=False))
     paused = _resume_clock(case)
     to = CaseStatus.IN_PROGRESS if case.accepted_on else CaseStatus.SUBMITTED
     move(case, to, actor=applicant, kind="correction_answered", opinion=note, data={"paused_working_days": paused})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -124,3 +125,36 @@ class Countersign(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} → {self.department}"
+
+
+def private_storage() -> Storage:
+    return storages["private"]
+
+
+def material_path(instance: CaseMaterial, filename: str) -> str:
+    # A random name: nothing the applicant typed ever becomes part of a path.
+    return f"cases/{instance.case.public_id}/{uuid.uuid4().hex}.{filename.rsplit('.', 1)[-1]}"
+
+
+class CaseMaterial(models.Model):
+    """A material provided for a case: an uploaded file (a reused licence will attach here too)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
+    material = models.ForeignKey("catalog.Material", verbose_name=_("材料"), on_delete=models.PROTECT)
+    file = models.FileField(_("文件"), storage=private_storage, upload_to=material_path, max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=120)
+    content_type = models.CharField(_("文件类型"), max_length=40)
+    size = models.PositiveBigIntegerField(_("大小"))
+    sha256 = models.CharField(max_length=64)
+    page_count = models.PositiveIntegerField(_("页数"), default=1)
+    is_current = models.BooleanField(_("有效"), default=True)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("办件材料")
+        verbose_name_plural = _("办件材料")
+        ordering = ["material__order", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -8,12 +8,14 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from govhall.audit.actions import record
 from govhall.cases import actions, queries
 from govhall.cases.constants import CaseStatus, Decision
 from govhall.cases.models import Countersign
@@ -44,9 +46,12 @@ def apply(request: HttpRequest, public_id: str) -> HttpResponse:
     """Fill the item's application form (rendered from its JSON Schema) and submit it."""
     version = get_guide(public_id)
     form = build_form(version.form_schema or {"type": "object"}, version.form_ui, request.POST or None)
+    materials = list(version.materials.all())
+    _add_material_fields(form, materials, request)
     submit_key = request.POST.get("submit_key") or uuid.uuid4().hex
     if request.method == "POST" and form.is_valid():
-        answers = {k: (float(v) if hasattr(v, "as_tuple") else v) for k, v in form.cleaned_data.items()}
+        fields = (version.form_schema or {}).get("properties", {})
+        answers = {k: (float(v) if hasattr(v, "as_tuple") else v) for k, v in form.cleaned_data.items() if k in fields}
         answers = {
             k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in answers.items() if v not in (None, "")
         }
@@ -58,6 +63,7 @@ def apply(request: HttpRequest, public_id: str) -> HttpResponse:
                 form_data=answers,
                 submit_key=submit_key,
                 entity=access_entity_for(_user(request), acting_for) if acting_for else None,
+                files=_material_files(request, materials),
             )
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_messages(request, exc)
@@ -70,6 +76,32 @@ def apply(request: HttpRequest, public_id: str) -> HttpResponse:
         {"surface": "workspace", "version": version, "form": form, "submit_key": submit_key},
         status=400 if form.errors else 200,
     )
+
+
+def _add_material_fields(form: Form, materials: list[Any], request: HttpRequest) -> None:
+    """One file field per material of the guide, labelled with its name and requirements."""
+    form.files = request.FILES if request.method == "POST" else form.files
+    for material in materials:
+        form.fields[f"material_{material.pk}"] = forms.FileField(
+            label=material.name,
+            required=False,  # a missing required material is named by check_materials, with its name
+            help_text=" ".join(
+                part
+                for part in (
+                    str(material.get_need_display()),
+                    _("PDF、JPG 或 PNG，单个文件不超过 20 MB。"),
+                    material.filling_notes,
+                )
+                if part
+            ),
+            widget=forms.ClearableFileInput(
+                attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+            ),
+        )
+
+
+def _material_files(request: HttpRequest, materials: list[Any]) -> dict[int, Any]:
+    return {m.pk: request.FILES[f"material_{m.pk}"] for m in materials if f"material_{m.pk}" in request.FILES}
 
 
 class AnswerForm(Form):
@@ -88,6 +120,8 @@ class WithdrawForm(Form):
 def my_case(request: HttpRequest, public_id: str) -> HttpResponse:
     case = queries.access_case_for_applicant(request.user, public_id)
     correction = case.events.filter(kind="correction_requested").order_by("-pk").first()
+    answer_form = AnswerForm()
+    _add_material_fields(answer_form, list(case.item_version.materials.all()), request)
     return render(
         request,
         "cases/my_case.html",
@@ -96,7 +130,8 @@ def my_case(request: HttpRequest, public_id: str) -> HttpResponse:
             "case": case,
             "events": case.events.select_related("actor"),
             "correction": correction if case.status == CaseStatus.CORRECTION_REQUESTED else None,
-            "answer_form": AnswerForm(),
+            "answer_form": answer_form,
+            "materials": case.materials.filter(is_current=True).select_related("material"),
             "withdraw_form": WithdrawForm(),
         },
     )
@@ -108,7 +143,12 @@ def my_case_action(request: HttpRequest, public_id: str, action: str) -> HttpRes
     case = queries.access_case_for_applicant(request.user, public_id)
     try:
         if action == "answer":
-            actions.answer_correction(case, applicant=_user(request), note=request.POST.get("note", ""))
+            actions.answer_correction(
+                case,
+                applicant=_user(request),
+                note=request.POST.get("note", ""),
+                files=_material_files(request, list(case.item_version.materials.all())),
+            )
             messages.success(request, _("补正已提交。"))
         elif action == "withdraw":
             actions.withdraw_case(case, applicant=_user(request), reason=request.POST.get("reason", ""))
@@ -161,6 +201,7 @@ def desk_case(request: HttpRequest, public_id: str) -> HttpResponse:
             "events": case.events.select_related("actor"),
             "countersigns": case.countersigns.select_related("department"),
             "my_countersigns": queries.open_countersigns_for(_user(request), case),
+            "materials": case.materials.filter(is_current=True).select_related("material"),
             "departments": Department.objects.exclude(pk=case.department_id).filter(parent__isnull=False),
             "decisions": Decision.choices,
         },
@@ -216,3 +257,25 @@ def desk_case_action(request: HttpRequest, public_id: str, action: str) -> HttpR
     else:
         messages.success(request, _("已办理。"))
     return redirect("cases:desk_case", public_id=case.public_id)
+
+
+def _serve(material: Any) -> FileResponse:
+    response = FileResponse(material.file.open("rb"), content_type=material.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, material.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@applicant_required
+def my_material(request: HttpRequest, public_id: str, material_id: str) -> FileResponse:
+    case = queries.access_case_for_applicant(request.user, public_id)
+    return _serve(get_object_or_404(case.materials, public_id=material_id))
+
+
+@staff_required
+def desk_material(request: HttpRequest, public_id: str, material_id: str) -> FileResponse:
+    case = queries.access_case_for_staff(request.user, public_id)
+    material = get_object_or_404(case.materials, public_id=material_id)
+    record("cases.material_viewed", request.user, case, {"material": material.original_name}, request=request)
+    return _serve(material)

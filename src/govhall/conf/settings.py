@@ -205,12 +205,22 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
+PRIVATE_MEDIA_ROOT = Path(env_str("GOVHALL_PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+MATERIAL_MAX_BYTES = env_int("GOVHALL_MATERIAL_MAX_MB", 20) * 1024 * 1024
+MATERIAL_MAX_PAGES = env_int("GOVHALL_MATERIAL_MAX_PAGES", 200)
+# A request may carry several materials; anything larger is refused before it is read:
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Development serves static files straight from the apps; production from collectstatic's folder:
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 if not IS_PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Applicants' materials: outside any served folder, read only through access-checked views.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

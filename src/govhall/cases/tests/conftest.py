@@ -58,3 +58,27 @@ def on_day() -> Iterator[Any]:
     set_day("2026-09-24")
     yield set_day
     patcher.stop()
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A real PDF with ``pages`` blank pages."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def material_files(version: ItemVersion) -> dict[int, Any]:
+    """One small PDF for every material of ``version``."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {
+        m.pk: SimpleUploadedFile(f"{m.name}.pdf", pdf_bytes(), content_type="application/pdf")
+        for m in version.materials.all()
+    }

@@ -19,6 +19,8 @@ from govhall.identity import actions as identity_actions
 from govhall.identity.constants import Role
 from govhall.identity.models import Department, User
 
+from .conftest import material_files
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 FORM = {"location": "东孚镇", "volume": 3}
@@ -52,7 +54,9 @@ def test_two_clerks_accepting_at_once_never_both_succeed(
 ) -> None:
     other = identity_actions.create_staff(username="bob2", full_name="林二", password="Test#Pass2026")
     identity_actions.grant_role(other, departments["forestry"], Role.CLERK)
-    case = actions.submit_case(felling, applicant=alice, form_data=FORM, submit_key="race")
+    case = actions.submit_case(
+        felling, applicant=alice, form_data=FORM, submit_key="race", files=material_files(felling)
+    )
     results = _race(
         [
             lambda: actions.accept_case(case, actor=bob),
@@ -69,7 +73,11 @@ def test_two_clerks_accepting_at_once_never_both_succeed(
 def test_concurrent_submissions_get_distinct_numbers(felling: ItemVersion, alice: User) -> None:
     results = _race(
         [
-            (lambda key=f"k{i}": actions.submit_case(felling, applicant=alice, form_data=FORM, submit_key=key))
+            (
+                lambda key=f"k{i}": actions.submit_case(
+                    felling, applicant=alice, form_data=FORM, submit_key=key, files=material_files(felling)
+                )
+            )
             for i in range(6)
         ]
     )
@@ -80,7 +88,12 @@ def test_concurrent_submissions_get_distinct_numbers(felling: ItemVersion, alice
 
 def test_the_same_submit_key_at_once_makes_one_case(felling: ItemVersion, alice: User) -> None:
     results = _race(
-        [lambda: actions.submit_case(felling, applicant=alice, form_data=FORM, submit_key="double") for _ in range(4)]
+        [
+            lambda: actions.submit_case(
+                felling, applicant=alice, form_data=FORM, submit_key="double", files=material_files(felling)
+            )
+            for _ in range(4)
+        ]
     )
     assert all(isinstance(r, Case) for r in results), results
     assert Case.objects.filter(status=CaseStatus.SUBMITTED).count() == 1

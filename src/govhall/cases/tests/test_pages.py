@@ -12,7 +12,15 @@ from govhall.cases.models import Case
 from govhall.catalog.models import ItemVersion
 from govhall.identity.models import User
 
+from .conftest import pdf_bytes
+
 pytestmark = pytest.mark.django_db
+
+
+def _files(version: ItemVersion) -> dict[str, object]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {f"material_{m.pk}": SimpleUploadedFile("scan.pdf", pdf_bytes()) for m in version.materials.all()}
 
 
 def _applicant(client: Client) -> Client:
@@ -31,12 +39,16 @@ def test_alice_applies_online_and_sees_her_case(felling: ItemVersion, alice: Use
     page = client.get(f"/items/{felling.public_id}/apply/").content.decode()
     assert "采伐地点" in page and 'name="submit_key"' in page
     response = client.post(
-        f"/items/{felling.public_id}/apply/", {"location": "东孚镇", "volume": "12.5", "submit_key": "abc"}
+        f"/items/{felling.public_id}/apply/",
+        {"location": "东孚镇", "volume": "12.5", "submit_key": "abc", **_files(felling)},
     )
     case = Case.objects.get()
     assert response["Location"] == f"/my/cases/{case.public_id}/"
     # The double click: same key, same case.
-    client.post(f"/items/{felling.public_id}/apply/", {"location": "东孚镇", "volume": "12.5", "submit_key": "abc"})
+    client.post(
+        f"/items/{felling.public_id}/apply/",
+        {"location": "东孚镇", "volume": "12.5", "submit_key": "abc", **_files(felling)},
+    )
     assert Case.objects.count() == 1
     detail = client.get(f"/my/cases/{case.public_id}/").content.decode()
     assert case.reference in detail and "待受理" in detail and "提交申请" in detail
@@ -57,7 +69,10 @@ def test_bob_accepts_from_his_inbox_and_carol_does_not_see_it(
     felling: ItemVersion, alice: User, bob: User, carol: User, settings: object
 ) -> None:
     client = _applicant(Client())
-    client.post(f"/items/{felling.public_id}/apply/", {"location": "东孚镇", "volume": "3", "submit_key": "k"})
+    client.post(
+        f"/items/{felling.public_id}/apply/",
+        {"location": "东孚镇", "volume": "3", "submit_key": "k", **_files(felling)},
+    )
     case = Case.objects.get()
     bob_client = _staff(Client(), "bob", settings)
     assert case.reference in bob_client.get("/desk/cases/").content.decode()
@@ -76,7 +91,10 @@ def test_the_applicant_answers_a_correction_request(
     felling: ItemVersion, alice: User, bob: User, settings: object
 ) -> None:
     client = _applicant(Client())
-    client.post(f"/items/{felling.public_id}/apply/", {"location": "东孚镇", "volume": "3", "submit_key": "k"})
+    client.post(
+        f"/items/{felling.public_id}/apply/",
+        {"location": "东孚镇", "volume": "3", "submit_key": "k", **_files(felling)},
+    )
     case = Case.objects.get()
     _staff(Client(), "bob", settings).post(
         f"/desk/cases/{case.public_id}/correction/", {"items": "缺少林权证\n申请表未签字"}

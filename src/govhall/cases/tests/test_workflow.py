@@ -18,13 +18,15 @@ from govhall.cases.queries import access_case_for_staff, inbox_for
 from govhall.catalog.models import ItemVersion
 from govhall.identity.models import Department, User
 
+from .conftest import material_files
+
 pytestmark = pytest.mark.django_db
 D = datetime.date.fromisoformat
 FORM = {"location": "东孚镇鼎美村3林班", "volume": 12.5}
 
 
 def _submit(version: ItemVersion, alice: User, key: str = "k1") -> Case:
-    return actions.submit_case(version, applicant=alice, form_data=FORM, submit_key=key)
+    return actions.submit_case(version, applicant=alice, form_data=FORM, submit_key=key, files=material_files(version))
 
 
 def test_submitting_gives_a_case_number_of_code_date_and_serial(felling: ItemVersion, alice: User, on_day: Any) -> None:

@@ -1,0 +1,96 @@
+"""Uploaded materials: checked by content, size and pages, named safely, kept private, all required ones named."""
+
+from __future__ import annotations
+
+import pytest
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import translation
+
+from conftest import ALICE_ID, PASSWORD
+from govhall.cases import actions
+from govhall.cases.models import Case, CaseMaterial
+from govhall.catalog.models import ItemVersion
+from govhall.identity.models import User
+
+from .conftest import material_files, pdf_bytes
+
+pytestmark = pytest.mark.django_db
+FORM = {"location": "东孚镇", "volume": 3}
+
+
+def _submit(version: ItemVersion, alice: User, files: dict) -> Case:
+    return actions.submit_case(version, applicant=alice, form_data=FORM, submit_key="k", files=files)
+
+
+def test_a_missing_required_material_is_named_and_nothing_is_filed(felling: ItemVersion, alice: User) -> None:
+    files = material_files(felling)
+    missing = felling.materials.get(name="林权证")
+    del files[missing.pk]
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
+        _submit(felling, alice, files)
+    assert error.value.messages == ["缺少必要材料：林权证。"]
+    assert not Case.objects.exists() and not CaseMaterial.objects.exists()
+
+
+def test_a_file_is_judged_by_its_content_not_its_name(felling: ItemVersion, alice: User) -> None:
+    files = material_files(felling)
+    first = next(iter(files))
+    files[first] = SimpleUploadedFile("scan.pdf", b"MZ\x90\x00 this is a program, not a pdf" * 10)
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
+        _submit(felling, alice, files)
+    assert "不是 PDF、JPG 或 PNG 文件" in error.value.messages[0]
+
+
+def test_a_broken_or_too_long_pdf_is_refused(felling: ItemVersion, alice: User, settings: object) -> None:
+    settings.MATERIAL_MAX_PAGES = 3  # type: ignore[attr-defined]
+    files = material_files(felling)
+    first, second = list(files)
+    files[first] = SimpleUploadedFile("a.pdf", b"%PDF-1.7\n" + b"garbage" * 100)
+    files[second] = SimpleUploadedFile("b.pdf", pdf_bytes(pages=5))
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
+        _submit(felling, alice, files)
+    text = " ".join(error.value.messages)
+    assert "已损坏" in text and "有 5 页" in text
+
+
+def test_an_oversized_file_is_refused(felling: ItemVersion, alice: User, settings: object) -> None:
+    settings.MATERIAL_MAX_BYTES = 100  # type: ignore[attr-defined]
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
+        _submit(felling, alice, material_files(felling))
+    assert "太大" in error.value.messages[0]
+
+
+def test_the_stored_file_has_a_safe_name_outside_the_web_root(
+    felling: ItemVersion, alice: User, settings: object
+) -> None:
+    files = material_files(felling)
+    first = next(iter(files))
+    files[first] = SimpleUploadedFile("../../etc/passwd\x00.exe.pdf", pdf_bytes())
+    case = _submit(felling, alice, files)
+    stored = case.materials.get(material_id=first)
+    assert stored.original_name == "passwd.exe.pdf"
+    assert ".." not in stored.file.name and stored.file.name.startswith(f"cases/{case.public_id}/")
+    assert str(settings.PRIVATE_MEDIA_ROOT) in stored.file.path  # type: ignore[attr-defined]
+    assert not stored.file.path.startswith(str(settings.STATIC_ROOT))  # type: ignore[attr-defined]
+
+
+def test_only_the_applicant_and_the_department_can_download(
+    felling: ItemVersion, alice: User, bob: User, carol: User, settings: object
+) -> None:
+    case = _submit(felling, alice, material_files(felling))
+    stored = case.materials.first()
+    assert stored is not None
+    owner = Client()
+    owner.post("/login/", {"account": ALICE_ID, "password": PASSWORD})
+    response = owner.get(f"/my/cases/{case.public_id}/materials/{stored.public_id}/")
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    settings.STAFF_2FA_SKIP = True  # type: ignore[attr-defined]
+    for username, expected in (("bob", 200), ("carol", 404)):
+        client = Client()
+        client.post("/desk/login/", {"username": username, "password": PASSWORD})
+        assert client.get(f"/desk/cases/{case.public_id}/materials/{stored.public_id}/").status_code == expected
+    assert Client().get(f"/my/cases/{case.public_id}/materials/{stored.public_id}/").status_code == 302
