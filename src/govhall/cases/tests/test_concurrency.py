@@ -60,7 +60,7 @@ def test_two_clerks_accepting_at_once_never_both_succeed(
     results = _race(
         [
             lambda: actions.accept_case(case, actor=bob),
-            lambda: actions.request_correction(case, actor=other, items=["缺少林权证"]),
+            lambda: actions.accept_case(case, actor=other),
         ]
     )
     successes = [r for r in results if isinstance(r, Case)]
@@ -97,3 +97,21 @@ def test_the_same_submit_key_at_once_makes_one_case(felling: ItemVersion, alice:
     )
     assert all(isinstance(r, Case) for r in results), results
     assert Case.objects.filter(status=CaseStatus.SUBMITTED).count() == 1
+
+
+def test_accepting_and_refusing_at_once_leave_one_outcome(felling: ItemVersion, alice: User, bob: User) -> None:
+    case = actions.submit_case(
+        felling, applicant=alice, form_data=FORM, submit_key="both", files=material_files(felling)
+    )
+    results = _race(
+        [
+            lambda: actions.accept_case(case, actor=bob),
+            lambda: actions.not_accept_case(
+                case, actor=bob, reason="不属于本机关职权", legal_basis="行政许可法第三十二条"
+            ),
+        ]
+    )
+    assert sum(isinstance(r, Case) for r in results) == 1, results
+    case.refresh_from_db()
+    assert case.status in {CaseStatus.IN_PROGRESS, CaseStatus.NOT_ACCEPTED}
+    assert case.events.count() == 2
