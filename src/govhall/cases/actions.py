@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from govhall.audit.actions import record
@@ -19,6 +19,7 @@ from govhall.cases.constants import (
     YELLOW_SHARE_LEFT,
     CaseStatus,
     Decision,
+    EventKind,
     Warning,
 )
 from govhall.cases.models import Case, CaseEvent, CaseMaterial, CaseSerial, Countersign
@@ -31,6 +32,7 @@ from govhall.identity.models import Department, LegalEntity, User
 from govhall.identity.queries import has_role_for
 from govhall.lib.jsonforms import validate_answers
 from govhall.lib.uploads import inspect_upload
+from govhall.proactive.actions import notify
 
 
 class InvalidTransition(ValidationError):
@@ -67,7 +69,32 @@ def move(
         data=data or {},
     )
     record(f"cases.{kind}", actor, case, {"from": from_status, "to": to, **(data or {})})
+    if kind in APPLICANT_EVENTS:
+        _notify_applicant(case, kind)
     return event
+
+
+# What the applicant is told of (the rest is internal to the bureau):
+APPLICANT_EVENTS = {
+    "submitted",
+    "accepted",
+    "correction_requested",
+    "not_accepted",
+    "special_procedure_started",
+    "special_procedure_ended",
+    "decided",
+    "closed",
+}
+
+
+def _notify_applicant(case: Case, kind: str) -> None:
+    # Stored in the platform's language, whoever's request caused it:
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("您的办件 %(reference)s：%(event)s") % {
+            "reference": case.reference,
+            "event": EventKind(kind).label,
+        }
+        notify(case.applicant, subject, body=case.item_version.name, link=f"/my/cases/{case.public_id}/")
 
 
 def _lock(case: Case) -> Case:

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "govhall.identity",
     "govhall.catalog",
     "govhall.cases",
+    "govhall.proactive",
     "govhall.portal",
 ]
 
@@ -236,6 +237,7 @@ TASKS = {
         "BACKEND": env_str("GOVHALL_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+NOTIFICATION_SENDER = env_str("GOVHALL_NOTIFICATION_SENDER", "govhall.proactive.senders.ConsoleSender")
 # /healthz calls the worker stale when its heartbeat or the oldest waiting task is older:
 WORKER_STALE_SECONDS = env_int("GOVHALL_WORKER_STALE_SECONDS", 120)
 

@@ -14,6 +14,7 @@ from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.queries import list_entities_for, list_roles
 from govhall.portal.context_processors import LARGE_TEXT_COOKIE
 from govhall.portal.health import check_database, check_worker
+from govhall.proactive.queries import list_notifications
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -33,6 +34,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
             "entities": entities,
             "acting_entity": current,
             "cases": list_cases_of_applicant(request.user)[:50],  # type: ignore[arg-type]
+            "notifications": list_notifications(request.user),  # type: ignore[arg-type]
         },
     )
 

@@ -213,3 +213,16 @@ def test_the_sweep_marks_yellow_and_red(felling: ItemVersion, alice: User, bob: 
     assert actions.sweep_time_limits(D("2026-10-12")) == {"red": 1, "yellow": 0}
     case.refresh_from_db()
     assert case.warning == "red"
+
+
+def test_the_applicant_is_told_of_acceptance_and_corrections(felling: ItemVersion, alice: User, bob: User) -> None:
+    from govhall.proactive.models import Notification
+
+    case = actions.accept_case(_submit(felling, alice), actor=bob)
+    actions.request_correction(case, actor=bob, items=["补充采伐地点示意图"])
+    subjects = list(Notification.objects.filter(recipient=alice).order_by("pk").values_list("subject", flat=True))
+    assert subjects == [
+        f"您的办件 {case.reference}：提交申请",
+        f"您的办件 {case.reference}：受理",
+        f"您的办件 {case.reference}：一次性告知补正",
+    ]

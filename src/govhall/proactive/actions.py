@@ -1,0 +1,23 @@
+"""Writing notifications. Other apps call ``notify`` from their actions, explicitly."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from govhall.identity.models import User
+from govhall.proactive.models import Notification
+from govhall.proactive.tasks import deliver_notification
+
+
+def notify(recipient: User, subject: str, *, body: str = "", link: str = "") -> Notification:
+    """Put a notification in the recipient's workspace and send it after the caller commits."""
+    notification = Notification.objects.create(recipient=recipient, subject=subject[:200], body=body, link=link)
+    transaction.on_commit(lambda: deliver_notification.enqueue(notification.pk))
+    return notification
+
+
+@transaction.atomic
+def mark_read(recipient: User) -> int:
+    from django.utils import timezone
+
+    return Notification.objects.filter(recipient=recipient, read_at__isnull=True).update(read_at=timezone.now())

@@ -1,0 +1,35 @@
+"""Notifications to applicants and staff: shown in their workspace, and sent through a channel."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    delivery = models.CharField(
+        _("发送状态"), max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    last_error = models.CharField(_("最后错误"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "-created_at"], name="proactive_recipient_idx")]
+
+    def __str__(self) -> str:
+        return self.subject

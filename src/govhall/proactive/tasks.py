@@ -1,0 +1,46 @@
+"""Sending happens in the background, after the commit that created the notification."""
+
+from __future__ import annotations
+
+import datetime
+
+from django_tasks import task
+
+from django.db import transaction
+from django.utils import timezone
+
+from govhall.proactive.models import DeliveryStatus, Notification
+from govhall.proactive.senders import get_sender
+
+MAX_ATTEMPTS = 8
+
+
+@task()
+def deliver_notification(notification_id: int) -> str:
+    """Send one notification; on failure try again later (1, 2, 4 … minutes), up to MAX_ATTEMPTS.
+
+    A failing channel never blocks a clerk or loses the notification: it stays in the
+    recipient's workspace whatever happens to the channel.
+    """
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        if notification is None or notification.delivery == DeliveryStatus.SENT:
+            return "nothing to do"
+        notification.attempts += 1
+        try:
+            get_sender().send(notification)
+        except Exception as exc:  # any channel failure is retried, never raised into the worker
+            notification.last_error = f"{exc.__class__.__name__}: {exc}"[:300]
+            notification.delivery = (
+                DeliveryStatus.FAILED if notification.attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING
+            )
+            notification.save(update_fields=["attempts", "last_error", "delivery"])
+            if notification.delivery == DeliveryStatus.PENDING:
+                delay = datetime.timedelta(minutes=2 ** (notification.attempts - 1))
+                transaction.on_commit(
+                    lambda: deliver_notification.using(run_after=timezone.now() + delay).enqueue(notification_id)
+                )
+            return "failed"
+        notification.delivery = DeliveryStatus.SENT
+        notification.save(update_fields=["attempts", "delivery"])
+    return "sent"

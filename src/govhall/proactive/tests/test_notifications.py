@@ -1,0 +1,48 @@
+"""The applicant is told of every event that concerns them; a failing channel retries and loses nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from django.core.management import call_command
+
+from govhall.proactive.actions import notify
+from govhall.proactive.models import DeliveryStatus, Notification
+from govhall.proactive.tasks import MAX_ATTEMPTS, deliver_notification
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class BrokenSender:
+    def send(self, notification: Notification) -> None:
+        raise ConnectionError("SMS gateway unreachable")
+
+
+def test_a_notification_is_kept_and_sent_by_the_worker(alice: Any) -> None:
+    notification = notify(alice, "您的办件已受理")
+    assert Notification.objects.get(pk=notification.pk).delivery == DeliveryStatus.PENDING
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    notification.refresh_from_db()
+    assert notification.delivery == DeliveryStatus.SENT and notification.attempts == 1
+
+
+def test_a_failing_channel_is_retried_later_and_the_notification_stays(alice: Any, settings: Any) -> None:
+    settings.NOTIFICATION_SENDER = "govhall.proactive.tests.test_notifications.BrokenSender"
+    notification = notify(alice, "您的办件已受理")
+    assert deliver_notification.call(notification.pk) == "failed"
+    notification.refresh_from_db()
+    assert notification.delivery == DeliveryStatus.PENDING
+    assert "SMS gateway unreachable" in notification.last_error
+    from django_tasks_db.models import DBTaskResult
+
+    retry = DBTaskResult.objects.filter(task_path__endswith="deliver_notification", status="READY").order_by(
+        "-enqueued_at"
+    )
+    assert retry.exists() and retry.first().run_after > retry.first().enqueued_at  # type: ignore[union-attr]
+    Notification.objects.filter(pk=notification.pk).update(attempts=MAX_ATTEMPTS - 1)
+    deliver_notification.call(notification.pk)
+    notification.refresh_from_db()
+    assert notification.delivery == DeliveryStatus.FAILED
+    assert Notification.objects.filter(recipient=alice).count() == 1
