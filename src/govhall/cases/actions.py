@@ -511,7 +511,68 @@ def withdraw_case(case: Case, *, applicant: User, reason: str) -> Case:
     return case
 
 
+@transaction.atomic
+def request_extension(case: Case, *, actor: User, days: int, reason: str) -> Case:
+    """Ask the approver for more working days (行政许可法 art. 42: +10 at most by default); once per case."""
+    case = _lock(case)
+    if not any(has_role_for(actor, r, case.department) for r in (Role.CLERK, Role.REVIEWER)):
+        raise PermissionDenied(_("您在承办部门没有执行这个操作所需的岗位角色。"))
+    if case.status not in {CaseStatus.IN_PROGRESS, CaseStatus.COUNTERSIGNING} or case.extension_days:
+        raise InvalidTransition(_("这个办件不能再申请延期。"), code="invalid_transition")
+    if not 1 <= days <= settings.EXTENSION_MAX_DAYS:
+        raise ValidationError(
+            _("延期须为1至%(max)d个工作日。") % {"max": settings.EXTENSION_MAX_DAYS}, code="extension_days"
+        )
+    if not reason.strip():
+        raise ValidationError(_("请写明延期理由。"))
+    case.extension_days = days
+    move(case, case.status, actor=actor, kind="extension_requested", opinion=reason, data={"days": days})
+    return case
+
+
+@transaction.atomic
+def approve_extension(case: Case, *, actor: User, note: str = "") -> Case:
+    """The approver grants the requested extension: the due dates move by that many working days."""
+    case = _lock(case)
+    _require_role(actor, Role.APPROVER, [case.department])
+    if not case.extension_days or case.extension_approved:
+        raise InvalidTransition(_("没有待批准的延期申请。"), code="invalid_transition")
+    calendar = get_calendar()
+    if case.due_on:
+        case.due_on = calendar.add_working_days(case.due_on, case.extension_days)
+    if case.statutory_due_on:
+        case.statutory_due_on = calendar.add_working_days(case.statutory_due_on, case.extension_days)
+    case.extension_approved = True
+    case.warning = Warning.NONE
+    move(
+        case,
+        case.status,
+        actor=actor,
+        kind="extension_approved",
+        opinion=note,
+        data={"days": case.extension_days, "due_on": case.due_on.isoformat() if case.due_on else ""},
+    )
+    return case
+
+
 # Time limits ---------------------------------------------------------------------------------
+
+
+def _notify_responsible(case_ids: list[int]) -> None:
+    """Tell the clerks of the handling unit and the supervisors that a case crossed a line."""
+    if not case_ids:
+        return
+    supervisors = list(User.objects.filter(memberships__role=Role.SUPERVISOR).distinct())
+    with translation.override(settings.LANGUAGE_CODE):
+        for case in Case.objects.filter(pk__in=case_ids).select_related("department", "item_version"):
+            clerks = User.objects.filter(memberships__role=Role.CLERK, memberships__department=case.department)
+            subject = _("办件 %(reference)s %(warning)s，承诺办结日期 %(due)s") % {
+                "reference": case.reference,
+                "warning": case.get_warning_display(),
+                "due": case.due_on.isoformat() if case.due_on else "",
+            }
+            for user in {*clerks.distinct(), *supervisors}:
+                notify(user, subject, body=case.item_version.name, link=f"/desk/cases/{case.public_id}/")
 
 
 @transaction.atomic
@@ -526,18 +587,21 @@ def sweep_time_limits(today: datetime.date | None = None) -> dict[str, int]:
     running = Case.objects.filter(
         status__in=[CaseStatus.IN_PROGRESS, CaseStatus.COUNTERSIGNING, CaseStatus.SUBMITTED], due_on__isnull=False
     )
-    red = running.filter(due_on__lt=today).exclude(warning=Warning.RED).update(warning=Warning.RED)
-    yellow = 0
+    turned_red = list(running.filter(due_on__lt=today).exclude(warning=Warning.RED).values_list("pk", flat=True))
+    red = Case.objects.filter(pk__in=turned_red).update(warning=Warning.RED)
+    turned_yellow: list[int] = []
     # The 20 % line depends on each case's limit; there are few distinct limits, one update each:
     limits = running.filter(due_on__gte=today).values_list("item_version__committed_limit", flat=True).distinct()
     for limit in limits:
         days_left = max(1, int(limit * YELLOW_SHARE_LEFT))
         line = calendar.add_working_days(today, days_left)
-        yellow += (
+        turned_yellow += list(
             running.filter(due_on__gte=today, due_on__lte=line, item_version__committed_limit=limit)
             .exclude(warning=Warning.YELLOW)
-            .update(warning=Warning.YELLOW)
+            .values_list("pk", flat=True)
         )
+    yellow = Case.objects.filter(pk__in=turned_yellow).update(warning=Warning.YELLOW)
+    _notify_responsible(turned_red + turned_yellow)
     if red or yellow:
         record("cases.time_limits_swept", "system", None, {"red": red, "yellow": yellow, "day": today.isoformat()})
     return {"red": red, "yellow": yellow}

@@ -68,6 +68,8 @@ class EventKind(models.TextChoices):
     COUNTERSIGN_ANSWERED = "countersign_answered", _("会签答复")
     SPECIAL_PROCEDURE_STARTED = "special_procedure_started", _("启动特别程序")
     SPECIAL_PROCEDURE_ENDED = "special_procedure_ended", _("结束特别程序")
+    EXTENSION_REQUESTED = "extension_requested", _("申请延期")
+    EXTENSION_APPROVED = "extension_approved", _("批准延期")
     DECIDED = "decided", _("作出决定")
     CLOSED = "closed", _("办结")
     WITHDRAWN = "withdrawn", _("撤回")

@@ -41,6 +41,8 @@ class Case(models.Model):
     statutory_due_on = models.DateField(_("法定办结日期"), null=True, blank=True)
     paused_on = models.DateField(_("暂停计时日期"), null=True, blank=True)
     paused_working_days = models.PositiveIntegerField(_("已暂停工作日"), default=0)
+    extension_days = models.PositiveSmallIntegerField(_("申请延期工作日"), default=0)
+    extension_approved = models.BooleanField(_("延期已批准"), default=False)
     warning = models.CharField(_("时限预警"), max_length=8, choices=Warning.choices, default=Warning.NONE)
     decision = models.CharField(_("决定"), max_length=8, choices=Decision.choices, blank=True)
     decision_reason = models.TextField(_("决定理由"), blank=True)

@@ -239,6 +239,10 @@ def desk_case_action(request: HttpRequest, public_id: str, action: str) -> HttpR
             case, actor=user, procedure=post.get("procedure", ""), note=post.get("opinion", "")
         ),
         "special-end": lambda: actions.end_special_procedure(case, actor=user, note=post.get("opinion", "")),
+        "extension-request": lambda: actions.request_extension(
+            case, actor=user, days=_int(post.get("days")), reason=post.get("opinion", "")
+        ),
+        "extension-approve": lambda: actions.approve_extension(case, actor=user, note=post.get("opinion", "")),
     }
     try:
         if action == "countersign-answer":
@@ -257,6 +261,13 @@ def desk_case_action(request: HttpRequest, public_id: str, action: str) -> HttpR
     else:
         messages.success(request, _("已办理。"))
     return redirect("cases:desk_case", public_id=case.public_id)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 def _serve(material: Any) -> FileResponse:

@@ -237,6 +237,8 @@ TASKS = {
         "BACKEND": env_str("GOVHALL_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Working days an approver may add to a case's limit (行政许可法 art. 42: 10 unless a law says more):
+EXTENSION_MAX_DAYS = env_int("GOVHALL_EXTENSION_MAX_DAYS", 10)
 NOTIFICATION_SENDER = env_str("GOVHALL_NOTIFICATION_SENDER", "govhall.proactive.senders.ConsoleSender")
 # /healthz calls the worker stale when its heartbeat or the oldest waiting task is older:
 WORKER_STALE_SECONDS = env_int("GOVHALL_WORKER_STALE_SECONDS", 120)

@@ -213,6 +213,10 @@ def test_the_sweep_marks_yellow_and_red(felling: ItemVersion, alice: User, bob: 
     assert actions.sweep_time_limits(D("2026-10-12")) == {"red": 1, "yellow": 0}
     case.refresh_from_db()
     assert case.warning == "red"
+    from govhall.proactive.models import Notification
+
+    told = set(Notification.objects.filter(subject__contains="已超期").values_list("recipient__username", flat=True))
+    assert told == {"bob"}  # the forestry clerk (no supervisor in this test)
 
 
 def test_the_applicant_is_told_of_acceptance_and_corrections(felling: ItemVersion, alice: User, bob: User) -> None:
@@ -226,3 +230,20 @@ def test_the_applicant_is_told_of_acceptance_and_corrections(felling: ItemVersio
         f"您的办件 {case.reference}：受理",
         f"您的办件 {case.reference}：一次性告知补正",
     ]
+
+
+def test_an_approved_extension_moves_the_due_date_by_working_days(
+    felling: ItemVersion, alice: User, bob: User, grace: User, on_day: Any
+) -> None:
+    on_day("2026-09-24")
+    case = actions.accept_case(_submit(felling, alice), actor=bob)  # due 2026-10-09
+    with pytest.raises(ValidationError):
+        actions.request_extension(case, actor=bob, days=11, reason="需要专家论证")
+    case = actions.request_extension(case, actor=bob, days=10, reason="采伐量大，需要补充调查")
+    with pytest.raises(PermissionDenied):
+        actions.approve_extension(case, actor=bob)
+    case = actions.approve_extension(case, actor=grace, note="同意延期")
+    # 10-09 + 10 working days: 10-10 (make-up Saturday), 10-12..16, 10-19..22.
+    assert case.due_on == D("2026-10-22")
+    with pytest.raises(ValidationError):
+        actions.request_extension(case, actor=bob, days=2, reason="再延")
