@@ -47,6 +47,7 @@ STAFF = [
     StaffPersona("carol", "陈嘉欣", (("water", Role.CLERK),), "水利科窗口受理 / water clerk"),
     StaffPersona("frank", "黄志峰", (("forestry", Role.REVIEWER), ("water", Role.REVIEWER)), "审核 / reviewer"),
     StaffPersona("grace", "吴佳慧", (("bureau", Role.APPROVER),), "审批 / approver"),
+    StaffPersona("kate", "柯婷", (("agriculture", Role.REVIEWER),), "农业科审核 / agriculture reviewer"),
     StaffPersona("dan", "郑德安", (("bureau", Role.SUPERVISOR),), "监督 / supervisor"),
     StaffPersona("helen", "许海伦", (("office", Role.CONTENT_EDITOR),), "内容编辑 / content editor"),
     StaffPersona("erin", "王艺琳", (("bureau", Role.SYSTEM_ADMIN),), "系统管理员 / system administrator"),
