@@ -17,9 +17,18 @@ ALICE_PHONE = "13800000001"
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object) -> None:
+def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
     settings.STAFF_2FA_SKIP = False  # type: ignore[attr-defined]
+    # Uploaded materials of tests go to the test's own folder, never into var/ (the field
+    # resolved its storage when the model was defined, so the field is pointed elsewhere):
+    from django.core.files.storage import FileSystemStorage
+
+    from govhall.cases.models import CaseMaterial
+
+    folder = tmp_path / "private"  # type: ignore[operator]
+    monkeypatch.setattr(CaseMaterial._meta.get_field("file"), "storage", FileSystemStorage(location=str(folder)))
+    settings.PRIVATE_MEDIA_ROOT = folder  # type: ignore[attr-defined]
     # A request leaves its language active in the thread; each test starts in Chinese:
     translation.activate("zh-hans")
 

@@ -304,7 +304,7 @@ def request_correction(case: Case, *, actor: User, items: list[str]) -> Case:
         raise ValidationError(_("请逐项列出需要补正的材料或内容。"))
     if case.accepted_on and case.status == CaseStatus.IN_PROGRESS:
         case.paused_on = _today()
-    move(case, CaseStatus.CORRECTION_REQUESTED, actor=actor, kind="correction_requested", data={"items": items})
+    move(case, CaseStatus.CORRECTION_REQUESTED, actor=actor, kind="correction_requested", data={"corrections": items})
     return case
 
 
@@ -414,6 +414,11 @@ def answer_countersign(countersign: Countersign, *, actor: User, agrees: bool, o
         has_role_for(actor, role, countersign.department) for role in (Role.REVIEWER, Role.APPROVER, Role.CLERK)
     ):
         raise PermissionDenied(_("只有被请求会签部门的工作人员可以答复。"))
+    requested_by = (
+        case.events.filter(kind="countersign_requested").order_by("-pk").values_list("actor_id", flat=True).first()
+    )
+    if requested_by == actor.pk:
+        raise PermissionDenied(_("发起会签的人员不能代替被会签部门答复。"))
     if not opinion.strip():
         raise ValidationError(_("请填写会签意见。"))
     countersign.agrees = agrees

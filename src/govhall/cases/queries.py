@@ -68,6 +68,12 @@ def list_cases_of_applicant(user: User) -> QuerySet[Case]:
 
 
 def open_countersigns_for(user: User, case: Case) -> list[Countersign]:
+    """The countersigns of ``case`` this user may answer (never the one who asked for them)."""
+    requested_by = (
+        case.events.filter(kind="countersign_requested").order_by("-pk").values_list("actor_id", flat=True).first()
+    )
+    if requested_by == user.pk:
+        return []
     departments = _staff_departments(user)
     return list(case.countersigns.filter(department_id__in=departments, answered_at__isnull=True))
 

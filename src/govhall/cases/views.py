@@ -128,7 +128,9 @@ def my_case(request: HttpRequest, public_id: str) -> HttpResponse:
         {
             "surface": "workspace",
             "case": case,
-            "events": case.events.select_related("actor"),
+            # The applicant sees what concerns them, not the bureau's internal opinions:
+            "events": case.events.filter(kind__in=actions.APPLICANT_EVENTS).select_related("actor"),
+            "answers": _answers_with_titles(case),
             "correction": correction if case.status == CaseStatus.CORRECTION_REQUESTED else None,
             "answer_form": answer_form,
             "materials": case.materials.filter(is_current=True).select_related("material"),
@@ -201,11 +203,28 @@ def desk_case(request: HttpRequest, public_id: str) -> HttpResponse:
             "events": case.events.select_related("actor"),
             "countersigns": case.countersigns.select_related("department"),
             "my_countersigns": queries.open_countersigns_for(_user(request), case),
+            "answers": _answers_with_titles(case),
             "materials": case.materials.filter(is_current=True).select_related("material"),
             "departments": Department.objects.exclude(pk=case.department_id).filter(parent__isnull=False),
             "decisions": Decision.choices,
         },
     )
+
+
+DONE = {
+    "accept": gettext_lazy("已受理，计时开始。"),
+    "correction": gettext_lazy("已一次性告知申请人补正。"),
+    "not-accept": gettext_lazy("已不予受理。"),
+    "complete-step": gettext_lazy("本环节已完成。"),
+    "countersign": gettext_lazy("已发起会签。"),
+    "countersign-answer": gettext_lazy("会签意见已提交。"),
+    "decide": gettext_lazy("决定已作出。"),
+    "close": gettext_lazy("已办结。"),
+    "special-start": gettext_lazy("特别程序已启动，计时暂停。"),
+    "special-end": gettext_lazy("特别程序已结束，计时恢复。"),
+    "extension-request": gettext_lazy("延期申请已提交。"),
+    "extension-approve": gettext_lazy("已批准延期。"),
+}
 
 
 @staff_required
@@ -259,8 +278,13 @@ def desk_case_action(request: HttpRequest, public_id: str, action: str) -> HttpR
     except Countersign.DoesNotExist:
         messages.error(request, _("找不到这个会签请求。"))
     else:
-        messages.success(request, _("已办理。"))
+        messages.success(request, DONE.get(action, _("已办理。")))
     return redirect("cases:desk_case", public_id=case.public_id)
+
+
+def _answers_with_titles(case: Any) -> list[tuple[str, Any]]:
+    properties = (case.item_version.form_schema or {}).get("properties", {})
+    return [(properties.get(key, {}).get("title", key), value) for key, value in case.form_data.items()]
 
 
 def _int(value: str | None) -> int:

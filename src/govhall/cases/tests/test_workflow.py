@@ -97,7 +97,7 @@ def test_a_correction_lists_every_item_at_once(felling: ItemVersion, alice: User
         actions.request_correction(case, actor=bob, items=["  "])
     case = actions.request_correction(case, actor=bob, items=["缺少林权证", "申请表未签字"])
     event = case.events.get(kind="correction_requested")
-    assert event.data["items"] == ["缺少林权证", "申请表未签字"]
+    assert event.data["corrections"] == ["缺少林权证", "申请表未签字"]
 
 
 def test_the_whole_process_with_countersign_of_two_units(
@@ -247,3 +247,14 @@ def test_an_approved_extension_moves_the_due_date_by_working_days(
     assert case.due_on == D("2026-10-22")
     with pytest.raises(ValidationError):
         actions.request_extension(case, actor=bob, days=2, reason="再延")
+
+
+def test_whoever_asked_for_a_countersign_cannot_answer_it_for_another_section(
+    felling: ItemVersion, alice: User, bob: User, frank: User, departments: dict[str, Department]
+) -> None:
+    case = actions.accept_case(_submit(felling, alice), actor=bob)
+    case = actions.complete_step(case, actor=frank, opinion="材料齐全。")
+    case = actions.start_countersign(case, actor=frank, departments=[departments["water"]])
+    with pytest.raises(PermissionDenied):
+        actions.answer_countersign(case.countersigns.get(), actor=frank, agrees=True, opinion="同意")
+    assert case.countersigns.get().answered_at is None
