@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from govhall.audit.actions import record
 from govhall.cases import actions, queries
 from govhall.cases.constants import CaseStatus, Decision
+from govhall.cases.documents import render_acceptance_notice
 from govhall.cases.models import Countersign
 from govhall.catalog.queries import get_guide
 from govhall.identity.constants import SESSION_ACTING_FOR
@@ -314,3 +315,21 @@ def desk_material(request: HttpRequest, public_id: str, material_id: str) -> Fil
     material = get_object_or_404(case.materials, public_id=material_id)
     record("cases.material_viewed", request.user, case, {"material": material.original_name}, request=request)
     return _serve(material)
+
+
+def _notice(case: Any) -> HttpResponse:
+    if case.accepted_on is None:
+        raise Http404
+    response = HttpResponse(render_acceptance_notice(case), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="acceptance-{case.reference}.pdf"'
+    return response
+
+
+@applicant_required
+def my_notice(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _notice(queries.access_case_for_applicant(request.user, public_id))
+
+
+@staff_required
+def desk_notice(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _notice(queries.access_case_for_staff(request.user, public_id))

@@ -7,7 +7,6 @@ effective date on every page, in an embedded TrueType CJK font.
 from __future__ import annotations
 
 import io
-from functools import cache
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -15,8 +14,6 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from django.conf import settings
@@ -25,14 +22,7 @@ from django.utils.translation import gettext as _
 from govhall.catalog.models import ItemVersion
 from govhall.catalog.queries import dictionary
 from govhall.catalog.templatetags.catalog import limit as format_limit
-
-FONT = "GovhallCJK"
-
-
-@cache
-def _register_font() -> str:
-    pdfmetrics.registerFont(TTFont(FONT, settings.CJK_FONT_PATH, subfontIndex=0))
-    return FONT
+from govhall.lib.pdf import cjk_font
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
@@ -41,7 +31,7 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 
 def render_guide_pdf(version: ItemVersion) -> bytes:
     """Render the guide of ``version`` to PDF bytes."""
-    font = _register_font()
+    font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK")
     label = ParagraphStyle("label", parent=body, textColor=colors.HexColor("#0a4a8a"))
     heading = ParagraphStyle("heading", parent=body, fontSize=13, leading=20, spaceBefore=8, spaceAfter=4)

@@ -104,3 +104,31 @@ def test_the_applicant_answers_a_correction_request(
     client.post(f"/my/cases/{case.public_id}/answer/", {"note": "已补交"})
     case.refresh_from_db()
     assert case.status == CaseStatus.SUBMITTED
+
+
+def test_acceptance_produces_a_notice_with_the_due_date(
+    felling: ItemVersion, alice: User, bob: User, settings: object, tmp_path: object
+) -> None:
+    import subprocess
+
+    from govhall.cases import actions
+
+    from .conftest import material_files
+
+    case = actions.submit_case(
+        felling,
+        applicant=alice,
+        form_data={"location": "东孚镇", "volume": 3},
+        submit_key="n",
+        files=material_files(felling),
+    )
+    client = _applicant(Client())
+    assert client.get(f"/my/cases/{case.public_id}/acceptance-notice.pdf").status_code == 404
+    case = actions.accept_case(case, actor=bob)
+    response = client.get(f"/my/cases/{case.public_id}/acceptance-notice.pdf")
+    assert response["Content-Type"] == "application/pdf"
+    path = f"{tmp_path}/notice.pdf"
+    with open(path, "wb") as handle:
+        handle.write(response.content)
+    text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True, check=True).stdout.replace("\n", "")
+    assert "受理通知书" in text and case.reference in text and case.due_on.isoformat() in text  # type: ignore[union-attr]
