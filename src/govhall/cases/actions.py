@@ -120,7 +120,11 @@ def _next_reference(implementation_code: str, day: datetime.date) -> str:
 
 
 def check_materials(
-    version: ItemVersion, files: dict[int, UploadedFile], *, all_required: bool = True
+    version: ItemVersion,
+    files: dict[int, UploadedFile],
+    *,
+    all_required: bool = True,
+    already: frozenset[int] = frozenset(),
 ) -> dict[int, Any]:
     """Inspect every uploaded material; name each missing required one. Raises ValidationError.
 
@@ -146,7 +150,7 @@ def check_materials(
             errors.extend(f"{materials[material_id].name}：{m}" for m in exc.messages)
     if all_required:
         for material in materials.values():
-            if material.need == MaterialNeed.REQUIRED and material.pk not in files:
+            if material.need == MaterialNeed.REQUIRED and material.pk not in files and material.pk not in already:
                 errors.append(_("缺少必要材料：%(name)s。") % {"name": material.name})
     if errors:
         raise ValidationError(errors)
@@ -170,41 +174,30 @@ def _store_materials(case: Case, files: dict[int, UploadedFile], inspected: dict
         )
 
 
-def submit_case(
-    version: ItemVersion,
-    *,
-    applicant: User,
-    form_data: dict[str, Any],
-    submit_key: str,
-    entity: LegalEntity | None = None,
-    files: dict[int, UploadedFile] | None = None,
-) -> Case:
-    """File an application for a live item version; idempotent per ``submit_key``.
-
-    A retried or double-clicked submit (same key) returns the case made the first time.
-    Raises ValidationError if the item is not open for applications or the form is invalid,
-    PermissionDenied if the account may not apply (or not for ``entity``).
-    """
+def _check_may_apply(version: ItemVersion, applicant: User, entity: LegalEntity | None) -> None:
     if applicant.kind != UserKind.APPLICANT:
         raise PermissionDenied(_("只有个人或企业账户可以提交申请。"))
-    if not submit_key or len(submit_key) > 64:
-        raise ValidationError(_("提交请求缺少有效的防重复标识，请刷新页面后重试。"))
-    existing = Case.objects.filter(applicant=applicant, submit_key=submit_key).first()
-    if existing is not None:
-        return existing
     if entity is not None and not entity.authorisations.filter(user=applicant, is_active=True).exists():
         raise PermissionDenied(_("您没有代表该单位办理的授权。"))
     if version.item.status != ItemStatus.IN_USE or not live_versions().filter(pk=version.pk).exists():
         raise ValidationError(_("该事项当前未发布或已暂停办理，不能提交申请。"), code="not_live")
-    problems = validate_answers(version.form_schema or {"type": "object"}, form_data)
-    if problems:
-        raise ValidationError(
-            {field or "__all__": [ValidationError(m) for m in messages] for field, messages in problems.items()}
-        )
+
+
+def save_draft(
+    version: ItemVersion,
+    *,
+    applicant: User,
+    form_data: dict[str, Any],
+    files: dict[int, UploadedFile] | None = None,
+    entity: LegalEntity | None = None,
+    draft: Case | None = None,
+) -> Case:
+    """Keep an unfinished application to resume later (草稿). Only the files themselves are checked."""
+    _check_may_apply(version, applicant, entity)
     files = files or {}
-    inspected = check_materials(version, files)
-    try:
-        with transaction.atomic():
+    inspected = check_materials(version, files, all_required=False)
+    with transaction.atomic():
+        if draft is None:
             case = Case.objects.create(
                 item_version=version,
                 department=version.handling_department,
@@ -214,8 +207,69 @@ def submit_case(
                 applicant_name=entity.name if entity else applicant.full_name,
                 status=CaseStatus.DRAFT,
                 form_data=form_data,
-                submit_key=submit_key,
             )
+        else:
+            case = _lock(draft)
+            if case.applicant_id != applicant.pk or case.status != CaseStatus.DRAFT:
+                raise PermissionDenied(_("这个草稿不能再修改。"))
+            case.form_data = form_data
+            case.save(update_fields=["form_data", "updated_at"])
+        _store_materials(case, files, inspected)
+        record("cases.draft_saved", applicant, case, {"fields": sorted(form_data), "files": len(files)})
+    return case
+
+
+def submit_case(
+    version: ItemVersion,
+    *,
+    applicant: User,
+    form_data: dict[str, Any],
+    submit_key: str,
+    entity: LegalEntity | None = None,
+    files: dict[int, UploadedFile] | None = None,
+    draft: Case | None = None,
+) -> Case:
+    """File an application for a live item version (or a saved draft); idempotent per ``submit_key``.
+
+    A retried or double-clicked submit (same key) returns the case made the first time.
+    Materials already uploaded to the draft count. Raises ValidationError if the item is
+    not open for applications, the form is invalid or a required material is missing,
+    PermissionDenied if the account may not apply (or not for ``entity``).
+    """
+    if not submit_key or len(submit_key) > 64:
+        raise ValidationError(_("提交请求缺少有效的防重复标识，请刷新页面后重试。"))
+    existing = Case.objects.filter(applicant=applicant, submit_key=submit_key).first()
+    if existing is not None:
+        return existing
+    _check_may_apply(version, applicant, entity)
+    if draft is not None and (draft.applicant_id != applicant.pk or draft.status != CaseStatus.DRAFT):
+        raise PermissionDenied(_("这个草稿不能再修改。"))
+    problems = validate_answers(version.form_schema or {"type": "object"}, form_data)
+    if problems:
+        raise ValidationError(
+            {field or "__all__": [ValidationError(m) for m in messages] for field, messages in problems.items()}
+        )
+    files = files or {}
+    already = frozenset(draft.materials.filter(is_current=True).values_list("material_id", flat=True) if draft else ())
+    inspected = check_materials(version, files, already=already)
+    try:
+        with transaction.atomic():
+            if draft is not None:
+                case = _lock(draft)
+                case.form_data = form_data
+                case.submit_key = submit_key
+            else:
+                case = Case.objects.create(
+                    item_version=version,
+                    department=version.handling_department,
+                    applicant=applicant,
+                    person=applicant.person,
+                    entity=entity,
+                    applicant_name=entity.name if entity else applicant.full_name,
+                    status=CaseStatus.DRAFT,
+                    form_data=form_data,
+                    submit_key=submit_key,
+                )
             case.reference = _next_reference(version.item.implementation_code, _today())
             case.submitted_at = timezone.now()
             _store_materials(case, files, inspected)

@@ -7,6 +7,7 @@ app_name = "cases"
 urlpatterns = [
     path("items/<uuid:public_id>/apply/", views.apply, name="apply"),
     path("my/cases/<uuid:public_id>/", views.my_case, name="my_case"),
+    path("my/cases/<uuid:public_id>/continue/", views.resume_draft, name="resume_draft"),
     path("my/cases/<uuid:public_id>/<slug:action>/", views.my_case_action, name="my_case_action"),
     path("my/cases/<uuid:public_id>/materials/<uuid:material_id>/", views.my_material, name="my_material"),
     path("desk/cases/<uuid:public_id>/materials/<uuid:material_id>/", views.desk_material, name="desk_material"),

@@ -19,7 +19,7 @@ from govhall.audit.actions import record
 from govhall.cases import actions, queries
 from govhall.cases.constants import CaseStatus, Decision
 from govhall.cases.documents import render_acceptance_notice
-from govhall.cases.models import Countersign
+from govhall.cases.models import Case, Countersign
 from govhall.catalog.queries import get_guide
 from govhall.identity.constants import SESSION_ACTING_FOR
 from govhall.identity.decorators import applicant_required, staff_required
@@ -44,27 +44,62 @@ def _errors_to_messages(request: HttpRequest, exc: ValidationError | PermissionD
 
 @applicant_required
 def apply(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Fill the item's application form (rendered from its JSON Schema) and submit it."""
-    version = get_guide(public_id)
+    """Fill the item's application form (rendered from its JSON Schema) and submit it, or save a draft."""
+    return _application(request, get_guide(public_id), None)
+
+
+@applicant_required
+def resume_draft(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Go on with a saved draft: the answers and materials given so far are kept."""
+    draft = queries.access_case_for_applicant(request.user, public_id)
+    if draft.status != CaseStatus.DRAFT:
+        return redirect("cases:my_case", public_id=draft.public_id)
+    return _application(request, draft.item_version, draft)
+
+
+def _answers(version: Any, cleaned: dict[str, Any]) -> dict[str, Any]:
+    fields = (version.form_schema or {}).get("properties", {})
+    answers = {k: (float(v) if hasattr(v, "as_tuple") else v) for k, v in cleaned.items() if k in fields}
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in answers.items() if v not in (None, "")}
+
+
+def _application(request: HttpRequest, version: Any, draft: Case | None) -> HttpResponse:
+    initial = draft.form_data if draft else None
     form = build_form(version.form_schema or {"type": "object"}, version.form_ui, request.POST or None)
+    if initial and request.method != "POST":
+        form.initial = initial
     materials = list(version.materials.all())
     _add_material_fields(form, materials, request)
     submit_key = request.POST.get("submit_key") or uuid.uuid4().hex
-    if request.method == "POST" and form.is_valid():
-        fields = (version.form_schema or {}).get("properties", {})
-        answers = {k: (float(v) if hasattr(v, "as_tuple") else v) for k, v in form.cleaned_data.items() if k in fields}
-        answers = {
-            k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in answers.items() if v not in (None, "")
-        }
-        acting_for = request.session.get(SESSION_ACTING_FOR, "")
+    acting_for = request.session.get(SESSION_ACTING_FOR, "")
+    entity = access_entity_for(_user(request), acting_for) if acting_for else None
+    saving = request.method == "POST" and "save_draft" in request.POST
+    if saving:
+        form.is_valid()  # a draft keeps whatever is valid so far
+        try:
+            case = actions.save_draft(
+                version,
+                applicant=_user(request),
+                form_data=_answers(version, getattr(form, "cleaned_data", {})),
+                files=_material_files(request, materials),
+                entity=entity,
+                draft=draft,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            _errors_to_messages(request, exc)
+        else:
+            messages.success(request, _("草稿已保存，可随时在“我的办事空间”继续填写。"))
+            return redirect("cases:resume_draft", public_id=case.public_id)
+    elif request.method == "POST" and form.is_valid():
         try:
             case = actions.submit_case(
                 version,
                 applicant=_user(request),
-                form_data=answers,
+                form_data=_answers(version, form.cleaned_data),
                 submit_key=submit_key,
-                entity=access_entity_for(_user(request), acting_for) if acting_for else None,
+                entity=entity,
                 files=_material_files(request, materials),
+                draft=draft,
             )
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_messages(request, exc)
@@ -74,8 +109,15 @@ def apply(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(
         request,
         "cases/apply.html",
-        {"surface": "workspace", "version": version, "form": form, "submit_key": submit_key},
-        status=400 if form.errors else 200,
+        {
+            "surface": "workspace",
+            "version": version,
+            "form": form,
+            "submit_key": submit_key,
+            "draft": draft,
+            "materials": draft.materials.filter(is_current=True).select_related("material") if draft else [],
+        },
+        status=400 if form.errors and not saving else 200,
     )
 
 

@@ -132,3 +132,36 @@ def test_acceptance_produces_a_notice_with_the_due_date(
         handle.write(response.content)
     text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True, check=True).stdout.replace("\n", "")
     assert "受理通知书" in text and case.reference in text and case.due_on.isoformat() in text  # type: ignore[union-attr]
+
+
+def test_a_draft_is_saved_half_filled_and_resumed_later(felling: ItemVersion, alice: User, bob: User) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = _applicant(Client())
+    first = felling.materials.order_by("order").first()
+    assert first is not None
+    response = client.post(
+        f"/items/{felling.public_id}/apply/",
+        {"location": "东孚镇", "save_draft": "1", f"material_{first.pk}": SimpleUploadedFile("a.pdf", pdf_bytes())},
+    )
+    draft = Case.objects.get()
+    assert draft.status == CaseStatus.DRAFT and draft.reference is None
+    assert response["Location"] == f"/my/cases/{draft.public_id}/continue/"
+    assert draft.form_data == {"location": "东孚镇"}
+    assert "草稿" in client.get("/my/").content.decode()
+    page = client.get(f"/my/cases/{draft.public_id}/continue/").content.decode()
+    assert 'value="东孚镇"' in page and "a.pdf" in page
+    # Drafts are the applicant's own: the clerk does not see them.
+    from govhall.cases.queries import inbox_for
+
+    assert draft not in inbox_for(bob)
+    rest = {
+        f"material_{m.pk}": SimpleUploadedFile("b.pdf", pdf_bytes()) for m in felling.materials.exclude(pk=first.pk)
+    }
+    client.post(
+        f"/my/cases/{draft.public_id}/continue/", {"location": "东孚镇", "volume": "8", "submit_key": "d1", **rest}
+    )
+    draft.refresh_from_db()
+    assert draft.status == CaseStatus.SUBMITTED and draft.reference
+    assert draft.materials.filter(is_current=True).count() == felling.materials.count()
+    assert Case.objects.count() == 1
