@@ -11,6 +11,8 @@ from govhall.identity import actions
 from govhall.identity.constants import AuthorisationRole, Role
 from govhall.identity.models import Department, LegalEntity, User
 
+pytest_plugins = ["browser_testing"]
+
 PASSWORD = "Test#Pass2026"
 ALICE_ID = "350205198503120020"
 ALICE_PHONE = "13800000001"

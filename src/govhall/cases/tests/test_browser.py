@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from browser_testing import ARTIFACTS, DESKTOP, restore_migration_data
 from govhall.cases import actions
 from govhall.cases.constants import CaseStatus
 from govhall.cases.models import Case, CaseMaterial
@@ -40,24 +40,6 @@ from govhall.identity.models import User
 from govhall.identity.queries import find_person_by_id_number
 
 from .conftest import pdf_bytes
-
-# Playwright's sync API keeps an asyncio loop running in this thread; Django would otherwise
-# refuse the ORM calls the fixtures make ("You cannot call this from an async context").
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts"
-DESKTOP = {"width": 1280, "height": 800}
-REBUILT_BY_POST_MIGRATE = {"contenttypes.contenttype", "auth.permission"}
 
 FELLING = "林木采伐许可证核发"
 FARMER_ID = "350205198503120020"  # 陈爱丽 (govhall.identity.demo.APPLICANTS)
@@ -103,33 +85,6 @@ TIMELINE = [
 # Fixtures ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def migration_data(django_db_setup: None) -> str:
-    """The rows the data migrations seed (code lists, holidays, audit chain head), as Django saved them.
-
-    Taken before the browser starts (``browser`` asks for it): once Playwright's sync API runs
-    in this thread, ``connections["default"]`` is a fresh wrapper without the snapshot Django
-    serialized when it created the test database. Same approach as catalog/tests/test_browser.py.
-    """
-    from django.db import connection
-
-    rows = json.loads(connection._test_serialized_contents)  # type: ignore[attr-defined]
-    # Content types and permissions come back by themselves (the flush's post_migrate signal):
-    return json.dumps([row for row in rows if row["model"] not in REBUILT_BY_POST_MIGRATE])
-
-
-@pytest.fixture(scope="module")
-def browser(migration_data: str) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def private_files(tmp_path: Path) -> Iterator[Path]:
     """Uploaded materials go to a temporary folder, not the development ``var/private``.
@@ -159,9 +114,7 @@ def demo_bureau(
     also empties what the data migrations seeded (the holiday calendar among them), so that is
     put back first.
     """
-    from django.db import connection
-
-    connection.creation.deserialize_db_from_string(migration_data)
+    restore_migration_data(migration_data)
     _load_demo()
 
 

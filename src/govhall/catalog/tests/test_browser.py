@@ -10,74 +10,26 @@ go to ``test-artifacts/`` for a human to look at.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from django.utils import timezone
 
+from browser_testing import ARTIFACTS, DESKTOP, PHONE, restore_migration_data
 from govhall.catalog.demo import DEMO_FILE, load_catalog_demo
 from govhall.catalog.models import ServiceItem
 from govhall.identity.demo import DEMO_PASSWORD, load_demo
 from govhall.identity.models import User
 
-# Playwright's sync API keeps an asyncio loop running in this thread; Django would otherwise
-# refuse the ORM calls the fixtures make ("You cannot call this from an async context").
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts"
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 800}
-
 FELLING = "林木采伐许可证核发"
 WATER_ITEMS = ["取水许可", "生产建设项目水土保持方案审批", "河道管理范围内建设项目工程建设方案审批", "防汛抗旱信息查询"]
 WATER_ABSTRACTION = "取水许可"
 SAME_PHONES = "咨询电话和监督投诉电话不能相同。"
-REBUILT_BY_POST_MIGRATE = {"contenttypes.contenttype", "auth.permission"}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        # CI installs Chromium itself (scripts/system-deps.sh), so there a missing browser is a failure:
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def migration_data(django_db_setup: None) -> str:
-    """The rows the data migrations seed (code lists, holidays, audit chain head), as Django saved them.
-
-    Django serializes them when it creates the test database, because these tests ask for a
-    serialized rollback. Taken before the browser starts: once Playwright's sync API runs in
-    this thread, ``connections["default"]`` is a fresh wrapper without that snapshot, so
-    pytest-django's serialized rollback silently restores nothing.
-    """
-    from django.db import connection
-
-    rows = json.loads(connection._test_serialized_contents)  # type: ignore[attr-defined]
-    # Content types and permissions come back by themselves (the flush's post_migrate signal):
-    return json.dumps([row for row in rows if row["model"] not in REBUILT_BY_POST_MIGRATE])
 
 
 @pytest.fixture
@@ -87,9 +39,7 @@ def demo_catalog(django_db_serialized_rollback: None, transactional_db: None, mi
     The live server needs committed data (``transactional_db``); the flush after each such test
     also empties what the data migrations seeded, so that is put back first.
     """
-    from django.db import connection
-
-    connection.creation.deserialize_db_from_string(migration_data)
+    restore_migration_data(migration_data)
     load_demo()
     load_catalog_demo(editor=User.objects.get(username="helen"), approver=User.objects.get(username="grace"))
     return ServiceItem.objects.count()

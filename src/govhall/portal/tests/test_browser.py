@@ -8,39 +8,19 @@ the browser itself is started once per module. Screenshots of every main page at
 from __future__ import annotations
 
 import base64
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from browser_testing import ARTIFACTS, DESKTOP, PHONE
 from conftest import ALICE_ID, PASSWORD
 from govhall.identity.models import LegalEntity, User
 
-# Playwright's sync API keeps an asyncio loop running in this thread; Django would otherwise
-# refuse the ORM calls the fixtures make ("You cannot call this from an async context").
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts"
 CONSENT = "我同意平台为办理政务服务事项收集和使用我的身份信息与联系方式。"
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 800}
 
 # Lists the visible form controls that no <label> names (input.labels is empty).
 UNLABELLED_CONTROLS_JS = """() => {
@@ -51,19 +31,6 @@ UNLABELLED_CONTROLS_JS = """() => {
     unlabelled: controls.filter((el) => el.labels.length === 0).map((el) => el.name || el.outerHTML),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        # CI installs Chromium itself (scripts/system-deps.sh), so there a missing browser is a failure:
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -1,0 +1,70 @@
+"""Shared set-up of the browser tests: Debian's Chromium through Playwright's sync API.
+
+Loaded as a pytest plugin by src/conftest.py. Test modules take ``browser`` (one Chromium
+per module) and, when they use the live server with committed data, put back what the data
+migrations seeded with ``restore_migration_data(migration_data)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+# Playwright's sync API keeps an asyncio loop running in this thread; Django would otherwise
+# refuse the ORM calls the fixtures make ("You cannot call this from an async context").
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+# Content types and permissions come back by themselves (the flush's post_migrate signal):
+REBUILT_BY_POST_MIGRATE = {"contenttypes.contenttype", "auth.permission"}
+
+
+@pytest.fixture(scope="module")
+def migration_data(django_db_setup: None) -> str:
+    """The rows the data migrations seed (code lists, holidays, audit chain head), as Django saved them.
+
+    Taken before the browser starts: once Playwright's sync API runs in this thread,
+    ``connections["default"]`` is a fresh wrapper without the snapshot Django serialized when
+    it created the test database, so pytest-django's serialized rollback restores nothing.
+    """
+    from django.db import connection
+
+    rows = json.loads(connection._test_serialized_contents)  # type: ignore[attr-defined]
+    return json.dumps([row for row in rows if row["model"] not in REBUILT_BY_POST_MIGRATE])
+
+
+def restore_migration_data(migration_data: str) -> None:
+    """Put back what the data migrations seeded; a live-server test's flush empties those tables."""
+    from django.db import connection
+
+    connection.creation.deserialize_db_from_string(migration_data)
+
+
+@pytest.fixture(scope="module")
+def browser(migration_data: str) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        # CI installs Chromium itself (scripts/system-deps.sh), so there a missing browser is a failure:
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
