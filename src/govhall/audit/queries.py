@@ -58,8 +58,3 @@ def verify_chain() -> ChainReport:
             "records at the end were deleted or the chain head was changed",
         )
     return ChainReport(checked)
-
-
-def list_records_for_target(target_type: str, target_id: str) -> list[AuditRecord]:
-    """Every record about one object, newest first."""
-    return list(AuditRecord.objects.filter(target_type=target_type, target_id=target_id).order_by("-sequence"))

@@ -68,13 +68,6 @@ def get_guide(public_id: str) -> ItemVersion:
     return version
 
 
-def get_live_guide_for_item(implementation_code: str) -> ItemVersion:
-    version = live_versions().filter(item__implementation_code=implementation_code).first()
-    if version is None:
-        raise Http404
-    return version
-
-
 def list_themes() -> list[str]:
     themes: set[str] = set()
     for row in live_versions().values_list("themes", flat=True):

@@ -213,8 +213,8 @@ def desk_version_action(request: HttpRequest, public_id: str, action: str) -> Ht
     """Submit, return, publish, open a new version, suspend/resume/cancel the item."""
     version = queries.access_version_for_staff(request.user, public_id)
     review = ReviewForm(request.POST)
-    review.is_valid()
-    note = review.cleaned_data.get("note", "") if review.is_valid() else ""
+    review_is_valid = review.is_valid()
+    note = review.cleaned_data.get("note", "") if review_is_valid else ""
     try:
         if action == "submit":
             actions.submit_version(version, actor=request.user)
@@ -223,7 +223,7 @@ def desk_version_action(request: HttpRequest, public_id: str, action: str) -> Ht
             actions.return_version(version, actor=_user(request), note=note)
             messages.success(request, _("已退回修改。"))
         elif action == "publish":
-            if not review.is_valid():
+            if not review_is_valid:
                 raise ValidationError([e for errors in review.errors.values() for e in errors])
             actions.publish_version(
                 version,

@@ -107,14 +107,6 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
-    @property
-    def is_applicant(self) -> bool:
-        return self.kind == UserKind.APPLICANT
-
-    @property
-    def is_staff_member(self) -> bool:
-        return self.kind == UserKind.STAFF
-
 
 class Membership(models.Model):
     """One role of one staff member in one department."""

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
-from govhall.identity.constants import Role, UserKind
+from govhall.identity.constants import UserKind
 from govhall.identity.models import Department, EntityAuthorisation, LegalEntity, Membership, NaturalPerson, User
 from govhall.lib.crypto import lookup_hash
 from govhall.lib.identifiers import normalise_phone, parse_resident_id
@@ -105,14 +105,6 @@ def access_entity_for(user: User, public_id: str) -> LegalEntity:
 def is_staff_desk_user(user: Any) -> bool:
     """May this account open the staff desk (a staff member holding any business role)?"""
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.kind == UserKind.STAFF)
-
-
-def business_roles(user: User) -> set[str]:
-    return set(Membership.objects.filter(user=user).values_list("role", flat=True)) - {
-        Role.SYSTEM_ADMIN,
-        Role.SECURITY_ADMIN,
-        Role.AUDIT_ADMIN,
-    }
 
 
 def is_second_factor_verified(user: Any) -> bool:

@@ -14,10 +14,3 @@ def notify(recipient: User, subject: str, *, body: str = "", link: str = "") -> 
     notification = Notification.objects.create(recipient=recipient, subject=subject[:200], body=body, link=link)
     transaction.on_commit(lambda: deliver_notification.enqueue(notification.pk))
     return notification
-
-
-@transaction.atomic
-def mark_read(recipient: User) -> int:
-    from django.utils import timezone
-
-    return Notification.objects.filter(recipient=recipient, read_at__isnull=True).update(read_at=timezone.now())

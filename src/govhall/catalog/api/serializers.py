@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
 from govhall.catalog.models import ItemVersion
@@ -59,7 +57,3 @@ class IndicatorSerializer(serializers.Serializer):
 
 class PublishSerializer(serializers.Serializer):
     effective_from = serializers.DateField(required=False, allow_null=True)
-
-
-def exchange_document_schema() -> dict[str, Any]:
-    return {"type": "object", "description": "govhall-catalog-exchange document (docs/catalog-exchange.md)"}
