@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: Chromium for the browser tests, a CJK font, poppler, gettext.
+# Debian packages the tests need: Chromium for the browser tests, a CJK font, poppler, gettext,
+# NSS tools (certutil: a trust store for pdfsig).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
 command -v pdfsig >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -31,6 +31,7 @@ from govhall.identity.constants import Role, UserKind
 from govhall.identity.models import Department, LegalEntity, User
 from govhall.identity.queries import has_role_for
 from govhall.lib.jsonforms import validate_answers
+from govhall.lib.signing import SignatureCheck, SignatureStatus, check_pdf_signatures
 from govhall.lib.uploads import inspect_upload
 from govhall.proactive.actions import notify
 
@@ -162,6 +163,12 @@ def _store_materials(case: Case, files: dict[int, UploadedFile], inspected: dict
         info = inspected[material_id]
         case.materials.filter(material_id=material_id, is_current=True).update(is_current=False)
         upload.name = f"material.{info.extension}"
+        signature = (
+            check_pdf_signatures(upload)
+            if info.content_type == "application/pdf"
+            else SignatureCheck(SignatureStatus.NONE)
+        )
+        upload.seek(0)
         CaseMaterial.objects.create(
             case=case,
             material_id=material_id,
@@ -171,6 +178,9 @@ def _store_materials(case: Case, files: dict[int, UploadedFile], inspected: dict
             size=info.size,
             sha256=info.sha256,
             page_count=info.page_count,
+            signature_status=signature.status,
+            signature_signer=signature.signer[:300],
+            signature_detail=signature.detail[:300],
         )
 
 

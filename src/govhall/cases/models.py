@@ -9,6 +9,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from govhall.cases.constants import CaseStatus, Decision, EventKind, Warning
+from govhall.lib.signing import STATUS_LABELS, SignatureStatus
+
+SIGNATURE_CHOICES = [(status.value, label) for status, label in STATUS_LABELS.items()]
 
 
 class Case(models.Model):
@@ -150,6 +153,12 @@ class CaseMaterial(models.Model):
     size = models.PositiveBigIntegerField(_("大小"))
     sha256 = models.CharField(max_length=64)
     page_count = models.PositiveIntegerField(_("页数"), default=1)
+    # The PAdES check of a signed PDF when it was uploaded (lib/signing.py):
+    signature_status = models.CharField(
+        _("电子签名"), max_length=16, choices=SIGNATURE_CHOICES, default=SignatureStatus.NONE
+    )
+    signature_signer = models.CharField(_("签名人"), max_length=300, blank=True)
+    signature_detail = models.CharField(_("签名核验详情"), max_length=300, blank=True)
     is_current = models.BooleanField(_("有效"), default=True)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 

@@ -52,6 +52,17 @@ LOOKUP_HASH_KEY = _secret("GOVHALL_LOOKUP_HASH_KEY")
 # Key of the audit log's hash chain (HMAC), so a database-only attacker cannot rebuild it:
 AUDIT_CHAIN_KEY = _secret("GOVHALL_AUDIT_CHAIN_KEY")
 
+# Document signing (PAdES, lib/signing.py) and the keys that sign licence QR payloads.
+# PEM file paths; when unset outside production a development CA is generated into KEYS_DIR/pki.
+SIGNING_CERT = env_str("GOVHALL_SIGNING_CERT")
+SIGNING_KEY = env_str("GOVHALL_SIGNING_KEY")
+SIGNING_CHAIN = env_list("GOVHALL_SIGNING_CHAIN")
+# Roots under which signatures (ours and those on uploaded materials) are trusted:
+TRUST_ROOTS = env_list("GOVHALL_TRUST_ROOTS")
+# EC P-256 private keys (PEM) for signed QR payloads: the first signs, all are published so
+# that licences signed with a retired key still verify.
+CREDENTIAL_KEYS = env_list("GOVHALL_CREDENTIAL_KEYS")
+
 
 def check_production_settings() -> None:
     """Refuse to start a production server that is not safe to expose."""
@@ -66,6 +77,11 @@ def check_production_settings() -> None:
         problems.append("DJANGO_ALLOWED_HOSTS is empty; list the host names this server answers to.")
     if not FIELD_ENCRYPTION_KEYS:
         problems.append("GOVHALL_FIELD_ENCRYPTION_KEYS is empty; personal identifiers cannot be encrypted.")
+    if not (SIGNING_CERT and SIGNING_KEY and TRUST_ROOTS and CREDENTIAL_KEYS):
+        problems.append(
+            "GOVHALL_SIGNING_CERT, GOVHALL_SIGNING_KEY, GOVHALL_TRUST_ROOTS and GOVHALL_CREDENTIAL_KEYS "
+            "must name the bureau's signing certificate, key, trusted roots and credential keys."
+        )
     if STAFF_2FA_SKIP:
         problems.append("GOVHALL_DEV_SKIP_STAFF_2FA is on; staff must use a second factor in production.")
     if problems:

@@ -14,6 +14,7 @@ from govhall.cases import actions
 from govhall.cases.models import Case, CaseMaterial
 from govhall.catalog.models import ItemVersion
 from govhall.identity.models import User
+from govhall.lib.signing import sign_pdf
 
 from .conftest import material_files, pdf_bytes
 
@@ -94,3 +95,25 @@ def test_only_the_applicant_and_the_department_can_download(
         client.post("/desk/login/", {"username": username, "password": PASSWORD})
         assert client.get(f"/desk/cases/{case.public_id}/materials/{stored.public_id}/").status_code == expected
     assert Client().get(f"/my/cases/{case.public_id}/materials/{stored.public_id}/").status_code == 302
+
+
+def test_the_clerk_sees_whether_a_signed_pdf_is_valid_or_tampered(
+    felling: ItemVersion, alice: User, bob: User, settings: object
+) -> None:
+    signed = sign_pdf(pdf_bytes(), reason="申请人签名", location="厦门")
+    tampered = bytearray(signed)
+    tampered[tampered.index(b"/MediaBox") + 1] = ord("N")  # one byte inside the signed range
+    files = material_files(felling)
+    first, second = list(files)[:2]
+    files[first] = SimpleUploadedFile("signed.pdf", signed)
+    files[second] = SimpleUploadedFile("changed.pdf", bytes(tampered))
+    case = _submit(felling, alice, files)
+    assert case.materials.get(material_id=first).signature_status == "valid"
+    assert case.materials.get(material_id=second).signature_status == "invalid"
+
+    settings.STAFF_2FA_SKIP = True  # type: ignore[attr-defined]
+    clerk = Client()
+    clerk.post("/desk/login/", {"username": "bob", "password": PASSWORD})
+    page = clerk.get(f"/desk/cases/{case.public_id}/").content.decode()
+    assert "签名有效：厦门市海沧区农林水利局 电子证照签章（开发）" in page
+    assert "签名无效（文件签名后被改动或签名损坏）" in page

@@ -17,6 +17,10 @@ GOOD = {
     "GOVHALL_FIELD_ENCRYPTION_KEYS": "a-long-random-field-key",
     "GOVHALL_LOOKUP_HASH_KEY": "a-long-random-lookup-key",
     "GOVHALL_AUDIT_CHAIN_KEY": "a-long-random-audit-key",
+    "GOVHALL_SIGNING_CERT": "/etc/govhall/signer.pem",
+    "GOVHALL_SIGNING_KEY": "/etc/govhall/signer.key",
+    "GOVHALL_TRUST_ROOTS": "/etc/govhall/root.pem",
+    "GOVHALL_CREDENTIAL_KEYS": "/etc/govhall/credential-2026.key",
 }
 
 
@@ -51,6 +55,7 @@ def test_a_complete_production_configuration_starts(tmp_path: Path) -> None:
         ({"DJANGO_ALLOWED_HOSTS": None}, "DJANGO_ALLOWED_HOSTS is empty"),
         ({"GOVHALL_FIELD_ENCRYPTION_KEYS": None}, "GOVHALL_FIELD_ENCRYPTION_KEYS is empty"),
         ({"GOVHALL_DEV_SKIP_STAFF_2FA": "1"}, "GOVHALL_DEV_SKIP_STAFF_2FA is on"),
+        ({"GOVHALL_SIGNING_KEY": None}, "GOVHALL_SIGNING_CERT, GOVHALL_SIGNING_KEY"),
     ],
 )
 def test_production_refuses_an_unsafe_setting(change: dict[str, str | None], message: str, tmp_path: Path) -> None:
