@@ -89,8 +89,8 @@ APPLICANT_EVENTS = {
 
 
 def _notify_applicant(case: Case, kind: str) -> None:
-    # Stored in the platform's language, whoever's request caused it:
-    with translation.override(settings.LANGUAGE_CODE):
+    # Written in the language the applicant chose, whoever's request caused it:
+    with translation.override(case.applicant.language or settings.LANGUAGE_CODE):
         subject = _("您的办件 %(reference)s：%(event)s") % {
             "reference": case.reference,
             "event": EventKind(kind).label,
@@ -632,16 +632,16 @@ def _notify_responsible(case_ids: list[int]) -> None:
     if not case_ids:
         return
     supervisors = list(User.objects.filter(memberships__role=Role.SUPERVISOR).distinct())
-    with translation.override(settings.LANGUAGE_CODE):
-        for case in Case.objects.filter(pk__in=case_ids).select_related("department", "item_version"):
-            clerks = User.objects.filter(memberships__role=Role.CLERK, memberships__department=case.department)
-            subject = _("办件 %(reference)s %(warning)s，承诺办结日期 %(due)s") % {
-                "reference": case.reference,
-                "warning": case.get_warning_display(),
-                "due": case.due_on.isoformat() if case.due_on else "",
-            }
-            for user in {*clerks.distinct(), *supervisors}:
-                notify(user, subject, body=case.item_version.name, link=f"/desk/cases/{case.public_id}/")
+    for case in Case.objects.filter(pk__in=case_ids).select_related("department", "item_version"):
+        clerks = User.objects.filter(memberships__role=Role.CLERK, memberships__department=case.department)
+        for user in {*clerks.distinct(), *supervisors}:
+            with translation.override(user.language or settings.LANGUAGE_CODE):
+                subject = _("办件 %(reference)s %(warning)s，承诺办结日期 %(due)s") % {
+                    "reference": case.reference,
+                    "warning": case.get_warning_display(),
+                    "due": case.due_on.isoformat() if case.due_on else "",
+                }
+            notify(user, subject, body=case.item_version.name, link=f"/desk/cases/{case.public_id}/")
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from govhall.identity.adminsite import admin_site_has_permission
+from govhall.identity.views import set_language_view
 
 # The admin uses the staff login (password and second factor) and our role checks:
 admin.site.has_permission = admin_site_has_permission  # type: ignore[method-assign]
@@ -14,7 +15,7 @@ admin.site.site_header = admin.site.site_title = settings.PLATFORM_NAME
 urlpatterns = [
     path("admin/login/", RedirectView.as_view(url="/desk/login/?next=/admin/", query_string=False)),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language_view, name="set_language"),
     path("api/v1/", include("govhall.catalog.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("govhall.identity.urls")),

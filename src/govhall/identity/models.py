@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -99,6 +100,8 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="account",
     )
+    # The language the person last chose; notifications are written in it:
+    language = models.CharField(_("语言"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
 
     class Meta:
         verbose_name = _("用户")

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from govhall.identity import actions
 from govhall.identity.constants import UserKind
@@ -150,3 +151,15 @@ def acting_for_view(request: HttpRequest) -> HttpResponse:
     entity = access_entity_for(request.user, public_id) if public_id else None  # type: ignore[arg-type]
     actions.set_acting_for(request, entity)
     return redirect("portal:workspace")
+
+
+@require_POST
+def set_language_view(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, also remembered on the account so notifications use it."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if isinstance(user, User) and language in dict(settings.LANGUAGES) and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return response

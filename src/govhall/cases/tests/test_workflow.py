@@ -232,6 +232,26 @@ def test_the_applicant_is_told_of_acceptance_and_corrections(felling: ItemVersio
     ]
 
 
+def test_notifications_are_written_in_the_language_the_applicant_chose(
+    felling: ItemVersion, alice: User, bob: User
+) -> None:
+    from django.test import Client
+
+    from conftest import ALICE_ID, PASSWORD
+    from govhall.proactive.models import Notification
+
+    client = Client()
+    client.post("/login/", {"account": ALICE_ID, "password": PASSWORD})
+    client.post("/i18n/setlang/", {"language": "en", "next": "/my/"})
+    alice.refresh_from_db()
+    assert alice.language == "en"
+    case = _submit(felling, alice)
+    with translation.override("zh-hans"):  # the clerk works in Chinese
+        actions.accept_case(case, actor=bob)
+    subject = Notification.objects.filter(recipient=alice).order_by("-pk").values_list("subject", flat=True)[0]
+    assert subject == f"Your case {case.reference}: Acceptance"
+
+
 def test_an_approved_extension_moves_the_due_date_by_working_days(
     felling: ItemVersion, alice: User, bob: User, grace: User, on_day: Any
 ) -> None:
