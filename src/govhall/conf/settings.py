@@ -84,6 +84,8 @@ def check_production_settings() -> None:
         )
     if STAFF_2FA_SKIP:
         problems.append("GOVHALL_DEV_SKIP_STAFF_2FA is on; staff must use a second factor in production.")
+    if any(path.endswith(".SmsGatewaySender") for path in NOTIFICATION_SENDER) and not (SMS_URL and SMS_SECRET):
+        problems.append("The SMS channel is configured but GOVHALL_SMS_URL or GOVHALL_SMS_SECRET is not set.")
     if problems:
         raise ImproperlyConfigured("govhall refuses to start in production:\n  - " + "\n  - ".join(problems))
 
@@ -255,7 +257,12 @@ TASKS = {
 }
 # Working days an approver may add to a case's limit (行政许可法 art. 42: 10 unless a law says more):
 EXTENSION_MAX_DAYS = env_int("GOVHALL_EXTENSION_MAX_DAYS", 10)
-NOTIFICATION_SENDER = env_str("GOVHALL_NOTIFICATION_SENDER", "govhall.proactive.senders.ConsoleSender")
+# Channels for notifications, each tried in turn (docs/sms-gateway.md for the SMS gateway):
+NOTIFICATION_SENDER = env_list("GOVHALL_NOTIFICATION_SENDER", ["govhall.proactive.senders.ConsoleSender"])
+SMS_URL = env_str("GOVHALL_SMS_URL")
+SMS_SECRET = env_str("GOVHALL_SMS_SECRET") or ("" if IS_PRODUCTION else dev_secret(KEYS_DIR, "govhall_sms_secret"))
+SMS_TIMEOUT = env_int("GOVHALL_SMS_TIMEOUT", 5)
+SMS_LINK_BASE = env_str("GOVHALL_SMS_LINK_BASE")
 # /healthz calls the worker stale when its heartbeat or the oldest waiting task is older:
 WORKER_STALE_SECONDS = env_int("GOVHALL_WORKER_STALE_SECONDS", 120)
 

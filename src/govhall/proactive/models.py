@@ -24,6 +24,9 @@ class Notification(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
     last_error = models.CharField(_("最后错误"), max_length=300, blank=True)
+    # Dotted paths of the channels that have delivered (or had nothing to deliver), so that a
+    # retry after one channel failed does not send again through the ones that succeeded:
+    channels_sent = models.JSONField(_("已完成的发送通道"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("通知")

@@ -20,7 +20,9 @@ def deliver_notification(notification_id: int) -> str:
     """Send one notification; on failure try again later (1, 2, 4 … minutes), up to MAX_ATTEMPTS.
 
     A failing channel never blocks a clerk or loses the notification: it stays in the
-    recipient's workspace whatever happens to the channel.
+    recipient's workspace whatever happens to the channel. With several channels, those that
+    delivered are recorded in ``channels_sent`` even when another failed, and are not used
+    again on the retry.
     """
     with transaction.atomic():
         notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
@@ -34,7 +36,7 @@ def deliver_notification(notification_id: int) -> str:
             notification.delivery = (
                 DeliveryStatus.FAILED if notification.attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING
             )
-            notification.save(update_fields=["attempts", "last_error", "delivery"])
+            notification.save(update_fields=["attempts", "last_error", "delivery", "channels_sent"])
             if notification.delivery == DeliveryStatus.PENDING:
                 delay = datetime.timedelta(minutes=2 ** (notification.attempts - 1))
                 transaction.on_commit(
@@ -42,5 +44,5 @@ def deliver_notification(notification_id: int) -> str:
                 )
             return "failed"
         notification.delivery = DeliveryStatus.SENT
-        notification.save(update_fields=["attempts", "delivery"])
+        notification.save(update_fields=["attempts", "delivery", "channels_sent"])
     return "sent"
