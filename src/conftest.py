@@ -27,9 +27,11 @@ def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object, monkey
     from django.core.files.storage import FileSystemStorage
 
     from govhall.cases.models import CaseMaterial
+    from govhall.licences.models import Licence
 
     folder = tmp_path / "private"  # type: ignore[operator]
     monkeypatch.setattr(CaseMaterial._meta.get_field("file"), "storage", FileSystemStorage(location=str(folder)))
+    monkeypatch.setattr(Licence._meta.get_field("document"), "storage", FileSystemStorage(location=str(folder)))
     settings.PRIVATE_MEDIA_ROOT = folder  # type: ignore[attr-defined]
     # A request leaves its language active in the thread; each test starts in Chinese:
     translation.activate("zh-hans")

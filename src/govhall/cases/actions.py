@@ -33,6 +33,9 @@ from govhall.identity.queries import has_role_for
 from govhall.lib.jsonforms import validate_answers
 from govhall.lib.signing import SignatureCheck, SignatureStatus, check_pdf_signatures
 from govhall.lib.uploads import inspect_upload
+from govhall.licences import queries as licence_queries
+from govhall.licences.actions import issue_licence
+from govhall.licences.models import Licence, LicenceType
 from govhall.proactive.actions import notify
 
 
@@ -129,8 +132,8 @@ def check_materials(
 ) -> dict[int, Any]:
     """Inspect every uploaded material; name each missing required one. Raises ValidationError.
 
-    Returns the inspection of each file by material id. A material a licence can satisfy is
-    still uploaded until the licences work fills that path.
+    Returns the inspection of each file by material id. ``already`` names the materials
+    provided otherwise (kept from a draft, or satisfied by a reused licence).
     """
     errors: list[str] = []
     inspected: dict[int, Any] = {}
@@ -156,6 +159,49 @@ def check_materials(
     if errors:
         raise ValidationError(errors)
     return inspected
+
+
+def resolve_licences(
+    version: ItemVersion, applicant: User, entity: LegalEntity | None, chosen: dict[int, str]
+) -> dict[int, Licence]:
+    """The licences the applicant chose to provide instead of uploading, each checked to be theirs and valid."""
+    if not chosen:
+        return {}
+    materials = {m.pk: m for m in version.materials.all()}
+    keys = licence_queries.holder_keys(applicant, entity)
+    codes = [m.licence_type_code for m in materials.values() if m.licence_type_code]
+    held = {
+        str(lic.public_id): lic for found in licence_queries.reusable_licences(keys, codes).values() for lic in found
+    }
+    resolved: dict[int, Licence] = {}
+    for material_id, public_id in chosen.items():
+        material = materials.get(material_id)
+        licence = held.get(str(public_id))
+        if material is None or licence is None or licence.licence_type.code != material.licence_type_code:
+            raise ValidationError(
+                _("所选证照不能用于“%(name)s”：它不属于申请人、已失效，或类型不符。")
+                % {"name": material.name if material else "—"},
+                code="licence_not_usable",
+            )
+        resolved[material_id] = licence
+    return resolved
+
+
+def _store_licences(case: Case, licences: dict[int, Licence], actor: User) -> None:
+    for material_id, licence in licences.items():
+        case.materials.filter(material_id=material_id, is_current=True).update(is_current=False)
+        CaseMaterial.objects.create(
+            case=case,
+            material_id=material_id,
+            licence=licence,
+            original_name=f"{licence.licence_type.name} {licence.number}"[:120],
+            content_type="licence",
+            size=0,
+            sha256=licence.document_sha256,
+            page_count=0,
+        )
+        # Counted as a material not resubmitted (免提交):
+        record("cases.licence_reused", actor, case, {"licence": licence.identifier, "material": material_id})
 
 
 def _store_materials(case: Case, files: dict[int, UploadedFile], inspected: dict[int, Any]) -> None:
@@ -238,6 +284,7 @@ def submit_case(
     entity: LegalEntity | None = None,
     files: dict[int, UploadedFile] | None = None,
     draft: Case | None = None,
+    licences: dict[int, str] | None = None,
 ) -> Case:
     """File an application for a live item version (or a saved draft); idempotent per ``submit_key``.
 
@@ -260,8 +307,11 @@ def submit_case(
             {field or "__all__": [ValidationError(m) for m in messages] for field, messages in problems.items()}
         )
     files = files or {}
-    already = frozenset(draft.materials.filter(is_current=True).values_list("material_id", flat=True) if draft else ())
-    inspected = check_materials(version, files, already=already)
+    reused = resolve_licences(version, applicant, entity, licences or {})
+    for material_id in reused:
+        files.pop(material_id, None)  # a licence chosen: nothing uploaded for that material
+    kept = draft.materials.filter(is_current=True).values_list("material_id", flat=True) if draft else ()
+    inspected = check_materials(version, files, already=frozenset([*kept, *reused]))
     try:
         with transaction.atomic():
             if draft is not None:
@@ -283,6 +333,7 @@ def submit_case(
             case.reference = _next_reference(version.item.implementation_code, _today())
             case.submitted_at = timezone.now()
             _store_materials(case, files, inspected)
+            _store_licences(case, reused, applicant)
             move(case, CaseStatus.SUBMITTED, actor=applicant, kind="submitted", data={"reference": case.reference})
     except IntegrityError:
         # A concurrent request with the same key won the race; answer with its case:
@@ -553,8 +604,32 @@ def decide_case(case: Case, *, actor: User, decision: str, reason: str, legal_ba
     case.decision_basis = legal_basis
     case.step_order = _next_step_order(case, step.order)
     to = CaseStatus.APPROVED if decision == Decision.APPROVE else CaseStatus.DENIED
-    move(case, to, actor=actor, kind="decided", opinion=reason, data={"decision": decision, "basis": legal_basis})
+    data = {"decision": decision, "basis": legal_basis}
+    if decision == Decision.APPROVE:
+        licence = _issue_result_licence(case, actor)
+        if licence is not None:
+            data["licence"] = licence.identifier
+    move(case, to, actor=actor, kind="decided", opinion=reason, data=data)
     return case
+
+
+def _issue_result_licence(case: Case, actor: User) -> Licence | None:
+    """Approval issues the item's result licence in the decision's transaction (a formal step of approval)."""
+    code = case.item_version.result_licence_type_code
+    licence_type = LicenceType.objects.filter(code=code, issued_here=True).first() if code else None
+    if licence_type is None:
+        return None
+    fields = licence_type.face_schema.get("properties", {})
+    face = {k: v for k, v in case.form_data.items() if k in fields}
+    return issue_licence(
+        licence_type,
+        person=None if case.entity_id else case.person,
+        entity=case.entity,
+        face=face,
+        actor=actor,
+        case_public_id=case.public_id,
+        case_reference=case.reference or "",
+    )
 
 
 @transaction.atomic

@@ -142,12 +142,21 @@ def material_path(instance: CaseMaterial, filename: str) -> str:
 
 
 class CaseMaterial(models.Model):
-    """A material provided for a case: an uploaded file (a reused licence will attach here too)."""
+    """A material provided for a case: an uploaded file, or a reused licence (then no file)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
     material = models.ForeignKey("catalog.Material", verbose_name=_("材料"), on_delete=models.PROTECT)
-    file = models.FileField(_("文件"), storage=private_storage, upload_to=material_path, max_length=200)
+    file = models.FileField(_("文件"), storage=private_storage, upload_to=material_path, max_length=200, blank=True)
+    # Or a licence the platform already holds for the applicant (nothing uploaded, 免提交):
+    licence = models.ForeignKey(
+        "licences.Licence",
+        verbose_name=_("复用证照"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     original_name = models.CharField(_("文件名"), max_length=120)
     content_type = models.CharField(_("文件类型"), max_length=40)
     size = models.PositiveBigIntegerField(_("大小"))

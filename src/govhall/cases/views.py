@@ -27,6 +27,7 @@ from govhall.identity.models import Department, User
 from govhall.identity.queries import access_entity_for
 from govhall.lib.forms import Form
 from govhall.lib.jsonforms import build_form
+from govhall.licences import queries as licence_queries
 
 
 def _user(request: HttpRequest) -> User:
@@ -69,10 +70,10 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
     if initial and request.method != "POST":
         form.initial = initial
     materials = list(version.materials.all())
-    _add_material_fields(form, materials, request)
-    submit_key = request.POST.get("submit_key") or uuid.uuid4().hex
     acting_for = request.session.get(SESSION_ACTING_FOR, "")
     entity = access_entity_for(_user(request), acting_for) if acting_for else None
+    _add_material_fields(form, materials, request, _reusable(materials, _user(request), entity))
+    submit_key = request.POST.get("submit_key") or uuid.uuid4().hex
     saving = request.method == "POST" and "save_draft" in request.POST
     if saving:
         form.is_valid()  # a draft keeps whatever is valid so far
@@ -100,6 +101,7 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
                 entity=entity,
                 files=_material_files(request, materials),
                 draft=draft,
+                licences=_chosen_licences(request, materials),
             )
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_messages(request, exc)
@@ -121,12 +123,53 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
     )
 
 
-def _add_material_fields(form: Form, materials: list[Any], request: HttpRequest) -> None:
-    """One file field per material of the guide, labelled with its name and requirements."""
+def _reusable(materials: list[Any], user: User, entity: Any) -> dict[str, list[Any]]:
+    codes = [m.licence_type_code for m in materials if m.licence_type_code]
+    if not codes:
+        return {}
+    return licence_queries.reusable_licences(licence_queries.holder_keys(user, entity), codes)
+
+
+def _chosen_licences(request: HttpRequest, materials: list[Any]) -> dict[int, str]:
+    return {m.pk: request.POST[f"licence_{m.pk}"] for m in materials if request.POST.get(f"licence_{m.pk}")}
+
+
+def _add_material_fields(
+    form: Form, materials: list[Any], request: HttpRequest, reusable: dict[str, list[Any]] | None = None
+) -> None:
+    """One file field per material of the guide, labelled with its name and requirements.
+
+    Where the platform holds a valid licence of the material's type for the applicant, a
+    choice comes first, with that licence selected: nothing needs uploading (免提交).
+    """
     form.files = request.FILES if request.method == "POST" else form.files
     for material in materials:
+        held = (reusable or {}).get(material.licence_type_code, [])
+        if held:
+            choices = [
+                (
+                    str(lic.public_id),
+                    _("使用平台已有的电子证照：%(name)s %(number)s（%(validity)s）")
+                    % {
+                        "name": lic.licence_type.name,
+                        "number": lic.number,
+                        "validity": _("有效期至 %(date)s") % {"date": lic.valid_until.isoformat()}
+                        if lic.valid_until
+                        else _("长期有效"),
+                    },
+                )
+                for lic in held
+            ]
+            form.fields[f"licence_{material.pk}"] = forms.ChoiceField(
+                label=material.name,
+                choices=[*choices, ("", _("不使用，自行上传文件"))],
+                initial=choices[0][0],
+                required=False,
+                widget=forms.RadioSelect,
+                help_text=_("无需再提交政府部门已核发的证照。"),
+            )
         form.fields[f"material_{material.pk}"] = forms.FileField(
-            label=material.name,
+            label=_("%(name)s：上传文件") % {"name": material.name} if held else material.name,
             required=False,  # a missing required material is named by check_materials, with its name
             help_text=" ".join(
                 part
@@ -176,7 +219,7 @@ def my_case(request: HttpRequest, public_id: str) -> HttpResponse:
             "answers": _answers_with_titles(case),
             "correction": correction if case.status == CaseStatus.CORRECTION_REQUESTED else None,
             "answer_form": answer_form,
-            "materials": case.materials.filter(is_current=True).select_related("material"),
+            "materials": _with_licence_checks(case),
             "withdraw_form": WithdrawForm(),
         },
     )
@@ -247,11 +290,19 @@ def desk_case(request: HttpRequest, public_id: str) -> HttpResponse:
             "countersigns": case.countersigns.select_related("department"),
             "my_countersigns": queries.open_countersigns_for(_user(request), case),
             "answers": _answers_with_titles(case),
-            "materials": case.materials.filter(is_current=True).select_related("material"),
+            "materials": _with_licence_checks(case),
             "departments": Department.objects.exclude(pk=case.department_id).filter(parent__isnull=False),
             "decisions": Decision.choices,
         },
     )
+
+
+def _with_licence_checks(case: Case) -> list[Any]:
+    """The case's materials; a reused licence carries its verification as of now."""
+    materials = list(case.materials.filter(is_current=True).select_related("material", "licence__licence_type"))
+    for material in materials:
+        material.licence_check = licence_queries.judge(material.licence) if material.licence else None  # type: ignore[attr-defined]
+    return materials
 
 
 DONE = {
@@ -338,6 +389,8 @@ def _int(value: str | None) -> int:
 
 
 def _serve(material: Any) -> FileResponse:
+    if not material.file:
+        raise Http404(_("这项材料是复用的电子证照，没有上传文件。"))
     response = FileResponse(material.file.open("rb"), content_type=material.content_type)
     response["Content-Disposition"] = content_disposition_header(True, material.original_name)
     response["X-Content-Type-Options"] = "nosniff"

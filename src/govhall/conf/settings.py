@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "govhall.holidays",
     "govhall.identity",
     "govhall.catalog",
+    "govhall.licences",
     "govhall.cases",
     "govhall.proactive",
     "govhall.portal",
@@ -286,6 +287,9 @@ PLATFORM_NAME = env_str("GOVHALL_PLATFORM_NAME", "海沧区农林水政务服务
 REGION_CODE = env_str("GOVHALL_REGION_CODE", "350205")
 BUREAU_NAME = env_str("GOVHALL_BUREAU_NAME", "厦门市海沧区农林水利局")
 BUREAU_PHONE = env_str("GOVHALL_BUREAU_PHONE", "0592-6051234")
+BUREAU_CREDIT_CODE = env_str("GOVHALL_BUREAU_CREDIT_CODE", "11350205MB01000012")
+# The address the public reaches the platform at (links in QR codes, emails, SMS):
+PUBLIC_URL = env_str("GOVHALL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # A TrueType CJK font that PDFs embed (Debian: fonts-wqy-zenhei):
 CJK_FONT_PATH = env_str("GOVHALL_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 

@@ -18,10 +18,12 @@ urlpatterns = [
     path("i18n/setlang/", set_language_view, name="set_language"),
     path("api/v1/", include("govhall.catalog.api.urls")),
     path("api/v1/", include("govhall.cases.api.urls")),
+    path("api/v1/", include("govhall.licences.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("govhall.identity.urls")),
     path("", include("govhall.catalog.urls")),
     path("", include("govhall.cases.urls")),
+    path("", include("govhall.licences.urls")),
     path("", include("govhall.portal.urls")),
 ]
 

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from govhall.catalog.demo import load_catalog_demo
 from govhall.identity.demo import DEMO_PASSWORD, load_demo
 from govhall.identity.models import User
+from govhall.licences.demo import load_licence_demo
 
 
 class Command(BaseCommand):
@@ -26,6 +27,8 @@ class Command(BaseCommand):
                 f"{len(report.unchanged)} unchanged."
             )
         )
+        licences = load_licence_demo()
+        self.stdout.write(self.style.SUCCESS(f"Demo licences: {licences} historical licences created."))
         self.stdout.write(self.style.SUCCESS("Demo data ready. Every demo login uses the password: " + DEMO_PASSWORD))
         for surface, login, description in logins:
             where = "/desk/login/" if surface == "desk" else "/login/     "

@@ -1,0 +1,142 @@
+"""Compact signed payloads (JWS) that can be checked offline with the bureau's published keys.
+
+The signing algorithm is pluggable: ``CredentialAlgorithm`` is what callers use, ES256
+(ECDSA P-256, through PyJWT and cryptography) is the default, and an SM2 implementation can
+be added to ``ALGORITHMS`` without touching callers. Keys come from GOVHALL_CREDENTIAL_KEYS
+(PEM files, lib/signing.py makes one in development): the first private key signs, every key
+listed — private or public only — is published, so payloads signed with a retired key keep
+verifying. The key id (``kid``) is the key's RFC 7638 thumbprint.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from jwt.algorithms import ECAlgorithm
+
+from govhall.lib.signing import signing_files
+
+
+class CredentialError(Exception):
+    """A payload that is not genuine: forged, malformed, or signed by a key we do not know."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code  # "malformed", "unknown_key", "bad_signature"
+
+
+class CredentialAlgorithm(Protocol):
+    name: str
+
+    def public_jwk(self, key: Any) -> dict[str, str]: ...
+
+    def sign(self, payload: dict[str, Any], key: Any, headers: dict[str, str]) -> str: ...
+
+    def verify(self, token: str, key: Any) -> dict[str, Any]: ...
+
+
+class ES256:
+    name = "ES256"
+
+    def public_jwk(self, key: Any) -> dict[str, str]:
+        public = key.public_key() if isinstance(key, ec.EllipticCurvePrivateKey) else key
+        jwk: dict[str, str] = ECAlgorithm.to_jwk(public, as_dict=True)
+        return {k: jwk[k] for k in ("kty", "crv", "x", "y")}
+
+    def sign(self, payload: dict[str, Any], key: Any, headers: dict[str, str]) -> str:
+        return jwt.encode(payload, key, algorithm="ES256", headers=headers)
+
+    def verify(self, token: str, key: Any) -> dict[str, Any]:
+        public = key.public_key() if isinstance(key, ec.EllipticCurvePrivateKey) else key
+        claims: dict[str, Any] = jwt.decode(
+            token, public, algorithms=["ES256"], options={"verify_exp": False, "verify_aud": False}
+        )
+        return claims
+
+
+ALGORITHMS: dict[str, CredentialAlgorithm] = {"ES256": ES256()}
+
+
+def thumbprint(jwk: dict[str, str]) -> str:
+    """RFC 7638 key thumbprint: SHA-256 over the required members in lexicographic order."""
+    canonical = json.dumps({k: jwk[k] for k in sorted(jwk)}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class CredentialKey:
+    kid: str
+    algorithm: str
+    key: Any  # a private key (can sign) or a public key (verifies only)
+    can_sign: bool
+
+    @property
+    def jwk(self) -> dict[str, str]:
+        return {**ALGORITHMS[self.algorithm].public_jwk(self.key), "kid": self.kid, "alg": self.algorithm, "use": "sig"}
+
+
+def _load(pem: bytes) -> tuple[Any, bool]:
+    try:
+        return load_pem_private_key(pem, password=None), True
+    except ValueError:
+        return load_pem_public_key(pem), False
+
+
+@cache
+def credential_keys() -> tuple[CredentialKey, ...]:
+    keys = []
+    for path in signing_files().credential_keys:
+        key, private = _load(path.read_bytes())
+        algorithm = ALGORITHMS["ES256"]
+        keys.append(CredentialKey(thumbprint(algorithm.public_jwk(key)), algorithm.name, key, private))
+    if not keys or not keys[0].can_sign:
+        raise RuntimeError("the first of GOVHALL_CREDENTIAL_KEYS must be a private key")
+    return tuple(keys)
+
+
+def published_keys() -> dict[str, list[dict[str, str]]]:
+    """The JSON Web Key Set to publish (public parts only)."""
+    return {"keys": [k.jwk for k in credential_keys()]}
+
+
+def sign_credential(payload: dict[str, Any], *, typ: str = "JWT") -> str:
+    key = credential_keys()[0]
+    return ALGORITHMS[key.algorithm].sign(payload, key.key, {"kid": key.kid, "typ": typ})
+
+
+def verify_credential(token: str, jwks: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+    """Check a payload against the published keys (or a JWKS fetched earlier, offline).
+
+    Returns (claims, kid). Raises CredentialError saying what is wrong.
+    """
+    try:
+        header = jwt.get_unverified_header(token.strip())
+    except jwt.PyJWTError as exc:
+        raise CredentialError("malformed", str(exc)) from exc
+    kid, name = header.get("kid"), header.get("alg")
+    algorithm = ALGORITHMS.get(str(name))
+    if algorithm is None:
+        raise CredentialError("unknown_key", f"algorithm {name!r}")
+    if jwks is None:
+        candidates = {k.kid: k.key for k in credential_keys() if k.algorithm == name}
+    else:
+        candidates = {
+            k["kid"]: ECAlgorithm.from_jwk(json.dumps(k)) for k in jwks.get("keys", []) if k.get("alg") == name
+        }
+    key = candidates.get(str(kid))
+    if key is None:
+        raise CredentialError("unknown_key", f"kid {kid!r}")
+    try:
+        return algorithm.verify(token.strip(), key), str(kid)
+    except jwt.InvalidSignatureError as exc:
+        raise CredentialError("bad_signature", str(exc)) from exc
+    except jwt.PyJWTError as exc:
+        raise CredentialError("malformed", str(exc)) from exc

@@ -1,0 +1,327 @@
+"""Every write to a licence: issue (render, sign, store once), status changes, renewal, expiry, status lists."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import gzip
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govhall.audit.actions import record
+from govhall.identity.constants import Role
+from govhall.identity.models import LegalEntity, NaturalPerson, User
+from govhall.identity.queries import has_role
+from govhall.lib.credentials import credential_keys, sign_credential
+from govhall.lib.jsonforms import validate_answers
+from govhall.lib.licence_ids import make_licence_identifier
+from govhall.lib.signing import sign_pdf
+from govhall.licences.constants import (
+    REVOCATION_STATUSES,
+    STATUS_LIST_MIN_BITS,
+    SUSPENSION_STATUSES,
+    TRANSITIONS,
+    HolderCodeType,
+    LicenceStatus,
+)
+from govhall.licences.documents import check_printable, render_licence
+from govhall.licences.models import IndexCounter, Licence, LicenceEvent, LicenceType, StatusList
+
+
+class InvalidStatusChange(ValidationError):
+    """The licence is not in a status from which this change is allowed."""
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def reserve_status_indexes(count: int) -> int:
+    """Reserve ``count`` consecutive status-list positions; return the first. Call inside a transaction."""
+    IndexCounter.objects.bulk_create([IndexCounter(pk=1)], ignore_conflicts=True)
+    counter = IndexCounter.objects.select_for_update().get(pk=1)
+    first = counter.last
+    counter.last += count
+    counter.save(update_fields=["last"])
+    return first
+
+
+def mask_name(name: str) -> str:
+    """陈爱丽 → 陈*丽, 李明 → 李*: enough for someone holding the paper to recognise it."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def public_holder(licence: Licence) -> str:
+    """The holder as the public sees it: a company in full, a person masked."""
+    if licence.holder_code_type == HolderCodeType.CREDIT_CODE:
+        return f"{licence.holder_name}（{licence.holder_masked}）"
+    return f"{mask_name(licence.holder_name)}（{licence.holder_masked}）"
+
+
+def credential_payload(licence: Licence) -> dict[str, Any]:
+    """The compact claims the QR code carries (checked offline with the published keys)."""
+    return {
+        "iss": licence.issuer_code,
+        "jti": licence.identifier,
+        "typ": licence.licence_type.code,
+        "nm": licence.licence_type.name,
+        "no": licence.number,
+        "hd": public_holder(licence),
+        "vf": licence.valid_from.isoformat(),
+        "vu": licence.valid_until.isoformat() if licence.valid_until else None,
+        "sl": licence.status_index,
+        "url": f"{settings.PUBLIC_URL}/verify/?id={licence.identifier}",
+    }
+
+
+def _valid_until(licence_type: LicenceType, start: datetime.date) -> datetime.date | None:
+    if not licence_type.validity_years:
+        return None
+    try:
+        end = start.replace(year=start.year + licence_type.validity_years)
+    except ValueError:  # 29 February
+        end = start.replace(year=start.year + licence_type.validity_years, day=28)
+    return end - datetime.timedelta(days=1)
+
+
+def _event(licence: Licence, operation: str, actor: Any, *, to: str = "", frm: str = "", reason: str = "") -> None:
+    LicenceEvent.objects.create(
+        licence=licence,
+        operation=operation,
+        from_status=frm,
+        to_status=to,
+        reason=reason,
+        actor_label=actor.get_username() if isinstance(actor, User) else str(actor or "system"),
+    )
+    record(f"licences.{operation}", actor, licence, {"identifier": licence.identifier, "to": to, "reason": reason})
+
+
+def issue_licence(
+    licence_type: LicenceType,
+    *,
+    person: NaturalPerson | None,
+    entity: LegalEntity | None,
+    face: dict[str, Any],
+    actor: Any,
+    case_public_id: Any = None,
+    case_reference: str = "",
+    replaces: Licence | None = None,
+) -> Licence:
+    """Issue a licence: identifier, face data, signed QR payload and signed PDF, in the caller's transaction.
+
+    The PDF is rendered and signed once here and stored; downloads serve that file. A case
+    issues at most one licence (unique ``case_public_id``). Raises ValidationError if the
+    face data does not fit the type or a character cannot be printed.
+    """
+    if not licence_type.issued_here or not licence_type.issuer_code:
+        raise ValidationError(_("证照类型“%(name)s”不由本平台签发。") % {"name": licence_type.name})
+    if (person is None) == (entity is None):
+        raise ValueError("a licence has exactly one holder: a person or an entity")
+    problems = validate_answers(licence_type.face_schema or {"type": "object"}, face)
+    if problems:
+        raise ValidationError([m for messages in problems.values() for m in messages])
+    today = _today()
+    with transaction.atomic():
+        index = reserve_status_indexes(1)
+        serial = f"{today:%Y}{index + 1:08d}"
+        version = (replaces.version + 1) if replaces else 1
+        number = f"{licence_type.layout.get('number_prefix', '')}{serial}"
+        if entity is not None:
+            holder = dict(
+                holder_name=entity.name,
+                holder_code_type=HolderCodeType.CREDIT_CODE,
+                holder_key=entity.credit_code,
+                holder_masked=entity.credit_code,
+            )
+        else:
+            assert person is not None
+            holder = dict(
+                holder_name=person.name,
+                holder_code_type=HolderCodeType.RESIDENT_ID,
+                holder_key=person.id_number_hash,
+                holder_masked=person.id_number_masked,
+            )
+        licence = Licence(
+            identifier=make_licence_identifier(licence_type.code, licence_type.issuer_code, serial, version),
+            licence_type=licence_type,
+            number=number,
+            serial=serial,
+            version=version,
+            issuer_name=licence_type.issuer_name,
+            issuer_code=licence_type.issuer_code,
+            issued_on=today,
+            valid_from=today,
+            valid_until=_valid_until(licence_type, today),
+            face=face,
+            status_index=index,
+            case_public_id=case_public_id,
+            case_reference=case_reference,
+            replaces=replaces,
+            **holder,
+        )
+        check_printable(licence)
+        licence.credential = sign_credential(credential_payload(licence))
+        licence.credential_kid = credential_keys()[0].kid
+        signed = sign_pdf(render_licence(licence), reason=_("电子证照签发"), location=settings.BUREAU_NAME)
+        licence.signed_at = timezone.now()
+        licence.document_sha256 = hashlib.sha256(signed).hexdigest()
+        licence.document.save("licence.pdf", ContentFile(signed), save=False)
+        licence.save()
+        _event(licence, "issued", actor, to=LicenceStatus.VALID, reason=case_reference)
+    return licence
+
+
+# Status changes ------------------------------------------------------------------------------
+
+OPERATIONS = {
+    "suspend": LicenceStatus.SUSPENDED,
+    "restore": LicenceStatus.VALID,
+    "revoke": LicenceStatus.REVOKED,
+    "cancel": LicenceStatus.CANCELLED,
+    "penalty_revoke": LicenceStatus.PENALTY_REVOKED,
+}
+
+
+def _may_manage(actor: Any) -> bool:
+    return isinstance(actor, User) and (has_role(actor, Role.APPROVER) or has_role(actor, Role.CLERK))
+
+
+def _lock(licence: Licence) -> Licence:
+    return Licence.objects.select_for_update().select_related("licence_type").get(pk=licence.pk)
+
+
+@transaction.atomic
+def change_status(licence: Licence, operation: str, *, actor: Any, reason: str) -> Licence:
+    """Suspend, restore, revoke, cancel: with a reason, audited, and the status lists republished."""
+    if operation not in OPERATIONS:
+        raise ValueError(operation)
+    if actor != "system" and not _may_manage(actor):
+        raise PermissionDenied(_("只有证照颁发部门的工作人员可以变更证照状态。"))
+    if not reason.strip():
+        raise ValidationError(_("请写明变更证照状态的原因。"))
+    licence = _lock(licence)
+    to = OPERATIONS[operation]
+    if to not in TRANSITIONS[licence.status]:
+        raise InvalidStatusChange(
+            _("证照当前为“%(status)s”，不能%(operation)s。")
+            % {"status": licence.get_status_display(), "operation": OPERATION_LABELS[operation]},
+            code="invalid_status_change",
+        )
+    frm = licence.status
+    licence.status = to
+    licence.save(update_fields=["status"])
+    _event(licence, operation, actor, frm=frm, to=to, reason=reason)
+    transaction.on_commit(publish_status_lists)
+    return licence
+
+
+OPERATION_LABELS = {
+    "suspend": _("暂停"),
+    "restore": _("恢复"),
+    "revoke": _("撤销"),
+    "cancel": _("注销"),
+    "penalty_revoke": _("吊销"),
+}
+
+
+@transaction.atomic
+def renew_licence(licence: Licence, *, actor: Any, reason: str, face: dict[str, Any] | None = None) -> Licence:
+    """A new licence (next version) that replaces ``licence``; the old one is cancelled."""
+    if not _may_manage(actor):
+        raise PermissionDenied(_("只有证照颁发部门的工作人员可以变更证照状态。"))
+    old = _lock(licence)
+    if old.status not in {LicenceStatus.VALID, LicenceStatus.SUSPENDED, LicenceStatus.EXPIRED}:
+        raise InvalidStatusChange(_("只有有效、暂停或过期的证照可以换发。"), code="invalid_status_change")
+    person = NaturalPerson.objects.filter(id_number_hash=old.holder_key).first()
+    entity = LegalEntity.objects.filter(credit_code=old.holder_key).first()
+    new = issue_licence(
+        old.licence_type,
+        person=None if entity else person,
+        entity=entity,
+        face=face if face is not None else old.face,
+        actor=actor,
+        replaces=old,
+    )
+    if old.status != LicenceStatus.EXPIRED:
+        old.status = LicenceStatus.CANCELLED
+        old.save(update_fields=["status"])
+        _event(old, "renewed", actor, frm=LicenceStatus.VALID, to=LicenceStatus.CANCELLED, reason=reason)
+        transaction.on_commit(publish_status_lists)
+    return new
+
+
+@transaction.atomic
+def expire_licences(today: datetime.date | None = None) -> int:
+    """Mark every licence past its validity as expired (set-based); republish the lists."""
+    today = today or _today()
+    due = Licence.objects.filter(
+        status__in=[LicenceStatus.VALID, LicenceStatus.SUSPENDED], valid_until__lt=today
+    ).values_list("pk", flat=True)
+    ids = list(due)
+    count = Licence.objects.filter(pk__in=ids).update(status=LicenceStatus.EXPIRED)
+    if count:
+        LicenceEvent.objects.bulk_create(
+            [
+                LicenceEvent(licence_id=pk, operation="expired", to_status=LicenceStatus.EXPIRED, actor_label="system")
+                for pk in ids
+            ]
+        )
+        record("licences.expired", "system", None, {"count": count, "day": today.isoformat()})
+        transaction.on_commit(publish_status_lists)
+    return count
+
+
+# Status lists --------------------------------------------------------------------------------
+
+
+def encode_bits(positions: list[int], size: int) -> str:
+    """W3C Bitstring Status List encoding: GZIP, then base64url without padding (first bit = index 0)."""
+    bits = bytearray(size // 8)
+    for index in positions:
+        bits[index // 8] |= 0x80 >> (index % 8)
+    return base64.urlsafe_b64encode(gzip.compress(bytes(bits), mtime=0)).rstrip(b"=").decode()
+
+
+def status_list_url(purpose: str) -> str:
+    return f"{settings.PUBLIC_URL}/licences/status/{purpose}/"
+
+
+def publish_status_lists() -> None:
+    """Sign and store the revocation and suspension lists as they are now (W3C Bitstring Status List, JWT)."""
+    last = IndexCounter.objects.filter(pk=1).values_list("last", flat=True).first() or 0
+    size = max(STATUS_LIST_MIN_BITS, ((last + 8191) // 8192) * 8192)
+    now = timezone.now()
+    for purpose, statuses in (("revocation", REVOCATION_STATUSES), ("suspension", SUSPENSION_STATUSES)):
+        positions = list(Licence.objects.filter(status__in=statuses).values_list("status_index", flat=True))
+        token = sign_credential(
+            {
+                "iss": settings.BUREAU_CREDIT_CODE,
+                "iat": int(now.timestamp()),
+                "vc": {
+                    "@context": ["https://www.w3.org/ns/credentials/v2"],
+                    "id": status_list_url(purpose),
+                    "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+                    "issuer": settings.BUREAU_NAME,
+                    "validFrom": now.isoformat(),
+                    "credentialSubject": {
+                        "id": f"{status_list_url(purpose)}#list",
+                        "type": "BitstringStatusList",
+                        "statusPurpose": purpose,
+                        "encodedList": encode_bits(positions, size),
+                    },
+                },
+            },
+            typ="vc+jwt",
+        )
+        StatusList.objects.update_or_create(purpose=purpose, defaults={"credential": token})

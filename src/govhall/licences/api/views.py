@@ -1,0 +1,59 @@
+"""Public licence verification API (no login; rate limited; every check audited)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from govhall.licences.views import verify_request
+
+
+class VerifyThrottle(AnonRateThrottle):
+    scope = "verify"
+    rate = "60/minute"
+
+
+class VerificationSerializer(serializers.Serializer[dict[str, object]]):
+    genuine = serializers.BooleanField(help_text="本平台签发或收录的真实证照")
+    usable = serializers.BooleanField(help_text="真实、状态有效且在有效期内")
+    message = serializers.CharField()
+    identifier = serializers.CharField(required=False)
+    licence_type = serializers.CharField(required=False)
+    number = serializers.CharField(required=False)
+    holder = serializers.CharField(required=False, help_text="持证主体（个人姓名和证件号码已脱敏）")
+    issuer = serializers.CharField(required=False)
+    issued_on = serializers.DateField(required=False)
+    valid_from = serializers.DateField(required=False)
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    status = serializers.CharField(required=False, help_text="01 有效 · 02 暂停 · 03 撤销 · 04 注销 · 05 过期 …")
+    status_label = serializers.CharField(required=False)
+
+
+class PayloadSerializer(serializers.Serializer[dict[str, str]]):
+    payload = serializers.CharField(max_length=4000, help_text="证照二维码中的签名数据（JWS compact）")
+
+
+class VerifyView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [VerifyThrottle]
+
+    @extend_schema(
+        summary="按证照标识核验电子证照",
+        parameters=[OpenApiParameter("id", str, required=True, description="证照标识（GB/T 36904）")],
+        responses=VerificationSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        identifier = str(request.query_params.get("id", ""))[:200]
+        return Response(verify_request(request._request, identifier, "").public())
+
+    @extend_schema(summary="核验证照二维码内容", request=PayloadSerializer, responses=VerificationSerializer)
+    def post(self, request: Request) -> Response:
+        data = PayloadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(verify_request(request._request, "", data.validated_data["payload"]).public())

@@ -1,0 +1,177 @@
+"""Reading licences: verification (online and offline), a holder's licences, what can be reused."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import gzip
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govhall.identity.models import LegalEntity, User
+from govhall.lib.credentials import CredentialError, verify_credential
+from govhall.lib.licence_ids import parse_licence_identifier
+from govhall.licences.actions import public_holder
+from govhall.licences.constants import LicenceStatus
+from govhall.licences.models import Licence, StatusList
+
+
+@dataclass
+class Verification:
+    """What a verifier is told. ``genuine`` False means the thing presented is not ours or is forged."""
+
+    genuine: bool
+    message: str
+    licence: Licence | None = None
+    status: str = ""
+    status_label: str = ""
+    usable: bool = False  # genuine, valid status and within validity
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """The answer the public page and API give: no more than the QR code itself shows."""
+        data: dict[str, Any] = {"genuine": self.genuine, "usable": self.usable, "message": self.message}
+        if self.licence is not None:
+            lic = self.licence
+            data.update(
+                identifier=lic.identifier,
+                licence_type=lic.licence_type.name,
+                number=lic.number,
+                holder=public_holder(lic),
+                issuer=lic.issuer_name,
+                issued_on=lic.issued_on.isoformat(),
+                valid_from=lic.valid_from.isoformat(),
+                valid_until=lic.valid_until.isoformat() if lic.valid_until else None,
+                status=self.status,
+                status_label=self.status_label,
+            )
+        return data
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def judge(licence: Licence) -> Verification:
+    """The licence's standing today: genuine (it is ours), and usable or not, with a plain message."""
+    status = licence.status
+    label = str(LicenceStatus(status).label)
+    expired = licence.valid_until is not None and licence.valid_until < _today()
+    if status == LicenceStatus.VALID and expired:
+        status, label = LicenceStatus.EXPIRED, str(LicenceStatus.EXPIRED.label)
+    if status == LicenceStatus.VALID:
+        message = _("证照真实有效。")
+    elif status == LicenceStatus.EXPIRED:
+        message = _("证照真实，但已超过有效期。")
+    else:
+        message = _("证照真实，但当前状态为“%(status)s”，不能作为有效证照使用。") % {"status": label}
+    return Verification(True, message, licence, status, label, usable=status == LicenceStatus.VALID)
+
+
+def verify_identifier(text: str) -> Verification:
+    """Check a typed or scanned licence identifier against the licence library."""
+    try:
+        parsed = parse_licence_identifier(text)
+    except ValidationError as exc:
+        return Verification(False, " ".join(exc.messages))
+    licence = Licence.objects.select_related("licence_type").filter(identifier=str(parsed)).first()
+    if licence is None:
+        return Verification(False, _("证照标识格式正确，但本平台没有这本证照。请核对，或向颁发机构查询。"))
+    return judge(licence)
+
+
+def verify_payload(token: str) -> Verification:
+    """Check a QR payload: our signature, then the licence's current record."""
+    try:
+        claims, _kid = verify_credential(token)
+    except CredentialError as exc:
+        return Verification(False, CREDENTIAL_MESSAGES.get(exc.code, CREDENTIAL_MESSAGES["malformed"])())
+    licence = Licence.objects.select_related("licence_type").filter(identifier=claims.get("jti", "")).first()
+    if licence is None:
+        return Verification(False, _("二维码签名有效，但本平台没有这本证照的记录。"), claims=claims)
+    result = judge(licence)
+    result.claims = claims
+    return result
+
+
+CREDENTIAL_MESSAGES = {
+    "malformed": lambda: _("这不是本平台签发的证照二维码内容（格式无法识别）。"),
+    "unknown_key": lambda: _("二维码由未知的密钥签名，不是本平台签发的证照。"),
+    "bad_signature": lambda: _("二维码签名不正确：内容被篡改或伪造。"),
+}
+
+
+def decode_status_bits(encoded: str) -> bytes:
+    return gzip.decompress(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+
+
+def bit_is_set(bits: bytes, index: int) -> bool:
+    return index // 8 < len(bits) and bool(bits[index // 8] & (0x80 >> (index % 8)))
+
+
+def check_offline(
+    token: str, jwks: dict[str, Any], status_lists: dict[str, str], today: datetime.date
+) -> tuple[str, dict[str, Any]]:
+    """What a verifier with no connection concludes, from the keys and status lists fetched earlier.
+
+    Returns (verdict, claims): verdict is one of valid, revoked, suspended, expired, forged,
+    unknown_key, malformed. Uses no database: this is the reference for offline apps.
+    """
+    try:
+        claims, _kid = verify_credential(token, jwks)
+    except CredentialError as exc:
+        return ("forged" if exc.code == "bad_signature" else exc.code), {}
+    index = int(claims.get("sl", -1))
+    for purpose, verdict in (("revocation", "revoked"), ("suspension", "suspended")):
+        list_claims, _ = verify_credential(status_lists[purpose], jwks)
+        bits = decode_status_bits(list_claims["vc"]["credentialSubject"]["encodedList"])
+        if bit_is_set(bits, index):
+            return verdict, claims
+    if claims.get("vu") and datetime.date.fromisoformat(claims["vu"]) < today:
+        return "expired", claims
+    return "valid", claims
+
+
+def status_list(purpose: str) -> str | None:
+    return StatusList.objects.filter(purpose=purpose).values_list("credential", flat=True).first()
+
+
+def holder_keys(user: User, entity: LegalEntity | None = None) -> list[str]:
+    """The keys a user's licences are held under: their own ID number's, or the company's code."""
+    if entity is not None:
+        return [entity.credit_code]
+    return [user.person.id_number_hash] if user.person_id and user.person else []
+
+
+def licences_of(user: User) -> QuerySet[Licence]:
+    """The user's licences and those of the companies they may act for."""
+    keys = holder_keys(user) + list(
+        LegalEntity.objects.filter(authorisations__user=user, authorisations__is_active=True).values_list(
+            "credit_code", flat=True
+        )
+    )
+    return Licence.objects.filter(holder_key__in=keys).select_related("licence_type").order_by("-issued_on", "-pk")
+
+
+def reusable_licences(keys: list[str], type_codes: list[str]) -> dict[str, list[Licence]]:
+    """Valid, unexpired licences of the given types held under ``keys``, by type code."""
+    today = _today()
+    found: dict[str, list[Licence]] = {}
+    licences = (
+        Licence.objects.filter(holder_key__in=keys, licence_type__code__in=type_codes, status=LicenceStatus.VALID)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("licence_type")
+        .order_by("-issued_on")
+    )
+    for licence in licences:
+        found.setdefault(licence.licence_type.code, []).append(licence)
+    return found
+
+
+def licence_for_download(user: User, public_id: Any) -> Licence | None:
+    return licences_of(user).filter(public_id=public_id).first()

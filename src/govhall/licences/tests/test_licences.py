@@ -1,0 +1,277 @@
+"""Electronic licences: issued with the decision, signed, verifiable online and offline, revocable, reused."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.test import Client
+from django.utils import timezone
+
+from conftest import ALICE_ID, PASSWORD
+from govhall.audit.models import AuditRecord
+from govhall.cases import actions as case_actions
+from govhall.cases.models import CaseMaterial
+from govhall.catalog.models import ItemVersion
+from govhall.identity.models import User
+from govhall.lib import credentials
+from govhall.lib.licence_ids import parse_licence_identifier
+from govhall.lib.signing import SignatureStatus, check_pdf_signatures, signing_files
+from govhall.licences import actions, queries
+from govhall.licences.models import Licence, LicenceType
+
+from .conftest import FORM, approved_case, forest_right_of
+
+pytestmark = pytest.mark.django_db
+
+
+def _offline(token: str) -> str:
+    """What an offline verifier concludes from the keys and lists it fetched over HTTP earlier."""
+    client = Client()
+    jwks = client.get("/licences/keys.json").json()
+    lists = {p: client.get(f"/licences/status/{p}/").content.decode() for p in ("revocation", "suspension")}
+    verdict, _claims = queries.check_offline(token, jwks, lists, timezone.localdate())
+    return verdict
+
+
+def test_approval_issues_a_signed_licence_with_the_decision(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User, tmp_path: Path
+) -> None:
+    case = approved_case(licensed_felling, alice, bob, grace)
+    licence = Licence.objects.get(case_public_id=case.public_id)
+    assert case.events.get(kind="decided").data["licence"] == licence.identifier
+    parsed = parse_licence_identifier(licence.identifier)
+    assert (parsed.type_code, parsed.issuer_code, parsed.version) == ("11350205MB01000012001", "11350205MB01000012", 1)
+    assert licence.holder_name == "陈爱丽" and licence.holder_masked == alice.person.id_number_masked  # type: ignore[union-attr]
+    assert licence.face == FORM
+    assert licence.valid_until == licence.issued_on.replace(year=licence.issued_on.year + 1) - datetime.timedelta(1)
+
+    data = licence.document.read()
+    assert check_pdf_signatures(io.BytesIO(data)).status == SignatureStatus.VALID
+    (tmp_path / "licence.pdf").write_bytes(data)
+    report = subprocess.run(["pdfsig", str(tmp_path / "licence.pdf")], capture_output=True, text=True).stdout
+    assert "Signature is Valid." in report and "Total document signed" in report
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "licence.pdf")], capture_output=True, text=True).stdout
+    assert "TrueType" in fonts and " yes yes " in fonts  # embedded, subset
+    text = subprocess.run(["pdftotext", str(tmp_path / "licence.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "林木采伐许可证" in text and "东孚镇鼎美村3林班" in text and licence.identifier in text
+
+
+def test_the_document_is_rendered_once_and_served_as_stored(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User
+) -> None:
+    case = approved_case(licensed_felling, alice, bob, grace)
+    licence = Licence.objects.get(case_public_id=case.public_id)
+    client = Client()
+    client.post("/login/", {"account": ALICE_ID, "password": PASSWORD})
+    first = b"".join(client.get(f"/my/licences/{licence.public_id}/licence.pdf").streaming_content)
+    second = b"".join(client.get(f"/my/licences/{licence.public_id}/licence.pdf").streaming_content)
+    import hashlib
+
+    assert first == second and hashlib.sha256(first).hexdigest() == licence.document_sha256
+    page = client.get("/my/licences/").content.decode()
+    assert licence.number in page and "有效" in page
+    assert Client().get(f"/my/licences/{licence.public_id}/licence.pdf").status_code == 302  # not logged in
+
+
+def test_a_case_issues_at_most_one_licence(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User, felling_type: LicenceType
+) -> None:
+    case = approved_case(licensed_felling, alice, bob, grace)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        actions.issue_licence(
+            felling_type, person=alice.person, entity=None, face=FORM, actor=grace, case_public_id=case.public_id
+        )
+    assert Licence.objects.filter(case_public_id=case.public_id).count() == 1
+
+
+def test_a_character_the_font_cannot_draw_is_refused_and_nothing_is_issued(
+    alice: User, grace: User, felling_type: LicenceType
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        actions.issue_licence(felling_type, person=alice.person, entity=None, face={"location": "𠀀家村"}, actor=grace)
+    assert "U+20000" in error.value.messages[0]
+    assert not Licence.objects.exists()
+
+
+def test_revocation_shows_online_and_offline(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    licence = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
+    assert queries.verify_payload(licence.credential).usable
+    assert _offline(licence.credential) == "valid"
+
+    def change(operation: str, reason: str) -> None:
+        # The lists are republished once the change commits:
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.change_status(licence, operation, actor=grace, reason=reason)
+
+    change("suspend", "涉嫌超范围采伐，调查期间暂停")
+    assert _offline(licence.credential) == "suspended"
+    change("restore", "调查结束")
+    assert _offline(licence.credential) == "valid"
+    change("revoke", "以欺骗手段取得许可")
+    online = queries.verify_identifier(licence.identifier)
+    assert online.genuine and not online.usable and online.status_label == "撤销"
+    assert _offline(licence.credential) == "revoked"
+    with pytest.raises(ValidationError):
+        actions.change_status(licence, "restore", actor=grace, reason="再恢复")  # revoked is final
+    operations = list(licence.events.values_list("operation", flat=True))
+    assert operations == ["issued", "suspend", "restore", "revoke"]
+
+
+def test_forgeries_are_named_for_what_they_are(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User
+) -> None:
+    licence = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
+    head, body, signature = licence.credential.split(".")
+    forged = f"{head}.{body[:-4]}{'AAAA' if body[-4:] != 'AAAA' else 'BBBB'}.{signature}"
+    assert "篡改或伪造" in queries.verify_payload(forged).message
+    assert _offline(forged) == "forged"
+
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    import jwt
+
+    foreign = jwt.encode({"jti": licence.identifier}, stranger, algorithm="ES256", headers={"kid": "someone-else"})
+    assert "未知的密钥" in queries.verify_payload(foreign).message
+    assert "格式无法识别" in queries.verify_payload("not a payload").message
+
+    wrong_check = licence.identifier[:-1] + ("A" if licence.identifier[-1] != "A" else "B")
+    result = queries.verify_identifier(wrong_check)
+    assert not result.genuine and "校验位不正确" in result.message
+
+
+def test_a_retired_key_still_verifies_after_rotation(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User, tmp_path: Path, settings: Any
+) -> None:
+    licence = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
+    new_key = tmp_path / "credential-2.key"
+    new_key.write_bytes(
+        ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    old = signing_files()
+    settings.CREDENTIAL_KEYS = [str(new_key), *(str(p) for p in old.credential_keys)]
+    signing_files.cache_clear()
+    credentials.credential_keys.cache_clear()
+    try:
+        keys = Client().get("/licences/keys.json").json()["keys"]
+        assert len(keys) == 2 and keys[1]["kid"] == licence.credential_kid
+        assert queries.verify_payload(licence.credential).usable  # signed with the retired key
+        assert credentials.verify_credential(credentials.sign_credential({"x": 1}))[1] == keys[0]["kid"]
+    finally:
+        settings.CREDENTIAL_KEYS = []
+        signing_files.cache_clear()
+        credentials.credential_keys.cache_clear()
+
+
+def test_the_public_page_shows_a_masked_holder_and_audits_the_check(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User
+) -> None:
+    licence = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
+    page = Client().get("/verify/", {"id": licence.identifier.lower()}).content.decode()
+    assert "证照真实有效" in page and "陈*丽" in page and "陈爱丽" not in page
+    api = Client().get("/api/v1/licences/verify/", {"id": licence.identifier}).json()
+    assert api["usable"] is True and api["holder"].startswith("陈*丽")
+    by_payload = (
+        Client()
+        .post("/api/v1/licences/verify/", {"payload": licence.credential}, content_type="application/json")
+        .json()
+    )
+    assert by_payload["identifier"] == licence.identifier
+    assert AuditRecord.objects.filter(event="licences.verified").count() == 3
+
+
+def test_the_public_check_is_rate_limited(alice: User) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    client = Client()
+    codes = [client.get("/verify/", {"id": "1.2.156.3005.2.X"}).status_code for _ in range(62)]
+    assert codes[:60] == [200] * 60 and codes[-1] == 429
+    cache.clear()
+
+
+def test_expiry_marks_licences_and_the_offline_check_says_so(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    licence = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
+    assert licence.valid_until is not None
+    after = licence.valid_until + datetime.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.expire_licences(after) == 1
+    licence.refresh_from_db()
+    assert licence.status == "05"
+    jwks = Client().get("/licences/keys.json").json()
+    lists = {p: Client().get(f"/licences/status/{p}/").content.decode() for p in ("revocation", "suspension")}
+    assert queries.check_offline(licence.credential, jwks, lists, after)[0] == "expired"
+
+
+def test_a_held_licence_is_offered_and_nothing_is_uploaded(
+    licensed_felling: ItemVersion, alice: User, bob: User, forest_right_type: LicenceType, settings: Any
+) -> None:
+    assert alice.person is not None
+    held = forest_right_of(alice.person, forest_right_type)
+    client = Client()
+    client.post("/login/", {"account": ALICE_ID, "password": PASSWORD})
+    page = client.get(f"/items/{licensed_felling.public_id}/apply/").content.decode()
+    assert "使用平台已有的电子证照：林权证" in page and held.number in page
+
+    material = licensed_felling.materials.get(licence_type_code=forest_right_type.code)
+    from govhall.cases.tests.conftest import material_files
+
+    files = material_files(licensed_felling)
+    del files[material.pk]
+    case = case_actions.submit_case(
+        licensed_felling,
+        applicant=alice,
+        form_data=FORM,
+        submit_key="reuse",
+        files=files,
+        licences={material.pk: str(held.public_id)},
+    )
+    provided = case.materials.get(material=material)
+    assert provided.licence == held and not provided.file
+    assert AuditRecord.objects.filter(event="cases.licence_reused").count() == 1
+
+    settings.STAFF_2FA_SKIP = True
+    clerk = Client()
+    clerk.post("/desk/login/", {"username": "bob", "password": PASSWORD})
+    desk = clerk.get(f"/desk/cases/{case.public_id}/").content.decode()
+    assert "复用电子证照（免提交）" in desk and held.identifier in desk and "证照真实有效" in desk
+
+
+def test_a_licence_that_is_not_yours_or_not_valid_cannot_be_reused(
+    licensed_felling: ItemVersion, alice: User, forest_right_type: LicenceType
+) -> None:
+    from govhall.identity import actions as identity_actions
+
+    other = identity_actions.register_applicant(
+        name="李明", id_number="350205197809060038", phone="13900000001", password=PASSWORD
+    )
+    assert other.person is not None and alice.person is not None
+    theirs = forest_right_of(other.person, forest_right_type, serial="2019000999")
+    revoked = forest_right_of(alice.person, forest_right_type, serial="2019000555", status="03")
+    material = licensed_felling.materials.get(licence_type_code=forest_right_type.code)
+    for licence in (theirs, revoked):
+        with pytest.raises(ValidationError) as error:
+            case_actions.submit_case(
+                licensed_felling,
+                applicant=alice,
+                form_data=FORM,
+                submit_key=f"x{licence.pk}",
+                files={},
+                licences={material.pk: str(licence.public_id)},
+            )
+        assert "所选证照不能用于" in error.value.messages[0]
+    assert not CaseMaterial.objects.exists()

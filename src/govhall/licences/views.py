@@ -1,0 +1,193 @@
+"""Licence pages: public verification, published keys and status lists, the holder's licences, the desk record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from govhall.audit.actions import record
+from govhall.identity.constants import Role
+from govhall.identity.decorators import applicant_required, staff_required
+from govhall.identity.models import User
+from govhall.identity.queries import has_role
+from govhall.lib.credentials import published_keys
+from govhall.licences import actions, queries
+from govhall.licences.models import Licence
+
+VERIFY_LIMIT_PER_MINUTE = 60
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _throttled(request: HttpRequest) -> bool:
+    """At most VERIFY_LIMIT_PER_MINUTE checks a minute from one address (shared through the cache)."""
+    key = f"verify-rate:{_client_ip(request)}"
+    cache.add(key, 0, timeout=60)
+    try:
+        return cache.incr(key) > VERIFY_LIMIT_PER_MINUTE
+    except ValueError:
+        return False
+
+
+def verify_request(request: HttpRequest, identifier: str, payload: str) -> queries.Verification:
+    """Verify by identifier or QR payload and audit the check (who asked, what, the answer)."""
+    result = queries.verify_payload(payload) if payload else queries.verify_identifier(identifier)
+    record(
+        "licences.verified",
+        request.user if isinstance(request.user, User) else "anonymous",
+        result.licence,
+        {"by": "payload" if payload else "identifier", "genuine": result.genuine, "status": result.status},
+        request=request,
+    )
+    return result
+
+
+def verify(request: HttpRequest) -> HttpResponse:
+    """Public: type or scan an identifier, or paste a QR payload; no login needed."""
+    identifier = request.GET.get("id", "").strip()[:200]
+    payload = request.GET.get("payload", "").strip()[:4000]
+    result = None
+    status = 200
+    if identifier or payload:
+        if _throttled(request):
+            return render(
+                request,
+                "licences/verify.html",
+                {"error": _("查询过于频繁，请一分钟后再试。"), "identifier": identifier},
+                status=429,
+            )
+        result = verify_request(request, identifier, payload)
+        full = (
+            result.licence
+            if result.licence and isinstance(request.user, User) and _may_see_full(request.user)
+            else None
+        )
+        return render(
+            request,
+            "licences/verify.html",
+            {"result": result, "public": result.public(), "full": full, "identifier": identifier},
+            status=status,
+        )
+    return render(request, "licences/verify.html", {"identifier": identifier})
+
+
+def _may_see_full(user: User) -> bool:
+    return any(has_role(user, role) for role in (Role.CLERK, Role.APPROVER, Role.SUPERVISOR))
+
+
+def jwks(request: HttpRequest) -> JsonResponse:
+    """The public keys QR payloads and status lists are signed with (current and retired)."""
+    response = JsonResponse(published_keys())
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def status_list(request: HttpRequest, purpose: str) -> HttpResponse:
+    if purpose not in ("revocation", "suspension"):
+        raise Http404
+    token = queries.status_list(purpose)
+    if token is None:
+        actions.publish_status_lists()
+        token = queries.status_list(purpose)
+    response = HttpResponse(token, content_type="application/vc+jwt")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# Workspace -----------------------------------------------------------------------------------
+
+
+@applicant_required
+def my_licences(request: HttpRequest) -> HttpResponse:
+    assert isinstance(request.user, User)
+    licences = list(queries.licences_of(request.user)[:200])
+    return render(
+        request,
+        "licences/my_licences.html",
+        {"surface": "workspace", "rows": [(lic, queries.judge(lic)) for lic in licences]},
+    )
+
+
+def _pdf(licence: Licence) -> FileResponse:
+    if not licence.document:
+        raise Http404(_("这本证照是历史导入的，平台没有它的电子文件。"))
+    response = FileResponse(licence.document.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{licence.licence_type.name}-{licence.number}.pdf"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@applicant_required
+def my_licence_pdf(request: HttpRequest, public_id: str) -> FileResponse:
+    assert isinstance(request.user, User)
+    licence = queries.licence_for_download(request.user, public_id)
+    if licence is None:
+        raise Http404
+    return _pdf(licence)
+
+
+# Desk ----------------------------------------------------------------------------------------
+
+
+def _require_staff_role(user: Any) -> None:
+    if not _may_see_full(user):
+        raise PermissionDenied(_("只有受理、审批或监督人员可以查看证照库。"))
+
+
+@staff_required
+def desk_licence(request: HttpRequest, public_id: str) -> HttpResponse:
+    _require_staff_role(request.user)
+    licence = get_object_or_404(Licence.objects.select_related("licence_type", "replaces"), public_id=public_id)
+    record("licences.viewed", request.user, licence, request=request)
+    return render(
+        request,
+        "licences/desk_licence.html",
+        {
+            "surface": "desk",
+            "licence": licence,
+            "check": queries.judge(licence),
+            "events": licence.events.all(),
+            "operations": actions.OPERATION_LABELS,
+        },
+    )
+
+
+@staff_required
+def desk_licence_pdf(request: HttpRequest, public_id: str) -> FileResponse:
+    _require_staff_role(request.user)
+    licence = get_object_or_404(Licence.objects.select_related("licence_type"), public_id=public_id)
+    record("licences.document_viewed", request.user, licence, request=request)
+    return _pdf(licence)
+
+
+@staff_required
+@require_POST
+def desk_licence_action(request: HttpRequest, public_id: str, operation: str) -> HttpResponse:
+    licence = get_object_or_404(Licence, public_id=public_id)
+    reason = request.POST.get("reason", "")
+    try:
+        if operation == "renew":
+            new = actions.renew_licence(licence, actor=request.user, reason=reason)
+            messages.success(request, _("已换发新证照 %(number)s。") % {"number": new.number})
+            return redirect("licences:desk_licence", public_id=new.public_id)
+        if operation not in actions.OPERATIONS:
+            raise Http404
+        actions.change_status(licence, operation, actor=request.user, reason=reason)
+        messages.success(request, _("证照状态已变更。"))
+    except (ValidationError, PermissionDenied) as exc:
+        for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+            messages.error(request, message)
+    return redirect("licences:desk_licence", public_id=licence.public_id)
