@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from govhall.audit.actions import record
 from govhall.identity.constants import Role
@@ -227,11 +228,19 @@ def change_status(licence: Licence, operation: str, *, actor: Any, reason: str) 
 
 
 OPERATION_LABELS = {
-    "suspend": _("暂停"),
-    "restore": _("恢复"),
-    "revoke": _("撤销"),
-    "cancel": _("注销"),
-    "penalty_revoke": _("吊销"),
+    "suspend": gettext_lazy("暂停"),
+    "restore": gettext_lazy("恢复"),
+    "revoke": gettext_lazy("撤销"),
+    "cancel": gettext_lazy("注销"),
+    "penalty_revoke": gettext_lazy("吊销"),
+}
+
+
+EVENT_LABELS = {
+    **OPERATION_LABELS,
+    "issued": gettext_lazy("签发"),
+    "renewed": gettext_lazy("换发（原证注销）"),
+    "expired": gettext_lazy("过期"),
 }
 
 

@@ -20,6 +20,7 @@ from govhall.identity.models import User
 from govhall.identity.queries import has_role
 from govhall.lib.credentials import published_keys
 from govhall.licences import actions, queries
+from govhall.licences.documents import face_rows
 from govhall.licences.models import Licence
 
 VERIFY_LIMIT_PER_MINUTE = 60
@@ -159,7 +160,8 @@ def desk_licence(request: HttpRequest, public_id: str) -> HttpResponse:
             "surface": "desk",
             "licence": licence,
             "check": queries.judge(licence),
-            "events": licence.events.all(),
+            "face": face_rows(licence),
+            "events": [(e, actions.EVENT_LABELS.get(e.operation, e.operation)) for e in licence.events.all()],
             "operations": actions.OPERATION_LABELS,
         },
     )

@@ -275,3 +275,23 @@ def test_a_licence_that_is_not_yours_or_not_valid_cannot_be_reused(
             )
         assert "所选证照不能用于" in error.value.messages[0]
     assert not CaseMaterial.objects.exists()
+
+
+def test_staff_see_the_full_record_and_change_its_status_with_a_reason(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User, settings: Any
+) -> None:
+    licence = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
+    settings.STAFF_2FA_SKIP = True
+    desk = Client()
+    desk.post("/desk/login/", {"username": "grace", "password": PASSWORD})
+    desk.post(f"/desk/licences/{licence.public_id}/suspend/", {"reason": ""})
+    licence.refresh_from_db()
+    assert licence.status == "01"  # no reason, no change
+    desk.post(f"/desk/licences/{licence.public_id}/suspend/", {"reason": "调查期间暂停"})
+    page = desk.get(f"/desk/licences/{licence.public_id}/").content.decode()
+    assert "陈爱丽" in page and "采伐地点" in page and "东孚镇鼎美村3林班" in page
+    assert "暂停 · grace · 调查期间暂停" in page
+    # The public verification page links staff with a role to this record; applicants get no link:
+    verify = desk.get("/verify/", {"id": licence.identifier}).content.decode()
+    assert f"/desk/licences/{licence.public_id}/" in verify
+    assert Client().get(f"/desk/licences/{licence.public_id}/").status_code == 302
