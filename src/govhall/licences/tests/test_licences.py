@@ -295,3 +295,20 @@ def test_staff_see_the_full_record_and_change_its_status_with_a_reason(
     verify = desk.get("/verify/", {"id": licence.identifier}).content.decode()
     assert f"/desk/licences/{licence.public_id}/" in verify
     assert Client().get(f"/desk/licences/{licence.public_id}/").status_code == 302
+
+
+def test_the_qr_code_scanned_from_the_printed_page_verifies(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User, tmp_path: Path
+) -> None:
+    licence = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
+    (tmp_path / "licence.pdf").write_bytes(licence.document.read())
+    subprocess.run(["pdftoppm", "-png", "-r", "150", str(tmp_path / "licence.pdf"), str(tmp_path / "page")], check=True)
+    scanned = subprocess.run(
+        ["zbarimg", "-q", "--raw", "-Sdisable", "-Sqrcode.enable", str(tmp_path / "page-1.png")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
+    assert scanned == licence.credential
+    result = queries.verify_payload(scanned)
+    assert result.usable and result.licence == licence
