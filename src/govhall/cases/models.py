@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from govhall.cases.constants import CaseStatus, Decision, EventKind, Warning
 from govhall.lib.signing import STATUS_LABELS, SignatureStatus
+from govhall.lib.storage import private_storage
 
 SIGNATURE_CHOICES = [(status.value, label) for status, label in STATUS_LABELS.items()]
 
@@ -130,10 +130,6 @@ class Countersign(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} → {self.department}"
-
-
-def private_storage() -> Storage:
-    return storages["private"]
 
 
 def material_path(instance: CaseMaterial, filename: str) -> str:

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -27,6 +26,7 @@ from govhall.identity.models import Department, User
 from govhall.identity.queries import access_entity_for
 from govhall.lib.forms import Form
 from govhall.lib.jsonforms import build_form
+from govhall.lib.storage import private_download
 from govhall.licences import queries as licence_queries
 
 
@@ -391,11 +391,7 @@ def _int(value: str | None) -> int:
 def _serve(material: Any) -> FileResponse:
     if not material.file:
         raise Http404(_("这项材料是复用的电子证照，没有上传文件。"))
-    response = FileResponse(material.file.open("rb"), content_type=material.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, material.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(material.file, content_type=material.content_type, filename=material.original_name)
 
 
 @applicant_required

@@ -211,6 +211,16 @@ def rotate_personal_data_keys(*, actor: Any = None) -> int:
 
 
 @transaction.atomic
+def set_preferred_language(user: User, language: str, *, request: HttpRequest | None = None) -> None:
+    """Remember the language the person chose; their notifications are written in it."""
+    if language not in dict(settings.LANGUAGES) or user.language == language:
+        return
+    user.language = language
+    user.save(update_fields=["language"])
+    record("identity.language_chosen", user, user, {"language": language}, request=request)
+
+
+@transaction.atomic
 def save_department(
     *,
     code: str,

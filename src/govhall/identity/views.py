@@ -157,9 +157,6 @@ def acting_for_view(request: HttpRequest) -> HttpResponse:
 def set_language_view(request: HttpRequest) -> HttpResponse:
     """Django's language switch, also remembered on the account so notifications use it."""
     response = set_language(request)
-    language = request.POST.get("language", "")
-    user = request.user
-    if isinstance(user, User) and language in dict(settings.LANGUAGES) and user.language != language:
-        user.language = language
-        user.save(update_fields=["language"])
+    if isinstance(request.user, User):
+        actions.set_preferred_language(request.user, request.POST.get("language", ""), request=request)
     return response

@@ -186,6 +186,15 @@ def mask_id_number(number: str) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
+def mask_name(name: str) -> str:
+    """Show a person's name as ``陈*丽`` (``李*`` for two characters): recognisable, not readable."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def mask_phone(number: str) -> str:
     """Show a phone number as ``138****5678``."""
     if len(number) < 7:

@@ -21,6 +21,7 @@ from govhall.identity.constants import Role
 from govhall.identity.models import LegalEntity, NaturalPerson, User
 from govhall.identity.queries import has_role
 from govhall.lib.credentials import credential_keys, sign_credential
+from govhall.lib.identifiers import mask_name
 from govhall.lib.jsonforms import validate_answers
 from govhall.lib.licence_ids import make_licence_identifier
 from govhall.lib.signing import sign_pdf
@@ -52,15 +53,6 @@ def reserve_status_indexes(count: int) -> int:
     counter.last += count
     counter.save(update_fields=["last"])
     return first
-
-
-def mask_name(name: str) -> str:
-    """陈爱丽 → 陈*丽, 李明 → 李*: enough for someone holding the paper to recognise it."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def public_holder(licence: Licence) -> str:
@@ -236,6 +228,8 @@ OPERATION_LABELS = {
 }
 
 
+RENEWABLE = frozenset({LicenceStatus.VALID, LicenceStatus.SUSPENDED, LicenceStatus.EXPIRED})
+
 EVENT_LABELS = {
     **OPERATION_LABELS,
     "issued": gettext_lazy("签发"),
@@ -250,7 +244,7 @@ def renew_licence(licence: Licence, *, actor: Any, reason: str, face: dict[str, 
     if not _may_manage(actor):
         raise PermissionDenied(_("只有证照颁发部门的工作人员可以变更证照状态。"))
     old = _lock(licence)
-    if old.status not in {LicenceStatus.VALID, LicenceStatus.SUSPENDED, LicenceStatus.EXPIRED}:
+    if old.status not in RENEWABLE:
         raise InvalidStatusChange(_("只有有效、暂停或过期的证照可以换发。"), code="invalid_status_change")
     person = NaturalPerson.objects.filter(id_number_hash=old.holder_key).first()
     entity = LegalEntity.objects.filter(credit_code=old.holder_key).first()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from govhall.lib.storage import private_storage
 from govhall.licences.constants import HolderCodeType, LicenceStatus
 
 
@@ -34,10 +34,6 @@ class LicenceType(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
-
-
-def private_storage() -> Storage:
-    return storages["private"]
 
 
 def licence_path(instance: Licence, filename: str) -> str:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govhall.identity.models import LegalEntity, User
+from govhall.identity.queries import list_entities_for
 from govhall.lib.credentials import CredentialError, verify_credential
 from govhall.lib.licence_ids import parse_licence_identifier
 from govhall.licences.actions import public_holder
@@ -150,11 +151,7 @@ def holder_keys(user: User, entity: LegalEntity | None = None) -> list[str]:
 
 def licences_of(user: User) -> QuerySet[Licence]:
     """The user's licences and those of the companies they may act for."""
-    keys = holder_keys(user) + list(
-        LegalEntity.objects.filter(authorisations__user=user, authorisations__is_active=True).values_list(
-            "credit_code", flat=True
-        )
-    )
+    keys = holder_keys(user) + [entity.credit_code for entity in list_entities_for(user)]
     return Licence.objects.filter(holder_key__in=keys).select_related("licence_type").order_by("-issued_on", "-pk")
 
 

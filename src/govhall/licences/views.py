@@ -9,30 +9,27 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from govhall.audit.actions import record
+from govhall.audit.actions import client_ip, record
 from govhall.identity.constants import Role
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
 from govhall.identity.queries import has_role
 from govhall.lib.credentials import published_keys
+from govhall.lib.storage import private_download
 from govhall.licences import actions, queries
+from govhall.licences.constants import TRANSITIONS
 from govhall.licences.documents import face_rows
 from govhall.licences.models import Licence
 
 VERIFY_LIMIT_PER_MINUTE = 60
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
 def _throttled(request: HttpRequest) -> bool:
     """At most VERIFY_LIMIT_PER_MINUTE checks a minute from one address (shared through the cache)."""
-    key = f"verify-rate:{_client_ip(request)}"
+    key = f"verify-rate:{client_ip(request)}"
     cache.add(key, 0, timeout=60)
     try:
         return cache.incr(key) > VERIFY_LIMIT_PER_MINUTE
@@ -122,13 +119,9 @@ def my_licences(request: HttpRequest) -> HttpResponse:
 def _pdf(licence: Licence) -> FileResponse:
     if not licence.document:
         raise Http404(_("这本证照是历史导入的，平台没有它的电子文件。"))
-    response = FileResponse(licence.document.open("rb"), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"{licence.licence_type.name}-{licence.number}.pdf"
+    return private_download(
+        licence.document, content_type="application/pdf", filename=f"{licence.licence_type.name}-{licence.number}.pdf"
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @applicant_required
@@ -162,7 +155,13 @@ def desk_licence(request: HttpRequest, public_id: str) -> HttpResponse:
             "check": queries.judge(licence),
             "face": face_rows(licence),
             "events": [(e, actions.EVENT_LABELS.get(e.operation, e.operation)) for e in licence.events.all()],
-            "operations": actions.OPERATION_LABELS,
+            # Only the changes the licence's current status allows:
+            "operations": {
+                op: label
+                for op, label in actions.OPERATION_LABELS.items()
+                if actions.OPERATIONS[op] in TRANSITIONS[licence.status]
+            },
+            "renewable": licence.status in actions.RENEWABLE,
         },
     )
 

@@ -11,6 +11,7 @@ from django.utils import translation
 
 from govhall.lib.identifiers import (
     mask_id_number,
+    mask_name,
     mask_phone,
     normalise_phone,
     parse_credit_code,
@@ -153,3 +154,10 @@ def test_it_accepts_mobile_and_landline_numbers_and_refuses_others() -> None:
     assert normalise_phone("0592-1234567") == "0592-1234567"
     with pytest.raises(ValidationError):
         normalise_phone("12345")
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"), [("陈爱丽", "陈*丽"), ("李明", "李*"), ("欧阳娜娜", "欧**娜"), ("王", "王")]
+)
+def test_a_name_is_masked_keeping_first_and_last_character(name: str, masked: str) -> None:
+    assert mask_name(name) == masked

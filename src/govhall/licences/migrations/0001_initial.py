@@ -73,7 +73,7 @@ class Migration(migrations.Migration):
                 ('status_index', models.PositiveIntegerField(unique=True)),
                 ('case_public_id', models.UUIDField(blank=True, null=True, unique=True)),
                 ('case_reference', models.CharField(blank=True, max_length=60, verbose_name='办件编号')),
-                ('document', models.FileField(blank=True, max_length=200, storage=govhall.licences.models.private_storage, upload_to=govhall.licences.models.licence_path)),
+                ('document', models.FileField(blank=True, max_length=200, storage=govhall.lib.storage.private_storage, upload_to=govhall.licences.models.licence_path)),
                 ('document_sha256', models.CharField(blank=True, max_length=64)),
                 ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='签章时间')),
                 ('credential', models.TextField(blank=True, verbose_name='二维码签名数据')),

@@ -291,6 +291,7 @@ def test_staff_see_the_full_record_and_change_its_status_with_a_reason(
     page = desk.get(f"/desk/licences/{licence.public_id}/").content.decode()
     assert "陈爱丽" in page and "采伐地点" in page and "东孚镇鼎美村3林班" in page
     assert "暂停 · grace · 调查期间暂停" in page
+    assert "/restore/" in page and "/suspend/" not in page  # only what the status allows
     # The public verification page links staff with a role to this record; applicants get no link:
     verify = desk.get("/verify/", {"id": licence.identifier}).content.decode()
     assert f"/desk/licences/{licence.public_id}/" in verify
