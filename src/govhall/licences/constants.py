@@ -41,3 +41,8 @@ REVOCATION_STATUSES = frozenset({S.REVOKED, S.CANCELLED, S.TRANSFERRED, S.PENALT
 SUSPENSION_STATUSES = frozenset({S.SUSPENDED})
 # The smallest list published, so that a position says little about when a licence was issued:
 STATUS_LIST_MIN_BITS = 131072
+
+# 加注件 (a copy for one stated purpose, STANDARDS §3): the longest expiry a holder may choose,
+# and the longest purpose (it is repeated across the page as the watermark):
+COPY_MAX_DAYS = 90
+COPY_PURPOSE_MAX_LENGTH = 50

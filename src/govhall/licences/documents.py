@@ -1,8 +1,14 @@
-"""The licence document: one A4 page with the face data and a QR code, rendered once and signed."""
+"""The licence document: one A4 page with the face data and a QR code, rendered once and signed.
+
+A 加注件 is the same page with a watermark naming its purpose and expiry, and a footer block.
+"""
 
 from __future__ import annotations
 
+import datetime
 import io
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import segno
@@ -13,10 +19,11 @@ from reportlab.pdfgen import canvas
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govhall.lib.pdf import cjk_font, missing_glyphs
-from govhall.licences.models import Licence
+from govhall.licences.models import Licence, LicenceCopy
 
 
 def face_rows(licence: Licence) -> list[tuple[str, str]]:
@@ -47,9 +54,8 @@ def page_text(licence: Licence) -> list[tuple[str, str]]:
     ]
 
 
-def check_printable(licence: Licence) -> None:
-    """Refuse, naming them, characters the embedded font has no glyph for."""
-    text = "".join(a + b for a, b in page_text(licence)) + licence.licence_type.name
+def refuse_missing_glyphs(text: str) -> None:
+    """Refuse, naming them, characters of ``text`` the embedded font has no glyph for."""
     missing = missing_glyphs(text)
     if missing:
         raise ValidationError(
@@ -57,6 +63,53 @@ def check_printable(licence: Licence) -> None:
             % {"chars": " ".join(f"{c}（U+{ord(c):04X}）" for c in missing)},
             code="missing_glyph",
         )
+
+
+def check_printable(licence: Licence) -> None:
+    """Refuse, naming them, characters of the licence the embedded font has no glyph for."""
+    refuse_missing_glyphs("".join(a + b for a, b in page_text(licence)) + licence.licence_type.name)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """What a 加注件 adds to the licence page: a watermark repeated across it and a block of footer lines."""
+
+    watermark: str
+    footer: list[str]
+    verify_url: str
+
+    def text(self) -> str:
+        return self.watermark + "".join(self.footer) + self.verify_url
+
+
+def copy_verify_url(copy: LicenceCopy) -> str:
+    return f"{settings.PUBLIC_URL}/verify/copy/{copy.public_id}/"
+
+
+def copy_watermark(purpose: str, expires_on: datetime.date) -> str:
+    # "有效期至" (valid through) rather than "…前有效", which readers take to exclude the day itself:
+    return f"仅供{purpose}使用，有效期至{expires_on:%Y年%m月%d日}"
+
+
+def copy_annotation(copy: LicenceCopy) -> Annotation:
+    """The watermark and footer of a 加注件 (STANDARDS §3: purpose, maker, time and expiry)."""
+    made_at = timezone.localtime(copy.made_at)
+    return Annotation(
+        watermark=copy_watermark(copy.purpose, copy.expires_on),
+        footer=[
+            "加注件：仅可用于下列用途，不作他用",
+            f"用途：{copy.purpose}",
+            f"制作人：{copy.maker}　制作时间：{made_at:%Y年%m月%d日 %H:%M}",
+            f"有效期至：{copy.expires_on:%Y年%m月%d日}（含当日）",
+            f"加注件编号：{copy.public_id}",
+        ],
+        verify_url=copy_verify_url(copy),
+    )
+
+
+def render_copy(copy: LicenceCopy) -> bytes:
+    """An unsigned PDF of a 加注件: the licence page with its watermark and footer; the caller signs it."""
+    return render_licence(copy.licence, copy_annotation(copy))
 
 
 def _draw_qr(pdf: canvas.Canvas, data: str, x: float, y: float, size: float) -> None:
@@ -79,14 +132,36 @@ def _wrap(text: str, font: str, size: float, room: float) -> list[str]:
     return [*lines, line]
 
 
-def render_licence(licence: Licence) -> bytes:
-    """An unsigned PDF of the licence; the caller signs it (lib/signing.py)."""
+def _draw_watermark(pdf: canvas.Canvas, text: str, font: str, width: float, height: float) -> None:
+    """``text`` in staggered diagonal rows over the whole page, light enough to read the licence through."""
+    size = 18
+    step_x = stringWidth(text, font, size) + 25 * mm
+    step_y = 30 * mm
+    reach = math.hypot(width, height) / 2
+    pdf.saveState()
+    pdf.setFillColorRGB(0.7, 0.1, 0.1)
+    pdf.setFillAlpha(0.18)
+    pdf.setFont(font, size)
+    pdf.translate(width / 2, height / 2)
+    pdf.rotate(35)
+    for row in range(-int(reach // step_y) - 1, int(reach // step_y) + 2):
+        x = -reach - (row % 2) * step_x / 2
+        while x < reach:
+            pdf.drawString(x, row * step_y, text)
+            x += step_x
+    pdf.restoreState()
+
+
+def render_licence(licence: Licence, annotation: Annotation | None = None) -> bytes:
+    """An unsigned PDF of the licence (with a 加注件's watermark and footer if given); the caller signs it."""
     check_printable(licence)
     font = cjk_font()
+    if annotation is not None:
+        refuse_missing_glyphs(annotation.text())
     width, height = A4
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
-    pdf.setTitle(f"{licence.licence_type.name} {licence.number}")
+    pdf.setTitle(f"{licence.licence_type.name} {licence.number}{'（加注件）' if annotation else ''}")
     pdf.setAuthor(licence.issuer_name)
     pdf.setCreator(settings.PLATFORM_NAME)
     pdf.setSubject(licence.identifier)
@@ -108,9 +183,22 @@ def render_licence(licence: Licence) -> bytes:
             y -= 7 * mm
         y -= 2 * mm
     _draw_qr(pdf, licence.credential, width - 80 * mm, 42 * mm, 55 * mm)
+    if annotation is not None:
+        # The copy's own lines, left of the QR code and above the identifier:
+        pdf.setFont(font, 9)
+        y = 92 * mm
+        for text in annotation.footer:
+            for line in _wrap(text, font, 9, width - 115 * mm):
+                pdf.drawString(30 * mm, y, line)
+                y -= 5 * mm
     pdf.setFont(font, 8)
+    if annotation is not None:
+        pdf.drawString(30 * mm, 35 * mm, f"核验加注件：{annotation.verify_url}")
     pdf.drawString(30 * mm, 30 * mm, f"证照标识：{licence.identifier}")
     pdf.drawString(30 * mm, 25 * mm, f"核验：{settings.PUBLIC_URL}/verify/")
+    if annotation is not None:
+        # Drawn last, over everything, so that it cannot be taken off without changing the signed page:
+        _draw_watermark(pdf, annotation.watermark, font, width, height)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

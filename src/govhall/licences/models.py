@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from govhall.lib.storage import private_storage
-from govhall.licences.constants import HolderCodeType, LicenceStatus
+from govhall.licences.constants import COPY_PURPOSE_MAX_LENGTH, HolderCodeType, LicenceStatus
 
 
 class LicenceType(models.Model):
@@ -109,6 +109,36 @@ class LicenceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence_id} {self.operation}"
+
+
+def copy_path(instance: LicenceCopy, filename: str) -> str:
+    return f"licences/{instance.licence.public_id}/copies/{instance.public_id}.pdf"
+
+
+class LicenceCopy(models.Model):
+    """A 加注件: a signed copy of a licence made for one stated purpose, with its maker, time and expiry.
+
+    The file is rendered and signed once (the watermark is part of the signed page) and served as stored.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    licence = models.ForeignKey(Licence, verbose_name=_("电子证照"), on_delete=models.PROTECT, related_name="copies")
+    purpose = models.CharField(_("用途"), max_length=COPY_PURPOSE_MAX_LENGTH)
+    maker = models.CharField(_("制作人"), max_length=150)
+    made_at = models.DateTimeField(_("制作时间"))
+    # The last day the copy may be used (inclusive):
+    expires_on = models.DateField(_("有效期至"))
+    document = models.FileField(storage=private_storage, upload_to=copy_path, max_length=200)
+    document_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("加注件")
+        verbose_name_plural = _("加注件")
+        ordering = ["-made_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=~models.Q(purpose=""), name="licences_copy_has_purpose")]
+
+    def __str__(self) -> str:
+        return f"{self.licence} 加注件 {self.public_id}"
 
 
 class StatusList(models.Model):

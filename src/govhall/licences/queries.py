@@ -1,4 +1,4 @@
-"""Reading licences: verification (online and offline), a holder's licences, what can be reused."""
+"""Reading licences: verification (online and offline, of licences and 加注件), a holder's licences and copies, reuse."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govhall.identity.models import LegalEntity, User
 from govhall.identity.queries import list_entities_for
 from govhall.lib.credentials import CredentialError, verify_credential
+from govhall.lib.identifiers import mask_name
 from govhall.lib.licence_ids import parse_licence_identifier
 from govhall.licences.actions import public_holder
 from govhall.licences.constants import LicenceStatus
-from govhall.licences.models import Licence, StatusList
+from govhall.licences.models import Licence, LicenceCopy, StatusList
 
 
 @dataclass
@@ -56,6 +58,32 @@ class Verification:
 
 def _today() -> datetime.date:
     return timezone.localdate()
+
+
+@dataclass
+class CopyVerification:
+    """What a verifier of a 加注件 is told: the copy's own standing and its licence's current one."""
+
+    genuine: bool
+    message: str
+    copy: LicenceCopy | None = None
+    licence_check: Verification | None = None
+    expired: bool = False
+    usable: bool = False  # genuine, not expired, and the licence usable today
+
+    def public(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"genuine": self.genuine, "usable": self.usable, "message": self.message}
+        if self.copy is not None and self.licence_check is not None:
+            data.update(
+                copy_id=str(self.copy.public_id),
+                purpose=self.copy.purpose,
+                maker=mask_name(self.copy.maker),
+                made_at=timezone.localtime(self.copy.made_at).isoformat(timespec="minutes"),
+                expires_on=self.copy.expires_on.isoformat(),
+                expired=self.expired,
+                licence=self.licence_check.public(),
+            )
+        return data
 
 
 def judge(licence: Licence) -> Verification:
@@ -98,6 +126,22 @@ def verify_payload(token: str) -> Verification:
     result = judge(licence)
     result.claims = claims
     return result
+
+
+def verify_copy(public_id: Any) -> CopyVerification:
+    """Check a 加注件 by its id (printed in its footer): genuine, expired or not, and its licence's status today."""
+    copy = LicenceCopy.objects.select_related("licence__licence_type").filter(public_id=public_id).first()
+    if copy is None:
+        return CopyVerification(False, _("本平台没有这份加注件。请核对加注件编号，或向出示人查询。"))
+    check = judge(copy.licence)
+    expired = copy.expires_on < _today()
+    if expired:
+        message = _("加注件真实，但已于 %(date)s 到期，不能再使用。") % {"date": copy.expires_on.isoformat()}
+    elif not check.usable:
+        message = _("加注件真实，但所依据的证照当前为“%(status)s”，加注件不能使用。") % {"status": check.status_label}
+    else:
+        message = _("加注件真实有效，仅可用于其上写明的用途。")
+    return CopyVerification(True, message, copy, check, expired, usable=check.usable and not expired)
 
 
 CREDENTIAL_MESSAGES = {
@@ -172,3 +216,24 @@ def reusable_licences(keys: list[str], type_codes: list[str]) -> dict[str, list[
 
 def licence_for_download(user: User, public_id: Any) -> Licence | None:
     return licences_of(user).filter(public_id=public_id).first()
+
+
+def access_licence_for(user: User, public_id: Any) -> Licence:
+    """One of the user's licences (or their companies'); Http404 for another's exactly as for none."""
+    licence = licence_for_download(user, public_id)
+    if licence is None:
+        raise Http404
+    return licence
+
+
+def list_copies_of(user: User) -> QuerySet[LicenceCopy]:
+    """The 加注件 of every licence the user (or a company they act for) holds, newest first."""
+    return LicenceCopy.objects.filter(licence__in=licences_of(user)).select_related("licence__licence_type")
+
+
+def access_copy_for(user: User, public_id: Any) -> LicenceCopy:
+    """A 加注件 of one of the user's licences; Http404 for another's exactly as for none."""
+    copy = list_copies_of(user).filter(public_id=public_id).first()
+    if copy is None:
+        raise Http404
+    return copy

@@ -1,7 +1,10 @@
-"""Licence pages: public verification, published keys and status lists, the holder's licences, the desk record."""
+"""Licence pages: public verification, published keys and status lists, the holder's licences and 加注件, the desk record."""
 
 from __future__ import annotations
 
+import datetime
+import uuid
+from collections import defaultdict
 from typing import Any
 
 from django.contrib import messages
@@ -9,6 +12,8 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,9 +25,9 @@ from govhall.identity.queries import has_role
 from govhall.lib.credentials import published_keys
 from govhall.lib.storage import private_download
 from govhall.licences import actions, queries
-from govhall.licences.constants import TRANSITIONS
+from govhall.licences.constants import COPY_MAX_DAYS, COPY_PURPOSE_MAX_LENGTH, TRANSITIONS
 from govhall.licences.documents import face_rows
-from govhall.licences.models import Licence
+from govhall.licences.models import Licence, LicenceCopy
 
 VERIFY_LIMIT_PER_MINUTE = 60
 
@@ -50,20 +55,34 @@ def verify_request(request: HttpRequest, identifier: str, payload: str) -> queri
     return result
 
 
+def _too_many(request: HttpRequest, identifier: str) -> HttpResponse:
+    return render(
+        request,
+        "licences/verify.html",
+        {"error": _("查询过于频繁，请一分钟后再试。"), "identifier": identifier},
+        status=429,
+    )
+
+
+def _as_copy_id(text: str) -> uuid.UUID | None:
+    """A 加注件 id (a UUID) typed into the identifier box; a licence identifier never parses as one."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
 def verify(request: HttpRequest) -> HttpResponse:
-    """Public: type or scan an identifier, or paste a QR payload; no login needed."""
+    """Public: type or scan an identifier (or a 加注件 id), or paste a QR payload; no login needed."""
     identifier = request.GET.get("id", "").strip()[:200]
     payload = request.GET.get("payload", "").strip()[:4000]
     result = None
     status = 200
+    if not payload and (copy_id := _as_copy_id(identifier)):
+        return _verify_copy(request, copy_id, identifier)
     if identifier or payload:
         if _throttled(request):
-            return render(
-                request,
-                "licences/verify.html",
-                {"error": _("查询过于频繁，请一分钟后再试。"), "identifier": identifier},
-                status=429,
-            )
+            return _too_many(request, identifier)
         result = verify_request(request, identifier, payload)
         full = (
             result.licence
@@ -77,6 +96,42 @@ def verify(request: HttpRequest) -> HttpResponse:
             status=status,
         )
     return render(request, "licences/verify.html", {"identifier": identifier})
+
+
+def verify_copy(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Public: the link printed on a 加注件; same limit and audit as any other check."""
+    return _verify_copy(request, public_id, str(public_id))
+
+
+def _verify_copy(request: HttpRequest, public_id: uuid.UUID, identifier: str) -> HttpResponse:
+    if _throttled(request):
+        return _too_many(request, identifier)
+    result = queries.verify_copy(public_id)
+    record(
+        "licences.verified",
+        request.user if isinstance(request.user, User) else "anonymous",
+        result.copy,
+        {
+            "by": "copy",
+            "genuine": result.genuine,
+            "expired": result.expired,
+            "status": result.licence_check.status if result.licence_check else "",
+        },
+        request=request,
+    )
+    full = (
+        result.copy.licence if result.copy and isinstance(request.user, User) and _may_see_full(request.user) else None
+    )
+    return render(
+        request,
+        "licences/verify.html",
+        {
+            "copy_result": result,
+            "copy_public": result.public(),
+            "full": full,
+            "identifier": identifier,
+        },
+    )
 
 
 def _may_see_full(user: User) -> bool:
@@ -105,14 +160,89 @@ def status_list(request: HttpRequest, purpose: str) -> HttpResponse:
 # Workspace -----------------------------------------------------------------------------------
 
 
-@applicant_required
-def my_licences(request: HttpRequest) -> HttpResponse:
+def _my_licences_page(
+    request: HttpRequest, *, failed: Licence | None = None, errors: dict[str, list[str]] | None = None
+) -> HttpResponse:
     assert isinstance(request.user, User)
     licences = list(queries.licences_of(request.user)[:200])
+    copies: dict[int, list[LicenceCopy]] = defaultdict(list)
+    for copy in queries.list_copies_of(request.user).filter(licence__in=[lic.pk for lic in licences])[:1000]:
+        copies[copy.licence_id].append(copy)
+    today = timezone.localdate()
+    latest = today + datetime.timedelta(days=COPY_MAX_DAYS)
+    rows = []
+    for lic in licences:
+        check = queries.judge(lic)
+        rows.append(
+            {
+                "licence": lic,
+                "check": check,
+                "copies": copies[lic.pk],
+                # Only a valid licence with its signed file can be copied (actions.make_licence_copy):
+                "copyable": check.usable and bool(lic.document),
+                "latest": min(latest, lic.valid_until) if lic.valid_until else latest,
+                "errors": errors if failed is not None and failed.pk == lic.pk else {},
+                "values": request.POST if failed is not None and failed.pk == lic.pk else {},
+            }
+        )
     return render(
         request,
         "licences/my_licences.html",
-        {"surface": "workspace", "rows": [(lic, queries.judge(lic)) for lic in licences]},
+        {
+            "surface": "workspace",
+            "rows": rows,
+            "today": today,
+            "earliest": today + datetime.timedelta(days=1),
+            "purpose_max": COPY_PURPOSE_MAX_LENGTH,
+            "copy_max_days": COPY_MAX_DAYS,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@applicant_required
+def my_licences(request: HttpRequest) -> HttpResponse:
+    return _my_licences_page(request)
+
+
+@applicant_required
+@require_POST
+def my_licence_copy(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Make a 加注件 of one of the user's licences, then redirect (a reload does not post again)."""
+    assert isinstance(request.user, User)
+    licence = queries.access_licence_for(request.user, public_id)
+    purpose = request.POST.get("purpose", "")
+    try:
+        expires_on = datetime.date.fromisoformat(request.POST.get("expires_on", "").strip())
+    except ValueError:
+        return _my_licences_page(
+            request, failed=licence, errors={"expires_on": [_("请选择加注件的有效期（到哪一天为止）。")]}
+        )
+    try:
+        copy = actions.make_licence_copy(licence, actor=request.user, purpose=purpose, expires_on=expires_on)
+    except ValidationError as exc:
+        errors = dict(exc.message_dict) if hasattr(exc, "error_dict") else {"general": exc.messages}
+        return _my_licences_page(request, failed=licence, errors=errors)
+    messages.success(
+        request,
+        _("已制作加注件：仅供“%(purpose)s”使用，有效期至 %(date)s。请在下方下载。")
+        % {"purpose": copy.purpose, "date": copy.expires_on.isoformat()},
+    )
+    return redirect(f"{reverse('licences:my_licences')}#copy-{copy.public_id}")
+
+
+@applicant_required
+def my_licence_copy_pdf(request: HttpRequest, public_id: str) -> FileResponse:
+    assert isinstance(request.user, User)
+    copy = queries.access_copy_for(request.user, public_id)
+    return _copy_pdf(copy)
+
+
+def _copy_pdf(copy: LicenceCopy) -> FileResponse:
+    return private_download(
+        copy.document,
+        content_type="application/pdf",
+        filename=f"{copy.licence.licence_type.name}-{copy.licence.number}-加注件-{copy.expires_on:%Y%m%d}.pdf",
     )
 
 
@@ -162,8 +292,18 @@ def desk_licence(request: HttpRequest, public_id: str) -> HttpResponse:
                 if actions.OPERATIONS[op] in TRANSITIONS[licence.status]
             },
             "renewable": licence.status in actions.RENEWABLE,
+            "copies": licence.copies.all(),
+            "today": timezone.localdate(),
         },
     )
+
+
+@staff_required
+def desk_licence_copy_pdf(request: HttpRequest, public_id: str) -> FileResponse:
+    _require_staff_role(request.user)
+    copy = get_object_or_404(LicenceCopy.objects.select_related("licence__licence_type"), public_id=public_id)
+    record("licences.copy_viewed", request.user, copy, request=request)
+    return _copy_pdf(copy)
 
 
 @staff_required

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,18 @@ from govhall.lib.licence_ids import make_licence_identifier
 from govhall.licences.actions import reserve_status_indexes
 from govhall.licences.constants import HolderCodeType
 from govhall.licences.models import Licence, LicenceType
+
+
+@pytest.fixture(autouse=True)
+def _copies_in_the_test_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """加注件 files go where src/conftest.py puts the licences' own: the test's folder, never var/."""
+    from django.core.files.storage import FileSystemStorage
+
+    from govhall.licences.models import LicenceCopy
+
+    storage = FileSystemStorage(location=str(tmp_path / "private"))
+    monkeypatch.setattr(LicenceCopy._meta.get_field("document"), "storage", storage)
+
 
 FELLING_TYPE = "11350205MB01000012001"
 FOREST_RIGHT_TYPE = "11100000000013338W003"
