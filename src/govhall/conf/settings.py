@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "rest_framework",
     "drf_spectacular",
+    "oauth2_provider",
     "govhall.audit",
     "govhall.holidays",
     "govhall.identity",
@@ -111,6 +112,8 @@ INSTALLED_APPS = [
     "govhall.licences",
     "govhall.cases",
     "govhall.proactive",
+    "govhall.dossier",
+    "govhall.sharing",
     "govhall.portal",
 ]
 
@@ -250,6 +253,16 @@ STORAGES = {
     },
 }
 
+# The cache holds rate-limit counters: shared through Redis when several app servers run.
+REDIS_URL = env_str("GOVHALL_REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # Background work: Django's Tasks API through the database backend; `manage.py db_worker` runs it.
 TASKS = {
     "default": {
@@ -275,6 +288,15 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env_str("GOVHALL_API_ANON_RATE", "120/minute")},
 }
+# Other departments' systems call the sharing API with OAuth2 client credentials; each gets
+# only the scopes its grant lists (sharing.scopes), and its secret is stored hashed:
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "govhall.sharing.scopes.ClientScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("GOVHALL_API_TOKEN_SECONDS", 3600),
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
+# Named so that our models can point at it (Django resolves a swappable model through its setting):
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 SPECTACULAR_SETTINGS = {
     "TITLE": "govhall API",
     "DESCRIPTION": "Government services platform: catalog of service items, applications, licences.",

@@ -1,4 +1,5 @@
 from drf_spectacular.views import SpectacularAPIView
+from oauth2_provider import views as oauth2_views
 
 from django.conf import settings
 from django.contrib import admin
@@ -19,11 +20,16 @@ urlpatterns = [
     path("api/v1/", include("govhall.catalog.api.urls")),
     path("api/v1/", include("govhall.cases.api.urls")),
     path("api/v1/", include("govhall.licences.api.urls")),
+    path("api/v1/", include("govhall.sharing.api.urls")),
+    # OAuth2 for the sharing API: only the token endpoints (client credentials; no authorisation pages):
+    path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
+    path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2_revoke_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("govhall.identity.urls")),
     path("", include("govhall.catalog.urls")),
     path("", include("govhall.cases.urls")),
     path("", include("govhall.licences.urls")),
+    path("", include("govhall.dossier.urls")),
     path("", include("govhall.portal.urls")),
 ]
 

@@ -130,6 +130,11 @@ def departments_covered(user: Any, roles: Any) -> list[int]:
     if not getattr(user, "is_authenticated", False):
         return []
     roots = set(Membership.objects.filter(user=user, role__in=list(roles)).values_list("department_id", flat=True))
+    return departments_below(roots)
+
+
+def departments_below(roots: Any) -> list[int]:
+    """Ids of the departments ``roots`` and every unit below them (the department tree is small)."""
     children: dict[int | None, list[int]] = {}
     for pk, parent in Department.objects.values_list("pk", "parent_id"):
         children.setdefault(parent, []).append(pk)

@@ -1,0 +1,320 @@
+"""The "one code" view (一码管理): everything held about one subject, assembled by its keyed identifier.
+
+A subject is a natural person (resident ID number, found through identity's keyed hash)
+or a legal entity (unified social credit code). Records are joined to the subject by key,
+never by a name match. What a viewer sees is limited by a ``Scope``: the departments whose
+records they may see and the kinds of record (cases, licences, materials). Every query is
+set-based — a handful of indexed queries per dossier, whatever the number of records.
+
+New capabilities (payments, appointments, ratings, complaints) add a section here: a
+function that takes the subject and scope and returns its rows, listed in ``SECTIONS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govhall.cases.constants import CaseStatus
+from govhall.cases.models import Case, CaseMaterial
+from govhall.catalog.models import ItemVersion, Material
+from govhall.dossier.constants import ALL_KINDS, RecordKind
+from govhall.identity.constants import BUSINESS_ROLES
+from govhall.identity.models import LegalEntity, NaturalPerson, User
+from govhall.identity.queries import ID_NUMBER, departments_covered, find_entity_by_credit_code, list_entities_for
+from govhall.lib.crypto import lookup_hash
+from govhall.lib.identifiers import mask_name, parse_credit_code, parse_resident_id
+from govhall.licences.constants import LicenceStatus
+from govhall.licences.models import Licence
+
+PERSON = "person"
+ENTITY = "entity"
+# A dossier lists at most this many records of a kind; the page says when there are more:
+SECTION_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class SubjectCode:
+    """A typed identifier, checked: which kind of subject it names and its normalised form."""
+
+    kind: str
+    code: str
+
+    @property
+    def masked(self) -> str:
+        return self.code[:6] + "********" + self.code[-4:] if self.kind == PERSON else self.code
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A person or an entity the platform knows, with the key its records are joined on."""
+
+    kind: str
+    key: str  # licences' holder key: the ID number's keyed hash, or the credit code
+    name: str
+    code_shown: str  # masked ID number, or the credit code
+    person: NaturalPerson | None = None
+    entity: LegalEntity | None = None
+
+    @property
+    def public_id(self) -> str:
+        """The person's or entity's public id; empty for a holder known only from licences."""
+        holder = self.person or self.entity
+        return str(holder.public_id) if holder is not None else ""
+
+    def audit_target(self) -> tuple[str, str, str]:
+        # The masked code, never the full identifier:
+        return ("subject", self.public_id, self.code_shown)
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name) if self.kind == PERSON else self.name
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a viewer may see: departments (None: all of them — the subject's own view) and kinds."""
+
+    departments: frozenset[int] | None
+    kinds: frozenset[str] = ALL_KINDS
+
+    def allows(self, kind: str) -> bool:
+        return kind in self.kinds
+
+
+@dataclass
+class Dossier:
+    subject: Subject
+    scope: Scope
+    cases: list[Case] = field(default_factory=list)
+    licences: list[Licence] = field(default_factory=list)
+    materials: list[CaseMaterial] = field(default_factory=list)
+    truncated: set[str] = field(default_factory=set)
+
+    @property
+    def record_count(self) -> int:
+        return len(self.cases) + len(self.licences) + len(self.materials)
+
+    @property
+    def reused_count(self) -> int:
+        """Materials the subject did not have to submit again: a licence the platform held was used."""
+        return sum(1 for material in self.materials if material.licence_id)
+
+
+def parse_subject_code(text: str) -> SubjectCode:
+    """Check a typed ID number or credit code; raise ValidationError saying what is wrong.
+
+    Both are 18 characters. A string of digits (with a final X) is read as an ID number, unless
+    it fails as one and passes as a credit code (credit codes may be all digits).
+    """
+    value = (text or "").strip().upper()
+    if not value:
+        raise ValidationError(_("请输入公民身份号码或统一社会信用代码。"), code="required")
+    looks_like_id = value[:-1].isdigit() and (value[-1].isdigit() or value[-1] == "X")
+    try:
+        return SubjectCode(PERSON, parse_resident_id(value).number)
+    except ValidationError as id_error:
+        try:
+            return SubjectCode(ENTITY, parse_credit_code(value).code)
+        except ValidationError as code_error:
+            raise (id_error if looks_like_id else code_error) from None
+
+
+def find_subject(code: SubjectCode) -> Subject | None:
+    """The subject a checked code names, or None if the platform holds nothing under it.
+
+    A person the platform knows only from licences (say, imported from paper, before they
+    ever registered) is still found: licences carry the same keyed hash.
+    """
+    if code.kind == PERSON:
+        key = lookup_hash(code.code, purpose=ID_NUMBER)
+        person = NaturalPerson.objects.filter(id_number_hash=key).first()
+        if person is not None:
+            return Subject(PERSON, key, person.name, person.id_number_masked, person=person)
+        licence = Licence.objects.filter(holder_key=key).order_by("-issued_on").first()
+        if licence is None:
+            return None
+        return Subject(PERSON, key, licence.holder_name, licence.holder_masked)
+    entity = find_entity_by_credit_code(code.code)
+    if entity is not None:
+        return Subject(ENTITY, entity.credit_code, entity.name, entity.credit_code, entity=entity)
+    licence = Licence.objects.filter(holder_key=code.code).order_by("-issued_on").first()
+    if licence is None:
+        return None
+    return Subject(ENTITY, code.code, licence.holder_name, code.code)
+
+
+def subject_of_person(person: NaturalPerson) -> Subject:
+    return Subject(PERSON, person.id_number_hash, person.name, person.id_number_masked, person=person)
+
+
+def subject_of_entity(entity: LegalEntity) -> Subject:
+    return Subject(ENTITY, entity.credit_code, entity.name, entity.credit_code, entity=entity)
+
+
+def scope_for_staff(user: User) -> Scope:
+    """A staff member sees the records of the departments where they hold a business role, and below."""
+    return Scope(frozenset(departments_covered(user, BUSINESS_ROLES)))
+
+
+def subjects_of_applicant(user: User) -> list[Subject]:
+    """The applicant's own subject, then the companies they are authorised to act for."""
+    subjects = [subject_of_person(user.person)] if user.person else []
+    return subjects + [subject_of_entity(entity) for entity in list_entities_for(user)]
+
+
+def _cases(subject: Subject, scope: Scope) -> QuerySet[Case]:
+    if subject.entity is not None:
+        cases = Case.objects.filter(entity=subject.entity)
+    elif subject.person is not None:
+        # A person's own applications; those filed for a company belong to the company's dossier:
+        cases = Case.objects.filter(person=subject.person, entity__isnull=True)
+    else:
+        return Case.objects.none()
+    cases = cases.exclude(status=CaseStatus.DRAFT)
+    if scope.departments is not None:
+        cases = cases.filter(department_id__in=scope.departments)
+    return cases
+
+
+def _licences(subject: Subject, scope: Scope) -> QuerySet[Licence]:
+    licences = Licence.objects.filter(holder_key=subject.key)
+    if scope.departments is None:
+        return licences
+    # A department sees the licences its own cases issued, and those of the types its items
+    # issue or accept as materials (the ones it needs to do its work), nothing else:
+    versions = ItemVersion.objects.filter(handling_department_id__in=scope.departments)
+    issued_types = versions.exclude(result_licence_type_code="").values("result_licence_type_code")
+    accepted_types = (
+        Material.objects.filter(version__in=versions).exclude(licence_type_code="").values("licence_type_code")
+    )
+    own_cases = _cases(subject, scope).values("public_id")
+    return licences.filter(
+        Q(licence_type__code__in=issued_types)
+        | Q(licence_type__code__in=accepted_types)
+        | Q(case_public_id__in=own_cases)
+    )
+
+
+def list_cases(subject: Subject, scope: Scope) -> QuerySet[Case]:
+    """The subject's cases in scope, newest first, with what a list shows."""
+    return (
+        _cases(subject, scope)
+        .select_related("item_version", "department")
+        .only(
+            "public_id",
+            "reference",
+            "status",
+            "submitted_at",
+            "accepted_on",
+            "due_on",
+            "warning",
+            "decision",
+            "closed_at",
+            "item_version__name",
+            "item_version__public_id",
+            "department__name",
+        )
+        .order_by("-submitted_at", "-pk")
+    )
+
+
+def list_licences(subject: Subject, scope: Scope) -> QuerySet[Licence]:
+    return _licences(subject, scope).select_related("licence_type").order_by("-issued_on", "-pk")
+
+
+def list_materials(subject: Subject, scope: Scope) -> QuerySet[CaseMaterial]:
+    return (
+        CaseMaterial.objects.filter(case__in=_cases(subject, scope).values("pk"), is_current=True)
+        .select_related("material", "case", "licence")
+        .order_by("-uploaded_at", "-pk")
+    )
+
+
+def _take(queryset: QuerySet[Any], kind: str, dossier: Dossier) -> list[Any]:
+    rows = list(queryset[: SECTION_LIMIT + 1])
+    if len(rows) > SECTION_LIMIT:
+        dossier.truncated.add(kind)
+    return rows[:SECTION_LIMIT]
+
+
+SECTIONS: dict[str, Callable[[Subject, Scope], QuerySet[Any]]] = {
+    RecordKind.CASES: list_cases,
+    RecordKind.LICENCES: list_licences,
+    RecordKind.MATERIALS: list_materials,
+}
+
+
+def assemble_dossier(subject: Subject, scope: Scope) -> Dossier:
+    """Every record held about ``subject`` that ``scope`` allows: one query per kind of record."""
+    dossier = Dossier(subject=subject, scope=scope)
+    for kind, section in SECTIONS.items():
+        if scope.allows(kind):
+            setattr(dossier, kind, _take(section(subject, scope), kind, dossier))
+    return dossier
+
+
+def holds_valid_licence(subject: Subject, licence_type_code: str, scope: Scope) -> bool:
+    """Does the subject hold a valid licence of this type today (within ``scope``)? Nothing else is told."""
+    today = timezone.localdate()
+    return (
+        _licences(subject, scope)
+        .filter(licence_type__code=licence_type_code, status=LicenceStatus.VALID)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .exists()
+    )
+
+
+def export_dossier(dossier: Dossier) -> dict[str, Any]:
+    """A machine-readable copy of a dossier (the subject's right of access, PIPL art. 45)."""
+    return {
+        "subject": {"kind": dossier.subject.kind, "name": dossier.subject.name, "code": dossier.subject.code_shown},
+        "cases": [
+            {
+                "reference": case.reference,
+                "item": case.item_version.name,
+                "department": case.department.name,
+                "status": case.status,
+                "status_label": str(case.get_status_display()),
+                "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
+                "accepted_on": case.accepted_on.isoformat() if case.accepted_on else None,
+                "due_on": case.due_on.isoformat() if case.due_on else None,
+                "decision": case.decision or None,
+                "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+            }
+            for case in dossier.cases
+        ],
+        "licences": [licence_summary(licence) for licence in dossier.licences],
+        "materials": [
+            {
+                "case": material.case.reference,
+                "material": material.material.name,
+                "file_name": material.original_name if material.file else None,
+                "reused_licence": material.licence.identifier if material.licence else None,
+                "provided_at": material.uploaded_at.isoformat(),
+            }
+            for material in dossier.materials
+        ],
+    }
+
+
+def licence_summary(licence: Licence) -> dict[str, Any]:
+    """What the dossier and the sharing API say of a licence (no face data, no document)."""
+    return {
+        "identifier": licence.identifier,
+        "type_code": licence.licence_type.code,
+        "type": licence.licence_type.name,
+        "number": licence.number,
+        "issuer": licence.issuer_name,
+        "issued_on": licence.issued_on.isoformat(),
+        "valid_from": licence.valid_from.isoformat(),
+        "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
+        "status": licence.status,
+        "status_label": str(licence.get_status_display()),
+    }

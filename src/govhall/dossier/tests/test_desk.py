@@ -1,0 +1,130 @@
+"""Staff look a subject up by ID number or credit code, for a stated purpose, within their departments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from django.test import Client
+
+from conftest import ALICE_ID, PASSWORD
+from govhall.audit.models import AuditRecord
+from govhall.dossier.tests.conftest import Held
+from govhall.identity.models import LegalEntity, User
+
+
+@pytest.fixture
+def desk(settings: Any) -> Any:
+    settings.STAFF_2FA_SKIP = True
+
+    def login(user: User) -> Client:
+        client = Client()
+        client.post("/desk/login/", {"username": user.username, "password": PASSWORD})
+        return client
+
+    return login
+
+
+def look_up(client: Client, identifier: str, purpose: str = "consultation", case: str = "") -> str:
+    response = client.post("/desk/dossier/", {"identifier": identifier, "purpose": purpose, "case_reference": case})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_forestry_clerk_sees_forestry_records_only(held: Held, bob: User, desk: Any) -> None:
+    page = look_up(desk(bob), ALICE_ID)
+    assert "陈爱丽" in page and "350205********0020" in page
+    assert held.forestry_case.reference in page
+    assert held.felling.number in page and held.forest_right.number in page  # issued here; accepted as material
+    assert held.water_case.reference not in page
+    assert held.company_case.reference not in page  # the company's own dossier, not hers
+
+
+def test_a_water_clerk_sees_water_records_only(held: Held, carol: User, desk: Any) -> None:
+    page = look_up(desk(carol), ALICE_ID)
+    assert held.water_case.reference in page
+    assert held.forestry_case.reference not in page
+    assert held.felling.number not in page and held.forest_right.number not in page
+
+
+def test_a_company_is_found_by_its_credit_code(held: Held, alice_company: LegalEntity, carol: User, desk: Any) -> None:
+    page = look_up(desk(carol), alice_company.credit_code.lower())
+    assert "绿源林业专业合作社" in page and held.company_case.reference in page
+    assert held.water_case.reference not in page
+
+
+def test_every_look_up_is_audited_with_its_purpose_and_count_but_never_the_full_number(
+    held: Held, bob: User, desk: Any
+) -> None:
+    look_up(desk(bob), ALICE_ID, "complaint")
+    entry = AuditRecord.objects.get(event="dossier.looked_up")
+    assert entry.actor_label == "bob" and entry.outcome == "success"
+    assert entry.extra["purpose"] == "complaint"
+    # one case, two licences, two current materials of that case:
+    assert entry.extra["count"] == 5
+    assert not AuditRecord.objects.filter(extra__icontains=ALICE_ID).exists()
+    assert ALICE_ID not in entry.target_label
+
+
+def test_an_unknown_subject_and_one_with_nothing_in_scope_get_the_same_answer(
+    held: Held, alice_company: LegalEntity, bob: User, desk: Any
+) -> None:
+    client = desk(bob)
+    unknown = look_up(client, "11010519491231002X")
+    assert "平台没有您有权查看的关于 110105********002X 的记录。" in unknown
+    # The company has only a water case; to the forestry clerk it looks exactly as unknown:
+    out_of_scope = look_up(client, alice_company.credit_code)
+    assert f"平台没有您有权查看的关于 {alice_company.credit_code} 的记录。" in out_of_scope
+    assert "绿源" not in out_of_scope
+    counts = list(
+        AuditRecord.objects.filter(event="dossier.looked_up")
+        .order_by("sequence")
+        .values_list("extra__count", flat=True)
+    )
+    assert counts == [0, 0]
+
+
+def test_a_malformed_number_is_refused_clearly_and_nothing_is_looked_up(bob: User, desk: Any) -> None:
+    page = look_up(desk(bob), "350205199001010011")
+    assert "身份证号码校验位不正确（最后一位应为 0）" in page
+    assert not AuditRecord.objects.filter(event="dossier.looked_up").exists()
+
+
+def test_a_purpose_must_be_chosen(bob: User, desk: Any) -> None:
+    page = look_up(desk(bob), ALICE_ID, purpose="")
+    assert "查询目的" in page and 'id="dossier-result"' not in page
+
+
+def test_handling_a_case_needs_a_case_of_this_subject_in_the_clerks_departments(
+    held: Held, bob: User, desk: Any
+) -> None:
+    client = desk(bob)
+    missing = look_up(client, ALICE_ID, "case_handling")
+    assert "请填写所办理的办件编号" in missing and 'id="dossier-result"' not in missing
+    not_hers = look_up(client, ALICE_ID, "case_handling", held.water_case.reference or "")
+    assert "办件编号与所查询的主体不符，或不是您所在部门的办件。" in not_hers
+    assert 'id="dossier-result"' not in not_hers
+    ok = look_up(client, ALICE_ID, "case_handling", held.forestry_case.reference or "")
+    assert 'id="dossier-result"' in ok
+    outcomes = list(
+        AuditRecord.objects.filter(event="dossier.looked_up").order_by("sequence").values_list("outcome", flat=True)
+    )
+    assert outcomes == ["denied", "denied", "success"]
+
+
+def test_only_a_supervisor_may_look_up_for_supervision_and_sees_every_unit(
+    held: Held, bob: User, dan: User, desk: Any
+) -> None:
+    refused = look_up(desk(bob), ALICE_ID, "supervision")
+    assert "只有监督人员可以以“监督检查”为目的查询。" in refused and 'id="dossier-result"' not in refused
+    page = look_up(desk(dan), ALICE_ID, "supervision")
+    assert held.forestry_case.reference in page and held.water_case.reference in page
+
+
+def test_applicants_cannot_open_the_staff_look_up(alice: User) -> None:
+    client = Client()
+    client.post("/login/", {"account": ALICE_ID, "password": PASSWORD})
+    response = client.post("/desk/dossier/", {"identifier": ALICE_ID, "purpose": "consultation"})
+    assert response.status_code == 302 and "/desk/login/" in response["Location"]
+    assert not AuditRecord.objects.filter(event="dossier.looked_up").exists()

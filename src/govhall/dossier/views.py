@@ -1,0 +1,81 @@
+"""The dossier pages: staff look a subject up for a stated purpose; applicants see and export their own."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+
+from govhall.dossier import actions, queries
+from govhall.dossier.forms import LookUpForm
+from govhall.identity.decorators import applicant_required, staff_required
+from govhall.identity.models import User
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@never_cache
+@staff_required
+def desk_dossier(request: HttpRequest) -> HttpResponse:
+    # A POST, so that ID numbers never appear in addresses, browser history or access logs;
+    # the answer is rendered directly (nothing is changed that a reload could repeat):
+    form = LookUpForm(request.POST or None)
+    look_up = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            look_up = actions.look_up_subject(
+                _user(request),
+                form.cleaned_data["identifier"],
+                purpose=form.cleaned_data["purpose"],
+                case_reference=form.cleaned_data["case_reference"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied as error:
+            form.add_error("purpose", str(error))
+    return render(
+        request,
+        "dossier/desk_dossier.html",
+        {"surface": "desk", "form": form, "look_up": look_up, "dossier": look_up.dossier if look_up else None},
+    )
+
+
+def _applicant_subjects(request: HttpRequest) -> list[queries.Subject]:
+    return queries.subjects_of_applicant(_user(request))
+
+
+@never_cache
+@applicant_required
+def my_dossier(request: HttpRequest) -> HttpResponse:
+    dossiers = [queries.assemble_dossier(subject, queries.Scope(None)) for subject in _applicant_subjects(request)]
+    return render(request, "dossier/my_dossier.html", {"surface": "workspace", "dossiers": dossiers})
+
+
+@never_cache
+@applicant_required
+def my_dossier_export(request: HttpRequest) -> HttpResponse:
+    """The dossier as JSON: ``?subject=<public id>`` picks a company the applicant acts for."""
+    subjects = _applicant_subjects(request)
+    wanted = request.GET.get("subject", "")
+    subject: queries.Subject | None = subjects[0] if subjects and not wanted else None
+    if wanted:
+        subject = next((s for s in subjects if s.public_id == wanted), None)
+    if subject is None:
+        raise Http404
+    data = actions.export_own_dossier(_user(request), subject, request=request)
+    data["exported_at"] = timezone.now().isoformat()
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, f"dossier-{timezone.localdate():%Y%m%d}.json")
+    response["Cache-Control"] = "private, no-store"
+    return response

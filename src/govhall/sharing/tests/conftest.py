@@ -1,0 +1,21 @@
+from collections.abc import Iterator
+
+import pytest
+
+from django.core.cache import cache
+
+from govhall.cases.tests.conftest import frank  # noqa: F401 - fixture
+from govhall.catalog.tests.conftest import grace, helen  # noqa: F401 - fixtures
+from govhall.dossier.tests.conftest import held, water_item  # noqa: F401 - fixtures
+from govhall.licences.tests.conftest import (  # noqa: F401 - fixtures
+    felling_type,
+    forest_right_type,
+    licensed_felling,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_counters() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
