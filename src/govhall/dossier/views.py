@@ -42,6 +42,9 @@ def desk_dossier(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error)
         except PermissionDenied as error:
             form.add_error("purpose", str(error))
+    if look_up is not None:
+        # The answer takes the focus (a screen reader reads it), not the search field:
+        form.fields["identifier"].widget.attrs.pop("autofocus", None)
     return render(
         request,
         "dossier/desk_dossier.html",
