@@ -44,7 +44,8 @@ def look_up_subject(
 ) -> LookUp:
     """A staff member looks up the dossier of the subject ``identifier`` names, for ``purpose``.
 
-    The purpose must be one of ``Purpose``; supervision needs the supervisor role; handling a
+    Only staff with a case-handling role (``DOSSIER_ROLES``) may look up. The purpose must be
+    one of ``Purpose``; supervision needs the supervisor role; handling a
     case needs the reference of a case of this subject that the viewer's departments hold.
     The viewer sees only records of their departments (``scope_for_staff``). A subject the
     platform does not know and one with nothing in the viewer's scope give the same answer.
@@ -53,7 +54,7 @@ def look_up_subject(
 
     Raises ValidationError (by field: identifier, purpose, case_reference) for a malformed
     identifier or purpose (nothing is recorded: no subject was looked up) or a case that does
-    not fit, PermissionDenied for a purpose the viewer may not give.
+    not fit or a purpose the viewer may not give; PermissionDenied for staff without such a role.
     """
     try:
         code = queries.parse_subject_code(identifier)
@@ -62,9 +63,11 @@ def look_up_subject(
     if purpose not in Purpose.values:
         raise ValidationError({"purpose": _("请选择查询目的。")})
     extra: dict[str, Any] = {"purpose": purpose, "kind": code.kind, "code": code.masked}
-    if purpose == Purpose.SUPERVISION and not has_role(viewer, Role.SUPERVISOR):
-        _refuse(viewer, extra, PermissionDenied(_("只有监督人员可以以“监督检查”为目的查询。")), request)
     scope = queries.scope_for_staff(viewer)
+    if not scope.departments:
+        _refuse(viewer, extra, PermissionDenied(_("您的岗位不办理办件，无权查询一码档案。")), request)
+    if purpose == Purpose.SUPERVISION and not has_role(viewer, Role.SUPERVISOR):
+        _refuse(viewer, extra, ValidationError({"purpose": _("只有监督人员可以以“监督检查”为目的查询。")}), request)
     subject = queries.find_subject(code)
     dossier = queries.assemble_dossier(subject, scope) if subject is not None else None
     if purpose == Purpose.CASE_HANDLING:

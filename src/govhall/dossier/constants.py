@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from govhall.identity.constants import Role
+
 
 class Purpose(models.TextChoices):
     """Why a staff member opens a dossier (PIPL: the purpose is stated before the data is seen)."""
@@ -22,3 +24,7 @@ class RecordKind(models.TextChoices):
 
 
 ALL_KINDS = frozenset(RecordKind.values)
+
+# The roles whose work needs a subject's records (least privilege: not content editors, not
+# the system, security or audit administrators):
+DOSSIER_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR})

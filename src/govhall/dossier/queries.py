@@ -24,8 +24,7 @@ from django.utils.translation import gettext as _
 from govhall.cases.constants import CaseStatus
 from govhall.cases.models import Case, CaseMaterial
 from govhall.catalog.models import ItemVersion, Material
-from govhall.dossier.constants import ALL_KINDS, RecordKind
-from govhall.identity.constants import BUSINESS_ROLES
+from govhall.dossier.constants import ALL_KINDS, DOSSIER_ROLES, RecordKind
 from govhall.identity.models import LegalEntity, NaturalPerson, User
 from govhall.identity.queries import ID_NUMBER, departments_covered, find_entity_by_credit_code, list_entities_for
 from govhall.lib.crypto import lookup_hash
@@ -159,8 +158,8 @@ def subject_of_entity(entity: LegalEntity) -> Subject:
 
 
 def scope_for_staff(user: User) -> Scope:
-    """A staff member sees the records of the departments where they hold a business role, and below."""
-    return Scope(frozenset(departments_covered(user, BUSINESS_ROLES)))
+    """A staff member sees the records of the departments where they hold a case-handling role, and below."""
+    return Scope(frozenset(departments_covered(user, DOSSIER_ROLES)))
 
 
 def subjects_of_applicant(user: User) -> list[Subject]:

@@ -41,7 +41,7 @@ def desk_dossier(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         except PermissionDenied as error:
-            form.add_error("purpose", str(error))
+            form.add_error(None, str(error))
     if look_up is not None:
         # The answer takes the focus (a screen reader reads it), not the search field:
         form.fields["identifier"].widget.attrs.pop("autofocus", None)

@@ -128,3 +128,10 @@ def test_applicants_cannot_open_the_staff_look_up(alice: User) -> None:
     response = client.post("/desk/dossier/", {"identifier": ALICE_ID, "purpose": "consultation"})
     assert response.status_code == 302 and "/desk/login/" in response["Location"]
     assert not AuditRecord.objects.filter(event="dossier.looked_up").exists()
+
+
+def test_a_content_editor_may_not_look_anyone_up_and_the_refusal_is_audited(held: Held, helen: User, desk: Any) -> None:
+    page = look_up(desk(helen), ALICE_ID)
+    assert "您的岗位不办理办件，无权查询一码档案。" in page and held.forestry_case.reference not in page
+    entry = AuditRecord.objects.get(event="dossier.looked_up")
+    assert entry.actor_label == "helen" and entry.outcome == "denied"
