@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before any view reads the body (the CSRF check does, in process_view):
+    "govhall.portal.middleware.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "govhall.identity.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -231,8 +233,17 @@ MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
 PRIVATE_MEDIA_ROOT = Path(env_str("GOVHALL_PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 MATERIAL_MAX_BYTES = env_int("GOVHALL_MATERIAL_MAX_MB", 20) * 1024 * 1024
 MATERIAL_MAX_PAGES = env_int("GOVHALL_MATERIAL_MAX_PAGES", 200)
-# A request may carry several materials; anything larger is refused before it is read:
+# Form fields other than files (Django's own limit; files are not counted in it):
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A whole request (several materials at once) larger than this is refused from its declared
+# length before it is read (portal.middleware); each file is cut off as it streams in once it
+# passes MATERIAL_MAX_BYTES (lib.uploads.MaterialSizeLimitHandler), so it never fills the disk:
+REQUEST_MAX_BYTES = env_int("GOVHALL_REQUEST_MAX_MB", 100) * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "govhall.lib.uploads.MaterialSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Development serves static files straight from the apps; production from collectstatic's folder:
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 if not IS_PRODUCTION:

@@ -8,16 +8,20 @@ page limit. Nothing here writes the file anywhere.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import filetype
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext as _
 
 ALLOWED = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
@@ -80,3 +84,35 @@ def inspect_upload(upload: IO[bytes], *, name: str, size: int, max_bytes: int, m
     upload.seek(0)
     extension = ALLOWED[kind.mime]
     return InspectedFile(kind.mime, extension, size, digest.hexdigest(), pages, safe_filename(name, extension))
+
+
+class OversizedUpload(UploadedFile):
+    """Stands in for a file that was larger than the limit: it keeps its name and size, not its bytes."""
+
+    def __init__(self, name: str, content_type: str, size: int, charset: str | None) -> None:
+        super().__init__(io.BytesIO(b""), name, content_type, size, charset)
+
+
+class MaterialSizeLimitHandler(FileUploadHandler):
+    """Stop keeping an uploaded file once it passes ``settings.MATERIAL_MAX_BYTES``.
+
+    Listed first in FILE_UPLOAD_HANDLERS. Each file is counted as it streams in; past the
+    limit no more of it reaches the handlers that write to memory or disk, and the form gets
+    an ``OversizedUpload`` with the real size, which ``inspect_upload`` refuses by name and
+    size. A 2 GB upload therefore never lands on the server's disk.
+    """
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > settings.MATERIAL_MAX_BYTES:
+            return None  # swallowed here: the later handlers never see it
+        return raw_data
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        if self.received > settings.MATERIAL_MAX_BYTES:
+            return OversizedUpload(self.file_name or "", self.content_type or "", self.received, self.charset)
+        return None

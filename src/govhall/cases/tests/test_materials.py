@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 
 from django.core.exceptions import ValidationError
@@ -117,3 +120,58 @@ def test_the_clerk_sees_whether_a_signed_pdf_is_valid_or_tampered(
     page = clerk.get(f"/desk/cases/{case.public_id}/").content.decode()
     assert "签名有效：厦门市海沧区农林水利局 电子证照签章（开发）" in page
     assert "签名无效（文件签名后被改动或签名损坏）" in page
+
+
+def test_a_file_over_the_limit_is_refused_by_name_and_size_and_never_kept_whole(
+    felling: ItemVersion, alice: User, settings: object, tmp_path: Path
+) -> None:
+    """Through the real upload path: the request streams in, the big file stops being kept at the limit."""
+    settings.MATERIAL_MAX_BYTES = 1024 * 1024  # type: ignore[attr-defined]
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)  # type: ignore[attr-defined]
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024  # type: ignore[attr-defined]
+    client = Client()
+    client.post("/login/", {"account": ALICE_ID, "password": PASSWORD})
+    first, second = list(felling.materials.order_by("order"))
+    big = io.BytesIO(pdf_bytes() + b"%" * (3 * 1024 * 1024))
+    big.name = "whole-forest-survey.pdf"
+    small = io.BytesIO(pdf_bytes())
+    small.name = "map.pdf"
+    response = client.post(
+        f"/items/{felling.public_id}/apply/",
+        {
+            "submit_key": "big-1",
+            f"material_{first.pk}": big,
+            f"material_{second.pk}": small,
+            "location": "东孚镇",
+            "volume": "3",
+        },
+    )
+    page = response.content.decode()
+    assert "文件“whole-forest-survey.pdf”太大（3.0 MB），单个文件不能超过 1 MB。" in page
+    assert not Case.objects.exclude(status="draft").exists()
+    # What reached the disk while it streamed stayed within the limit (nothing of 3 MB was ever written):
+    assert all(path.stat().st_size <= 1024 * 1024 for path in tmp_path.iterdir())
+
+
+def test_a_request_larger_than_any_submission_is_refused_before_it_is_read(alice: User, settings: object) -> None:
+    from django.test import RequestFactory
+
+    from govhall.portal.middleware import RequestSizeLimitMiddleware
+
+    def view(request: object) -> None:
+        raise AssertionError("the view must not run")
+
+    request = RequestFactory().post("/items/x/apply/", data=b"", content_type="multipart/form-data; boundary=x")
+    request.META["CONTENT_LENGTH"] = str(2 * 1024**3)
+    request.user = alice
+    with translation.override("zh-hans"):
+        response = RequestSizeLimitMiddleware(view)(request)  # type: ignore[arg-type]
+    assert response.status_code == 413
+    assert "提交的内容太大（2048 MB），一次提交不能超过 100 MB。" in response.content.decode()
+    api = RequestFactory().post("/api/v1/cases/", data=b"", content_type="application/json")
+    api.META["CONTENT_LENGTH"] = str(2 * 1024**3)
+    with translation.override("en"):
+        answer = RequestSizeLimitMiddleware(view)(api)  # type: ignore[arg-type]
+    import json
+
+    assert answer.status_code == 413 and "at most 100 MB" in json.loads(answer.content)["errors"][0]

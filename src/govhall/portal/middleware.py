@@ -1,0 +1,42 @@
+"""Refuse a request body larger than the platform ever accepts, from its declared length, before reading it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
+class RequestSizeLimitMiddleware:
+    """A 2 GB upload is answered at once with 413 and a message in the user's language.
+
+    Per-file limits are applied while the body streams in (lib.uploads.MaterialSizeLimitHandler);
+    this is the bound on a whole request, checked before anything of it is read.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > settings.REQUEST_MAX_BYTES:
+            message = _(
+                "提交的内容太大（%(size).0f MB），一次提交不能超过 %(max).0f MB。请分次上传，或压缩后再试。"
+            ) % {
+                "size": declared / 1048576,
+                "max": settings.REQUEST_MAX_BYTES / 1048576,
+            }
+            # The body is not read; the connection is closed so the client stops sending it:
+            if request.path.startswith("/api/"):
+                response: HttpResponse = JsonResponse({"errors": [message]}, status=413)
+            else:
+                response = render(request, "413.html", {"message": message}, status=413)
+            response["Connection"] = "close"
+            return response
+        return self.get_response(request)
