@@ -629,6 +629,7 @@ def _issue_result_licence(case: Case, actor: User) -> Licence | None:
         actor=actor,
         case_public_id=case.public_id,
         case_reference=case.reference or "",
+        department=case.department,
     )
 
 

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 
 from govhall.audit.actions import record
 from govhall.identity.constants import Role
-from govhall.identity.models import LegalEntity, NaturalPerson, User
-from govhall.identity.queries import has_role
+from govhall.identity.models import Department, LegalEntity, NaturalPerson, User
+from govhall.identity.queries import has_role_for
 from govhall.lib.credentials import credential_keys, sign_credential
 from govhall.lib.identifiers import mask_name
 from govhall.lib.jsonforms import validate_answers
@@ -127,6 +127,7 @@ def issue_licence(
     case_public_id: Any = None,
     case_reference: str = "",
     replaces: Licence | None = None,
+    department: Department | None = None,
 ) -> Licence:
     """Issue a licence: identifier, face data, signed QR payload and signed PDF, in the caller's transaction.
 
@@ -178,6 +179,7 @@ def issue_licence(
             case_public_id=case_public_id,
             case_reference=case_reference,
             replaces=replaces,
+            department=department,
             **holder,
         )
         check_printable(licence)
@@ -203,8 +205,32 @@ OPERATIONS = {
 }
 
 
-def _may_manage(actor: Any) -> bool:
-    return isinstance(actor, User) and (has_role(actor, Role.APPROVER) or has_role(actor, Role.CLERK))
+def issuing_department(licence: Licence) -> Department | None:
+    """The unit answerable for a licence: the one that issued it, or the body whose code issued it.
+
+    None for a licence another authority issued (imported from its records): this platform
+    does not change those.
+    """
+    if licence.department_id:
+        return licence.department
+    return Department.objects.filter(credit_code=licence.issuer_code).order_by("parent_id", "pk").first()
+
+
+def may_manage(actor: Any, licence: Licence) -> bool:
+    """Clerks and approvers of the issuing unit (or a unit above it) change a licence's status."""
+    department = issuing_department(licence)
+    return (
+        isinstance(actor, User)
+        and department is not None
+        and (has_role_for(actor, Role.APPROVER, department) or has_role_for(actor, Role.CLERK, department))
+    )
+
+
+def _refuse_unless_manager(actor: Any, licence: Licence) -> None:
+    if issuing_department(licence) is None:
+        raise PermissionDenied(_("这本证照由其他机关颁发，本平台不能变更其状态，请联系颁发机关。"))
+    if not may_manage(actor, licence):
+        raise PermissionDenied(_("只有证照颁发部门的工作人员可以变更证照状态。"))
 
 
 def _lock(licence: Licence) -> Licence:
@@ -216,8 +242,8 @@ def change_status(licence: Licence, operation: str, *, actor: Any, reason: str) 
     """Suspend, restore, revoke, cancel: with a reason, audited, and the status lists republished."""
     if operation not in OPERATIONS:
         raise ValueError(operation)
-    if actor != "system" and not _may_manage(actor):
-        raise PermissionDenied(_("只有证照颁发部门的工作人员可以变更证照状态。"))
+    if actor != "system":
+        _refuse_unless_manager(actor, licence)
     if not reason.strip():
         raise ValidationError(_("请写明变更证照状态的原因。"))
     licence = _lock(licence)
@@ -259,8 +285,7 @@ EVENT_LABELS = {
 @transaction.atomic
 def renew_licence(licence: Licence, *, actor: Any, reason: str, face: dict[str, Any] | None = None) -> Licence:
     """A new licence (next version) that replaces ``licence``; the old one is cancelled."""
-    if not _may_manage(actor):
-        raise PermissionDenied(_("只有证照颁发部门的工作人员可以变更证照状态。"))
+    _refuse_unless_manager(actor, licence)
     old = _lock(licence)
     if old.status not in RENEWABLE:
         raise InvalidStatusChange(_("只有有效、暂停或过期的证照可以换发。"), code="invalid_status_change")
@@ -273,11 +298,13 @@ def renew_licence(licence: Licence, *, actor: Any, reason: str, face: dict[str, 
         face=face if face is not None else old.face,
         actor=actor,
         replaces=old,
+        department=old.department,
     )
     if old.status != LicenceStatus.EXPIRED:
+        previous = old.status
         old.status = LicenceStatus.CANCELLED
         old.save(update_fields=["status"])
-        _event(old, "renewed", actor, frm=LicenceStatus.VALID, to=LicenceStatus.CANCELLED, reason=reason)
+        _event(old, "renewed", actor, frm=previous, to=LicenceStatus.CANCELLED, reason=reason)
         transaction.on_commit(publish_status_lists)
     return new
 

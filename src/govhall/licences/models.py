@@ -68,6 +68,15 @@ class Licence(models.Model):
     # The case that issued it; one licence per case at most (no foreign key: cases sits above us):
     case_public_id = models.UUIDField(null=True, blank=True, unique=True)
     case_reference = models.CharField(_("办件编号"), max_length=60, blank=True)
+    # The unit that issued it (the case's handling department); its clerks and approvers manage it:
+    department = models.ForeignKey(
+        "identity.Department",
+        verbose_name=_("颁发科室"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     replaces = models.ForeignKey(
         "self", verbose_name=_("替代的证照"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

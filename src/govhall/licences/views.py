@@ -276,6 +276,7 @@ def desk_licence(request: HttpRequest, public_id: str) -> HttpResponse:
     _require_staff_role(request.user)
     licence = get_object_or_404(Licence.objects.select_related("licence_type", "replaces"), public_id=public_id)
     record("licences.viewed", request.user, licence, request=request)
+    manager = actions.may_manage(request.user, licence)
     return render(
         request,
         "licences/desk_licence.html",
@@ -289,9 +290,9 @@ def desk_licence(request: HttpRequest, public_id: str) -> HttpResponse:
             "operations": {
                 op: label
                 for op, label in actions.OPERATION_LABELS.items()
-                if actions.OPERATIONS[op] in TRANSITIONS[licence.status]
+                if manager and actions.OPERATIONS[op] in TRANSITIONS[licence.status]
             },
-            "renewable": licence.status in actions.RENEWABLE,
+            "renewable": manager and licence.status in actions.RENEWABLE,
             "copies": licence.copies.all(),
             "today": timezone.localdate(),
         },

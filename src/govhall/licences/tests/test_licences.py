@@ -313,3 +313,50 @@ def test_the_qr_code_scanned_from_the_printed_page_verifies(
     assert scanned == licence.credential
     result = queries.verify_payload(scanned)
     assert result.usable and result.licence == licence
+
+
+def test_only_the_issuing_units_staff_change_a_licence_and_others_change_nothing(
+    licensed_felling: ItemVersion, alice: User, bob: User, carol: User, grace: User
+) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    licence = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
+    assert licence.department is not None and licence.department.code == "forestry"
+    with pytest.raises(PermissionDenied, match="只有证照颁发部门的工作人员可以变更证照状态"):
+        actions.change_status(licence, "revoke", actor=carol, reason="水利科不该能撤销")  # water clerk
+    with pytest.raises(PermissionDenied):
+        actions.renew_licence(licence, actor=carol, reason="换发")
+    licence.refresh_from_db()
+    assert licence.status == "01" and not licence.events.filter(operation="revoke").exists()
+    actions.change_status(licence, "cancel", actor=bob, reason="持证人申请注销")  # forestry clerk
+    licence.refresh_from_db()
+    assert licence.status == "04" and licence.events.get(operation="cancel").from_status == "01"
+
+
+def test_a_licence_another_authority_issued_is_not_changed_here(
+    alice: User, grace: User, forest_right_type: Any
+) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    assert alice.person is not None
+    imported = forest_right_of(alice.person, forest_right_type)
+    with pytest.raises(PermissionDenied, match="由其他机关颁发"):
+        actions.change_status(imported, "revoke", actor=grace, reason="试图撤销")
+    imported.refresh_from_db()
+    assert imported.status == "01"
+
+
+def test_renewal_links_to_the_licence_it_replaces_and_records_its_status_before(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User
+) -> None:
+    old = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
+    actions.change_status(old, "suspend", actor=grace, reason="调查期间暂停")
+    new = actions.renew_licence(old, actor=grace, reason="调查结束，换发")
+    old.refresh_from_db()
+    assert new.replaces == old and new.version == old.version + 1 and new.department == old.department
+    assert parse_licence_identifier(new.identifier).version == old.version + 1
+    assert new.status == "01" and old.status == "04"
+    renewed = old.events.get(operation="renewed")
+    assert (renewed.from_status, renewed.to_status, renewed.reason) == ("02", "04", "调查结束，换发")
+    assert queries.verify_identifier(old.identifier).usable is False
+    assert queries.verify_identifier(new.identifier).usable is True
