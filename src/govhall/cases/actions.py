@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,6 @@ from govhall.audit.actions import record
 from govhall.cases.constants import (
     OPEN_STATUSES,
     TRANSITIONS,
-    YELLOW_SHARE_LEFT,
     CaseStatus,
     Decision,
     EventKind,
@@ -83,7 +83,10 @@ APPLICANT_EVENTS = {
     "submitted",
     "accepted",
     "correction_requested",
+    "correction_answered",
     "not_accepted",
+    "extension_approved",
+    "withdrawn",
     "special_procedure_started",
     "special_procedure_ended",
     "decided",
@@ -682,6 +685,7 @@ def approve_extension(case: Case, *, actor: User, note: str = "") -> Case:
     _require_role(actor, Role.APPROVER, [case.department])
     if not case.extension_days or case.extension_approved:
         raise InvalidTransition(_("没有待批准的延期申请。"), code="invalid_transition")
+    _refuse_own_extension(case, actor)
     calendar = get_calendar()
     if case.due_on:
         case.due_on = calendar.add_working_days(case.due_on, case.extension_days)
@@ -700,17 +704,37 @@ def approve_extension(case: Case, *, actor: User, note: str = "") -> Case:
     return case
 
 
+def _refuse_own_extension(case: Case, actor: User) -> None:
+    # Four eyes: whoever asked for more time does not also grant it (or turn it down).
+    requested_by = (
+        case.events.filter(kind="extension_requested").order_by("-pk").values_list("actor_id", flat=True).first()
+    )
+    if requested_by == actor.pk:
+        raise PermissionDenied(_("延期申请须由申请人以外的审批人员审批。"))
+
+
 # Time limits ---------------------------------------------------------------------------------
+
+
+def _department_chain(department: Department) -> list[int]:
+    chain: list[int] = []
+    current: Department | None = department
+    while current is not None and current.pk not in chain:
+        chain.append(current.pk)
+        current = current.parent
+    return chain
 
 
 def _notify_responsible(case_ids: list[int]) -> None:
     """Tell the clerks of the handling unit and the supervisors that a case crossed a line."""
     if not case_ids:
         return
-    supervisors = list(User.objects.filter(memberships__role=Role.SUPERVISOR).distinct())
     for case in Case.objects.filter(pk__in=case_ids).select_related("department", "item_version"):
         clerks = User.objects.filter(memberships__role=Role.CLERK, memberships__department=case.department)
-        for user in {*clerks.distinct(), *supervisors}:
+        # The supervisors over the handling unit (in it or in a unit above), not every supervisor:
+        chain = _department_chain(case.department)
+        supervisors = User.objects.filter(memberships__role=Role.SUPERVISOR, memberships__department_id__in=chain)
+        for user in {*clerks.distinct(), *supervisors.distinct()}:
             with translation.override(user.language or settings.LANGUAGE_CODE):
                 subject = _("办件 %(reference)s %(warning)s，承诺办结日期 %(due)s") % {
                     "reference": case.reference,
@@ -724,21 +748,23 @@ def _notify_responsible(case_ids: list[int]) -> None:
 def sweep_time_limits(today: datetime.date | None = None) -> dict[str, int]:
     """Mark every open case yellow or red as it crosses the lines; set-based, one calendar load.
 
-    Red when the committed due date has passed; yellow with at most one working day left or
-    at most 20 % of the committed limit left. Paused cases keep their colour.
+    Red when the committed (or the statutory) due date has passed; yellow with at most
+    ``CASE_WARN_YELLOW_DAYS`` working days (1) or ``CASE_WARN_YELLOW_PERCENT`` of the committed
+    limit (20 %) left, whichever is more. Paused cases keep their colour.
     """
     today = today or _today()
     calendar = get_calendar()
     running = Case.objects.filter(
         status__in=[CaseStatus.IN_PROGRESS, CaseStatus.COUNTERSIGNING, CaseStatus.SUBMITTED], due_on__isnull=False
     )
-    turned_red = list(running.filter(due_on__lt=today).exclude(warning=Warning.RED).values_list("pk", flat=True))
+    overdue = running.filter(Q(due_on__lt=today) | Q(statutory_due_on__lt=today))
+    turned_red = list(overdue.exclude(warning=Warning.RED).values_list("pk", flat=True))
     red = Case.objects.filter(pk__in=turned_red).update(warning=Warning.RED)
     turned_yellow: list[int] = []
     # The 20 % line depends on each case's limit; there are few distinct limits, one update each:
     limits = running.filter(due_on__gte=today).values_list("item_version__committed_limit", flat=True).distinct()
     for limit in limits:
-        days_left = max(1, int(limit * YELLOW_SHARE_LEFT))
+        days_left = max(settings.CASE_WARN_YELLOW_DAYS, limit * settings.CASE_WARN_YELLOW_PERCENT // 100)
         line = calendar.add_working_days(today, days_left)
         turned_yellow += list(
             running.filter(due_on__gte=today, due_on__lte=line, item_version__committed_limit=limit)

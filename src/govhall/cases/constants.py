@@ -78,9 +78,3 @@ class EventKind(models.TextChoices):
 class Decision(models.TextChoices):
     APPROVE = "approve", _("准予")
     DENY = "deny", _("不予")
-
-
-# Yellow with at most this many working days, or this share of the limit, left (configurable
-# later through settings; STANDARDS §5 practice):
-YELLOW_DAYS_LEFT = 1
-YELLOW_SHARE_LEFT = 0.2

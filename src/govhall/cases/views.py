@@ -18,6 +18,7 @@ from govhall.audit.actions import record
 from govhall.cases import actions, queries
 from govhall.cases.constants import CaseStatus, Decision
 from govhall.cases.documents import render_acceptance_notice
+from govhall.cases.guidance import next_step_for_applicant
 from govhall.cases.models import Case, Countersign
 from govhall.catalog.queries import get_guide
 from govhall.identity.constants import SESSION_ACTING_FOR
@@ -221,6 +222,7 @@ def my_case(request: HttpRequest, public_id: str) -> HttpResponse:
             "answer_form": answer_form,
             "materials": _with_licence_checks(case),
             "withdraw_form": WithdrawForm(),
+            "next_step": next_step_for_applicant(case),
         },
     )
 

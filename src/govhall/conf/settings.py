@@ -282,6 +282,10 @@ TASKS = {
 }
 # Working days an approver may add to a case's limit (行政许可法 art. 42: 10 unless a law says more):
 EXTENSION_MAX_DAYS = env_int("GOVHALL_EXTENSION_MAX_DAYS", 10)
+# A case turns yellow with at most this many working days, or this share of its committed
+# limit, left (whichever is more); red once a due date has passed (STANDARDS §5 practice):
+CASE_WARN_YELLOW_DAYS = env_int("GOVHALL_WARN_YELLOW_DAYS", 1)
+CASE_WARN_YELLOW_PERCENT = env_int("GOVHALL_WARN_YELLOW_PERCENT", 20)
 # Channels for notifications, each tried in turn (docs/sms-gateway.md for the SMS gateway):
 NOTIFICATION_SENDER = env_list("GOVHALL_NOTIFICATION_SENDER", ["govhall.proactive.senders.ConsoleSender"])
 SMS_URL = env_str("GOVHALL_SMS_URL")

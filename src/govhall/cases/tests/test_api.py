@@ -358,7 +358,7 @@ def test_the_whole_process_through_the_api(
 
     mine = _applicant(alice).get(f"/api/v1/cases/{case.public_id}/").json()
     assert mine["decision"] == "approve" and mine["status_label"] == "已办结"
-    assert [e["kind"] for e in mine["events"]] == ["submitted", "accepted", "decided", "closed"]
+    assert [e["kind"] for e in mine["events"]] == ["submitted", "accepted", "extension_approved", "decided", "closed"]
 
 
 def test_the_schema_documents_the_cases_api(db: None) -> None:

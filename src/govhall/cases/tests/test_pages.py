@@ -165,3 +165,33 @@ def test_a_draft_is_saved_half_filled_and_resumed_later(felling: ItemVersion, al
     assert draft.status == CaseStatus.SUBMITTED and draft.reference
     assert draft.materials.filter(is_current=True).count() == felling.materials.count()
     assert Case.objects.count() == 1
+
+
+def test_the_case_page_says_what_happens_next_and_what_is_needed_from_the_applicant(
+    felling: ItemVersion, alice: User, bob: User
+) -> None:
+    from govhall.cases import actions
+
+    case = actions.submit_case(
+        felling,
+        applicant=alice,
+        form_data={"location": "东孚镇", "volume": 3},
+        submit_key="next",
+        files={m.pk: f for m, f in zip(felling.materials.all(), _files(felling).values(), strict=True)},
+    )
+    client = _applicant(Client())
+    page = client.get(f"/my/cases/{case.public_id}/").content.decode()
+    assert "当前进展" in page and "等待窗口受理。目前不需要您做什么" in page
+    actions.request_correction(case, actor=bob, items=["补充采伐地点示意图"])
+    page = client.get(f"/my/cases/{case.public_id}/").content.decode()
+    assert "需要您做的" in page and "补正期间，办理时限暂停计算" in page
+    case.refresh_from_db()
+    actions.answer_correction(case, applicant=alice, note="已补充", files={})
+    case = actions.not_accept_case(
+        Case.objects.get(pk=case.pk), actor=bob, reason="采伐地点不在本区", legal_basis="《行政许可法》第三十二条"
+    )
+    page = client.get(f"/my/cases/{case.public_id}/").content.decode()
+    assert "申请不予受理。" in page
+    assert "理由：采伐地点不在本区；依据：《行政许可法》第三十二条。" in page
+    assert "依据：《行政许可法》第三十二条" in page.split("办理过程")[1]  # in the timeline too
+    assert "申请人补正" in page.split("办理过程")[1]  # her own answer is in her timeline

@@ -278,3 +278,62 @@ def test_whoever_asked_for_a_countersign_cannot_answer_it_for_another_section(
     with pytest.raises(PermissionDenied):
         actions.answer_countersign(case.countersigns.get(), actor=frank, agrees=True, opinion="同意")
     assert case.countersigns.get().answered_at is None
+
+
+def test_the_yellow_line_is_configurable(
+    felling: ItemVersion, alice: User, bob: User, on_day: Any, settings: Any
+) -> None:
+    on_day("2026-09-24")
+    actions.accept_case(_submit(felling, alice), actor=bob)  # due 2026-10-09, 5 working days
+    # On 09-30 two working days are left (10-08, 10-09): not yellow at the default of one day,
+    assert actions.sweep_time_limits(D("2026-09-30")) == {"red": 0, "yellow": 0}
+    # yellow when the bureau sets three:
+    settings.CASE_WARN_YELLOW_DAYS = 3
+    assert actions.sweep_time_limits(D("2026-09-30")) == {"red": 0, "yellow": 1}
+
+
+def test_a_passed_statutory_date_turns_a_case_red_even_before_the_committed_one(
+    felling: ItemVersion, alice: User, bob: User, on_day: Any
+) -> None:
+    on_day("2026-09-24")
+    case = actions.accept_case(_submit(felling, alice), actor=bob)
+    Case.objects.filter(pk=case.pk).update(due_on=D("2026-10-20"), statutory_due_on=D("2026-10-09"))
+    assert actions.sweep_time_limits(D("2026-10-12")) == {"red": 1, "yellow": 0}
+
+
+def test_only_the_supervisors_over_the_unit_are_told_of_a_late_case(
+    felling: ItemVersion, alice: User, bob: User, dan: User, departments: dict[str, Department], on_day: Any
+) -> None:
+    from govhall.identity import actions as identity_actions
+    from govhall.identity.constants import Role
+    from govhall.proactive.models import Notification
+
+    water_supervisor = identity_actions.create_staff(username="sam", full_name="苏安民", password="Test#Pass2026")
+    identity_actions.grant_role(water_supervisor, departments["water"], Role.SUPERVISOR)
+    on_day("2026-09-24")
+    actions.accept_case(_submit(felling, alice), actor=bob)
+    actions.sweep_time_limits(D("2026-10-12"))
+    told = set(Notification.objects.filter(subject__contains="已超期").values_list("recipient__username", flat=True))
+    assert told == {"bob", "dan"}
+
+
+def test_whoever_asked_for_an_extension_cannot_grant_it_and_the_applicant_is_told_of_it(
+    felling: ItemVersion, alice: User, grace: User, departments: dict[str, Department], on_day: Any
+) -> None:
+    from govhall.identity import actions as identity_actions
+    from govhall.identity.constants import Role
+    from govhall.proactive.models import Notification
+
+    olga = identity_actions.create_staff(username="olga", full_name="欧丽华", password="Test#Pass2026")
+    identity_actions.grant_role(olga, departments["forestry"], Role.CLERK)
+    identity_actions.grant_role(olga, departments["forestry"], Role.APPROVER)
+    on_day("2026-09-24")
+    case = actions.accept_case(_submit(felling, alice), actor=olga)
+    case = actions.request_extension(case, actor=olga, days=3, reason="需要补充调查")
+    with translation.override("zh-hans"), pytest.raises(PermissionDenied, match="须由申请人以外的审批人员审批"):
+        actions.approve_extension(case, actor=olga)
+    case.refresh_from_db()
+    assert not case.extension_approved and case.due_on == D("2026-10-09")
+    actions.approve_extension(case, actor=grace, note="同意")
+    subjects = list(Notification.objects.filter(recipient=alice).values_list("subject", flat=True))
+    assert f"您的办件 {case.reference}：批准延期" in subjects
