@@ -112,6 +112,15 @@ def render_copy(copy: LicenceCopy) -> bytes:
     return render_licence(copy.licence, copy_annotation(copy))
 
 
+def licence_qr_content(licence: Licence) -> str:
+    """What the licence's QR code holds: the verification page's address carrying the signed payload.
+
+    A phone camera opens the page; an offline verifier takes the ``payload`` parameter and
+    checks it with the published keys (queries.payload_of, queries.check_offline).
+    """
+    return f"{settings.PUBLIC_URL}/verify/?payload={licence.credential}"
+
+
 def _draw_qr(pdf: canvas.Canvas, data: str, x: float, y: float, size: float) -> None:
     qr = segno.make(data, error="m", micro=False)
     matrix = [list(row) for row in qr.matrix_iter(scale=1, border=2)]
@@ -182,7 +191,9 @@ def render_licence(licence: Licence, annotation: Annotation | None = None) -> by
             pdf.drawString(value_x, y, line)
             y -= 7 * mm
         y -= 2 * mm
-    _draw_qr(pdf, licence.credential, width - 80 * mm, 42 * mm, 55 * mm)
+    # A 加注件's code leads to the copy's own check (its purpose and expiry), the licence's to the licence's:
+    qr = annotation.verify_url if annotation is not None else licence_qr_content(licence)
+    _draw_qr(pdf, qr, width - 80 * mm, 42 * mm, 55 * mm)
     if annotation is not None:
         # The copy's own lines, left of the QR code and above the identifier:
         pdf.setFont(font, 9)

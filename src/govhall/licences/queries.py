@@ -7,6 +7,7 @@ import datetime
 import gzip
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -114,10 +115,20 @@ def verify_identifier(text: str) -> Verification:
     return judge(licence)
 
 
+def payload_of(scanned: str) -> str:
+    """The signed payload in what a QR code gave: the verification address's ``payload``, or the bare token."""
+    text = scanned.strip()
+    if "payload=" in text:
+        values = parse_qs(urlsplit(text).query).get("payload")
+        if values:
+            return values[0].strip()
+    return text
+
+
 def verify_payload(token: str) -> Verification:
-    """Check a QR payload: our signature, then the licence's current record."""
+    """Check a QR payload (or the whole scanned address): our signature, then the licence's current record."""
     try:
-        claims, _kid = verify_credential(token)
+        claims, _kid = verify_credential(payload_of(token))
     except CredentialError as exc:
         return Verification(False, CREDENTIAL_MESSAGES.get(exc.code, CREDENTIAL_MESSAGES["malformed"])())
     licence = Licence.objects.select_related("licence_type").filter(identifier=claims.get("jti", "")).first()
@@ -168,7 +179,7 @@ def check_offline(
     unknown_key, malformed. Uses no database: this is the reference for offline apps.
     """
     try:
-        claims, _kid = verify_credential(token, jwks)
+        claims, _kid = verify_credential(payload_of(token), jwks)
     except CredentialError as exc:
         return ("forged" if exc.code == "bad_signature" else exc.code), {}
     index = int(claims.get("sl", -1))

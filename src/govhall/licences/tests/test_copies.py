@@ -83,6 +83,16 @@ def test_a_copy_is_watermarked_with_its_purpose_and_expiry_and_signed_intact(
     assert page.extract_text().count(f"仅供办理银行 贷款使用，有效期至{date}") >= 6  # repeated across the page
     assert any(state.get("/ca") == 0.18 for state in page["/Resources"]["/ExtGState"].values())  # see-through
 
+    # Its QR code leads to the copy's own check (purpose and expiry), not to the licence's:
+    subprocess.run(["pdftoppm", "-png", "-r", "150", str(pdf), str(tmp_path / "page")], check=True)
+    scanned = subprocess.run(
+        ["zbarimg", "-q", "--raw", "-Sdisable", "-Sqrcode.enable", str(tmp_path / "page-1.png")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
+    assert scanned.endswith(f"/verify/copy/{copy.public_id}/")
+
     # Taking the watermark off changes the signed bytes, and the signature no longer holds:
     tampered = bytearray(data)
     middle = len(tampered) // 3
