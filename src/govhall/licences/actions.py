@@ -6,6 +6,7 @@ import base64
 import datetime
 import gzip
 import hashlib
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -38,6 +39,8 @@ from govhall.licences.constants import (
 )
 from govhall.licences.documents import check_printable, render_copy, render_licence
 from govhall.licences.models import IndexCounter, Licence, LicenceCopy, LicenceEvent, LicenceType, StatusList
+
+logger = logging.getLogger(__name__)
 
 
 class InvalidStatusChange(ValidationError):
@@ -258,7 +261,7 @@ def change_status(licence: Licence, operation: str, *, actor: Any, reason: str) 
     licence.status = to
     licence.save(update_fields=["status"])
     _event(licence, operation, actor, frm=frm, to=to, reason=reason)
-    transaction.on_commit(publish_status_lists)
+    transaction.on_commit(publish_status_lists_after_commit)
     return licence
 
 
@@ -305,7 +308,7 @@ def renew_licence(licence: Licence, *, actor: Any, reason: str, face: dict[str, 
         old.status = LicenceStatus.CANCELLED
         old.save(update_fields=["status"])
         _event(old, "renewed", actor, frm=previous, to=LicenceStatus.CANCELLED, reason=reason)
-        transaction.on_commit(publish_status_lists)
+        transaction.on_commit(publish_status_lists_after_commit)
     return new
 
 
@@ -326,7 +329,7 @@ def expire_licences(today: datetime.date | None = None) -> int:
             ]
         )
         record("licences.expired", "system", None, {"count": count, "day": today.isoformat()})
-        transaction.on_commit(publish_status_lists)
+        transaction.on_commit(publish_status_lists_after_commit)
     return count
 
 
@@ -422,6 +425,22 @@ def status_list_url(purpose: str) -> str:
     return f"{settings.PUBLIC_URL}/licences/status/{purpose}/"
 
 
+def publish_status_lists_after_commit() -> None:
+    """After a status change has committed: publish at once; if that fails, a background task retries.
+
+    The change itself stands either way — a failure here must not turn a clerk's committed
+    revocation into an error page — and offline checkers get the new list as soon as it is signed.
+    """
+    try:
+        publish_status_lists()
+    except Exception:
+        logger.exception("Status lists not published; a background task will retry")
+        from govhall.licences.tasks import publish_status_lists_later
+
+        publish_status_lists_later.enqueue(1)
+
+
+@transaction.atomic
 def publish_status_lists() -> None:
     """Sign and store the revocation and suspension lists as they are now (W3C Bitstring Status List, JWT)."""
     last = IndexCounter.objects.filter(pk=1).values_list("last", flat=True).first() or 0

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from govhall.identity.models import LegalEntity, NaturalPerson
 from govhall.lib.licence_ids import make_licence_identifier
-from govhall.licences.actions import publish_status_lists, reserve_status_indexes
+from govhall.licences.actions import publish_status_lists_after_commit, reserve_status_indexes
 from govhall.licences.constants import HolderCodeType
 from govhall.licences.models import Licence, LicenceType
 
@@ -120,5 +120,5 @@ def load_licence_demo() -> int:
             imported=True,
         )
         created += 1
-    transaction.on_commit(publish_status_lists)
+    transaction.on_commit(publish_status_lists_after_commit)
     return created

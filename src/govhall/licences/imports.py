@@ -33,7 +33,7 @@ from govhall.identity.queries import ID_NUMBER
 from govhall.lib.crypto import lookup_hash
 from govhall.lib.identifiers import mask_id_number, parse_credit_code, parse_resident_id
 from govhall.lib.licence_ids import parse_licence_identifier
-from govhall.licences.actions import publish_status_lists, reserve_status_indexes
+from govhall.licences.actions import publish_status_lists_after_commit, reserve_status_indexes
 from govhall.licences.constants import HolderCodeType, LicenceStatus
 from govhall.licences.models import Licence, LicenceType
 
@@ -697,5 +697,5 @@ def import_licences(
                 },
             )
             if report.created:
-                transaction.on_commit(publish_status_lists)
+                transaction.on_commit(publish_status_lists_after_commit)
     return report

@@ -362,3 +362,38 @@ def test_renewal_links_to_the_licence_it_replaces_and_records_its_status_before(
     assert (renewed.from_status, renewed.to_status, renewed.reason) == ("02", "04", "调查结束，换发")
     assert queries.verify_identifier(old.identifier).usable is False
     assert queries.verify_identifier(new.identifier).usable is True
+
+
+def test_a_failure_to_publish_the_status_lists_leaves_the_revocation_standing_and_is_retried(
+    licensed_felling: ItemVersion,
+    alice: User,
+    bob: User,
+    grace: User,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from govhall.licences import tasks
+
+    licence = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
+    before = queries.status_list("revocation")
+
+    def broken(*args: Any, **kwargs: Any) -> str:
+        raise OSError("signing key store unreachable")
+
+    monkeypatch.setattr(actions, "sign_credential", broken)
+    with django_capture_on_commit_callbacks(execute=True):  # the lists are published after the commit
+        actions.change_status(licence, "revoke", actor=grace, reason="以欺骗手段取得")
+    licence.refresh_from_db()
+    assert licence.status == "03"  # the revocation stands
+    assert queries.status_list("revocation") == before  # not yet republished
+    waiting = DBTaskResult.objects.get(task_path="govhall.licences.tasks.publish_status_lists_later")
+    assert waiting.args_kwargs["args"] == [1]
+
+    monkeypatch.undo()
+    assert tasks.publish_status_lists_later.call(1) == "published"
+    jwks = credentials.published_keys()
+    lists = {p: queries.status_list(p) or "" for p in ("revocation", "suspension")}
+    verdict, _claims = queries.check_offline(licence.credential, jwks, lists, timezone.localdate())
+    assert verdict == "revoked"
