@@ -333,9 +333,13 @@ def submit_case(
                     form_data=form_data,
                     submit_key=submit_key,
                 )
+            _store_materials(case, files, inspected)
+            # The day's serial is locked until commit: taken after the file writes, so submissions
+            # of one item wait on each other only for the statements that follow — and before any
+            # audit record, so every transaction takes the serial, then the audit chain head, in
+            # that order (no deadlock):
             case.reference = _next_reference(version.item.implementation_code, _today())
             case.submitted_at = timezone.now()
-            _store_materials(case, files, inspected)
             _store_licences(case, reused, applicant)
             move(case, CaseStatus.SUBMITTED, actor=applicant, kind="submitted", data={"reference": case.reference})
     except IntegrityError:
