@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,6 +24,8 @@ class Notification(models.Model):
         _("发送状态"), max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    # When the next sending is due; a pending notification long past it lost its task (redeliver_notifications):
+    next_attempt_at = models.DateTimeField(_("下次发送时间"), default=timezone.now)
     last_error = models.CharField(_("最后错误"), max_length=300, blank=True)
     # Dotted paths of the channels that have delivered (or had nothing to deliver), so that a
     # retry after one channel failed does not send again through the ones that succeeded:

@@ -36,9 +36,10 @@ def deliver_notification(notification_id: int) -> str:
             notification.delivery = (
                 DeliveryStatus.FAILED if notification.attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING
             )
-            notification.save(update_fields=["attempts", "last_error", "delivery", "channels_sent"])
+            delay = datetime.timedelta(minutes=2 ** (notification.attempts - 1))
+            notification.next_attempt_at = timezone.now() + delay
+            notification.save(update_fields=["attempts", "last_error", "delivery", "channels_sent", "next_attempt_at"])
             if notification.delivery == DeliveryStatus.PENDING:
-                delay = datetime.timedelta(minutes=2 ** (notification.attempts - 1))
                 transaction.on_commit(
                     lambda: deliver_notification.using(run_after=timezone.now() + delay).enqueue(notification_id)
                 )
@@ -46,3 +47,24 @@ def deliver_notification(notification_id: int) -> str:
         notification.delivery = DeliveryStatus.SENT
         notification.save(update_fields=["attempts", "delivery", "channels_sent"])
     return "sent"
+
+
+# A pending notification this long past its due sending lost its task (a crash between the
+# commit and the enqueue, a purged queue); redeliver_pending puts it back:
+LOST_AFTER = datetime.timedelta(minutes=15)
+
+
+def redeliver_pending(now: datetime.datetime | None = None) -> int:
+    """Queue again every pending notification whose sending is long overdue; return how many.
+
+    Safe to run while tasks are queued: delivery locks the row and does nothing for a sent one.
+    """
+    now = now or timezone.now()
+    lost = list(
+        Notification.objects.filter(delivery=DeliveryStatus.PENDING, next_attempt_at__lt=now - LOST_AFTER).values_list(
+            "pk", flat=True
+        )[:10_000]
+    )
+    for pk in lost:
+        deliver_notification.enqueue(pk)
+    return len(lost)

@@ -46,3 +46,25 @@ def test_a_failing_channel_is_retried_later_and_the_notification_stays(alice: An
     notification.refresh_from_db()
     assert notification.delivery == DeliveryStatus.FAILED
     assert Notification.objects.filter(recipient=alice).count() == 1
+
+
+def test_a_notification_whose_task_was_lost_is_queued_again_and_sent(alice: Any) -> None:
+    import datetime
+
+    from django_tasks_db.models import DBTaskResult
+
+    from django.utils import timezone
+
+    notification = notify(alice, "您的办件已受理")
+    DBTaskResult.objects.all().delete()  # the queue lost it (a crash between commit and enqueue)
+    call_command("redeliver_notifications", verbosity=0)
+    assert not DBTaskResult.objects.exists()  # not yet overdue: left alone
+    Notification.objects.filter(pk=notification.pk).update(
+        next_attempt_at=timezone.now() - datetime.timedelta(minutes=20)
+    )
+    call_command("redeliver_notifications", verbosity=0)
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    notification.refresh_from_db()
+    assert notification.delivery == DeliveryStatus.SENT and notification.attempts == 1
+    call_command("redeliver_notifications", verbosity=0)  # a sent one is never queued again
+    assert DBTaskResult.objects.filter(status="READY").count() == 0
