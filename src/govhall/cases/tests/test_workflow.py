@@ -337,3 +337,43 @@ def test_whoever_asked_for_an_extension_cannot_grant_it_and_the_applicant_is_tol
     actions.approve_extension(case, actor=grace, note="同意")
     subjects = list(Notification.objects.filter(recipient=alice).values_list("subject", flat=True))
     assert f"您的办件 {case.reference}：批准延期" in subjects
+
+
+def test_a_special_procedure_pauses_the_clock_by_exactly_its_working_days(
+    felling: ItemVersion, alice: User, bob: User, frank: User, on_day: Any
+) -> None:
+    on_day("2026-09-24")
+    case = actions.accept_case(_submit(felling, alice), actor=bob)  # due 2026-10-09
+    case = actions.complete_step(case, actor=frank, opinion="需要专家评审")
+    on_day("2026-09-25")
+    case = actions.start_special_procedure(case, actor=frank, procedure="专家评审", note="采伐量较大")
+    assert case.status == CaseStatus.SPECIAL_PROCEDURE
+    on_day("2026-10-09")
+    case = actions.end_special_procedure(case, actor=frank, note="专家同意")
+    # Paused 09-25 (Mid-Autumn holiday) to 10-09: the working days 09-28, 09-29, 09-30, 10-08 and
+    # 10-09 (National Day in between) — 5; the due date 10-09 moves by 5 working days: 10-10 (the
+    # make-up Saturday), 10-12, 10-13, 10-14, 10-15.
+    assert case.paused_working_days == 5
+    assert case.due_on == D("2026-10-15")
+    assert case.status == CaseStatus.IN_PROGRESS
+
+
+def test_the_supervisors_late_list_shows_red_and_yellow_cases_and_is_closed_to_clerks(
+    felling: ItemVersion, alice: User, bob: User, dan: User, on_day: Any, settings: Any
+) -> None:
+    from django.test import Client
+
+    from conftest import PASSWORD
+
+    on_day("2026-09-24")
+    case = actions.accept_case(_submit(felling, alice), actor=bob)
+    actions.sweep_time_limits(D("2026-10-12"))
+    settings.STAFF_2FA_SKIP = True
+    supervisor = Client()
+    supervisor.post("/desk/login/", {"username": "dan", "password": PASSWORD})
+    page = supervisor.get("/desk/cases/late/").content.decode()
+    assert case.reference in page and "已超期" in page
+    clerk = Client()
+    clerk.post("/desk/login/", {"username": "bob", "password": PASSWORD})
+    refused = clerk.get("/desk/cases/late/")
+    assert refused.status_code == 403 and "只有监督人员可以查看超期督办清单。" in refused.content.decode()

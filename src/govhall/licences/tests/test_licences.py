@@ -397,3 +397,13 @@ def test_a_failure_to_publish_the_status_lists_leaves_the_revocation_standing_an
     lists = {p: queries.status_list(p) or "" for p in ("revocation", "suspension")}
     verdict, _claims = queries.check_offline(licence.credential, jwks, lists, timezone.localdate())
     assert verdict == "revoked"
+
+
+def test_the_public_page_names_a_wrong_check_character_and_an_unknown_licence_plainly(db: None) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    wrong = "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.V"
+    page = client.get("/verify/", {"id": wrong}).content.decode()
+    assert "校验位不正确" in page and "真实有效" not in page
+    unknown = "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U"
+    page = client.get("/verify/", {"id": unknown}).content.decode()
+    assert "没有" in page and "真实有效" not in page
