@@ -55,6 +55,24 @@ def verify_request(request: HttpRequest, identifier: str, payload: str) -> queri
     return result
 
 
+def verify_copy_request(request: HttpRequest, public_id: uuid.UUID) -> queries.CopyVerification:
+    """Verify a 加注件 by its id and audit the check, as for a licence."""
+    result = queries.verify_copy(public_id)
+    record(
+        "licences.verified",
+        request.user if isinstance(request.user, User) else "anonymous",
+        result.copy,
+        {
+            "by": "copy",
+            "genuine": result.genuine,
+            "expired": result.expired,
+            "status": result.licence_check.status if result.licence_check else "",
+        },
+        request=request,
+    )
+    return result
+
+
 def _too_many(request: HttpRequest, identifier: str) -> HttpResponse:
     return render(
         request,
@@ -106,19 +124,7 @@ def verify_copy(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 def _verify_copy(request: HttpRequest, public_id: uuid.UUID, identifier: str) -> HttpResponse:
     if _throttled(request):
         return _too_many(request, identifier)
-    result = queries.verify_copy(public_id)
-    record(
-        "licences.verified",
-        request.user if isinstance(request.user, User) else "anonymous",
-        result.copy,
-        {
-            "by": "copy",
-            "genuine": result.genuine,
-            "expired": result.expired,
-            "status": result.licence_check.status if result.licence_check else "",
-        },
-        request=request,
-    )
+    result = verify_copy_request(request, public_id)
     full = (
         result.copy.licence if result.copy and isinstance(request.user, User) and _may_see_full(request.user) else None
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -10,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from govhall.licences.views import verify_request
+from govhall.licences.views import verify_copy_request, verify_request
 
 
 class VerifyThrottle(AnonRateThrottle):
@@ -32,6 +34,19 @@ class VerificationSerializer(serializers.Serializer[dict[str, object]]):
     valid_until = serializers.DateField(required=False, allow_null=True)
     status = serializers.CharField(required=False, help_text="01 有效 · 02 暂停 · 03 撤销 · 04 注销 · 05 过期 …")
     status_label = serializers.CharField(required=False)
+
+
+class CopyVerificationSerializer(serializers.Serializer[dict[str, object]]):
+    genuine = serializers.BooleanField(help_text="本平台制作的真实加注件")
+    usable = serializers.BooleanField(help_text="真实、未过期，且所依据的证照当前有效")
+    message = serializers.CharField()
+    copy_id = serializers.UUIDField(required=False)
+    purpose = serializers.CharField(required=False, help_text="加注件写明的用途")
+    maker = serializers.CharField(required=False, help_text="制作人（已脱敏）")
+    made_at = serializers.DateTimeField(required=False)
+    expires_on = serializers.DateField(required=False)
+    expired = serializers.BooleanField(required=False)
+    licence = VerificationSerializer(required=False, help_text="所依据证照的当前核验结果")
 
 
 class PayloadSerializer(serializers.Serializer[dict[str, str]]):
@@ -57,3 +72,13 @@ class VerifyView(APIView):
         data = PayloadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(verify_request(request._request, "", data.validated_data["payload"]).public())
+
+
+class VerifyCopyView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [VerifyThrottle]
+
+    @extend_schema(summary="核验电子证照加注件", responses=CopyVerificationSerializer)
+    def get(self, request: Request, public_id: uuid.UUID) -> Response:
+        return Response(verify_copy_request(request._request, public_id).public())

@@ -239,3 +239,18 @@ def test_the_desk_lists_the_copies_made(licence: Licence, alice: User, grace: Us
     file = desk.get(f"/desk/licences/copies/{copy.public_id}/copy.pdf")
     assert b"".join(file.streaming_content) == copy.document.read()
     assert AuditRecord.objects.filter(event="licences.copy_viewed").count() == 1
+
+
+def test_the_api_checks_a_copy_as_the_page_does(licence: Licence, alice: User, grace: User) -> None:
+    copy = actions.make_licence_copy(
+        licence, actor=alice, purpose="办理银行贷款", expires_on=timezone.localdate() + datetime.timedelta(days=10)
+    )
+    answer = Client().get(f"/api/v1/licences/copies/{copy.public_id}/verify/").json()
+    assert answer["genuine"] is True and answer["usable"] is True and answer["purpose"] == "办理银行贷款"
+    assert answer["maker"] == "陈*丽" and answer["licence"]["status"] == "01"
+    actions.change_status(licence, "revoke", actor=grace, reason="以欺骗手段取得许可")
+    revoked = Client().get(f"/api/v1/licences/copies/{copy.public_id}/verify/").json()
+    assert revoked["genuine"] is True and revoked["usable"] is False and revoked["licence"]["status"] == "03"
+    unknown = Client().get("/api/v1/licences/copies/00000000-0000-4000-8000-000000000000/verify/").json()
+    assert unknown["genuine"] is False and "本平台没有这份加注件" in unknown["message"]
+    assert AuditRecord.objects.filter(event="licences.verified", extra__by="copy").count() == 3
