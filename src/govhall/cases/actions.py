@@ -28,7 +28,7 @@ from govhall.catalog.models import ItemVersion, ProcessStep
 from govhall.catalog.queries import live_versions
 from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role, UserKind
-from govhall.identity.models import Department, LegalEntity, User
+from govhall.identity.models import Department, LegalEntity, Membership, User
 from govhall.identity.queries import has_role_for
 from govhall.lib.jsonforms import validate_answers
 from govhall.lib.signing import SignatureCheck, SignatureStatus, check_pdf_signatures
@@ -36,7 +36,7 @@ from govhall.lib.uploads import inspect_upload
 from govhall.licences import queries as licence_queries
 from govhall.licences.actions import issue_licence
 from govhall.licences.models import Licence, LicenceType
-from govhall.proactive.actions import notify
+from govhall.proactive.actions import notify, notify_many
 
 
 class InvalidTransition(ValidationError):
@@ -720,32 +720,68 @@ def _refuse_own_extension(case: Case, actor: User) -> None:
 # Time limits ---------------------------------------------------------------------------------
 
 
-def _department_chain(department: Department) -> list[int]:
-    chain: list[int] = []
-    current: Department | None = department
-    while current is not None and current.pk not in chain:
-        chain.append(current.pk)
-        current = current.parent
-    return chain
+DIGEST_LIMIT = 50
 
 
 def _notify_responsible(case_ids: list[int]) -> None:
-    """Tell the clerks of the handling unit and the supervisors that a case crossed a line."""
+    """Tell each clerk of a handling unit, and each supervisor over it, of the cases that crossed a line.
+
+    One message per person, listing their cases (a sweep can turn hundreds at once), built
+    with a fixed number of queries whatever the number of cases.
+    """
     if not case_ids:
         return
-    for case in Case.objects.filter(pk__in=case_ids).select_related("department", "item_version"):
-        clerks = User.objects.filter(memberships__role=Role.CLERK, memberships__department=case.department)
-        # The supervisors over the handling unit (in it or in a unit above), not every supervisor:
-        chain = _department_chain(case.department)
-        supervisors = User.objects.filter(memberships__role=Role.SUPERVISOR, memberships__department_id__in=chain)
-        for user in {*clerks.distinct(), *supervisors.distinct()}:
-            with translation.override(user.language or settings.LANGUAGE_CODE):
-                subject = _("办件 %(reference)s %(warning)s，承诺办结日期 %(due)s") % {
-                    "reference": case.reference,
-                    "warning": case.get_warning_display(),
-                    "due": case.due_on.isoformat() if case.due_on else "",
-                }
-            notify(user, subject, body=case.item_version.name, link=f"/desk/cases/{case.public_id}/")
+    cases = list(
+        Case.objects.filter(pk__in=case_ids)
+        .select_related("item_version")
+        .only("reference", "warning", "due_on", "department_id", "item_version__name")
+        .order_by("due_on", "pk")
+    )
+    parents = dict(Department.objects.values_list("pk", "parent_id"))
+    clerks: dict[int, set[int]] = {}
+    supervisors: dict[int, set[int]] = {}
+    for user_id, department_id, role in Membership.objects.filter(
+        role__in=[Role.CLERK, Role.SUPERVISOR], user__is_active=True
+    ).values_list("user_id", "department_id", "role"):
+        (clerks if role == Role.CLERK else supervisors).setdefault(department_id, set()).add(user_id)
+    chains: dict[int, list[int]] = {}
+    per_user: dict[int, list[Case]] = {}
+    supervising: set[int] = set()
+    for case in cases:
+        chain = chains.get(case.department_id)
+        if chain is None:
+            chain = []
+            current: int | None = case.department_id
+            while current is not None and current not in chain:
+                chain.append(current)
+                current = parents.get(current)
+            chains[case.department_id] = chain
+        # The unit's own clerks, and the supervisors in it or in a unit above it:
+        over = {user for department in chain for user in supervisors.get(department, ())}
+        supervising |= over
+        for user_id in clerks.get(case.department_id, set()) | over:
+            per_user.setdefault(user_id, []).append(case)
+    users = User.objects.in_bulk(list(per_user))
+    messages = []
+    for user_id, their_cases in per_user.items():
+        user = users[user_id]
+        red = sum(1 for case in their_cases if case.warning == Warning.RED)
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            subject = _("%(count)d 件办件需要关注：%(red)d 件已超期，%(yellow)d 件即将到期") % {
+                "count": len(their_cases),
+                "red": red,
+                "yellow": len(their_cases) - red,
+            }
+            lines = [
+                f"{case.reference} · {case.item_version.name} · {case.get_warning_display()} · "
+                + (_("承诺办结日期 %(due)s") % {"due": case.due_on.isoformat() if case.due_on else "—"})
+                for case in their_cases[:DIGEST_LIMIT]
+            ]
+            if len(their_cases) > DIGEST_LIMIT:
+                lines.append(_("……另有 %(more)d 件，见待办件清单。") % {"more": len(their_cases) - DIGEST_LIMIT})
+        link = "/desk/cases/late/" if user_id in supervising else "/desk/cases/"
+        messages.append((user, subject, "\n".join(lines), link))
+    notify_many(messages)
 
 
 @transaction.atomic

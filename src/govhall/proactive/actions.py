@@ -6,7 +6,7 @@ from django.db import transaction
 
 from govhall.identity.models import User
 from govhall.proactive.models import Notification
-from govhall.proactive.tasks import deliver_notification
+from govhall.proactive.tasks import deliver_notification, deliver_notifications
 
 
 def notify(recipient: User, subject: str, *, body: str = "", link: str = "") -> Notification:
@@ -14,3 +14,17 @@ def notify(recipient: User, subject: str, *, body: str = "", link: str = "") -> 
     notification = Notification.objects.create(recipient=recipient, subject=subject[:200], body=body, link=link)
     transaction.on_commit(lambda: deliver_notification.enqueue(notification.pk))
     return notification
+
+
+def notify_many(messages: list[tuple[User, str, str, str]]) -> list[Notification]:
+    """Many notifications at once — (recipient, subject, body, link) — in one insert, sent by one task."""
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(recipient=user, subject=subject[:200], body=body, link=link)
+            for user, subject, body, link in messages
+        ]
+    )
+    ids = [n.pk for n in notifications]
+    if ids:
+        transaction.on_commit(lambda: deliver_notifications.enqueue(ids))
+    return notifications

@@ -49,6 +49,13 @@ def deliver_notification(notification_id: int) -> str:
     return "sent"
 
 
+@task()
+def deliver_notifications(notification_ids: list[int]) -> str:
+    """Send a batch (a sweep's digests); each one that fails is retried on its own, as above."""
+    outcomes = [deliver_notification.call(pk) for pk in notification_ids]
+    return f"{outcomes.count('sent')} sent, {outcomes.count('failed')} failed"
+
+
 # A pending notification this long past its due sending lost its task (a crash between the
 # commit and the enqueue, a purged queue); redeliver_pending puts it back:
 LOST_AFTER = datetime.timedelta(minutes=15)

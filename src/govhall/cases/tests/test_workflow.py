@@ -377,3 +377,20 @@ def test_the_supervisors_late_list_shows_red_and_yellow_cases_and_is_closed_to_c
     clerk.post("/desk/login/", {"username": "bob", "password": PASSWORD})
     refused = clerk.get("/desk/cases/late/")
     assert refused.status_code == 403 and "只有监督人员可以查看超期督办清单。" in refused.content.decode()
+
+
+def test_a_sweep_sends_each_person_one_digest_of_their_cases(
+    felling: ItemVersion, alice: User, bob: User, dan: User, on_day: Any, django_assert_max_num_queries: Any
+) -> None:
+    from govhall.proactive.models import Notification
+
+    on_day("2026-09-24")
+    cases = [actions.accept_case(_submit(felling, alice, key=f"k{n}"), actor=bob) for n in range(3)]
+    with django_assert_max_num_queries(25):  # a fixed number, however many cases turn red
+        assert actions.sweep_time_limits(D("2026-10-12")) == {"red": 3, "yellow": 0}
+    digests = Notification.objects.filter(subject__contains="已超期")
+    assert sorted(digests.values_list("recipient__username", flat=True)) == ["bob", "dan"]
+    bob_digest = digests.get(recipient=bob)
+    assert bob_digest.subject == "3 件办件需要关注：3 件已超期，0 件即将到期"
+    assert all(case.reference in bob_digest.body for case in cases)
+    assert bob_digest.link == "/desk/cases/" and digests.get(recipient=dan).link == "/desk/cases/late/"
