@@ -195,3 +195,27 @@ def test_the_case_page_says_what_happens_next_and_what_is_needed_from_the_applic
     assert "理由：采伐地点不在本区；依据：《行政许可法》第三十二条。" in page
     assert "依据：《行政许可法》第三十二条" in page.split("办理过程")[1]  # in the timeline too
     assert "申请人补正" in page.split("办理过程")[1]  # her own answer is in her timeline
+
+
+def test_the_inbox_shows_a_page_of_25_nearest_deadline_first_and_pages_on(
+    felling: ItemVersion, alice: User, bob: User, settings: object
+) -> None:
+    from govhall.cases import actions
+
+    files = {m.pk: f for m, f in zip(felling.materials.all(), _files(felling).values(), strict=True)}
+    cases = []
+    for n in range(27):
+        fresh = {pk: type(f)(f.name, pdf_bytes()) for pk, f in files.items()}
+        cases.append(
+            actions.submit_case(
+                felling, applicant=alice, form_data={"location": "东孚镇", "volume": 3}, submit_key=f"p{n}", files=fresh
+            )
+        )
+    clerk = _staff(Client(), "bob", settings)
+    first = clerk.get("/desk/cases/").content.decode()
+    assert first.count('class="warn-') == 25 and 'rel="next"' in first and 'rel="prev"' not in first
+    second = clerk.get("/desk/cases/", {"page": "2"}).content.decode()
+    assert second.count('class="warn-') == 2 and 'rel="prev"' in second and 'rel="next"' not in second
+    shown = {c.reference for c in cases if c.reference in first or c.reference in second}
+    assert len(shown) == 27
+    assert clerk.get("/desk/cases/", {"page": "x"}).status_code == 200  # a bad page number is page 1
