@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from govhall.identity.models import LegalEntity, User
 from govhall.identity.queries import list_entities_for
-from govhall.lib.credentials import CredentialError, verify_credential
+from govhall.lib.credentials import CredentialError, KeySet, verify_credential
 from govhall.lib.identifiers import mask_name
 from govhall.lib.licence_ids import parse_licence_identifier
 from govhall.licences.actions import public_holder
@@ -170,27 +170,42 @@ def bit_is_set(bits: bytes, index: int) -> bool:
     return index // 8 < len(bits) and bool(bits[index // 8] & (0x80 >> (index % 8)))
 
 
+class OfflineVerifier:
+    """What a verifier with no connection concludes, from the keys and status lists fetched earlier.
+
+    The reference for offline apps, and it uses no database. Made once from the JWKS and the
+    two status lists (their signatures are checked and their bits decoded here, once); then
+    each ``check`` costs one signature verification and two bit look-ups. Raises
+    CredentialError if a status list itself is not genuine.
+    """
+
+    def __init__(self, jwks: dict[str, Any], status_lists: dict[str, str]) -> None:
+        self.keys = KeySet.from_jwks(jwks)
+        self.bits: dict[str, bytes] = {}
+        for purpose in ("revocation", "suspension"):
+            list_claims, _kid = self.keys.verify(status_lists[purpose])
+            self.bits[purpose] = decode_status_bits(list_claims["vc"]["credentialSubject"]["encodedList"])
+
+    def check(self, token: str, today: datetime.date) -> tuple[str, dict[str, Any]]:
+        """Returns (verdict, claims): valid, revoked, suspended, expired, forged, unknown_key or malformed."""
+        try:
+            claims, _kid = self.keys.verify(payload_of(token))
+        except CredentialError as exc:
+            return ("forged" if exc.code == "bad_signature" else exc.code), {}
+        index = int(claims.get("sl", -1))
+        for purpose, verdict in (("revocation", "revoked"), ("suspension", "suspended")):
+            if bit_is_set(self.bits[purpose], index):
+                return verdict, claims
+        if claims.get("vu") and datetime.date.fromisoformat(claims["vu"]) < today:
+            return "expired", claims
+        return "valid", claims
+
+
 def check_offline(
     token: str, jwks: dict[str, Any], status_lists: dict[str, str], today: datetime.date
 ) -> tuple[str, dict[str, Any]]:
-    """What a verifier with no connection concludes, from the keys and status lists fetched earlier.
-
-    Returns (verdict, claims): verdict is one of valid, revoked, suspended, expired, forged,
-    unknown_key, malformed. Uses no database: this is the reference for offline apps.
-    """
-    try:
-        claims, _kid = verify_credential(payload_of(token), jwks)
-    except CredentialError as exc:
-        return ("forged" if exc.code == "bad_signature" else exc.code), {}
-    index = int(claims.get("sl", -1))
-    for purpose, verdict in (("revocation", "revoked"), ("suspension", "suspended")):
-        list_claims, _ = verify_credential(status_lists[purpose], jwks)
-        bits = decode_status_bits(list_claims["vc"]["credentialSubject"]["encodedList"])
-        if bit_is_set(bits, index):
-            return verdict, claims
-    if claims.get("vu") and datetime.date.fromisoformat(claims["vu"]) < today:
-        return "expired", claims
-    return "valid", claims
+    """One offline check (``OfflineVerifier`` for many: it reads the keys and lists once)."""
+    return OfflineVerifier(jwks, status_lists).check(token, today)
 
 
 def status_list(purpose: str) -> str | None:
