@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from govhall.audit.models import AuditRecord
+from govhall.audit.models import AuditRecord, SealedEntry
 from govhall.identity.constants import Role
 from govhall.identity.queries import has_role
 
@@ -34,3 +34,11 @@ class AuditRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(SealedEntry)
+class SealedEntryAdmin(AuditRecordAdmin):
+    """The batch-sealed entries (public licence checks), read-only for the audit administrator."""
+
+    list_display = ["id", "occurred_at", "event", "outcome", "actor_label", "target_label", "ip_address", "sealed_by"]
+    ordering = ["-id"]

@@ -85,3 +85,48 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain at #{self.last_sequence}"
+
+
+class SealedEntryQuerySet(models.QuerySet["SealedEntry"]):
+    def delete(self) -> NoReturn:
+        raise AuditRecordImmutable("audit entries cannot be deleted")
+
+
+class SealedEntry(models.Model):
+    """A high-volume audit entry (a public licence check), written without taking the chain lock.
+
+    Entries are sealed into the chain in batches (``audit.actions.seal_entries``, every
+    minute): one chained audit record holds the HMAC of the batch, so a sealed entry changed,
+    removed or added afterwards is detected by ``verify_audit``, like a chained record. Only
+    ``sealed_by`` is ever written after the entry is made.
+    """
+
+    occurred_at = models.DateTimeField(_("时间"))
+    event = models.CharField(_("事件"), max_length=64)
+    outcome = models.CharField(_("结果"), max_length=16, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS)
+    actor_id = models.BigIntegerField(_("操作人编号"), null=True, blank=True)
+    actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
+    target_type = models.CharField(_("对象类型"), max_length=64, blank=True)
+    target_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    target_label = models.CharField(_("对象"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    extra = models.JSONField(_("详情"), default=dict, blank=True)
+    # The sequence of the chained record that sealed it; empty until the next seal:
+    sealed_by = models.BigIntegerField(_("封存记录序号"), null=True, blank=True)
+
+    objects = SealedEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录（批量封存）")
+        verbose_name_plural = _("审计记录（批量封存）")
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["sealed_by", "id"], name="audit_sealed_idx"),
+            models.Index(fields=["event", "occurred_at"], name="audit_sealed_event_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.actor_label} → {self.target_label}"
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditRecordImmutable("audit entries cannot be deleted")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from govhall.audit.actions import compute_hash
-from govhall.audit.models import GENESIS_HASH, AuditChainHead, AuditRecord
+from govhall.audit.actions import compute_hash, entries_digest
+from govhall.audit.models import GENESIS_HASH, AuditChainHead, AuditRecord, SealedEntry
 
 
 @dataclass(frozen=True)
@@ -57,4 +57,31 @@ def verify_chain() -> ChainReport:
             f"the chain ends at record #{checked} but {last_sequence} records were written; "
             "records at the end were deleted or the chain head was changed",
         )
+    return ChainReport(checked)
+
+
+def verify_seals() -> ChainReport:
+    """Recompute every seal of the batch-sealed entries; name the first seal whose batch does not fit.
+
+    Run after ``verify_chain`` (the seals are chained records, so a changed seal is caught
+    there). Detects a sealed entry changed, removed or slipped in afterwards.
+    """
+    checked = 0
+    seals = AuditRecord.objects.filter(event="audit.entries_sealed").order_by("sequence")
+    for seal in seals.iterator(chunk_size=200):
+        entries = list(SealedEntry.objects.filter(sealed_by=seal.sequence).order_by("pk"))
+        expected = seal.extra
+        found = {
+            "first": entries[0].pk if entries else None,
+            "last": entries[-1].pk if entries else None,
+            "count": len(entries),
+            "digest": entries_digest(entries),
+        }
+        if any(found[key] != expected.get(key) for key in ("first", "last", "count", "digest")):
+            return ChainReport(
+                checked,
+                seal.sequence,
+                f"the entries sealed by record #{seal.sequence} were changed, removed or added after sealing",
+            )
+        checked += len(entries)
     return ChainReport(checked)

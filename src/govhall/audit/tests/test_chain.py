@@ -130,3 +130,27 @@ def test_concurrent_writers_keep_one_unbroken_chain() -> None:
     assert errors == []
     assert AuditRecord.objects.filter(event="test.concurrent").count() == 80
     assert verify_chain().is_intact
+
+
+def test_public_checks_are_logged_without_the_chain_lock_and_sealed_into_it(db: None) -> None:
+    from govhall.audit.actions import log_entry, seal_entries
+    from govhall.audit.models import SealedEntry
+    from govhall.audit.queries import verify_chain, verify_seals
+
+    for n in range(3):
+        log_entry("licences.verified", "anonymous", ("licence", str(n), f"证照{n}"), {"genuine": True})
+    assert SealedEntry.objects.filter(sealed_by__isnull=True).count() == 3
+    assert seal_entries() == 3 and seal_entries() == 0
+    seal = AuditRecord.objects.get(event="audit.entries_sealed")
+    assert seal.extra["count"] == 3 and set(SealedEntry.objects.values_list("sealed_by", flat=True)) == {seal.sequence}
+    assert verify_chain().is_intact and verify_seals().is_intact and verify_seals().checked == 3
+    call_command("verify_audit", verbosity=0)
+
+    # A sealed entry changed afterwards is found, and the command says which seal:
+    SealedEntry.objects.filter(target_id="1").update(extra={"genuine": False})
+    report = verify_seals()
+    assert not report.is_intact and report.first_bad == seal.sequence
+    with pytest.raises(CommandError, match=f"sealed by record #{seal.sequence} were changed"):
+        call_command("verify_audit", verbosity=0)
+    with pytest.raises(AuditRecordImmutable):
+        SealedEntry.objects.all().delete()

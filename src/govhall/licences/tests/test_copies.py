@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import ALICE_ID, PASSWORD
-from govhall.audit.models import AuditRecord
+from govhall.audit.models import AuditRecord, SealedEntry
 from govhall.identity import actions as identity_actions
 from govhall.identity.models import User
 from govhall.lib.signing import SignatureStatus, check_pdf_signatures
@@ -144,7 +144,7 @@ def test_an_expired_copy_and_a_copy_of_a_revoked_licence_are_reported_plainly(
 
     unknown = Client().get("/verify/copy/00000000-0000-4000-8000-000000000000/").content.decode()
     assert "本平台没有这份加注件" in unknown
-    checks = AuditRecord.objects.filter(event="licences.verified", extra__by="copy")
+    checks = SealedEntry.objects.filter(event="licences.verified", extra__by="copy")
     assert checks.count() == 5 and checks.filter(extra__genuine=False).count() == 1
 
 
@@ -253,4 +253,4 @@ def test_the_api_checks_a_copy_as_the_page_does(licence: Licence, alice: User, g
     assert revoked["genuine"] is True and revoked["usable"] is False and revoked["licence"]["status"] == "03"
     unknown = Client().get("/api/v1/licences/copies/00000000-0000-4000-8000-000000000000/verify/").json()
     assert unknown["genuine"] is False and "本平台没有这份加注件" in unknown["message"]
-    assert AuditRecord.objects.filter(event="licences.verified", extra__by="copy").count() == 3
+    assert SealedEntry.objects.filter(event="licences.verified", extra__by="copy").count() == 3

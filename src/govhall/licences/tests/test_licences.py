@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import ALICE_ID, PASSWORD
-from govhall.audit.models import AuditRecord
+from govhall.audit.models import AuditRecord, SealedEntry
 from govhall.cases import actions as case_actions
 from govhall.cases.models import CaseMaterial
 from govhall.catalog.models import ItemVersion
@@ -189,7 +189,7 @@ def test_the_public_page_shows_a_masked_holder_and_audits_the_check(
         .json()
     )
     assert by_payload["identifier"] == licence.identifier
-    assert AuditRecord.objects.filter(event="licences.verified").count() == 3
+    assert SealedEntry.objects.filter(event="licences.verified").count() == 3
 
 
 def test_the_public_check_is_rate_limited(alice: User) -> None:

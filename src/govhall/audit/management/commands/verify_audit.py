@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from govhall.audit.queries import verify_chain
+from govhall.audit.queries import verify_chain, verify_seals
 
 
 class Command(BaseCommand):
@@ -14,4 +14,11 @@ class Command(BaseCommand):
         report = verify_chain()
         if not report.is_intact:
             raise CommandError(f"Audit chain BROKEN after {report.checked} good records: {report.reason}.")
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {report.checked} records verified."))
+        sealed = verify_seals()
+        if not sealed.is_intact:
+            raise CommandError(f"Sealed audit entries BROKEN: {sealed.reason}.")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Audit chain intact: {report.checked} records verified, and {sealed.checked} sealed entries."
+            )
+        )
