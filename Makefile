@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup install lint typecheck pytest system-deps lock clean
+.PHONY: run test setup install lint typecheck pytest system-deps lock clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ typecheck:
 
 pytest:
 	$(BIN)/pytest
+
+## Benchmarks at ten years of data on PostgreSQL (docs/benchmarks.md): the data once, every figure, a report.
+BENCH_SIZE ?= full
+bench: install system-deps
+	GOVHALL_VAR_DIR=$${GOVHALL_VAR_DIR:-$(CURDIR)/var/bench} $(BIN)/python -m bench all --size $(BENCH_SIZE)
 
 ## Re-pin every dependency from pyproject.toml into requirements.lock.
 lock:

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -69,10 +69,72 @@ def get_guide(public_id: str) -> ItemVersion:
 
 
 def list_themes() -> list[str]:
+    return _live_catalog().themes
+
+
+@dataclass(frozen=True)
+class _LiveCatalog:
+    """The live catalog as the portal reads it on every request, with what search needs of it."""
+
+    key: tuple[Any, ...]
+    versions: list[ItemVersion]
+    themes: list[str]
+    words: list[frozenset[str]]  # the search words of each version, in the same order
+    vocabulary: Vocabulary
+
+
+_live_lock = threading.Lock()
+_live: _LiveCatalog | None = None
+
+
+def _live_key(day: datetime.date) -> tuple[Any, ...]:
+    # Whatever changes the live set changes this, in one small query: a publication (a new
+    # version, a new time), an item suspended or cancelled, the day (a version's effective
+    # date coming). Published versions never change, so their content needs no part in it.
+    not_in_use = ~Q(item__status=ItemStatus.IN_USE)
+    row = ItemVersion.objects.filter(state__in=LIVE_STATES).aggregate(
+        count=Count("pk"),
+        top=Max("pk"),
+        newest=Max("published_at"),
+        items_not_in_use=Count("item_id", filter=not_in_use, distinct=True),
+        items_not_in_use_sum=Sum("item_id", filter=not_in_use),
+    )
+    return (day, *row.values())
+
+
+def _live_catalog() -> _LiveCatalog:
+    global _live
+    day = timezone.localdate()
+    key = _live_key(day)
+    with _live_lock:
+        if _live is not None and _live.key == key:
+            return _live
+    versions = list(live_versions(day))
     themes: set[str] = set()
-    for row in live_versions().values_list("themes", flat=True):
-        themes.update(row or [])
-    return sorted(themes)
+    for version in versions:
+        themes.update(version.themes or [])
+    catalog = _LiveCatalog(
+        key=key,
+        versions=versions,
+        themes=sorted(themes),
+        words=[frozenset(v.search_text.split()) for v in versions],
+        vocabulary=Vocabulary.build(v.search_text for v in versions),
+    )
+    with _live_lock:
+        _live = catalog
+    return catalog
+
+
+def list_live_versions() -> list[ItemVersion]:
+    """``live_versions()`` as a list, kept per process and reloaded when the live set changes.
+
+    The portal searches and lists the whole catalog on every request; one small aggregate
+    query tells whether the copy is still right, instead of loading every live version with
+    its long texts (and re-segmenting them) each time. Every process checks for itself, so
+    a publication shows everywhere on the next request. Callers must not modify the
+    versions returned.
+    """
+    return _live_catalog().versions
 
 
 def dictionary(kind: str) -> dict[str, str]:
@@ -81,19 +143,6 @@ def dictionary(kind: str) -> dict[str, str]:
 
 # Search ----------------------------------------------------------------------------------
 
-_vocabulary_lock = threading.Lock()
-_vocabulary: tuple[Any, Vocabulary] | None = None
-
-
-def _catalog_vocabulary(versions: list[ItemVersion]) -> Vocabulary:
-    # Rebuilt when the set of live versions changes; each process keeps its own copy.
-    global _vocabulary
-    key = tuple(sorted(v.pk for v in versions))
-    with _vocabulary_lock:
-        if _vocabulary is None or _vocabulary[0] != key:
-            _vocabulary = (key, Vocabulary.build(v.search_text for v in versions))
-        return _vocabulary[1]
-
 
 def search_guides(query: str, *, limit: int = 50) -> list[ItemVersion]:
     """Live guides matching every word of ``query`` (homophone and near-spelling tolerant).
@@ -101,13 +150,12 @@ def search_guides(query: str, *, limit: int = 50) -> list[ItemVersion]:
     If no guide has every word, guides with the most words come back instead. Best first:
     more words matched, then a match in the name.
     """
-    versions = list(live_versions())
-    groups = query_terms(query, _catalog_vocabulary(versions))
+    catalog = _live_catalog()
+    groups = query_terms(query, catalog.vocabulary)
     if not groups:
         return []
     scored: list[tuple[int, int, str, ItemVersion]] = []
-    for version in versions:
-        words = set(version.search_text.split())
+    for version, words in zip(catalog.versions, catalog.words, strict=True):
         matched = sum(1 for group in groups if group & words)
         if matched:
             in_name = sum(1 for group in groups if any(word in version.name.lower() for word in group))
