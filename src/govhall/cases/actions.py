@@ -717,6 +717,22 @@ def _refuse_own_extension(case: Case, actor: User) -> None:
         raise PermissionDenied(_("延期申请须由申请人以外的审批人员审批。"))
 
 
+@transaction.atomic
+def refuse_extension(case: Case, *, actor: User, reason: str) -> Case:
+    """The approver turns the requested extension down; the due dates stay, and a new request may follow."""
+    case = _lock(case)
+    _require_role(actor, Role.APPROVER, [case.department])
+    if not case.extension_days or case.extension_approved:
+        raise InvalidTransition(_("没有待批准的延期申请。"), code="invalid_transition")
+    _refuse_own_extension(case, actor)
+    if not reason.strip():
+        raise ValidationError(_("请写明不予延期的理由。"))
+    days = case.extension_days
+    case.extension_days = 0
+    move(case, case.status, actor=actor, kind="extension_refused", opinion=reason, data={"days": days})
+    return case
+
+
 # Time limits ---------------------------------------------------------------------------------
 
 

@@ -70,6 +70,7 @@ class EventKind(models.TextChoices):
     SPECIAL_PROCEDURE_ENDED = "special_procedure_ended", _("结束特别程序")
     EXTENSION_REQUESTED = "extension_requested", _("申请延期")
     EXTENSION_APPROVED = "extension_approved", _("批准延期")
+    EXTENSION_REFUSED = "extension_refused", _("不予延期")
     DECIDED = "decided", _("作出决定")
     CLOSED = "closed", _("办结")
     WITHDRAWN = "withdrawn", _("撤回")

@@ -335,6 +335,7 @@ DONE = {
     "special-end": gettext_lazy("特别程序已结束，计时恢复。"),
     "extension-request": gettext_lazy("延期申请已提交。"),
     "extension-approve": gettext_lazy("已批准延期。"),
+    "extension-refuse": gettext_lazy("已不予延期。"),
 }
 
 
@@ -373,6 +374,7 @@ def desk_case_action(request: HttpRequest, public_id: str, action: str) -> HttpR
             case, actor=user, days=_int(post.get("days")), reason=post.get("opinion", "")
         ),
         "extension-approve": lambda: actions.approve_extension(case, actor=user, note=post.get("opinion", "")),
+        "extension-refuse": lambda: actions.refuse_extension(case, actor=user, reason=post.get("opinion", "")),
     }
     try:
         if action == "countersign-answer":

@@ -439,6 +439,12 @@ DESK_ACTIONS: dict[str, DeskAction] = {
         "Approve the extension (批准延期)",
         "Grant the requested extension: the due dates move by that many working days (approver).",
     ),
+    "extension-refuse": DeskAction(
+        WithdrawSerializer,
+        lambda case, user, data: actions.refuse_extension(case, actor=user, reason=data["reason"]),
+        "Refuse the extension (不予延期)",
+        "Turn the requested extension down with a reason; the due dates stay (an approver other than the requester).",
+    ),
 }
 
 

@@ -394,3 +394,18 @@ def test_a_sweep_sends_each_person_one_digest_of_their_cases(
     assert bob_digest.subject == "3 件办件需要关注：3 件已超期，0 件即将到期"
     assert all(case.reference in bob_digest.body for case in cases)
     assert bob_digest.link == "/desk/cases/" and digests.get(recipient=dan).link == "/desk/cases/late/"
+
+
+def test_an_approver_refuses_an_extension_with_a_reason_and_a_new_request_may_follow(
+    felling: ItemVersion, alice: User, bob: User, grace: User, on_day: Any
+) -> None:
+    on_day("2026-09-24")
+    case = actions.accept_case(_submit(felling, alice), actor=bob)
+    case = actions.request_extension(case, actor=bob, days=5, reason="需要补充调查")
+    with translation.override("zh-hans"), pytest.raises(ValidationError, match="请写明不予延期的理由"):
+        actions.refuse_extension(case, actor=grace, reason=" ")
+    case = actions.refuse_extension(case, actor=grace, reason="调查可在时限内完成")
+    assert case.extension_days == 0 and not case.extension_approved and case.due_on == D("2026-10-09")
+    assert case.events.filter(kind="extension_refused", opinion="调查可在时限内完成").exists()
+    case = actions.request_extension(case, actor=bob, days=2, reason="专家意见未到")
+    assert case.extension_days == 2
