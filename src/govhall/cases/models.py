@@ -70,6 +70,16 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.reference or str(self.public_id)
 
+    # For lists: one translation look-up per row (get_status_display builds the whole choice
+    # list with its lazy labels on every call, which costs more than the row's query):
+    @property
+    def status_label(self) -> str:
+        return str(CaseStatus(self.status).label) if self.status in CaseStatus.values else self.status
+
+    @property
+    def warning_label(self) -> str:
+        return str(Warning(self.warning).label) if self.warning in Warning.values else self.warning
+
 
 class CaseSerial(models.Model):
     """The last serial given for one implementation code on one day (办件编号 = 实施编码 + date + serial)."""

@@ -40,6 +40,7 @@ def look_up_subject(
     *,
     purpose: str,
     case_reference: str = "",
+    full: frozenset[str] = frozenset(),
     request: HttpRequest | None = None,
 ) -> LookUp:
     """A staff member looks up the dossier of the subject ``identifier`` names, for ``purpose``.
@@ -69,7 +70,7 @@ def look_up_subject(
     if purpose == Purpose.SUPERVISION and not has_role(viewer, Role.SUPERVISOR):
         _refuse(viewer, extra, ValidationError({"purpose": _("只有监督人员可以以“监督检查”为目的查询。")}), request)
     subject = queries.find_subject(code)
-    dossier = queries.assemble_dossier(subject, scope) if subject is not None else None
+    dossier = queries.assemble_dossier(subject, scope, limit=queries.PAGE, full=full) if subject else None
     if purpose == Purpose.CASE_HANDLING:
         reference = case_reference.strip()
         extra["case"] = reference[:60]
@@ -80,7 +81,7 @@ def look_up_subject(
                 ValidationError({"case_reference": _("以“办理办件”为目的查询时，请填写所办理的办件编号。")}),
                 request,
             )
-        if dossier is None or not any(case.reference == reference for case in dossier.cases):
+        if subject is None or not queries.list_cases(subject, scope).filter(reference=reference).exists():
             _refuse(
                 viewer,
                 extra,
@@ -108,7 +109,7 @@ def export_own_dossier(user: User, subject: queries.Subject, *, request: HttpReq
     The caller has already checked that ``subject`` is the user or a company they act for
     (``queries.subjects_of_applicant``).
     """
-    dossier = queries.assemble_dossier(subject, queries.Scope(None))
+    dossier = queries.assemble_dossier(subject, queries.Scope(None), limit=queries.EVERYTHING)
     record(
         "dossier.exported",
         user,

@@ -34,8 +34,11 @@ from govhall.licences.models import Licence
 
 PERSON = "person"
 ENTITY = "entity"
-# A dossier lists at most this many records of a kind; the page says when there are more:
-SECTION_LIMIT = 500
+# A dossier page lists the latest PAGE records of each kind, with the totals; "show all" lists
+# up to ALL_LIMIT of one kind; the export takes everything:
+PAGE = 20
+ALL_LIMIT = 1000
+EVERYTHING = 10**9
 
 
 @dataclass(frozen=True)
@@ -94,16 +97,19 @@ class Dossier:
     cases: list[Case] = field(default_factory=list)
     licences: list[Licence] = field(default_factory=list)
     materials: list[CaseMaterial] = field(default_factory=list)
-    truncated: set[str] = field(default_factory=set)
+    totals: dict[str, int] = field(default_factory=dict)
+    # Materials the subject did not have to submit again (a licence the platform held was used):
+    reused_count: int = 0
 
     @property
     def record_count(self) -> int:
-        return len(self.cases) + len(self.licences) + len(self.materials)
+        """Every record held in scope, listed or not."""
+        return sum(self.totals.values())
 
     @property
-    def reused_count(self) -> int:
-        """Materials the subject did not have to submit again: a licence the platform held was used."""
-        return sum(1 for material in self.materials if material.licence_id)
+    def truncated(self) -> set[str]:
+        """The kinds with more records than are listed."""
+        return {kind for kind, total in self.totals.items() if total > len(getattr(self, kind))}
 
 
 def parse_subject_code(text: str) -> SubjectCode:
@@ -231,16 +237,19 @@ def list_licences(subject: Subject, scope: Scope) -> QuerySet[Licence]:
 def list_materials(subject: Subject, scope: Scope) -> QuerySet[CaseMaterial]:
     return (
         CaseMaterial.objects.filter(case__in=_cases(subject, scope).values("pk"), is_current=True)
-        .select_related("material", "case", "licence")
+        .select_related("material", "case", "licence__licence_type")
+        .only(
+            "public_id",
+            "original_name",
+            "file",
+            "uploaded_at",
+            "material__name",
+            "case__reference",
+            "licence__identifier",
+            "licence__licence_type__name",
+        )
         .order_by("-uploaded_at", "-pk")
     )
-
-
-def _take(queryset: QuerySet[Any], kind: str, dossier: Dossier) -> list[Any]:
-    rows = list(queryset[: SECTION_LIMIT + 1])
-    if len(rows) > SECTION_LIMIT:
-        dossier.truncated.add(kind)
-    return rows[:SECTION_LIMIT]
 
 
 SECTIONS: dict[str, Callable[[Subject, Scope], QuerySet[Any]]] = {
@@ -250,12 +259,23 @@ SECTIONS: dict[str, Callable[[Subject, Scope], QuerySet[Any]]] = {
 }
 
 
-def assemble_dossier(subject: Subject, scope: Scope) -> Dossier:
-    """Every record held about ``subject`` that ``scope`` allows: one query per kind of record."""
+def assemble_dossier(
+    subject: Subject, scope: Scope, *, limit: int = EVERYTHING, full: frozenset[str] = frozenset()
+) -> Dossier:
+    """What is held about ``subject`` that ``scope`` allows: the totals, and the latest ``limit`` of each kind.
+
+    Two indexed queries per kind of record (a count and a page), whatever the subject holds;
+    ``full`` names kinds listed up to ALL_LIMIT instead.
+    """
     dossier = Dossier(subject=subject, scope=scope)
     for kind, section in SECTIONS.items():
         if scope.allows(kind):
-            setattr(dossier, kind, _take(section(subject, scope), kind, dossier))
+            rows = section(subject, scope)
+            dossier.totals[kind] = rows.count()
+            take = max(limit, ALL_LIMIT) if kind in full else limit
+            setattr(dossier, kind, list(rows[:take]) if dossier.totals[kind] else [])
+    if scope.allows(RecordKind.MATERIALS) and dossier.totals.get(RecordKind.MATERIALS):
+        dossier.reused_count = list_materials(subject, scope).filter(licence__isnull=False).count()
     return dossier
 
 

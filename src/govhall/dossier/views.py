@@ -12,6 +12,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 
 from govhall.dossier import actions, queries
+from govhall.dossier.constants import RecordKind
 from govhall.dossier.forms import LookUpForm
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
@@ -36,6 +37,7 @@ def desk_dossier(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["identifier"],
                 purpose=form.cleaned_data["purpose"],
                 case_reference=form.cleaned_data["case_reference"],
+                full=_full(request.POST.get("full", "")),
                 request=request,
             )
         except ValidationError as error:
@@ -52,6 +54,10 @@ def desk_dossier(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _full(kind: str) -> frozenset[str]:
+    return frozenset({kind}) if kind in RecordKind.values else frozenset()
+
+
 def _applicant_subjects(request: HttpRequest) -> list[queries.Subject]:
     return queries.subjects_of_applicant(_user(request))
 
@@ -59,7 +65,11 @@ def _applicant_subjects(request: HttpRequest) -> list[queries.Subject]:
 @never_cache
 @applicant_required
 def my_dossier(request: HttpRequest) -> HttpResponse:
-    dossiers = [queries.assemble_dossier(subject, queries.Scope(None)) for subject in _applicant_subjects(request)]
+    full = _full(request.GET.get("full", ""))
+    dossiers = [
+        queries.assemble_dossier(subject, queries.Scope(None), limit=queries.PAGE, full=full)
+        for subject in _applicant_subjects(request)
+    ]
     return render(request, "dossier/my_dossier.html", {"surface": "workspace", "dossiers": dossiers})
 
 

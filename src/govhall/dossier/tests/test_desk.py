@@ -135,3 +135,25 @@ def test_a_content_editor_may_not_look_anyone_up_and_the_refusal_is_audited(held
     assert "您的岗位不办理办件，无权查询一码档案。" in page and held.forestry_case.reference not in page
     entry = AuditRecord.objects.get(event="dossier.looked_up")
     assert entry.actor_label == "helen" and entry.outcome == "denied"
+
+
+def test_a_long_dossier_lists_the_latest_with_the_totals_and_shows_all_on_request(
+    held: Held, dan: User, desk: Any, monkeypatch: Any
+) -> None:
+    from govhall.dossier import queries
+
+    monkeypatch.setattr(queries, "PAGE", 1)
+    client = desk(dan)
+    page = look_up(client, ALICE_ID, "supervision")
+    assert "办件（2）" in page and "显示最近 1 条，共 2 条。" in page
+    assert (held.water_case.reference in page) != (held.forestry_case.reference in page)  # only the latest
+    everything = client.post(
+        "/desk/dossier/", {"identifier": ALICE_ID, "purpose": "supervision", "case_reference": "", "full": "cases"}
+    ).content.decode()
+    assert held.water_case.reference in everything and held.forestry_case.reference in everything
+    counts = list(
+        AuditRecord.objects.filter(event="dossier.looked_up")
+        .order_by("sequence")
+        .values_list("extra__count", flat=True)
+    )
+    assert counts == [counts[0], counts[0]] and counts[0] > 2  # each look-up audited with the whole count
