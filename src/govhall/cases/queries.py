@@ -130,6 +130,21 @@ def _name_pieces(term: str, most: int = 4) -> list[str]:
     return [pieces[round(i * step)] for i in range(most)]
 
 
+def list_items_for_inbox(user: User) -> list[tuple[str, str]]:
+    """(implementation code, name) of the items the user's departments handle, for the inbox filter.
+
+    The name is that of the item's newest version; a few hundred versions at most.
+    """
+    names: dict[str, str] = {}
+    for code, name in (
+        ItemVersion.objects.filter(handling_department_id__in=_staff_departments(user))
+        .order_by("item__implementation_code", "-number")
+        .values_list("item__implementation_code", "name")
+    ):
+        names.setdefault(code, name)
+    return sorted(names.items(), key=lambda pair: pair[1])
+
+
 def access_case_for_staff(user: Any, public_id: str) -> Case:
     """A case of one of the user's departments (or asked of it for countersign); 404 otherwise."""
     if not getattr(user, "is_authenticated", False):

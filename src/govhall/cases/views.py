@@ -259,10 +259,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in CaseStatus.values:
         status = ""
+    items = queries.list_items_for_inbox(_user(request))
+    item = request.GET.get("item", "")
+    if item not in dict(items):
+        item = ""
     page = min(max(_int(request.GET.get("page")), 1), INBOX_MAX_PAGE)
     # One row more than a page tells whether there is a next one, without counting a million:
     start = (page - 1) * INBOX_PAGE_SIZE
-    cases = list(queries.inbox_for(_user(request), search=search, status=status)[start : start + INBOX_PAGE_SIZE + 1])
+    cases = list(
+        queries.inbox_for(_user(request), search=search, status=status, item=item)[start : start + INBOX_PAGE_SIZE + 1]
+    )
     return render(
         request,
         "cases/inbox.html",
@@ -274,6 +280,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "search": search,
             "status": status,
             "statuses": CaseStatus.choices,
+            "item": item,
+            "items": items,
         },
     )
 

@@ -219,3 +219,23 @@ def test_the_inbox_shows_a_page_of_25_nearest_deadline_first_and_pages_on(
     shown = {c.reference for c in cases if c.reference in first or c.reference in second}
     assert len(shown) == 27
     assert clerk.get("/desk/cases/", {"page": "x"}).status_code == 200  # a bad page number is page 1
+
+
+def test_the_inbox_filters_by_item_among_the_units_items(
+    felling: ItemVersion, alice: User, bob: User, carol: User, settings: object
+) -> None:
+    from govhall.cases import actions
+
+    files = {m.pk: f for m, f in zip(felling.materials.all(), _files(felling).values(), strict=True)}
+    case = actions.submit_case(
+        felling, applicant=alice, form_data={"location": "东孚镇", "volume": 3}, submit_key="item", files=files
+    )
+    clerk = _staff(Client(), "bob", settings)
+    page = clerk.get("/desk/cases/").content.decode()
+    code = felling.item.implementation_code
+    assert f'<option value="{code}">{felling.name}</option>' in page
+    assert case.reference in clerk.get("/desk/cases/", {"item": code}).content.decode()
+    other = clerk.get("/desk/cases/", {"item": "11350205MB0100001240000000000000"}).content.decode()
+    assert case.reference in other  # an item that is not his unit's is ignored, not an error
+    water = _staff(Client(), "carol", settings).get("/desk/cases/").content.decode()
+    assert felling.name not in water.split('id="item"')[1].split("</select>")[0]  # not her unit's item
