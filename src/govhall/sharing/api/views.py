@@ -21,6 +21,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from govhall.audit.actions import record
 from govhall.audit.models import AuditOutcome
@@ -101,11 +102,23 @@ class LicenceCheckAnswerSerializer(serializers.Serializer[dict[str, bool]]):
     holds_valid_licence = serializers.BooleanField()
 
 
+class HasGrantedScope(TokenHasScope):
+    """The token carries the endpoint's scope; otherwise the refusal says which scope is missing."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        allowed = bool(super().has_permission(request, view))
+        if not allowed:
+            self.message = _("该客户端未获授权使用这个接口（需要授权范围：%(scopes)s）。") % {
+                "scopes": "、".join(getattr(view, "required_scopes", []))
+            }
+        return allowed
+
+
 class SharingView(APIView):
     """A call about one subject: authenticated by OAuth2 token, scoped, throttled, audited."""
 
     authentication_classes = [OAuth2Authentication]
-    permission_classes = [TokenHasScope]
+    permission_classes = [HasGrantedScope]
     throttle_classes = [ClientThrottle]
     required_scopes: list[str] = []
     serializer_class: type[serializers.Serializer[Any]] = SubjectSerializer

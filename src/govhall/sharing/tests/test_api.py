@@ -64,6 +64,7 @@ def test_a_client_without_the_cases_scope_is_refused_and_the_refusal_is_audited(
 ) -> None:
     response = api(forestry_licences_client, "cases", {"subject": ALICE_ID})
     assert response.status_code == 403
+    assert response.json()["detail"] == "该客户端未获授权使用这个接口（需要授权范围：cases）。"
     assert held.forestry_case.reference not in response.content.decode()
     entry = AuditRecord.objects.filter(event="sharing.queried").latest("sequence")
     assert entry.outcome == "denied" and entry.extra["endpoint"] == "cases" and entry.extra["status"] == 403
