@@ -162,6 +162,23 @@ def read_ceiling(bench: Bench) -> Load:
     return bench.ceiling("read", measure)
 
 
+def _against_read(key: str, load: Load, ceiling: Load, *, met: bool, extra: dict[str, Any] | None = None) -> Result:
+    """A page or API load compared with the bare one-row read of the same run; failed requests fail it."""
+    return Result(
+        key=key,
+        title="",
+        target="",
+        measured=load.rate,
+        unit="req/s",
+        ceiling=ceiling.rate,
+        ceiling_what="bare one-row read view",
+        ratio=_ratio(load.rate, ceiling.rate),
+        p95_ms=load.p95_ms,
+        met=met and load.errors == 0,
+        details={**_load_details(load), **(extra or {})},
+    )
+
+
 def _ratio(measured: float, ceiling: float) -> float:
     return round(measured / ceiling, 3) if ceiling else 0.0
 
@@ -271,19 +288,7 @@ def inbox(bench: Bench) -> Result:
     expect(bench, "/desk/cases/", 200, cookie=cookie)
     ceiling = read_ceiling(bench)
     load = bench.get_paths("inbox", ["/desk/cases/"], cookie=cookie)
-    return Result(
-        key="inbox",
-        title="",
-        target="",
-        measured=load.rate,
-        unit="req/s",
-        ceiling=ceiling.rate,
-        ceiling_what="bare one-row read view",
-        ratio=_ratio(load.rate, ceiling.rate),
-        p95_ms=load.p95_ms,
-        met=load.p95_ms <= 150 and load.errors == 0,
-        details=_load_details(load),
-    )
+    return _against_read("inbox", load, ceiling, met=load.p95_ms <= 150)
 
 
 def search_terms(count: int = 60) -> dict[str, list[str]]:
@@ -341,19 +346,7 @@ def search(bench: Bench) -> Result:
                 {"BENCH_PATHS": _write(bench.work / f"search-{kind}.paths", kind_paths), "BENCH_COOKIE": cookie},
                 duration=max(1, bench.duration // 3),
             ).p95_ms
-    return Result(
-        key="search",
-        title="",
-        target="",
-        measured=load.rate,
-        unit="req/s",
-        ceiling=ceiling.rate,
-        ceiling_what="bare one-row read view",
-        ratio=_ratio(load.rate, ceiling.rate),
-        p95_ms=load.p95_ms,
-        met=load.p95_ms <= 150 and load.errors == 0,
-        details={**_load_details(load), "p95_ms_by_kind": per_kind},
-    )
+    return _against_read("search", load, ceiling, met=load.p95_ms <= 150, extra={"p95_ms_by_kind": per_kind})
 
 
 def _write(path: Path, lines: list[str]) -> str:
@@ -366,19 +359,12 @@ def _verification(bench: Bench, key: str, prefix: str, contains: str) -> Result:
     expect(bench, paths[0], 200, contains=contains)
     ceiling = read_ceiling(bench)
     load = bench.get_paths(key, paths, forward=True)
-    ratio = _ratio(load.rate, ceiling.rate)
-    return Result(
-        key=key,
-        title="",
-        target="",
-        measured=load.rate,
-        unit="req/s",
-        ceiling=ceiling.rate,
-        ceiling_what="bare one-row read view",
-        ratio=ratio,
-        p95_ms=load.p95_ms,
-        met=ratio >= 0.5 and load.p95_ms <= 50 and load.errors == 0,
-        details={**_load_details(load), "ceiling_p95_ms": ceiling.p95_ms},
+    return _against_read(
+        key,
+        load,
+        ceiling,
+        met=_ratio(load.rate, ceiling.rate) >= 0.5 and load.p95_ms <= 50,
+        extra={"ceiling_p95_ms": ceiling.p95_ms},
     )
 
 
@@ -419,18 +405,8 @@ def dossier(bench: Bench) -> Result:
         raise RuntimeError(f"the dossier look-up did not answer with the dossier: {status} {answer[:300]!r}")
     ceiling = read_ceiling(bench)
     load = bench.post("dossier", "/desk/dossier/", body, "application/x-www-form-urlencoded", cookie)
-    return Result(
-        key="dossier",
-        title="",
-        target="",
-        measured=load.rate,
-        unit="req/s",
-        ceiling=ceiling.rate,
-        ceiling_what="bare one-row read view",
-        ratio=_ratio(load.rate, ceiling.rate),
-        p95_ms=load.p95_ms,
-        met=load.p95_ms <= 50 and load.errors == 0,
-        details={**_load_details(load), "records": records, "cases_of_subject": heavy["n"]},
+    return _against_read(
+        "dossier", load, ceiling, met=load.p95_ms <= 50, extra={"records": records, "cases_of_subject": heavy["n"]}
     )
 
 
@@ -792,16 +768,4 @@ def catalog_search(bench: Bench) -> Result:
     expect(bench, paths[0], 200, contains="林木采伐")
     ceiling = read_ceiling(bench)
     load = bench.get_paths("catalog-search", paths)
-    return Result(
-        key="catalog_search",
-        title="",
-        target="",
-        measured=load.rate,
-        unit="req/s",
-        ceiling=ceiling.rate,
-        ceiling_what="bare one-row read view",
-        ratio=_ratio(load.rate, ceiling.rate),
-        p95_ms=load.p95_ms,
-        met=load.p95_ms <= 30 and load.errors == 0,
-        details=_load_details(load),
-    )
+    return _against_read("catalog_search", load, ceiling, met=load.p95_ms <= 30)

@@ -22,22 +22,25 @@ def _canonical(fields: dict[str, Any]) -> bytes:
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _content(entry: AuditRecord | SealedEntry) -> dict[str, Any]:
+    """What an entry's hash covers, as the database gives it back."""
+    return {
+        "occurred_at": entry.occurred_at.astimezone(datetime.UTC).isoformat(),
+        "event": entry.event,
+        "outcome": entry.outcome,
+        "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "target_label": entry.target_label,
+        "ip_address": entry.ip_address,
+        "extra": entry.extra,
+    }
+
+
 def compute_hash(record: AuditRecord) -> str:
     """Return the chain hash of ``record``: an HMAC over its content and its predecessor's hash."""
-    fields = {
-        "sequence": record.sequence,
-        "occurred_at": record.occurred_at.astimezone(datetime.UTC).isoformat(),
-        "event": record.event,
-        "outcome": record.outcome,
-        "actor_id": record.actor_id,
-        "actor_label": record.actor_label,
-        "target_type": record.target_type,
-        "target_id": record.target_id,
-        "target_label": record.target_label,
-        "ip_address": record.ip_address,
-        "extra": record.extra,
-        "previous_hash": record.previous_hash,
-    }
+    fields = {"sequence": record.sequence, **_content(record), "previous_hash": record.previous_hash}
     key = settings.AUDIT_CHAIN_KEY.encode("utf-8")
     return hmac.new(key, _canonical(fields), hashlib.sha256).hexdigest()
 
@@ -48,6 +51,30 @@ def _describe_target(target: Target) -> tuple[str, str, str]:
     if isinstance(target, tuple):
         return target
     return target._meta.label_lower, str(target.pk), str(target)[:200]
+
+
+def _entry_fields(
+    event: str, actor: Any, target: Target, extra: dict[str, Any] | None, outcome: str, request: HttpRequest | None
+) -> dict[str, Any]:
+    """The fields of an audit entry (chained or sealed) from what the caller gives."""
+    target_type, target_id, target_label = _describe_target(target)
+    if actor is None or isinstance(actor, str):
+        actor_id, actor_label = None, actor or "system"
+    else:
+        actor_id, actor_label = actor.pk, str(actor.get_username())
+    return {
+        "occurred_at": timezone.now(),
+        "event": event,
+        "outcome": outcome,
+        "actor_id": actor_id,
+        "actor_label": actor_label[:150],
+        "target_type": target_type,
+        "target_id": target_id[:64],
+        "target_label": target_label[:200],
+        "ip_address": client_ip(request),
+        # Normalised exactly as the database will give it back, so the hash re-computes:
+        "extra": json.loads(json.dumps(extra or {}, ensure_ascii=False, default=str)),
+    }
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -77,26 +104,10 @@ def record(
     back transaction takes its record with it and leaves no gap.
     """
     head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-    target_type, target_id, target_label = _describe_target(target)
-    if actor is None or isinstance(actor, str):
-        actor_id, actor_label = None, actor or "system"
-    else:
-        actor_id, actor_label = actor.pk, str(actor.get_username())
-    # Normalise extra exactly as the database will give it back, so the hash re-computes:
-    clean_extra = json.loads(json.dumps(extra or {}, ensure_ascii=False, default=str))
     entry = AuditRecord(
         sequence=head.last_sequence + 1,
-        occurred_at=timezone.now(),
-        event=event,
-        outcome=outcome,
-        actor_id=actor_id,
-        actor_label=actor_label[:150],
-        target_type=target_type,
-        target_id=target_id[:64],
-        target_label=target_label,
-        ip_address=client_ip(request),
-        extra=clean_extra,
         previous_hash=head.last_hash,
+        **_entry_fields(event, actor, target, extra, outcome, request),
     )
     entry.hash = compute_hash(entry)
     entry.save()
@@ -120,43 +131,14 @@ def log_entry(
     Same arguments as ``record``. Use it only where hundreds of events a second must not
     queue on the one chain head; everything else goes through ``record``.
     """
-    target_type, target_id, target_label = _describe_target(target)
-    if actor is None or isinstance(actor, str):
-        actor_id, actor_label = None, actor or "system"
-    else:
-        actor_id, actor_label = actor.pk, str(actor.get_username())
-    return SealedEntry.objects.create(
-        occurred_at=timezone.now(),
-        event=event,
-        outcome=outcome,
-        actor_id=actor_id,
-        actor_label=actor_label[:150],
-        target_type=target_type,
-        target_id=target_id[:64],
-        target_label=target_label[:200],
-        ip_address=client_ip(request),
-        extra=json.loads(json.dumps(extra or {}, ensure_ascii=False, default=str)),
-    )
+    return SealedEntry.objects.create(**_entry_fields(event, actor, target, extra, outcome, request))
 
 
 def entries_digest(entries: list[SealedEntry]) -> str:
     """The HMAC of a batch of entries, in id order: what a seal records and verification recomputes."""
     mac = hmac.new(settings.AUDIT_CHAIN_KEY.encode("utf-8"), b"sealed-entries", hashlib.sha256)
     for entry in entries:
-        fields = {
-            "id": entry.pk,
-            "occurred_at": entry.occurred_at.astimezone(datetime.UTC).isoformat(),
-            "event": entry.event,
-            "outcome": entry.outcome,
-            "actor_id": entry.actor_id,
-            "actor_label": entry.actor_label,
-            "target_type": entry.target_type,
-            "target_id": entry.target_id,
-            "target_label": entry.target_label,
-            "ip_address": entry.ip_address,
-            "extra": entry.extra,
-        }
-        mac.update(_canonical(fields) + b"\n")
+        mac.update(_canonical({"id": entry.pk, **_content(entry)}) + b"\n")
     return mac.hexdigest()
 
 

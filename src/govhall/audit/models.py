@@ -34,8 +34,9 @@ class AuditOutcome(models.TextChoices):
     DENIED = "denied", _("拒绝")
 
 
-class AuditRecord(models.Model):
-    sequence = models.BigIntegerField(_("序号"), unique=True)
+class AuditEntry(models.Model):
+    """What every audit entry holds: when, what, who, on what, from where, and the details."""
+
     occurred_at = models.DateTimeField(_("时间"))
     event = models.CharField(_("事件"), max_length=64)
     outcome = models.CharField(_("结果"), max_length=16, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS)
@@ -47,6 +48,13 @@ class AuditRecord(models.Model):
     target_label = models.CharField(_("对象"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
     extra = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditRecord(AuditEntry):
+    sequence = models.BigIntegerField(_("序号"), unique=True)
     previous_hash = models.CharField(_("前一条哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64)
 
@@ -92,7 +100,7 @@ class SealedEntryQuerySet(models.QuerySet["SealedEntry"]):
         raise AuditRecordImmutable("audit entries cannot be deleted")
 
 
-class SealedEntry(models.Model):
+class SealedEntry(AuditEntry):
     """A high-volume audit entry (a public licence check), written without taking the chain lock.
 
     Entries are sealed into the chain in batches (``audit.actions.seal_entries``, every
@@ -101,16 +109,6 @@ class SealedEntry(models.Model):
     ``sealed_by`` is ever written after the entry is made.
     """
 
-    occurred_at = models.DateTimeField(_("时间"))
-    event = models.CharField(_("事件"), max_length=64)
-    outcome = models.CharField(_("结果"), max_length=16, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS)
-    actor_id = models.BigIntegerField(_("操作人编号"), null=True, blank=True)
-    actor_label = models.CharField(_("操作人"), max_length=150, blank=True)
-    target_type = models.CharField(_("对象类型"), max_length=64, blank=True)
-    target_id = models.CharField(_("对象编号"), max_length=64, blank=True)
-    target_label = models.CharField(_("对象"), max_length=200, blank=True)
-    ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
-    extra = models.JSONField(_("详情"), default=dict, blank=True)
     # The sequence of the chained record that sealed it; empty until the next seal:
     sealed_by = models.BigIntegerField(_("封存记录序号"), null=True, blank=True)
 
