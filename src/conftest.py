@@ -35,6 +35,13 @@ def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object, monkey
     settings.PRIVATE_MEDIA_ROOT = folder  # type: ignore[attr-defined]
     # A request leaves its language active in the thread; each test starts in Chinese:
     translation.activate("zh-hans")
+    # Kept pages and this process's copy of the live catalog belong to the test that made them:
+    from django.core.cache import caches
+
+    from govhall.catalog.queries import forget_live_catalog
+
+    caches["pages"].clear()
+    forget_live_catalog()
 
 
 @pytest.fixture

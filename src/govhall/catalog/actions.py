@@ -22,6 +22,7 @@ from govhall.catalog.models import (
     ServiceItem,
     copy_children,
 )
+from govhall.catalog.queries import forget_live_catalog
 from govhall.catalog.rules import Problem, check_codes, check_version
 from govhall.catalog.search import build_search_text
 from govhall.identity.constants import Role
@@ -212,6 +213,7 @@ def publish_version(version: ItemVersion, *, actor: User, effective_from: dateti
     """
     with transaction.atomic():
         result = _publish(version, actor=actor, effective_from=effective_from)
+    _live_set_changed()
     if isinstance(result, list):
         with transaction.atomic():
             record(
@@ -272,6 +274,7 @@ def activate_due_versions(today: datetime.date | None = None) -> int:
             item_id=version.item_id, state=VersionState.PUBLISHED, number__lt=version.number
         )
         count += older.update(state=VersionState.SUPERSEDED)
+    _live_set_changed()
     return count
 
 
@@ -289,4 +292,12 @@ def set_item_status(item: ServiceItem, status: str, *, actor: User, reason: str)
     item.status_reason = reason
     item.save(update_fields=["status", "status_reason"])
     record("catalog.item_status_changed", actor, item, {"from": previous, "to": status, "reason": reason})
+    _live_set_changed()
     return item
+
+
+def _live_set_changed() -> None:
+    """This process reads the live catalog afresh at once, and again once the change is committed
+    (another thread may read the old one in between); other processes within a second."""
+    forget_live_catalog()
+    transaction.on_commit(forget_live_catalog)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import math
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -85,6 +88,7 @@ class _LiveCatalog:
 
 _live_lock = threading.Lock()
 _live: _LiveCatalog | None = None
+_live_checked_at = -math.inf  # time.monotonic() of the last look at the database
 
 
 def _live_key(day: datetime.date) -> tuple[Any, ...]:
@@ -103,12 +107,20 @@ def _live_key(day: datetime.date) -> tuple[Any, ...]:
 
 
 def _live_catalog() -> _LiveCatalog:
-    global _live
+    """The process's copy of the live catalog, checked against the database at most every
+    ``CATALOG_RECHECK_SECONDS`` (and at once after this process's own catalog actions)."""
+    global _live, _live_checked_at
     day = timezone.localdate()
-    key = _live_key(day)
     with _live_lock:
-        if _live is not None and _live.key == key:
-            return _live
+        current = _live
+        fresh = time.monotonic() - _live_checked_at < settings.CATALOG_RECHECK_SECONDS
+    if current is not None and fresh and current.key[0] == day:
+        return current
+    key = _live_key(day)
+    if current is not None and current.key == key:
+        with _live_lock:
+            _live_checked_at = time.monotonic()
+        return current
     versions = list(live_versions(day))
     themes: set[str] = set()
     for version in versions:
@@ -121,8 +133,20 @@ def _live_catalog() -> _LiveCatalog:
         vocabulary=Vocabulary.build(v.search_text for v in versions),
     )
     with _live_lock:
-        _live = catalog
+        _live, _live_checked_at = catalog, time.monotonic()
     return catalog
+
+
+def forget_live_catalog() -> None:
+    """Make this process look at the database on its next read (the catalog actions call it)."""
+    global _live_checked_at
+    with _live_lock:
+        _live_checked_at = -math.inf
+
+
+def live_catalog_key() -> tuple[Any, ...]:
+    """What identifies the live catalog now: pages built from it are kept under this key."""
+    return _live_catalog().key
 
 
 def list_live_versions() -> list[ItemVersion]:
@@ -131,7 +155,8 @@ def list_live_versions() -> list[ItemVersion]:
     The portal searches and lists the whole catalog on every request; one small aggregate
     query tells whether the copy is still right, instead of loading every live version with
     its long texts (and re-segmenting them) each time. Every process checks for itself, so
-    a publication shows everywhere on the next request. Callers must not modify the
+    a publication shows in this process on the next request and in the others within
+    ``CATALOG_RECHECK_SECONDS`` (one second unless configured). Callers must not modify the
     versions returned.
     """
     return _live_catalog().versions

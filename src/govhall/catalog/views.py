@@ -31,10 +31,12 @@ from govhall.identity.decorators import staff_required
 from govhall.identity.models import User
 from govhall.identity.queries import get_department_tree
 from govhall.lib.jsonforms import build_form
+from govhall.lib.pagecache import anonymous_page_cache
 
 # Portal ---------------------------------------------------------------------------------
 
 
+@anonymous_page_cache(queries.live_catalog_key)
 def guide_list(request: HttpRequest) -> HttpResponse:
     """办事指南: every item in use, by department, audience and theme, or found by a search."""
     query = request.GET.get("q", "").strip()[:100]
@@ -71,6 +73,7 @@ def _guide_context(version: ItemVersion) -> dict[str, Any]:
     }
 
 
+@anonymous_page_cache(queries.live_catalog_key)
 def guide_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     version = queries.get_guide(public_id)
     context = _guide_context(version)

@@ -7,6 +7,7 @@ into an ignored folder. ``GOVHALL_ENV=production`` turns every default secret in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -266,13 +267,25 @@ STORAGES = {
 
 # The cache holds rate-limit counters: shared through Redis when several app servers run.
 REDIS_URL = env_str("GOVHALL_REDIS_URL")
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Public pages kept whole for visitors who are not logged in (guides, catalog search): per
+# process, keyed by the live catalog, so a publication changes the key; anything else the page
+# shows (a department renamed) shows within PAGE_CACHE_SECONDS. A process re-checks the live
+# catalog against the database at most every CATALOG_RECHECK_SECONDS:
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "govhall-pages",
+    "OPTIONS": {"MAX_ENTRIES": env_int("GOVHALL_PAGE_CACHE_ENTRIES", 2000)},
+}
+PAGE_CACHE_SECONDS = env_int("GOVHALL_PAGE_CACHE_SECONDS", 60)
+CATALOG_RECHECK_SECONDS = env_int("GOVHALL_CATALOG_RECHECK_SECONDS", 1)
 
 # Background work: Django's Tasks API through the database backend; `manage.py db_worker` runs it.
 TASKS = {
