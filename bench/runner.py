@@ -391,8 +391,9 @@ def run(
 
     size = SIZES[size_name]
     cores = os.cpu_count() or 2
-    workers = 2 if size_name == "smoke" else max(2, 2 * cores)
-    threads = 2 if size_name == "smoke" else 4
+    # BENCH_WORKERS / BENCH_THREADS try another server shape (docs/benchmarks.md):
+    workers = int(os.environ.get("BENCH_WORKERS") or (2 if size_name == "smoke" else max(2, 2 * cores)))
+    threads = int(os.environ.get("BENCH_THREADS") or (2 if size_name == "smoke" else 4))
     work = Path(tempfile.mkdtemp(prefix="govhall-bench-"))
     out.mkdir(parents=True, exist_ok=True)
     results: list[Result] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from govhall.cases.constants import CaseStatus, Decision, EventKind, Warning
@@ -137,6 +138,11 @@ class Countersign(models.Model):
         verbose_name = _("会签")
         verbose_name_plural = _("会签")
         constraints = [models.UniqueConstraint(fields=["case", "department"], name="cases_countersign_once")]
+        # Every inbox asks which cases its units still have to answer; after ten years nearly
+        # all countersigns are answered, and only the few open ones are indexed:
+        indexes = [
+            models.Index(fields=["department"], condition=Q(answered_at__isnull=True), name="cases_countersign_open")
+        ]
 
     def __str__(self) -> str:
         return f"{self.case} → {self.department}"

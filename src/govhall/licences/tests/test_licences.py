@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import ALICE_ID, PASSWORD
@@ -190,6 +191,21 @@ def test_the_public_page_shows_a_masked_holder_and_audits_the_check(
     )
     assert by_payload["identifier"] == licence.identifier
     assert SealedEntry.objects.filter(event="licences.verified").count() == 3
+
+
+def test_a_public_check_reads_one_row_and_writes_one_audit_entry(
+    licensed_felling: ItemVersion, alice: User, bob: User, grace: User
+) -> None:
+    licence = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
+    client = Client()
+    for path in ("/verify/", "/api/v1/licences/verify/"):
+        with CaptureQueriesContext(connection) as queries_made:
+            answer = client.get(path, {"id": licence.identifier})
+        assert answer.status_code == 200 and "陈*丽" in answer.content.decode()
+        # The licence with its type in one query, the sealed audit entry in another; no field
+        # left out of the read is fetched afterwards one by one:
+        statements = [q["sql"].split()[0] for q in queries_made.captured_queries]
+        assert statements == ["SELECT", "INSERT"], statements
 
 
 def test_the_public_check_is_rate_limited(alice: User) -> None:
