@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -17,7 +18,7 @@ from govhall.cases.actions import APPLICANT_EVENTS
 from govhall.cases.constants import OPEN_STATUSES, CaseStatus, Warning
 from govhall.cases.models import Case, CaseEvent, CaseMaterial, Countersign
 from govhall.catalog.models import ItemVersion
-from govhall.catalog.queries import get_guide, live_versions
+from govhall.catalog.queries import LIVE_STATES, get_guide, live_catalog_key, live_versions
 from govhall.identity.constants import BUSINESS_ROLES
 from govhall.identity.models import Department, LegalEntity, User
 from govhall.identity.queries import departments_covered, find_person_by_id_number
@@ -60,7 +61,7 @@ def inbox_for(user: User, *, search: str = "", status: str = "", item: str = "")
     # breaks ties, so that the pages of the API never repeat or skip a case:
     return (
         cases.defer("form_data", "decision_reason", "decision_basis")
-        .prefetch_related(Prefetch("item_version", queryset=_LISTED_VERSIONS), "department")
+        .prefetch_related(Prefetch("item_version", queryset=_LISTED_VERSIONS))
         .order_by("due_on", "submitted_at", "pk")
     )
 
@@ -133,16 +134,24 @@ def _name_pieces(term: str, most: int = 4) -> list[str]:
 def list_items_for_inbox(user: User) -> list[tuple[str, str]]:
     """(implementation code, name) of the items the user's departments handle, for the inbox filter.
 
-    The name is that of the item's newest version; a few hundred versions at most.
+    Cases are filed only under published versions, so the published and superseded ones are
+    what the filter needs; the name is that of the item's newest. Every inbox page shows the
+    filter, so the list is kept per process for each set of departments and live catalog
+    (which changes with every publication).
     """
+    return list(_items_handled(tuple(_staff_departments(user)), live_catalog_key()))
+
+
+@functools.lru_cache(maxsize=256)
+def _items_handled(departments: tuple[int, ...], _catalog: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
     names: dict[str, str] = {}
     for code, name in (
-        ItemVersion.objects.filter(handling_department_id__in=_staff_departments(user))
+        ItemVersion.objects.filter(handling_department_id__in=departments, state__in=LIVE_STATES)
         .order_by("item__implementation_code", "-number")
         .values_list("item__implementation_code", "name")
     ):
         names.setdefault(code, name)
-    return sorted(names.items(), key=lambda pair: pair[1])
+    return tuple(sorted(names.items(), key=lambda pair: pair[1]))
 
 
 def access_case_for_staff(user: Any, public_id: str) -> Case:

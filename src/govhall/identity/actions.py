@@ -39,7 +39,7 @@ from govhall.identity.models import (
     NaturalPerson,
     User,
 )
-from govhall.identity.queries import ID_NUMBER, PHONE, find_person_by_id_number
+from govhall.identity.queries import ID_NUMBER, PHONE, find_person_by_id_number, forget_roles
 from govhall.lib.crypto import decrypt_text, encrypt_text, lookup_hash, rotate_token
 from govhall.lib.identifiers import mask_id_number, mask_phone, normalise_phone, parse_credit_code, parse_resident_id
 
@@ -265,6 +265,7 @@ def grant_role(user: User, department: Department, role: str, *, actor: Any = No
     The three administrators are separate people (三员分立) and do not handle cases: an
     administrator role cannot be combined with any other role. Raises ValidationError.
     """
+    forget_roles(user)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.kind != UserKind.STAFF:
         raise ValidationError(_("只有工作人员账户可以被授予岗位角色。"), code="not_staff")
@@ -286,6 +287,7 @@ def grant_role(user: User, department: Department, role: str, *, actor: Any = No
 @transaction.atomic
 def revoke_role(user: User, department: Department, role: str, *, actor: Any = None) -> None:
     """Take a role away (no error if it was not held)."""
+    forget_roles(user)
     deleted, _rows = Membership.objects.filter(user=user, department=department, role=role).delete()
     if deleted:
         _sync_admin_access(user)

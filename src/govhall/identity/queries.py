@@ -125,12 +125,29 @@ def has_role_for(user: Any, role: str, department: Department) -> bool:
     return Membership.objects.filter(user=user, role=role, department_id__in=chain).exists()
 
 
+_COVERED = "_govhall_departments_covered"
+
+
 def departments_covered(user: Any, roles: Any) -> list[int]:
-    """Ids of the departments where ``user`` holds one of ``roles``, and every unit below them."""
+    """Ids of the departments where ``user`` holds one of ``roles``, and every unit below them.
+
+    Kept on the user object, as Django keeps a user's permissions: a request asks it several
+    times (the inbox, its item filter, a case's gate) and works it out once. A role granted
+    or revoked through identity.actions clears it (``forget_roles``).
+    """
     if not getattr(user, "is_authenticated", False):
         return []
-    roots = set(Membership.objects.filter(user=user, role__in=list(roles)).values_list("department_id", flat=True))
-    return departments_below(roots)
+    memo: dict[frozenset[str], list[int]] = user.__dict__.setdefault(_COVERED, {})
+    key = frozenset(str(role) for role in roles)
+    if key not in memo:
+        roots = set(Membership.objects.filter(user=user, role__in=key).values_list("department_id", flat=True))
+        memo[key] = departments_below(roots)
+    return list(memo[key])
+
+
+def forget_roles(user: Any) -> None:
+    """Drop what ``departments_covered`` kept on this user object (after a role change)."""
+    user.__dict__.pop(_COVERED, None)
 
 
 def departments_below(roots: Any) -> list[int]:
