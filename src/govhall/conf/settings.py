@@ -282,7 +282,8 @@ CACHES: dict[str, dict[str, Any]] = {
 CACHES["pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "govhall-pages",
-    "OPTIONS": {"MAX_ENTRIES": env_int("GOVHALL_PAGE_CACHE_ENTRIES", 2000)},
+    # A guide list is ~35 KB, a search ~5 KB: at most a few tens of MB per process.
+    "OPTIONS": {"MAX_ENTRIES": env_int("GOVHALL_PAGE_CACHE_ENTRIES", 1000)},
 }
 PAGE_CACHE_SECONDS = env_int("GOVHALL_PAGE_CACHE_SECONDS", 60)
 CATALOG_RECHECK_SECONDS = env_int("GOVHALL_CATALOG_RECHECK_SECONDS", 1)

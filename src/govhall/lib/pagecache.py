@@ -41,7 +41,9 @@ def _private_cookies() -> set[str]:
 def _key(request: HttpRequest, version: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     private = _private_cookies()
     cookies = sorted((k, v) for k, v in request.COOKIES.items() if k not in private)
-    parts = repr((request.get_full_path(), get_language(), cookies, version, args, sorted(kwargs.items())))
+    parts = repr(
+        (request.get_host(), request.get_full_path(), get_language(), cookies, version, args, sorted(kwargs.items()))
+    )
     return "page:" + hashlib.sha256(parts.encode()).hexdigest()
 
 
