@@ -45,6 +45,22 @@ class Load:
     p95_ms: float
     p99_ms: float
     errors: int  # connection errors, timeouts and non-2xx/3xx answers
+    parts: tuple[float, ...] = ()  # for a mean of several loads (a bracketed ceiling): their rates
+
+    @classmethod
+    def mean(cls, *loads: Load) -> Load:
+        """One load standing for several measured the same way: their mean rate and latencies."""
+        n = len(loads)
+        return cls(
+            requests=sum(x.requests for x in loads),
+            seconds=round(sum(x.seconds for x in loads), 2),
+            rate=round(sum(x.rate for x in loads) / n, 1),
+            p50_ms=round(sum(x.p50_ms for x in loads) / n, 1),
+            p95_ms=round(sum(x.p95_ms for x in loads) / n, 1),
+            p99_ms=round(sum(x.p99_ms for x in loads) / n, 1),
+            errors=sum(x.errors for x in loads),
+            parts=tuple(x.rate for x in loads),
+        )
 
     @classmethod
     def parse(cls, output: str) -> Load:
@@ -108,7 +124,7 @@ def figure(key: str, title: str, target: str) -> Callable[[Callable[[Bench], Res
 
 @dataclass
 class Bench:
-    """Everything a figure needs: the server, the load settings, the size, scratch space, ceilings measured once."""
+    """Everything a figure needs: the server, the load settings, the size, scratch space, the ceilings."""
 
     size: Any
     base_url: str
@@ -118,8 +134,11 @@ class Bench:
     work: Path
     database_url: str
     in_process_scale: float = 1.0
-    ceilings: dict[str, Load] = field(default_factory=dict)
+    ceilings: dict[str, Load] = field(default_factory=dict)  # in-process ceilings, measured once
     memo: dict[str, Any] = field(default_factory=dict)
+    # The load ceiling measured last, if it closed the figure before this one (see ``around``):
+    _carried: tuple[str, Load] | None = None
+    _closing: tuple[str, Load] | None = None
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
 
     def wrk(self, script: str, path: str, env: dict[str, str], *, duration: int | None = None) -> Load:
@@ -162,10 +181,30 @@ class Bench:
         return self.wrk("post.lua", path, env)
 
     def ceiling(self, name: str, measure: Callable[[], Load]) -> Load:
-        """A ceiling measured once in the run and shared by the figures that compare with it."""
+        """An in-process ceiling measured once in the run and shared by the figures that compare with it."""
         if name not in self.ceilings:
             self.ceilings[name] = measure()
         return self.ceilings[name]
+
+    def figure_starts(self) -> None:
+        """Called by the runner before each figure: only the last figure's closing ceiling carries over."""
+        self._carried, self._closing = self._closing, None
+
+    def around(self, name: str, ceiling: Callable[[], Load], load: Callable[[], Load]) -> tuple[Load, Load]:
+        """Measure ``load`` with its ceiling just before and just after it; return (ceiling, load).
+
+        Two shared cores drift in speed during a run (the bare read gave 800–2,000 req/s over
+        one evening, ±30 % within minutes), so a ceiling measured once would be compared with
+        loads taken at other speeds. The ceiling returned is the mean of the two measurements
+        (its ``parts`` are their rates). The closing measurement of one figure opens the next
+        when that compares with the same ceiling.
+        """
+        carried, self._carried = self._carried, None
+        before = carried[1] if carried is not None and carried[0] == name else ceiling()
+        measured = load()
+        after = ceiling()
+        self._closing = (name, after)
+        return Load.mean(before, after), measured
 
 
 # The server ---------------------------------------------------------------------------------
@@ -356,7 +395,8 @@ def write_report(out: Path, report: dict[str, Any]) -> tuple[Path, Path]:
         + ", ".join(f"{k} {v}" for k, v in env["versions"].items())
         + ".",
         f"Load: wrk, {report['load']['connections']} connections, {report['load']['duration_s']} s per measurement; "
-        f"server: gunicorn {report['load']['server']}.",
+        f"server: gunicorn {report['load']['server']}. A load's ceiling is measured just before and just "
+        "after it, and is their mean (both rates in the details: `ceiling_rates`).",
         "",
         "Data: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in report["data_volume"].items()) + ".",
         "",
@@ -422,6 +462,7 @@ def run(
                     continue
                 log(f"[bench {time.strftime('%H:%M:%S')}] {fig.title} …")
                 server.drain()
+                bench.figure_starts()
                 started = time.monotonic()
                 try:
                     result = fig.measure(bench)

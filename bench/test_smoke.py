@@ -53,6 +53,9 @@ def test_every_figure_is_measured_in_the_smoke_size(tmp_path: Path) -> None:
     assert [f["key"] for f in report["figures"]] == [f.key for f in FIGURES]
     for measured in report["figures"]:
         assert measured["measured"] > 0, measured
+        if measured["unit"] == "req/s":  # a load: its ceiling taken just before and after it
+            assert len(measured["details"]["ceiling_rates"]) == 2, measured
+            assert all(rate > 0 for rate in measured["details"]["ceiling_rates"]), measured
     assert report["data_volume"]["cases"] >= 1000
     markdown = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
     assert "| figure | measured | ceiling (same run) | ratio | p95 | ceiling p95 | target | met |" in markdown
