@@ -132,6 +132,7 @@ class KeySet:
 
     def __init__(self, keys: dict[tuple[str, str], Any]) -> None:
         self.keys = keys  # (algorithm, kid) -> public or private key
+        self._headers: dict[str, tuple[CredentialAlgorithm, Any, str]] = {}
 
     @classmethod
     def from_jwks(cls, jwks: dict[str, Any]) -> KeySet:
@@ -148,9 +149,29 @@ class KeySet:
     def verify(self, token: str) -> tuple[dict[str, Any], str]:
         """Returns (claims, kid). Raises CredentialError saying what is wrong."""
         token = token.strip()
+        if token.count(".") != 2:
+            raise CredentialError("malformed", "not a compact JWS")
+        segment = token.partition(".")[0]
+        # Every payload signed with one key has the same header: its algorithm and key are
+        # worked out once per header seen (only for keys of this set, so a flood of made-up
+        # headers cannot grow it):
+        found = self._headers.get(segment)
+        if found is None:
+            found = self._resolve(segment)
+            if len(self._headers) < 64:
+                self._headers[segment] = found
+        algorithm, key, kid = found
         try:
-            header = json.loads(base64url_decode(token.partition(".")[0]))
-            if not isinstance(header, dict) or token.count(".") != 2:
+            return algorithm.verify(token, key), kid
+        except jwt.InvalidSignatureError as exc:
+            raise CredentialError("bad_signature", str(exc)) from exc
+        except jwt.PyJWTError as exc:
+            raise CredentialError("malformed", str(exc)) from exc
+
+    def _resolve(self, segment: str) -> tuple[CredentialAlgorithm, Any, str]:
+        try:
+            header = json.loads(base64url_decode(segment))
+            if not isinstance(header, dict):
                 raise ValueError("not a compact JWS")
         except ValueError as exc:
             raise CredentialError("malformed", str(exc)) from exc
@@ -161,12 +182,7 @@ class KeySet:
         key = self.keys.get((name, kid))
         if key is None:
             raise CredentialError("unknown_key", f"kid {kid!r}")
-        try:
-            return algorithm.verify(token, key), kid
-        except jwt.InvalidSignatureError as exc:
-            raise CredentialError("bad_signature", str(exc)) from exc
-        except jwt.PyJWTError as exc:
-            raise CredentialError("malformed", str(exc)) from exc
+        return algorithm, key, kid
 
 
 def verify_credential(token: str, jwks: dict[str, Any] | KeySet | None = None) -> tuple[dict[str, Any], str]:
