@@ -156,7 +156,11 @@ class Bench:
             self.base_url + path,
         ]
         out = subprocess.run(
-            command, env={**os.environ, **env}, capture_output=True, text=True, timeout=(duration or self.duration) + 60
+            command,
+            env={**os.environ, "BENCH_LUA": str(LUA), **env},
+            capture_output=True,
+            text=True,
+            timeout=(duration or self.duration) + 60,
         )
         if out.returncode != 0:
             raise RuntimeError(f"wrk failed: {out.stderr}{out.stdout}")

@@ -2,14 +2,7 @@
 -- $BENCH_COOKIE is sent as the Cookie header; with $BENCH_FORWARD set, each request carries its
 -- own X-Forwarded-For (many citizens, as a reverse proxy would pass them on).
 local paths = {}
-local counter = 0
-local threads = {}
-
-function setup(thread)
-  counter = counter + 1
-  thread:set("tid", counter)
-  table.insert(threads, thread)
-end
+dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 
 function init(args)
   for line in io.lines(os.getenv("BENCH_PATHS")) do
@@ -28,14 +21,4 @@ function request()
     headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
   end
   return wrk.format("GET", paths[(n % #paths) + 1], headers)
-end
-
-function done(summary, latency, requests)
-  io.write(string.format(
-    'BENCH_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, ' ..
-    '"max_us": %d, "errors_connect": %d, "errors_read": %d, "errors_write": %d, "errors_status": %d, ' ..
-    '"errors_timeout": %d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    latency.max, summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.status,
-    summary.errors.timeout))
 end
