@@ -220,10 +220,28 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def redis_url(log: Callable[[str], None] = print) -> str:
+    """The Redis database the server keeps its cache in (sessions, rate limits), emptied first; "" if none answers.
+
+    Production runs several workers per server, so its rate limits must be shared and it sets
+    GOVHALL_REDIS_URL (docs/configuration.md); the bench serves the platform the same way, in
+    a database of its own (``BENCH_REDIS_URL``, default 14 on 127.0.0.1).
+    """
+    import redis
+
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as exc:
+        log(f"  no Redis at {url} ({exc}): the server keeps its cache per process, sessions in PostgreSQL only")
+        return ""
+    return url
+
+
 class Server:
     """gunicorn with several workers serving bench.settings (DEBUG off, PostgreSQL), as production runs it."""
 
-    def __init__(self, database_url: str, *, workers: int, threads: int, log: Path) -> None:
+    def __init__(self, database_url: str, *, workers: int, threads: int, log: Path, redis: str = "") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers, self.threads = workers, threads
@@ -235,6 +253,7 @@ class Server:
             "DJANGO_DEBUG": "0",
             "DATABASE_CONN_MAX_AGE": "60",
             "GOVHALL_LOG_LEVEL": "WARNING",
+            "GOVHALL_REDIS_URL": redis,
             # A PYTHONPATH given first wins (a before/after comparison serves another copy of src/):
             "PYTHONPATH": os.pathsep.join(
                 p for p in [os.environ.get("PYTHONPATH", ""), str(ROOT), str(ROOT / "src")] if p
@@ -449,8 +468,9 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     results: list[Result] = []
     failures: dict[str, str] = {}
+    cache = redis_url(log)
     try:
-        with Server(database_url, workers=workers, threads=threads, log=out / "server.log") as server:
+        with Server(database_url, workers=workers, threads=threads, log=out / "server.log", redis=cache) as server:
             bench = Bench(
                 size=size,
                 base_url=server.url,
@@ -493,7 +513,8 @@ def run(
             "tool": "wrk",
             "connections": connections,
             "duration_s": duration,
-            "server": f"{workers} workers × {threads} threads (gthread), DEBUG off, PostgreSQL",
+            "server": f"{workers} workers × {threads} threads (gthread), DEBUG off, PostgreSQL, "
+            + ("sessions and rate limits in Redis" if cache else "no Redis: a cache per process"),
         },
         "figures": [asdict(r) for r in results],
         "failures": failures,

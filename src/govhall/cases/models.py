@@ -8,7 +8,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from govhall.cases.constants import CaseStatus, Decision, EventKind, Warning
+from govhall.cases.constants import (
+    OPEN_STATUSES,
+    CaseStatus,
+    Decision,
+    EventKind,
+    Warning,
+    status_label,
+    warning_label,
+)
 from govhall.lib.signing import STATUS_LABELS, SignatureStatus
 from govhall.lib.storage import private_storage
 
@@ -66,20 +74,26 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["department", "status", "due_on"], name="cases_inbox"),
             models.Index(fields=["status", "due_on"], name="cases_open_due"),
+            # The inbox's first page: the open cases in deadline order, read until a page of
+            # the clerk's units is found (~150 index entries) instead of all ~4,000 open
+            # cases fetched and sorted (1.8 → 0.2 ms at 1M cases):
+            models.Index(
+                fields=["due_on", "submitted_at", "id"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="cases_open_queue",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.reference or str(self.public_id)
 
-    # For lists: one translation look-up per row (get_status_display builds the whole choice
-    # list with its lazy labels on every call, which costs more than the row's query):
     @property
     def status_label(self) -> str:
-        return str(CaseStatus(self.status).label) if self.status in CaseStatus.values else self.status
+        return status_label(self.status)
 
     @property
     def warning_label(self) -> str:
-        return str(Warning(self.warning).label) if self.warning in Warning.values else self.warning
+        return warning_label(self.warning)
 
 
 class CaseSerial(models.Model):

@@ -6,6 +6,7 @@ import datetime
 import math
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,11 +143,50 @@ def forget_live_catalog() -> None:
     global _live_checked_at
     with _live_lock:
         _live_checked_at = -math.inf
+        _listed.clear()
 
 
 def live_catalog_key() -> tuple[Any, ...]:
     """What identifies the live catalog now: pages built from it are kept under this key."""
     return _live_catalog().key
+
+
+# What lists of cases show of their item versions, kept per process by primary key (below):
+_listed: dict[int, ItemVersion] = {}
+_listed_under: list[tuple[Any, ...]] = []  # the live catalog key the kept versions were read under
+_LISTED_MOST = 5_000
+
+
+def listed_versions(ids: Iterable[int]) -> dict[int, ItemVersion]:
+    """The versions ``ids`` with what a list of cases shows of them: ids, name, number, item code.
+
+    A page of cases names a dozen versions out of a few hundred. A version leaves draft only to
+    be published, and a published version never changes (DESIGN §3.1), so once live its
+    listed fields are kept per process; a draft is read each time. The kept ones are dropped
+    whenever the live catalog's key changes (a version deleted with its item changes it too),
+    and by ``forget_live_catalog``. Callers must not modify the versions returned.
+    """
+    wanted = set(ids)
+    key = live_catalog_key()
+    with _live_lock:
+        if _listed_under != [key]:
+            _listed.clear()
+            _listed_under[:] = [key]
+        found = {pk: _listed[pk] for pk in wanted if pk in _listed}
+    missing = wanted - found.keys()
+    if missing:
+        fresh = {v.pk: v for v in _LISTED_VERSIONS.filter(pk__in=missing)}
+        found.update(fresh)
+        with _live_lock:
+            if len(_listed) + len(fresh) > _LISTED_MOST:
+                _listed.clear()
+            _listed.update((pk, v) for pk, v in fresh.items() if v.state in LIVE_STATES)
+    return found
+
+
+_LISTED_VERSIONS = ItemVersion.objects.select_related("item").only(
+    "public_id", "name", "number", "state", "item__implementation_code"
+)
 
 
 def list_live_versions() -> list[ItemVersion]:

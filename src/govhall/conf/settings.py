@@ -286,6 +286,10 @@ CACHES["pages"] = {
     "OPTIONS": {"MAX_ENTRIES": env_int("GOVHALL_PAGE_CACHE_ENTRIES", 1000)},
 }
 PAGE_CACHE_SECONDS = env_int("GOVHALL_PAGE_CACHE_SECONDS", 60)
+# Sessions live in the database; with Redis they are also kept there, so that a request
+# reads its session from Redis instead of querying the database (written through to both;
+# a logout deletes both):
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
 CATALOG_RECHECK_SECONDS = env_int("GOVHALL_CATALOG_RECHECK_SECONDS", 1)
 
 # Background work: Django's Tasks API through the database backend; `manage.py db_worker` runs it.

@@ -309,6 +309,10 @@ class InboxView(CasesAPIView, generics.ListAPIView):
             item=filters.validated_data["item"].strip(),
         )
 
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        return None if page is None else queries.with_listed_versions(page)
+
     @extend_schema(
         summary="Inbox",
         description=(

@@ -239,3 +239,29 @@ def test_the_inbox_filters_by_item_among_the_units_items(
     assert case.reference in other  # an item that is not his unit's is ignored, not an error
     water = _staff(Client(), "carol", settings).get("/desk/cases/").content.decode()
     assert felling.name not in water.split('id="item"')[1].split("</select>")[0]  # not her unit's item
+
+
+def test_an_inbox_row_shows_the_case_as_the_clerk_needs_it_and_item_versions_are_read_once(
+    felling: ItemVersion, alice: User, bob: User, settings: object
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from govhall.cases import actions
+
+    files = {m.pk: f for m, f in zip(felling.materials.all(), _files(felling).values(), strict=True)}
+    case = actions.submit_case(
+        felling, applicant=alice, form_data={"location": "东孚镇", "volume": 3}, submit_key="row", files=files
+    )
+    Case.objects.filter(pk=case.pk).update(warning="red", due_on="2026-10-09")
+    clerk = _staff(Client(), "bob", settings)
+    clerk.get("/desk/cases/")
+    with CaptureQueriesContext(connection) as made:
+        page = clerk.get("/desk/cases/").content.decode()
+    row = page.split('<tr class="warn-red">')[1].split("</tr>")[0]
+    assert f'<a href="/desk/cases/{case.public_id}/"><code>{case.reference}</code></a>' in row
+    assert f"<td>{felling.name}</td>" in row and "<td>陈爱丽</td>" in row and "<td>待受理</td>" in row
+    assert '<span class="due due-red">2026-10-09</span> 已超期' in row
+    # The published version's name was kept from the first page; the cases are one query:
+    assert not [q for q in made.captured_queries if "catalog_itemversion" in q["sql"]]
+    assert len([q for q in made.captured_queries if 'FROM "cases_case"' in q["sql"]]) == 1

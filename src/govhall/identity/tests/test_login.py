@@ -153,3 +153,43 @@ def test_the_system_administrator_edits_the_holiday_table_in_the_admin(
     zh_client.post("/desk/login/", {"username": "erin", "password": PASSWORD})
     assert zh_client.get("/admin/holidays/holiday/").status_code == 200
     assert zh_client.get("/admin/audit/auditrecord/").status_code == 403
+
+
+def test_with_redis_configured_a_request_reads_its_session_from_redis_and_a_logout_ends_it_in_both(
+    alice: User, settings: object
+) -> None:
+    import subprocess
+    import sys
+
+    import redis
+
+    from django.contrib.sessions.models import Session
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # The settings choose the write-through session store exactly when Redis is configured:
+    probe = "from govhall.conf import settings as s; print(s.SESSION_ENGINE)"
+    for url, engine in (("redis://127.0.0.1:6379/15", "cached_db"), ("", "db")):
+        env = {**__import__("os").environ, "GOVHALL_REDIS_URL": url, "DJANGO_SETTINGS_MODULE": ""}
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == f"django.contrib.sessions.backends.{engine}"
+
+    location = "redis://127.0.0.1:6379/15"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}  # type: ignore[attr-defined]
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # type: ignore[attr-defined]
+    cache.clear()
+    client = Client()
+    _login(client, ALICE_ID, PASSWORD)
+    key = client.cookies["sessionid"].value
+    assert Session.objects.filter(session_key=key).exists()
+    assert redis.Redis.from_url(location).keys(f"*{key}*")
+    client.get("/my/")  # the first page after logging in notes the time in the session
+    with CaptureQueriesContext(connection) as made:
+        assert client.get("/my/").status_code == 200
+    assert not [q for q in made.captured_queries if "django_session" in q["sql"]]
+    client.post("/logout/")
+    assert not Session.objects.filter(session_key=key).exists()
+    assert not redis.Redis.from_url(location).keys(f"*{key}*")
+    assert client.get("/my/").status_code == 302  # back to the login page
+    cache.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from django.core.exceptions import ValidationError
@@ -71,3 +73,22 @@ def test_a_department_needs_a_valid_credit_code(db: None) -> None:
     with pytest.raises(ValidationError):
         actions.save_department(code="x", name="坏部门", credit_code="11350205MB0100001O")
     assert not Department.objects.filter(code="x").exists()
+
+
+def test_a_role_covers_its_unit_and_every_unit_below_it_worked_out_in_one_query(
+    bob: User, dan: User, departments: dict[str, Department], django_assert_num_queries: Any
+) -> None:
+    from govhall.identity.queries import departments_covered
+
+    nursery = actions.save_department(
+        code="nursery", name="林木种苗站", credit_code="12350205MB0100005B", parent=departments["forestry"]
+    )
+    with django_assert_num_queries(1):
+        covered = departments_covered(dan, [Role.SUPERVISOR])
+    assert covered == sorted(d.pk for d in [*departments.values(), nursery])
+    assert departments_covered(bob, [Role.CLERK]) == sorted([departments["forestry"].pk, nursery.pk])
+    assert departments_covered(bob, [Role.SUPERVISOR]) == []
+    assert departments_covered(bob, []) == []
+    # A role granted later counts at once (the user object forgets what it kept):
+    actions.grant_role(bob, departments["water"], Role.REVIEWER, actor=dan)
+    assert departments["water"].pk in departments_covered(bob, [Role.REVIEWER])
