@@ -8,7 +8,6 @@ from collections import defaultdict
 from typing import Any
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +22,7 @@ from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
 from govhall.identity.queries import has_role
 from govhall.lib.credentials import published_keys
+from govhall.lib.ratelimit import over_limit
 from govhall.lib.storage import private_download
 from govhall.licences import actions, queries
 from govhall.licences.constants import COPY_MAX_DAYS, COPY_PURPOSE_MAX_LENGTH, TRANSITIONS
@@ -34,12 +34,7 @@ VERIFY_LIMIT_PER_MINUTE = 60
 
 def _throttled(request: HttpRequest) -> bool:
     """At most VERIFY_LIMIT_PER_MINUTE checks a minute from one address (shared through the cache)."""
-    key = f"verify-rate:{client_ip(request)}"
-    cache.add(key, 0, timeout=60)
-    try:
-        return cache.incr(key) > VERIFY_LIMIT_PER_MINUTE
-    except ValueError:
-        return False
+    return over_limit(f"verify-rate:{client_ip(request)}", VERIFY_LIMIT_PER_MINUTE)
 
 
 def verify_request(request: HttpRequest, identifier: str, payload: str) -> queries.Verification:

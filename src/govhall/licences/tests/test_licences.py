@@ -218,6 +218,21 @@ def test_the_public_check_is_rate_limited(alice: User) -> None:
     cache.clear()
 
 
+def test_the_api_check_is_rate_limited_per_address_and_a_refused_check_is_not_audited(alice: User) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    client = Client()
+    codes = [client.get("/api/v1/licences/verify/", {"id": "1.2.156.3005.2.X"}).status_code for _ in range(60)]
+    audited = SealedEntry.objects.filter(event="licences.verified").count()
+    refused = client.get("/api/v1/licences/verify/", {"id": "1.2.156.3005.2.X"})
+    assert codes == [200] * 60 and refused.status_code == 429 and refused["Retry-After"]
+    assert SealedEntry.objects.filter(event="licences.verified").count() == audited == 60
+    other = client.get("/api/v1/licences/verify/", {"id": "1.2.156.3005.2.X"}, REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 200  # another address has its own minute
+    cache.clear()
+
+
 def test_expiry_marks_licences_and_the_offline_check_says_so(
     licensed_felling: ItemVersion, alice: User, bob: User, grace: User, django_capture_on_commit_callbacks: Any
 ) -> None:
