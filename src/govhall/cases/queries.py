@@ -19,7 +19,14 @@ from govhall.cases.actions import APPLICANT_EVENTS
 from govhall.cases.constants import OPEN_STATUSES, CaseStatus, Warning
 from govhall.cases.models import Case, CaseEvent, CaseMaterial, Countersign
 from govhall.catalog.models import ItemVersion
-from govhall.catalog.queries import LIVE_STATES, get_guide, listed_versions, live_catalog_key, live_versions
+from govhall.catalog.queries import (
+    LIVE_STATES,
+    get_guide,
+    listed_versions,
+    live_catalog_key,
+    live_versions,
+    versions_named,
+)
 from govhall.identity.constants import BUSINESS_ROLES
 from govhall.identity.models import Department, LegalEntity, User
 from govhall.identity.queries import departments_covered, find_person_by_id_number
@@ -118,7 +125,7 @@ def _search_filter(search: str) -> Q:
     if connection.vendor == "postgresql" and _CASE_NUMBER.fullmatch(term):
         # A case number (implementation code, date, serial) is no one's name and no item's:
         return Q(reference=term.upper())
-    versions = list(ItemVersion.objects.filter(name__icontains=term).values_list("pk", flat=True))
+    versions = versions_named(term)
     if connection.vendor != "postgresql":
         return Q(reference__icontains=term) | Q(applicant_name__icontains=term) | Q(item_version_id__in=versions)
     like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -144,6 +144,7 @@ def forget_live_catalog() -> None:
     with _live_lock:
         _live_checked_at = -math.inf
         _listed.clear()
+        _named.clear()
 
 
 def live_catalog_key() -> tuple[Any, ...]:
@@ -182,6 +183,31 @@ def listed_versions(ids: Iterable[int]) -> dict[int, ItemVersion]:
                 _listed.clear()
             _listed.update((pk, v) for pk, v in fresh.items() if v.state in LIVE_STATES)
     return found
+
+
+_named: list[tuple[tuple[Any, ...], list[tuple[int, str]]]] = []  # (live catalog key, [(pk, name), …])
+
+
+def versions_named(fragment: str) -> list[int]:
+    """Primary keys of the published and superseded versions whose name contains ``fragment``.
+
+    What a clerk's search matches an item by; cases are filed only under those versions. The
+    few hundred names are kept per process under the live catalog's key (a publication adds
+    a version and changes it), instead of a query on every search.
+    """
+    key = live_catalog_key()
+    with _live_lock:
+        kept = _named[0] if _named and _named[0][0] == key else None
+    if kept is None:
+        names = [
+            (pk, name.casefold())
+            for pk, name in ItemVersion.objects.filter(state__in=LIVE_STATES).values_list("pk", "name")
+        ]
+        kept = (key, names)
+        with _live_lock:
+            _named[:] = [kept]
+    wanted = fragment.casefold()
+    return [pk for pk, name in kept[1] if wanted in name]
 
 
 _LISTED_VERSIONS = ItemVersion.objects.select_related("item").only(

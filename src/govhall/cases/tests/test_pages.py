@@ -265,3 +265,24 @@ def test_an_inbox_row_shows_the_case_as_the_clerk_needs_it_and_item_versions_are
     # The published version's name was kept from the first page; the cases are one query:
     assert not [q for q in made.captured_queries if "catalog_itemversion" in q["sql"]]
     assert len([q for q in made.captured_queries if 'FROM "cases_case"' in q["sql"]]) == 1
+
+
+def test_a_search_by_a_piece_of_the_item_name_finds_the_case_without_reading_the_catalog_again(
+    felling: ItemVersion, alice: User, bob: User, settings: object
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from govhall.cases import actions
+
+    files = {m.pk: f for m, f in zip(felling.materials.all(), _files(felling).values(), strict=True)}
+    case = actions.submit_case(
+        felling, applicant=alice, form_data={"location": "东孚镇", "volume": 3}, submit_key="name", files=files
+    )
+    clerk = _staff(Client(), "bob", settings)
+    assert case.reference in clerk.get("/desk/cases/", {"q": "采伐"}).content.decode()
+    with CaptureQueriesContext(connection) as made:
+        again = clerk.get("/desk/cases/", {"q": "林木采伐"}).content.decode()
+    assert case.reference in again
+    assert not [q for q in made.captured_queries if "catalog_itemversion" in q["sql"]]
+    assert case.reference not in clerk.get("/desk/cases/", {"q": "取水"}).content.decode()
