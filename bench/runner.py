@@ -220,6 +220,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+BENCH_REDIS_DEFAULT = "redis://127.0.0.1:6379/14"
+
+
 def redis_url(log: Callable[[str], None] = print) -> str:
     """The Redis database the server keeps its cache in (sessions, rate limits), emptied first; "" if none answers.
 
@@ -229,7 +232,7 @@ def redis_url(log: Callable[[str], None] = print) -> str:
     """
     import redis
 
-    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    url = os.environ.get("BENCH_REDIS_URL", BENCH_REDIS_DEFAULT)
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
     except redis.RedisError as exc:
@@ -335,6 +338,16 @@ def _version(command: list[str]) -> str:
     return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
 
 
+def _redis_version() -> str:
+    import redis
+
+    try:
+        info = redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", BENCH_REDIS_DEFAULT)).info("server")
+    except redis.RedisError:
+        return "not reachable"
+    return str(info.get("redis_version", ""))
+
+
 def environment() -> dict[str, Any]:
     """The versions and the machine the figures were measured with."""
     from importlib.metadata import version
@@ -360,6 +373,7 @@ def environment() -> dict[str, Any]:
             "python": platform.python_version(),
             "postgresql": postgres,
             "wrk": _version(["wrk", "-v"]),
+            "redis": _redis_version(),
             **{name: version(name) for name in packages},
         },
         "postgresql": {"shared_buffers": shared_buffers},
