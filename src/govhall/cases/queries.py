@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
@@ -63,9 +63,13 @@ def inbox_for(user: User, *, search: str = "", status: str = "", item: str = "")
         cases = cases.filter(_search_filter(search))
     if item:
         cases = cases.filter(item_version__item__implementation_code=item)
-    # The primary key breaks ties, so that the pages of the API never repeat or skip a case.
-    # A page shows its cases' item versions: ``with_listed_versions`` attaches them.
-    return cases.defer("form_data", "decision_reason", "decision_basis").order_by("due_on", "submitted_at", "pk")
+    # Cases not yet accepted have no due date and come after the dated ones, on SQLite as on
+    # PostgreSQL (which sorts nulls last anyway; the open-queue index has that order). The
+    # primary key breaks ties, so that the pages of the API never repeat or skip a case.
+    # A page shows its cases' item versions: ``listed`` / ``with_listed_versions`` attach them.
+    return cases.defer("form_data", "decision_reason", "decision_basis").order_by(
+        F("due_on").asc(nulls_last=True), "submitted_at", "pk"
+    )
 
 
 # What a page's list of cases shows of each (the inbox): read as plain values, not cases:

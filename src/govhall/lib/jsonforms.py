@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from govhall.lib.forms import Form
 
@@ -70,13 +71,38 @@ def build_form(schema: dict[str, Any], ui: dict[str, Any] | None = None, data: A
 
 
 def validate_answers(schema: dict[str, Any], answers: dict[str, Any]) -> dict[str, list[str]]:
-    """Validate answers against the schema on the server; return messages per field."""
+    """Validate answers against the schema on the server; return messages per field, in the user's language.
+
+    jsonschema reports each missing property as its own "required" error (carrying the whole
+    required list), so a missing field is named once; the usual checks are said as the form
+    would say them, and anything rarer keeps jsonschema's own words.
+    """
     errors: dict[str, list[str]] = {}
     for error in Draft202012Validator(schema).iter_errors(answers):
         if error.validator == "required":
-            for name in error.validator_value:
-                if name not in error.instance:
-                    errors.setdefault(name, []).append(error.message)
-        else:
-            errors.setdefault(str(error.path[0]) if error.path else "", []).append(error.message)
+            reported = errors.keys()
+            missing = [n for n in error.validator_value if n not in error.instance and n not in reported]
+            if missing:
+                errors[missing[0]] = [_("此项为必填项。")]
+            continue
+        field = str(error.path[0]) if error.path else ""
+        errors.setdefault(field, []).append(_message(error.validator, error.validator_value, error.message))
     return errors
+
+
+def _message(check: Any, limit: Any, fallback: str) -> str:
+    if check == "minimum":
+        return _("不能小于 %(limit)s。") % {"limit": limit}
+    if check == "maximum":
+        return _("不能大于 %(limit)s。") % {"limit": limit}
+    if check == "maxLength":
+        return _("不能超过 %(limit)s 个字。") % {"limit": limit}
+    if check == "minLength":
+        return _("至少 %(limit)s 个字。") % {"limit": limit}
+    if check == "enum":
+        return _("请从给出的选项中选择。")
+    if check == "type":
+        return _("填写的内容类型不对。")
+    if check == "format":
+        return _("格式不正确。")
+    return fallback

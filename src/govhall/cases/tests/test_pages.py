@@ -254,6 +254,10 @@ def test_an_inbox_row_shows_the_case_as_the_clerk_needs_it_and_item_versions_are
         felling, applicant=alice, form_data={"location": "东孚镇", "volume": 3}, submit_key="row", files=files
     )
     Case.objects.filter(pk=case.pk).update(warning="red", due_on="2026-10-09")
+    fresh = {m.pk: type(f)(f.name, pdf_bytes()) for m, f in zip(felling.materials.all(), files.values(), strict=True)}
+    waiting = actions.submit_case(
+        felling, applicant=alice, form_data={"location": "东孚镇", "volume": 4}, submit_key="row2", files=fresh
+    )
     clerk = _staff(Client(), "bob", settings)
     clerk.get("/desk/cases/")
     with CaptureQueriesContext(connection) as made:
@@ -262,6 +266,9 @@ def test_an_inbox_row_shows_the_case_as_the_clerk_needs_it_and_item_versions_are
     assert f'<a href="/desk/cases/{case.public_id}/"><code>{case.reference}</code></a>' in row
     assert f"<td>{felling.name}</td>" in row and "<td>陈爱丽</td>" in row and "<td>待受理</td>" in row
     assert '<span class="due due-red">2026-10-09</span> 已超期' in row
+    # Not yet accepted, so no due date: after the dated cases (on SQLite as on PostgreSQL):
+    assert page.index(case.reference) < page.index(waiting.reference)
+    assert '<span class="due due-none">—</span>' in page.split(waiting.reference)[1].split("</tr>")[0]
     # The published version's name was kept from the first page; the cases are one query:
     assert not [q for q in made.captured_queries if "catalog_itemversion" in q["sql"]]
     assert len([q for q in made.captured_queries if 'FROM "cases_case"' in q["sql"]]) == 1

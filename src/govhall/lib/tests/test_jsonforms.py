@@ -40,3 +40,15 @@ def test_the_server_validates_answers_against_the_schema() -> None:
     errors = validate_answers(SCHEMA, {"volume": -1, "species": "橡树"})
     assert set(errors) == {"location", "volume", "species"}
     assert validate_answers(SCHEMA, {"location": "东孚镇", "volume": 12.5}) == {}
+
+
+def test_the_server_names_each_missing_field_once_in_the_user_s_language() -> None:
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        errors = validate_answers(SCHEMA, {"volume": -1})
+    assert errors["location"] == ["此项为必填项。"]
+    assert errors["volume"] == ["不能小于 0。"]
+    with translation.override("en"):
+        errors = validate_answers(SCHEMA, {})
+    assert errors == {"location": ["This field is required."], "volume": ["This field is required."]}
