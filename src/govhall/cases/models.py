@@ -82,6 +82,13 @@ class Case(models.Model):
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
                 name="cases_open_queue",
             ),
+            # A search over every filed case for a common term ("厦门" begins 150,000 company
+            # names): walked in deadline order until a page matches, instead of fetching
+            # every match and sorting (505 → 1.8 ms); rare terms still go through the name
+            # index. Migration 0009 also gives PostgreSQL statistics of the upper-cased name.
+            models.Index(
+                fields=["due_on", "submitted_at", "id"], condition=~Q(status=CaseStatus.DRAFT), name="cases_filed_order"
+            ),
         ]
 
     def __str__(self) -> str:

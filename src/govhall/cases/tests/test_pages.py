@@ -293,3 +293,35 @@ def test_a_search_by_a_piece_of_the_item_name_finds_the_case_without_reading_the
     assert case.reference in again
     assert not [q for q in made.captured_queries if "catalog_itemversion" in q["sql"]]
     assert case.reference not in clerk.get("/desk/cases/", {"q": "取水"}).content.decode()
+
+
+def test_a_two_character_name_search_finds_exactly_the_names_holding_it_in_any_case(
+    felling: ItemVersion, alice: User, bob: User, settings: object
+) -> None:
+    from django.db import connection
+
+    from govhall.cases import actions
+
+    names = ["厦门绿源林业专业合作社", "Xiamen Greenwood Co.", "陈爱丽", "门厦贸易"]
+    cases = []
+    for n, name in enumerate(names):
+        fresh = {m.pk: f for m, f in zip(felling.materials.all(), _files(felling).values(), strict=True)}
+        case = actions.submit_case(
+            felling, applicant=alice, form_data={"location": "东孚镇", "volume": 3}, submit_key=f"n{n}", files=fresh
+        )
+        Case.objects.filter(pk=case.pk).update(applicant_name=name)
+        cases.append(case)
+    clerk = _staff(Client(), "bob", settings)
+
+    def found(term: str) -> set[str]:
+        page = clerk.get("/desk/cases/", {"q": term}).content.decode()
+        return {name for name, case in zip(names, cases, strict=True) if case.reference in page}
+
+    assert found("厦门") == {"厦门绿源林业专业合作社"}  # not "门厦": the two characters in that order
+    assert found("xi") == {"Xiamen Greenwood Co."}  # whatever the letter case
+    assert found("绿源林业") == {"厦门绿源林业专业合作社"}
+    assert found("爱丽") == {"陈爱丽"}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # migration 0009: PostgreSQL knows how common a name piece is
+            cursor.execute("SELECT 1 FROM pg_statistic_ext WHERE stxname = 'cases_upper_name'")
+            assert cursor.fetchone() is not None
