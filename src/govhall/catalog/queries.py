@@ -144,7 +144,6 @@ def forget_live_catalog() -> None:
     with _live_lock:
         _live_checked_at = -math.inf
         _listed.clear()
-        _named.clear()
 
 
 def live_catalog_key() -> tuple[Any, ...]:
@@ -152,66 +151,50 @@ def live_catalog_key() -> tuple[Any, ...]:
     return _live_catalog().key
 
 
-# What lists of cases show of their item versions, kept per process by primary key (below):
-_listed: dict[int, ItemVersion] = {}
-_listed_under: list[tuple[Any, ...]] = []  # the live catalog key the kept versions were read under
-_LISTED_MOST = 5_000
+# What lists of cases show of the live versions, one copy per process (below):
+_listed: list[tuple[tuple[Any, ...], dict[int, ItemVersion]]] = []  # [(live catalog key, {pk: version})]
+
+
+def _listed_copy() -> dict[int, ItemVersion]:
+    """Every published and superseded version with what a list of cases shows of it (ids, name, number, item code).
+
+    A version leaves draft only to be published, and a published version never changes
+    (DESIGN §3.1), so the few hundred are read once per process and read again only when the
+    live catalog's key changes (a publication, a version deleted with its item) or after
+    ``forget_live_catalog``. Callers must not modify the versions.
+    """
+    key = live_catalog_key()
+    with _live_lock:
+        if _listed and _listed[0][0] == key:
+            return _listed[0][1]
+    versions = {v.pk: v for v in _LISTED_VERSIONS.filter(state__in=LIVE_STATES)}
+    with _live_lock:
+        _listed[:] = [(key, versions)]
+    return versions
 
 
 def listed_versions(ids: Iterable[int]) -> dict[int, ItemVersion]:
-    """The versions ``ids`` with what a list of cases shows of them: ids, name, number, item code.
-
-    A page of cases names a dozen versions out of a few hundred. A version leaves draft only to
-    be published, and a published version never changes (DESIGN §3.1), so once live its
-    listed fields are kept per process; a draft is read each time. The kept ones are dropped
-    whenever the live catalog's key changes (a version deleted with its item changes it too),
-    and by ``forget_live_catalog``. Callers must not modify the versions returned.
-    """
-    wanted = set(ids)
-    key = live_catalog_key()
-    with _live_lock:
-        if _listed_under != [key]:
-            _listed.clear()
-            _listed_under[:] = [key]
-        found = {pk: _listed[pk] for pk in wanted if pk in _listed}
+    """The versions ``ids`` as a list of cases shows them, from the process's copy; any other (a draft) is read."""
+    wanted, kept = set(ids), _listed_copy()
+    found = {pk: kept[pk] for pk in wanted if pk in kept}
     missing = wanted - found.keys()
     if missing:
-        fresh = {v.pk: v for v in _LISTED_VERSIONS.filter(pk__in=missing)}
-        found.update(fresh)
-        with _live_lock:
-            if len(_listed) + len(fresh) > _LISTED_MOST:
-                _listed.clear()
-            _listed.update((pk, v) for pk, v in fresh.items() if v.state in LIVE_STATES)
+        found.update((v.pk, v) for v in _LISTED_VERSIONS.filter(pk__in=missing))
     return found
-
-
-_named: list[tuple[tuple[Any, ...], list[tuple[int, str]]]] = []  # (live catalog key, [(pk, name), …])
 
 
 def versions_named(fragment: str) -> list[int]:
     """Primary keys of the published and superseded versions whose name contains ``fragment``.
 
-    What a clerk's search matches an item by; cases are filed only under those versions. The
-    few hundred names are kept per process under the live catalog's key (a publication adds
-    a version and changes it), instead of a query on every search.
+    What a clerk's search matches an item by (cases are filed only under those versions),
+    from the process's copy instead of a query on every search.
     """
-    key = live_catalog_key()
-    with _live_lock:
-        kept = _named[0] if _named and _named[0][0] == key else None
-    if kept is None:
-        names = [
-            (pk, name.casefold())
-            for pk, name in ItemVersion.objects.filter(state__in=LIVE_STATES).values_list("pk", "name")
-        ]
-        kept = (key, names)
-        with _live_lock:
-            _named[:] = [kept]
     wanted = fragment.casefold()
-    return [pk for pk, name in kept[1] if wanted in name]
+    return [pk for pk, version in _listed_copy().items() if wanted in version.name.casefold()]
 
 
 _LISTED_VERSIONS = ItemVersion.objects.select_related("item").only(
-    "public_id", "name", "number", "state", "item__implementation_code"
+    "public_id", "name", "number", "item__implementation_code"
 )
 
 

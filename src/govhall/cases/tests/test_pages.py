@@ -23,6 +23,16 @@ def _files(version: ItemVersion) -> dict[str, object]:
     return {f"material_{m.pk}": SimpleUploadedFile("scan.pdf", pdf_bytes()) for m in version.materials.all()}
 
 
+def _submit(version: ItemVersion, applicant: User, key: str, volume: int = 3) -> Case:
+    """File an application for ``version`` with a fresh scan for every material."""
+    from govhall.cases import actions
+
+    files = {m.pk: f for m, f in zip(version.materials.all(), _files(version).values(), strict=True)}
+    return actions.submit_case(
+        version, applicant=applicant, form_data={"location": "东孚镇", "volume": volume}, submit_key=key, files=files
+    )
+
+
 def _applicant(client: Client) -> Client:
     client.post("/login/", {"account": ALICE_ID, "password": PASSWORD})
     return client
@@ -172,13 +182,7 @@ def test_the_case_page_says_what_happens_next_and_what_is_needed_from_the_applic
 ) -> None:
     from govhall.cases import actions
 
-    case = actions.submit_case(
-        felling,
-        applicant=alice,
-        form_data={"location": "东孚镇", "volume": 3},
-        submit_key="next",
-        files={m.pk: f for m, f in zip(felling.materials.all(), _files(felling).values(), strict=True)},
-    )
+    case = _submit(felling, alice, "next")
     client = _applicant(Client())
     page = client.get(f"/my/cases/{case.public_id}/").content.decode()
     assert "当前进展" in page and "等待窗口受理。目前不需要您做什么" in page
@@ -224,12 +228,8 @@ def test_the_inbox_shows_a_page_of_25_nearest_deadline_first_and_pages_on(
 def test_the_inbox_filters_by_item_among_the_units_items(
     felling: ItemVersion, alice: User, bob: User, carol: User, settings: object
 ) -> None:
-    from govhall.cases import actions
 
-    files = {m.pk: f for m, f in zip(felling.materials.all(), _files(felling).values(), strict=True)}
-    case = actions.submit_case(
-        felling, applicant=alice, form_data={"location": "东孚镇", "volume": 3}, submit_key="item", files=files
-    )
+    case = _submit(felling, alice, "item")
     clerk = _staff(Client(), "bob", settings)
     page = clerk.get("/desk/cases/").content.decode()
     code = felling.item.implementation_code
@@ -247,17 +247,9 @@ def test_an_inbox_row_shows_the_case_as_the_clerk_needs_it_and_item_versions_are
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from govhall.cases import actions
-
-    files = {m.pk: f for m, f in zip(felling.materials.all(), _files(felling).values(), strict=True)}
-    case = actions.submit_case(
-        felling, applicant=alice, form_data={"location": "东孚镇", "volume": 3}, submit_key="row", files=files
-    )
+    case = _submit(felling, alice, "row")
     Case.objects.filter(pk=case.pk).update(warning="red", due_on="2026-10-09")
-    fresh = {m.pk: type(f)(f.name, pdf_bytes()) for m, f in zip(felling.materials.all(), files.values(), strict=True)}
-    waiting = actions.submit_case(
-        felling, applicant=alice, form_data={"location": "东孚镇", "volume": 4}, submit_key="row2", files=fresh
-    )
+    waiting = _submit(felling, alice, "row2", volume=4)
     clerk = _staff(Client(), "bob", settings)
     clerk.get("/desk/cases/")
     with CaptureQueriesContext(connection) as made:
@@ -280,12 +272,7 @@ def test_a_search_by_a_piece_of_the_item_name_finds_the_case_without_reading_the
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from govhall.cases import actions
-
-    files = {m.pk: f for m, f in zip(felling.materials.all(), _files(felling).values(), strict=True)}
-    case = actions.submit_case(
-        felling, applicant=alice, form_data={"location": "东孚镇", "volume": 3}, submit_key="name", files=files
-    )
+    case = _submit(felling, alice, "name")
     clerk = _staff(Client(), "bob", settings)
     assert case.reference in clerk.get("/desk/cases/", {"q": "采伐"}).content.decode()
     with CaptureQueriesContext(connection) as made:
@@ -300,15 +287,10 @@ def test_a_two_character_name_search_finds_exactly_the_names_holding_it_in_any_c
 ) -> None:
     from django.db import connection
 
-    from govhall.cases import actions
-
     names = ["厦门绿源林业专业合作社", "Xiamen Greenwood Co.", "陈爱丽", "门厦贸易"]
     cases = []
     for n, name in enumerate(names):
-        fresh = {m.pk: f for m, f in zip(felling.materials.all(), _files(felling).values(), strict=True)}
-        case = actions.submit_case(
-            felling, applicant=alice, form_data={"location": "东孚镇", "volume": 3}, submit_key=f"n{n}", files=fresh
-        )
+        case = _submit(felling, alice, f"n{n}")
         Case.objects.filter(pk=case.pk).update(applicant_name=name)
         cases.append(case)
     clerk = _staff(Client(), "bob", settings)
