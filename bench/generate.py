@@ -121,15 +121,37 @@ def columns_of(model: type[Model], given: Sequence[str]) -> tuple[list[str], lis
 
 
 def copy_rows(model: type[Model], given: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY ``rows`` (values of ``given`` columns, in order) into the model's table; return the count."""
+    """COPY ``rows`` (values of ``given`` columns, in order) into the model's table; return the count.
+
+    The table's indexes that back no constraint are dropped first and built again after the
+    load, as PostgreSQL advises for populating a database: building an index once over a
+    million sorted rows is several times cheaper than inserting each row into it (the
+    cases' 13 indexes took most of the cases' COPY). Primary keys, unique constraints and
+    foreign keys stay, so that a bad row still fails the load.
+    """
     columns, defaults = columns_of(model, given)
     tail = tuple(defaults)
     quoted = ", ".join(f'"{c}"' for c in columns)
+    table = model._meta.db_table
     count = 0
-    with connection.cursor() as cursor, cursor.copy(f'COPY "{model._meta.db_table}" ({quoted}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row((*row, *tail))
-            count += 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid = %s::regclass"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = pg_index.indexrelid)",
+            [f'"{table}"'],
+        )
+        deferred = cursor.fetchall()
+        for name, _definition in deferred:
+            cursor.execute(f"DROP INDEX {name}")
+        with cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row((*row, *tail))
+                count += 1
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        for _name, definition in deferred:
+            cursor.execute(definition)
+        cursor.execute("RESET maintenance_work_mem")
     return count
 
 
