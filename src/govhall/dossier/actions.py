@@ -28,9 +28,8 @@ class LookUp:
 
 
 def _refuse(viewer: User, event_extra: dict[str, Any], error: Exception, request: HttpRequest | None) -> None:
-    # The refusal is recorded in its own transaction, so that raising does not take it back:
-    with transaction.atomic():
-        record("dossier.looked_up", viewer, None, event_extra, outcome=AuditOutcome.DENIED, request=request)
+    # The refusal is recorded in its own transaction (record's), so that raising does not take it back:
+    record("dossier.looked_up", viewer, None, event_extra, outcome=AuditOutcome.DENIED, request=request)
     raise error
 
 
@@ -91,14 +90,7 @@ def look_up_subject(
     if dossier is not None and dossier.record_count == 0:
         dossier = None
     extra["count"] = dossier.record_count if dossier else 0
-    with transaction.atomic():
-        record(
-            "dossier.looked_up",
-            viewer,
-            subject.audit_target() if subject is not None else None,
-            extra,
-            request=request,
-        )
+    record("dossier.looked_up", viewer, subject.audit_target() if subject is not None else None, extra, request=request)
     return LookUp(code=code, dossier=dossier)
 
 

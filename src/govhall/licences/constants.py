@@ -15,6 +15,14 @@ class LicenceStatus(models.TextChoices):
     OTHER = "99", _("其他")
 
 
+_STATUS_LABELS = dict(LicenceStatus.choices)
+
+
+def status_label(status: str) -> str:
+    """A status's label in the active language, without building the enum member (lists call it per row)."""
+    return str(_STATUS_LABELS.get(status, status))
+
+
 class HolderCodeType(models.TextChoices):
     RESIDENT_ID = "111", _("居民身份证")
     CREDIT_CODE = "001", _("统一社会信用代码")

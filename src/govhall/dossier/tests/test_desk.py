@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from conftest import ALICE_ID, PASSWORD
 from govhall.audit.models import AuditRecord
+from govhall.cases import actions as case_actions
+from govhall.cases.tests.conftest import material_files
+from govhall.dossier import queries
 from govhall.dossier.tests.conftest import Held
 from govhall.identity.models import LegalEntity, User
+from govhall.licences.tests.conftest import FORM
 
 
 @pytest.fixture
@@ -140,8 +147,6 @@ def test_a_content_editor_may_not_look_anyone_up_and_the_refusal_is_audited(held
 def test_a_long_dossier_lists_the_latest_with_the_totals_and_shows_all_on_request(
     held: Held, dan: User, desk: Any, monkeypatch: Any
 ) -> None:
-    from govhall.dossier import queries
-
     monkeypatch.setattr(queries, "PAGE", 1)
     client = desk(dan)
     page = look_up(client, ALICE_ID, "supervision")
@@ -157,3 +162,55 @@ def test_a_long_dossier_lists_the_latest_with_the_totals_and_shows_all_on_reques
         .values_list("extra__count", flat=True)
     )
     assert counts == [counts[0], counts[0]] and counts[0] > 2  # each look-up audited with the whole count
+
+
+def _row_of(page: str, text: str) -> str:
+    """The table row of ``page`` holding ``text``, with its whitespace collapsed."""
+    rows = [re.sub(r"\s+", " ", row) for row in re.findall(r"<tr[ >].*?</tr>", page, flags=re.S)]
+    rows = [row for row in rows if text in row]
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_each_row_shows_what_the_clerk_needs_with_links_to_the_staff_pages(
+    held: Held, licensed_felling: Any, alice: User, bob: User, desk: Any
+) -> None:
+    # A second application that reuses her 林权证 from the library instead of uploading it:
+    material = licensed_felling.materials.get(licence_type_code=held.forest_right.licence_type.code)
+    files = material_files(licensed_felling)
+    del files[material.pk]
+    reusing = case_actions.submit_case(
+        licensed_felling,
+        applicant=alice,
+        form_data=FORM,
+        submit_key="reuse",
+        files=files,
+        licences={material.pk: str(held.forest_right.public_id)},
+    )
+    page = look_up(desk(bob), ALICE_ID)
+    case = held.forestry_case
+    assert case.due_on is not None
+    assert _row_of(page, case.reference + "</code></a>") == (
+        f'<tr class="warn-none"> <td><a href="/desk/cases/{case.public_id}/"><code>{case.reference}</code></a></td>'
+        f" <td>林木采伐许可证核发</td> <td>林业科</td> <td>准予许可</td>"
+        f' <td><span class="due due-none">{case.due_on.isoformat()}</span></td> </tr>'
+    )
+    assert "待受理" in _row_of(page, f'<a href="/desk/cases/{reusing.public_id}/"><code>{reusing.reference}</code></a>')
+    licence = held.forest_right
+    assert _row_of(page, licence.number) == (
+        f'<tr> <td><a href="/desk/licences/{licence.public_id}/">林权证</a></td> <td>{licence.number}</td>'
+        " <td>厦门市自然资源和规划局海沧分局</td> <td>2019-06-12 — 2069-06-11</td> <td>有效</td> </tr>"
+    )
+    assert "复用电子证照：林权证" in _row_of(page, f"<code>{reusing.reference}</code></td> <td>复用")
+    assert "上传：林权证.pdf" in _row_of(page, f"<code>{case.reference}</code></td> <td>上传：林权证")
+    assert "共 8 条记录 · 1 项材料复用电子证照，免于提交" in page  # 2 cases, 2 licences, 2 + 2 materials
+    assert "办件（2）" in page and "电子证照（2）" in page and "已提供的材料（4）" in page
+
+    # Each kind is one query (its page with its total), whatever the subject holds:
+    subject = queries.find_subject(queries.parse_subject_code(ALICE_ID))
+    assert subject is not None
+    with CaptureQueriesContext(connection) as run:
+        dossier = queries.assemble_dossier(subject, queries.scope_for_staff(bob), limit=1)
+    assert len(run.captured_queries) == 1 + 3  # the viewer's units, then one per kind
+    assert dossier.totals == {"cases": 2, "licences": 2, "materials": 4} and dossier.reused_count == 1
+    assert [len(dossier.cases), len(dossier.licences), len(dossier.materials)] == [1, 1, 1]

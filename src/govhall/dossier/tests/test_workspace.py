@@ -25,6 +25,11 @@ def test_the_applicant_sees_her_own_and_her_companys_records(held: Held, alice_c
     assert held.forestry_case.reference in mine and held.water_case.reference in mine
     assert held.felling.number in mine and held.forest_right.number in mine
     assert held.company_case.reference in company and held.forestry_case.reference not in company
+    # Her rows link to her own pages, never to the staff's:
+    assert (
+        f'<a href="/my/cases/{held.forestry_case.public_id}/"><code>{held.forestry_case.reference}</code></a>' in mine
+    )
+    assert "/desk/" not in page and "<td>林权证</td>" in mine
 
 
 def test_the_export_is_machine_readable_and_audited(held: Held, alice: User) -> None:
@@ -35,6 +40,26 @@ def test_the_export_is_machine_readable_and_audited(held: Held, alice: User) -> 
     assert {c["reference"] for c in data["cases"]} == {held.forestry_case.reference, held.water_case.reference}
     assert {lic["identifier"] for lic in data["licences"]} == {held.felling.identifier, held.forest_right.identifier}
     assert len(data["materials"]) == 3
+    case = held.forestry_case
+    assert case.submitted_at and case.accepted_on and case.due_on and case.closed_at is None
+    assert next(c for c in data["cases"] if c["reference"] == case.reference) == {
+        "reference": case.reference,
+        "item": "林木采伐许可证核发",
+        "department": "林业科",
+        "status": "approved",
+        "status_label": "准予许可",
+        "submitted_at": case.submitted_at.isoformat(),
+        "accepted_on": case.accepted_on.isoformat(),
+        "due_on": case.due_on.isoformat(),
+        "decision": "approve",
+        "closed_at": None,
+    }
+    forest_right = next(lic for lic in data["licences"] if lic["identifier"] == held.forest_right.identifier)
+    assert forest_right["type"] == "林权证" and forest_right["valid_until"] == "2069-06-11"
+    assert forest_right["status_label"] == "有效" and forest_right["issued_on"] == "2019-06-12"
+    assert {m["file_name"] for m in data["materials"]} >= {"林权证.pdf"} and all(
+        m["provided_at"] for m in data["materials"]
+    )
     entry = AuditRecord.objects.get(event="dossier.exported")
     assert entry.actor_label == alice.username and entry.extra["count"] == 7
 
