@@ -190,9 +190,10 @@ def resolve_licences(
     return resolved
 
 
-def _store_licences(case: Case, licences: dict[int, Licence], actor: User) -> None:
+def _store_licences(case: Case, licences: dict[int, Licence], actor: User, *, replacing: bool = True) -> None:
     for material_id, licence in licences.items():
-        case.materials.filter(material_id=material_id, is_current=True).update(is_current=False)
+        if replacing:
+            case.materials.filter(material_id=material_id, is_current=True).update(is_current=False)
         CaseMaterial.objects.create(
             case=case,
             material_id=material_id,
@@ -207,10 +208,14 @@ def _store_licences(case: Case, licences: dict[int, Licence], actor: User) -> No
         record("cases.licence_reused", actor, case, {"licence": licence.identifier, "material": material_id})
 
 
-def _store_materials(case: Case, files: dict[int, UploadedFile], inspected: dict[int, Any]) -> None:
+def _store_materials(
+    case: Case, files: dict[int, UploadedFile], inspected: dict[int, Any], *, replacing: bool = True
+) -> None:
+    """Store the uploads as the case's current materials; ``replacing``: earlier ones may exist (not a new case)."""
     for material_id, upload in files.items():
         info = inspected[material_id]
-        case.materials.filter(material_id=material_id, is_current=True).update(is_current=False)
+        if replacing:
+            case.materials.filter(material_id=material_id, is_current=True).update(is_current=False)
         upload.name = f"material.{info.extension}"
         signature = (
             check_pdf_signatures(upload)
@@ -273,7 +278,7 @@ def save_draft(
                 raise PermissionDenied(_("这个草稿不能再修改。"))
             case.form_data = form_data
             case.save(update_fields=["form_data", "updated_at"])
-        _store_materials(case, files, inspected)
+        _store_materials(case, files, inspected, replacing=draft is not None)
         record("cases.draft_saved", applicant, case, {"fields": sorted(form_data), "files": len(files)})
     return case
 
@@ -333,14 +338,14 @@ def submit_case(
                     form_data=form_data,
                     submit_key=submit_key,
                 )
-            _store_materials(case, files, inspected)
+            _store_materials(case, files, inspected, replacing=draft is not None)
             # The day's serial is locked until commit: taken after the file writes, so submissions
             # of one item wait on each other only for the statements that follow — and before any
             # audit record, so every transaction takes the serial, then the audit chain head, in
             # that order (no deadlock):
             case.reference = _next_reference(version.item.implementation_code, _today())
             case.submitted_at = timezone.now()
-            _store_licences(case, reused, applicant)
+            _store_licences(case, reused, applicant, replacing=draft is not None)
             move(case, CaseStatus.SUBMITTED, actor=applicant, kind="submitted", data={"reference": case.reference})
     except IntegrityError:
         # A concurrent request with the same key won the race; answer with its case:

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -71,6 +72,9 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
     form = build_form(version.form_schema or {"type": "object"}, version.form_ui, request.POST or None)
     if initial and request.method != "POST":
         form.initial = initial
+    # Read once: the action checks the uploads and the chosen licences against the same list
+    # (a published version's materials never change):
+    prefetch_related_objects([version], "materials")
     materials = list(version.materials.all())
     acting_for = request.session.get(SESSION_ACTING_FOR, "")
     entity = access_entity_for(_user(request), acting_for) if acting_for else None

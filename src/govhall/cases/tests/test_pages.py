@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from conftest import ALICE_ID, PASSWORD
 from govhall.cases.constants import CaseStatus
@@ -63,6 +65,25 @@ def test_alice_applies_online_and_sees_her_case(felling: ItemVersion, alice: Use
     detail = client.get(f"/my/cases/{case.public_id}/").content.decode()
     assert case.reference in detail and "待受理" in detail and "提交申请" in detail
     assert case.reference in client.get("/my/").content.decode()
+
+
+def test_an_application_reads_the_items_materials_once_and_files_each_as_current(
+    felling: ItemVersion, alice: User, zh_client: Client
+) -> None:
+    client = _applicant(zh_client)
+    application = {"location": "东孚镇", "volume": "12.5", "submit_key": "once", **_files(felling)}
+    with CaptureQueriesContext(connection) as run:
+        response = client.post(f"/items/{felling.public_id}/apply/", application)
+    case = Case.objects.get()
+    assert response["Location"] == f"/my/cases/{case.public_id}/"
+    statements = [q["sql"] for q in run.captured_queries]
+    # The form, the uploads' check and the licences' check share one read of the materials:
+    assert sum('FROM "catalog_material"' in sql for sql in statements) == 1
+    # A new case has no earlier materials to set aside:
+    assert not [sql for sql in statements if sql.startswith('UPDATE "cases_casematerial"')]
+    assert sorted(case.materials.filter(is_current=True).values_list("material_id", flat=True)) == sorted(
+        felling.materials.values_list("pk", flat=True)
+    )
 
 
 def test_a_missing_field_is_shown_next_to_it_and_nothing_is_filed(
