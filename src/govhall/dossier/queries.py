@@ -7,7 +7,8 @@ records they may see and the kinds of record (cases, licences, materials). Every
 set-based — a handful of indexed queries per dossier, whatever the number of records.
 
 New capabilities (payments, appointments, ratings, complaints) add a section here: a
-function that takes the subject and scope and returns its rows, listed in ``SECTIONS``.
+function that takes the subject and scope and returns its rows, listed in ``SECTIONS``, and
+the values a dossier lists of them, in ``LISTED``.
 """
 
 from __future__ import annotations
