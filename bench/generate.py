@@ -126,18 +126,22 @@ def copy_rows(model: type[Model], given: Sequence[str], rows: Iterable[Sequence[
     The table's indexes that back no constraint are dropped first and built again after the
     load, as PostgreSQL advises for populating a database: building an index once over a
     million sorted rows is several times cheaper than inserting each row into it (the
-    cases' 13 indexes took most of the cases' COPY). Primary keys, unique constraints and
-    foreign keys stay, so that a bad row still fails the load.
+    cases' 13 indexes took most of the cases' COPY). Primary keys, unique indexes and foreign
+    keys stay, so that a bad row still fails the load; and all of it is one transaction, so a
+    load that fails leaves the table as it was, indexes included.
     """
     columns, defaults = columns_of(model, given)
     tail = tuple(defaults)
     quoted = ", ".join(f'"{c}"' for c in columns)
     table = model._meta.db_table
     count = 0
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Django's foreign keys are deferred to the commit; checked row by row instead, so that
+        # no check is still pending when the indexes are built (PostgreSQL refuses that):
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
-            " WHERE indrelid = %s::regclass"
+            " WHERE indrelid = %s::regclass AND NOT indisunique"
             " AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = pg_index.indexrelid)",
             [f'"{table}"'],
         )
@@ -148,10 +152,9 @@ def copy_rows(model: type[Model], given: Sequence[str], rows: Iterable[Sequence[
             for row in rows:
                 copy.write_row((*row, *tail))
                 count += 1
-        cursor.execute("SET maintenance_work_mem = '512MB'")
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for _name, definition in deferred:
             cursor.execute(definition)
-        cursor.execute("RESET maintenance_work_mem")
     return count
 
 

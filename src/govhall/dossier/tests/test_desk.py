@@ -192,14 +192,14 @@ def test_each_row_shows_what_the_clerk_needs_with_links_to_the_staff_pages(
     assert case.due_on is not None
     assert _row_of(page, case.reference + "</code></a>") == (
         f'<tr class="warn-none"> <td><a href="/desk/cases/{case.public_id}/"><code>{case.reference}</code></a></td>'
-        f" <td>林木采伐许可证核发</td> <td>林业科</td> <td class=\"nowrap\">准予许可</td>"
+        f' <td>林木采伐许可证核发</td> <td>林业科</td> <td class="nowrap">准予许可</td>'
         f' <td><span class="due due-none">{case.due_on.isoformat()}</span></td> </tr>'
     )
     assert "待受理" in _row_of(page, f'<a href="/desk/cases/{reusing.public_id}/"><code>{reusing.reference}</code></a>')
     licence = held.forest_right
     assert _row_of(page, licence.number) == (
         f'<tr> <td><a href="/desk/licences/{licence.public_id}/">林权证</a></td> <td>{licence.number}</td>'
-        " <td>厦门市自然资源和规划局海沧分局</td> <td>2019-06-12 — 2069-06-11</td> <td class=\"nowrap\">有效</td> </tr>"
+        ' <td>厦门市自然资源和规划局海沧分局</td> <td>2019-06-12 — 2069-06-11</td> <td class="nowrap">有效</td> </tr>'
     )
     assert "复用电子证照：林权证" in _row_of(page, f"<code>{reusing.reference}</code></td> <td>复用")
     assert "上传：林权证.pdf" in _row_of(page, f"<code>{case.reference}</code></td> <td>上传：林权证")
