@@ -70,11 +70,14 @@ def setup_django(url: str) -> None:
 
 
 def has_data(size_name: str) -> bool:
+    """Does the database hold a whole generation of this size? The cases come first, the licences last."""
     from bench.generate import SIZES
     from govhall.cases.models import Case
+    from govhall.licences.models import Licence
 
+    size = SIZES[size_name]
     try:
-        return Case.objects.count() >= SIZES[size_name].cases
+        return Case.objects.count() >= size.cases and Licence.objects.count() >= size.licences
     except Exception:
         return False
 
