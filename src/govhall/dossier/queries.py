@@ -321,6 +321,13 @@ _TOTAL = "total_in_scope"
 _REUSED = "reused_in_scope"
 
 
+def listed(kind: str, subject: Subject, scope: Scope, take: int, **counts: Any) -> list[dict[str, Any]]:
+    """The latest ``take`` records of ``kind`` in scope, as values of ``LISTED[kind]`` (plus ``counts``)."""
+    names = [name for name, source in LISTED[kind].items() if name == source]
+    renamed = {name: F(source) for name, source in LISTED[kind].items() if name != source}
+    return list(SECTIONS[kind](subject, scope).values(*names, **renamed, **counts)[:take])
+
+
 def assemble_dossier(
     subject: Subject, scope: Scope, *, limit: int = EVERYTHING, full: frozenset[str] = frozenset()
 ) -> Dossier:
@@ -331,16 +338,14 @@ def assemble_dossier(
     scope by a window. ``full`` names kinds listed up to ALL_LIMIT instead.
     """
     dossier = Dossier(subject=subject, scope=scope)
-    for kind, section in SECTIONS.items():
+    for kind in SECTIONS:
         if not scope.allows(kind):
             continue
         counts: dict[str, Any] = {_TOTAL: Window(Count("*"))}
         if kind == RecordKind.MATERIALS:
             counts[_REUSED] = Window(Count("pk", filter=Q(licence__isnull=False)))
         take = max(limit, ALL_LIMIT) if kind in full else limit
-        names = [name for name, source in LISTED[kind].items() if name == source]
-        renamed = {name: F(source) for name, source in LISTED[kind].items() if name != source}
-        rows = list(section(subject, scope).values(*names, **renamed, **counts)[:take])
+        rows = listed(kind, subject, scope, take, **counts)
         dossier.totals[kind] = rows[0][_TOTAL] if rows else 0
         if kind == RecordKind.MATERIALS:
             dossier.reused_count = rows[0][_REUSED] if rows else 0
@@ -381,21 +386,7 @@ def export_dossier(dossier: Dossier) -> dict[str, Any]:
             }
             for case in dossier.cases
         ],
-        "licences": [
-            {
-                "identifier": licence["identifier"],
-                "type_code": licence["type_code"],
-                "type": licence["type"],
-                "number": licence["number"],
-                "issuer": licence["issuer"],
-                "issued_on": _iso(licence["issued_on"]),
-                "valid_from": _iso(licence["valid_from"]),
-                "valid_until": _iso(licence["valid_until"]),
-                "status": licence["status"],
-                "status_label": licence_status_label(licence["status"]),
-            }
-            for licence in dossier.licences
-        ],
+        "licences": [licence_summary(licence) for licence in dossier.licences],
         "materials": [
             {
                 "case": material["case_reference"],
@@ -413,17 +404,17 @@ def _iso(value: datetime.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def licence_summary(licence: Licence) -> dict[str, Any]:
-    """What the dossier and the sharing API say of a licence (no face data, no document)."""
+def licence_summary(licence: dict[str, Any]) -> dict[str, Any]:
+    """What the dossier's export and the sharing API say of a listed licence (no face data, no document)."""
     return {
-        "identifier": licence.identifier,
-        "type_code": licence.licence_type.code,
-        "type": licence.licence_type.name,
-        "number": licence.number,
-        "issuer": licence.issuer_name,
-        "issued_on": licence.issued_on.isoformat(),
-        "valid_from": licence.valid_from.isoformat(),
-        "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
-        "status": licence.status,
-        "status_label": licence_status_label(licence.status),
+        "identifier": licence["identifier"],
+        "type_code": licence["type_code"],
+        "type": licence["type"],
+        "number": licence["number"],
+        "issuer": licence["issuer"],
+        "issued_on": _iso(licence["issued_on"]),
+        "valid_from": _iso(licence["valid_from"]),
+        "valid_until": _iso(licence["valid_until"]),
+        "status": licence["status"],
+        "status_label": licence_status_label(licence["status"]),
     }

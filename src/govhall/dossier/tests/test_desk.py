@@ -13,12 +13,10 @@ from django.test.utils import CaptureQueriesContext
 
 from conftest import ALICE_ID, PASSWORD
 from govhall.audit.models import AuditRecord
-from govhall.cases import actions as case_actions
-from govhall.cases.tests.conftest import material_files
 from govhall.dossier import queries
 from govhall.dossier.tests.conftest import Held
 from govhall.identity.models import LegalEntity, User
-from govhall.licences.tests.conftest import FORM
+from govhall.licences.tests.conftest import reusing_case
 
 
 @pytest.fixture
@@ -176,17 +174,7 @@ def test_each_row_shows_what_the_clerk_needs_with_links_to_the_staff_pages(
     held: Held, licensed_felling: Any, alice: User, bob: User, desk: Any
 ) -> None:
     # A second application that reuses her 林权证 from the library instead of uploading it:
-    material = licensed_felling.materials.get(licence_type_code=held.forest_right.licence_type.code)
-    files = material_files(licensed_felling)
-    del files[material.pk]
-    reusing = case_actions.submit_case(
-        licensed_felling,
-        applicant=alice,
-        form_data=FORM,
-        submit_key="reuse",
-        files=files,
-        licences={material.pk: str(held.forest_right.public_id)},
-    )
+    reusing = reusing_case(licensed_felling, alice, held.forest_right)
     page = look_up(desk(bob), ALICE_ID)
     case = held.forestry_case
     assert case.due_on is not None

@@ -90,6 +90,21 @@ def licensed_felling(
 FORM = {"location": "东孚镇鼎美村3林班", "volume": 12.5}
 
 
+def reusing_case(version: ItemVersion, applicant: User, licence: Licence, submit_key: str = "reuse") -> Case:
+    """An application for ``version`` that takes ``licence`` from the library for its material of that type."""
+    material = version.materials.get(licence_type_code=licence.licence_type.code)
+    files = material_files(version)
+    del files[material.pk]
+    return case_actions.submit_case(
+        version,
+        applicant=applicant,
+        form_data=FORM,
+        submit_key=submit_key,
+        files=files,
+        licences={material.pk: str(licence.public_id)},
+    )
+
+
 def approved_case(version: ItemVersion, applicant: User, clerk: User, approver: User) -> Case:
     case = case_actions.submit_case(
         version, applicant=applicant, form_data=FORM, submit_key="k", files=material_files(version)

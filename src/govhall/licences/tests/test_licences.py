@@ -30,7 +30,7 @@ from govhall.lib.signing import SignatureStatus, check_pdf_signatures, signing_f
 from govhall.licences import actions, queries
 from govhall.licences.models import Licence, LicenceType
 
-from .conftest import FORM, approved_case, forest_right_of
+from .conftest import FORM, approved_case, forest_right_of, reusing_case
 
 pytestmark = pytest.mark.django_db
 
@@ -258,20 +258,8 @@ def test_a_held_licence_is_offered_and_nothing_is_uploaded(
     page = client.get(f"/items/{licensed_felling.public_id}/apply/").content.decode()
     assert "使用平台已有的电子证照：林权证" in page and held.number in page
 
-    material = licensed_felling.materials.get(licence_type_code=forest_right_type.code)
-    from govhall.cases.tests.conftest import material_files
-
-    files = material_files(licensed_felling)
-    del files[material.pk]
-    case = case_actions.submit_case(
-        licensed_felling,
-        applicant=alice,
-        form_data=FORM,
-        submit_key="reuse",
-        files=files,
-        licences={material.pk: str(held.public_id)},
-    )
-    provided = case.materials.get(material=material)
+    case = reusing_case(licensed_felling, alice, held)
+    provided = case.materials.get(material__licence_type_code=forest_right_type.code)
     assert provided.licence == held and not provided.file
     assert AuditRecord.objects.filter(event="cases.licence_reused").count() == 1
 

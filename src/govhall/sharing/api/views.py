@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from govhall.audit.actions import record
 from govhall.audit.models import AuditOutcome
 from govhall.dossier import queries as dossier
+from govhall.dossier.constants import RecordKind
 from govhall.sharing.constants import ClientScope
 from govhall.sharing.models import ClientAccess
 from govhall.sharing.queries import scope_for_client
@@ -173,7 +174,7 @@ class SubjectLicencesView(SharingView):
 
     def post(self, request: Request) -> Response:
         _data, subject, scope = self.subject_and_scope(request)
-        licences = list(dossier.list_licences(subject, scope)[:500]) if subject else []
+        licences = dossier.listed(RecordKind.LICENCES, subject, scope, 500) if subject else []
         self.audit["count"] = len(licences)
         return Response({"licences": [dossier.licence_summary(licence) for licence in licences]})
 

@@ -55,6 +55,19 @@ def test_a_client_limited_to_licences_lists_the_licences_of_its_departments(
     assert (
         found[held.felling.identifier]["status"] == "01" and found[held.felling.identifier]["type"] == "林木采伐许可证"
     )
+    right = held.forest_right
+    assert found[right.identifier] == {
+        "identifier": right.identifier,
+        "type_code": right.licence_type.code,
+        "type": "林权证",
+        "number": right.number,
+        "issuer": "厦门市自然资源和规划局海沧分局",
+        "issued_on": "2019-06-12",
+        "valid_from": "2019-06-12",
+        "valid_until": "2069-06-11",
+        "status": "01",
+        "status_label": "有效",
+    }
     # Nothing about the holder comes back — the caller already knows whom it asked about:
     assert "陈爱丽" not in response.content.decode()
 
