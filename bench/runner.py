@@ -247,6 +247,7 @@ class Server:
     def __init__(self, database_url: str, *, workers: int, threads: int, log: Path, redis: str = "") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # threads > 1 tries gunicorn's threaded workers instead of production's sync ones:
         self.workers, self.threads = workers, threads
         self.log = log
         self.env = {
@@ -265,15 +266,16 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
+        # Production's settings (govhall.conf.gunicorn), with the bench's address, shape and logs:
+        shape = ["--worker-class", "gthread", "--threads", str(self.threads)] if self.threads > 1 else []
         return [
             str(Path(sys.executable).with_name("gunicorn")),
+            "--config",
+            "python:govhall.conf.gunicorn",
             "bench.wsgi:application",
             "--workers",
             str(self.workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(self.threads),
+            *shape,
             "--bind",
             f"127.0.0.1:{self.port}",
             "--chdir",
@@ -475,9 +477,10 @@ def run(
 
     size = SIZES[size_name]
     cores = os.cpu_count() or 2
-    # BENCH_WORKERS / BENCH_THREADS try another server shape (docs/benchmarks.md):
-    workers = int(os.environ.get("BENCH_WORKERS") or (2 if size_name == "smoke" else max(2, 2 * cores)))
-    threads = int(os.environ.get("BENCH_THREADS") or (2 if size_name == "smoke" else 4))
+    # Production's shape (govhall.conf.gunicorn: 2 × cores + 1 sync workers); BENCH_WORKERS and
+    # BENCH_THREADS (> 1: threaded workers) try another (docs/benchmarks.md):
+    workers = int(os.environ.get("BENCH_WORKERS") or (2 if size_name == "smoke" else 2 * cores + 1))
+    threads = int(os.environ.get("BENCH_THREADS") or 1)
     work = Path(tempfile.mkdtemp(prefix="govhall-bench-"))
     out.mkdir(parents=True, exist_ok=True)
     results: list[Result] = []
@@ -527,7 +530,8 @@ def run(
             "tool": "wrk",
             "connections": connections,
             "duration_s": duration,
-            "server": f"{workers} workers × {threads} threads (gthread), DEBUG off, PostgreSQL, "
+            "server": (f"{workers} workers × {threads} threads (gthread)" if threads > 1 else f"{workers} sync workers")
+            + ", DEBUG off, PostgreSQL, "
             + ("sessions and rate limits in Redis" if cache else "no Redis: a cache per process"),
         },
         "figures": [asdict(r) for r in results],
