@@ -1,4 +1,4 @@
-"""Addresses of objects' pages, for lists."""
+"""Addresses of pages, worked out once per process: for lists, and for the links every page shows."""
 
 from __future__ import annotations
 
@@ -15,9 +15,18 @@ def object_url(viewname: str, key: Any) -> str:
     ~30 µs, and a list of 60 rows would spend 2 ms on it. Keyed with the script prefix, so a
     server mounted under a path gets its own addresses.
     """
-    return _reversed(get_script_prefix(), viewname, key)
+    return _reversed(get_script_prefix(), viewname, (key,))
+
+
+def page_url(viewname: str, *args: Any) -> str:
+    """The address of a page that takes no or fixed arguments (a menu entry, a form's action).
+
+    What ``{% url %}`` gives, for the ``page_url`` template tag (portal's ``links``): the frame
+    alone links to ~9 pages on every request, and reversing them took a third of its time.
+    """
+    return _reversed(get_script_prefix(), viewname, args)
 
 
 @functools.lru_cache(maxsize=16384)
-def _reversed(_prefix: str, viewname: str, key: Any) -> str:
-    return reverse(viewname, args=[key])
+def _reversed(_prefix: str, viewname: str, args: tuple[Any, ...]) -> str:
+    return reverse(viewname, args=args)

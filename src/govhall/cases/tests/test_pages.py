@@ -255,7 +255,12 @@ def test_the_inbox_filters_by_item_among_the_units_items(
     page = clerk.get("/desk/cases/").content.decode()
     code = felling.item.implementation_code
     assert f'<option value="{code}">{felling.name}</option>' in page
-    assert case.reference in clerk.get("/desk/cases/", {"item": code}).content.decode()
+    chosen = clerk.get("/desk/cases/", {"item": code, "status": "submitted"}).content.decode()
+    assert case.reference in chosen
+    # The page keeps what the clerk chose, in both filters:
+    assert f'<option value="{code}" selected>{felling.name}</option>' in chosen
+    assert '<option value="submitted" selected>待受理</option>' in chosen
+    assert " selected" not in page.split('id="status"')[1].split("</select>")[0]
     other = clerk.get("/desk/cases/", {"item": "11350205MB0100001240000000000000"}).content.decode()
     assert case.reference in other  # an item that is not his unit's is ignored, not an error
     water = _staff(Client(), "carol", settings).get("/desk/cases/").content.decode()
