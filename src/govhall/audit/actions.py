@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 import json
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -125,13 +126,32 @@ def log_entry(
     *,
     outcome: str = AuditOutcome.SUCCESS,
     request: HttpRequest | None = None,
-) -> SealedEntry:
+) -> None:
     """Audit a high-volume event (a public check) without the chain lock; ``seal_entries`` seals it.
 
     Same arguments as ``record``. Use it only where hundreds of events a second must not
     queue on the one chain head; everything else goes through ``record``.
     """
-    return SealedEntry.objects.create(**_entry_fields(event, actor, target, extra, outcome, request))
+    # One INSERT of the model's own columns, each value prepared by its field as the ORM
+    # prepares it: building and saving a model instance cost ~490 µs of CPU a check here,
+    # this ~250 µs, on a request whose whole is ~4 ms.
+    fields = _entry_fields(event, actor, target, extra, outcome, request)
+    alias = router.db_for_write(SealedEntry)
+    sql, columns = _sealed_insert(alias, tuple(fields))
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_save(fields[field.attname], connection) for field in columns])
+
+
+@functools.cache
+def _sealed_insert(alias: str, names: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The INSERT of a sealed entry's ``names`` on database ``alias``, and their fields in order."""
+    quote = connections[alias].ops.quote_name
+    by_name = {field.attname: field for field in SealedEntry._meta.concrete_fields}
+    columns = [by_name[name] for name in names]
+    marks = ", ".join(["%s"] * len(columns))
+    listed = ", ".join(quote(str(field.column)) for field in columns)
+    return f"INSERT INTO {quote(SealedEntry._meta.db_table)} ({listed}) VALUES ({marks})", columns
 
 
 def entries_digest(entries: list[SealedEntry]) -> str:

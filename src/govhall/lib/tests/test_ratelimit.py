@@ -55,3 +55,12 @@ def test_in_redis_the_counter_is_where_every_app_server_sees_it_and_ends_with_it
     assert int(server.get(key) or 0) == 2
     assert 0 < server.ttl(key) <= 30
     cache.clear()
+
+
+def test_in_redis_hits_are_still_counted_after_redis_forgot_the_counting_script(settings: Any) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": LOCATION}}
+    cache.clear()
+    assert [over_limit("rate:restart", 2) for _ in range(2)] == [False, False]
+    redis.Redis.from_url(LOCATION).script_flush()  # as after a restart of Redis
+    assert over_limit("rate:restart", 2) is True
+    cache.clear()
