@@ -35,10 +35,13 @@ _CREDIT_FORMAT = re.compile(r"^[0-9A-Z]{18}$")
 _XIAMEN_PILOT = re.compile(r"^9135\d{4}M000")
 
 
+# People type full-width digits and spaces from Chinese input methods:
+_FULL_WIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９ＡＢＣＤＥＦＧＨＪＫＬＭＮＰＱＲＴＵＷＸＹｘ"}
+_SEPARATORS = re.compile(r"[\s\-]")
+
+
 def _clean(value: str) -> str:
-    # People type full-width digits and spaces from Chinese input methods:
-    table = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９ＡＢＣＤＥＦＧＨＪＫＬＭＮＰＱＲＴＵＷＸＹｘ"}
-    return re.sub(r"[\s\-]", "", (value or "").translate(table)).upper()
+    return _SEPARATORS.sub("", (value or "").translate(_FULL_WIDTH)).upper()
 
 
 def resident_check_character(first17: str) -> str:
