@@ -18,10 +18,12 @@ from functools import cache
 from typing import Any, Protocol
 
 import jwt
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from jwt.algorithms import ECAlgorithm
-from jwt.utils import base64url_decode
+from jwt.utils import base64url_decode, raw_to_der_signature
 
 from govhall.lib.signing import signing_files
 
@@ -46,6 +48,9 @@ class CredentialAlgorithm(Protocol):
     def verify(self, token: str, key: Any) -> dict[str, Any]: ...
 
 
+_ECDSA = ec.ECDSA(hashes.SHA256())
+
+
 class ES256:
     name = "ES256"
 
@@ -63,15 +68,20 @@ class ES256:
 
     def verify(self, token: str, key: Any) -> dict[str, Any]:
         """The claims of ``token`` if its signature is ``key``'s (a public key: ``verifying_key``)."""
-        # The signature straight through PyJWT's ES256 primitive (the JWS r||s form), then the
-        # claims: a verifier checks thousands of these, and this is all a JWS check needs.
+        # The signature (the JWS r||s form, turned into DER as PyJWT does) straight through
+        # cryptography with one prepared ECDSA(SHA-256), then the claims: a verifier checks
+        # thousands of these, and this is all a JWS check needs. PyJWT's own ES256 verify
+        # builds the ECDSA and SHA-256 objects and asks the key's class on every call.
         signing_input, _, signature = token.rpartition(".")
         try:
-            valid = self._algorithm.verify(signing_input.encode(), key, base64url_decode(signature))
+            raw = base64url_decode(signature)
         except (ValueError, TypeError) as exc:
             raise jwt.DecodeError(str(exc)) from exc
-        if not valid:
-            raise jwt.InvalidSignatureError("Signature verification failed")
+        try:
+            # A signature of the wrong length is a wrong signature, as PyJWT counts it:
+            key.verify(raw_to_der_signature(raw, key.curve), signing_input.encode(), _ECDSA)
+        except (InvalidSignature, ValueError):
+            raise jwt.InvalidSignatureError("Signature verification failed") from None
         try:
             claims = json.loads(base64url_decode(signing_input.partition(".")[2]))
         except ValueError as exc:
@@ -79,8 +89,6 @@ class ES256:
         if not isinstance(claims, dict):
             raise jwt.DecodeError("the claims are not an object")
         return claims
-
-    _algorithm = ECAlgorithm(ECAlgorithm.SHA256)
 
 
 ALGORITHMS: dict[str, CredentialAlgorithm] = {"ES256": ES256()}
