@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_POST
 
@@ -22,16 +20,3 @@ def bare_read(request: HttpRequest) -> HttpResponse:
     """Read one licence row by its unique identifier and answer it as JSON: the floor under verification."""
     row = Licence.objects.filter(identifier=request.GET.get("id", "")).values("identifier", "status").first()
     return JsonResponse(row or {}, status=200 if row else 404)
-
-
-class ForwardedForMiddleware:
-    """Take the client address from X-Forwarded-For, as the trusted reverse proxy of production would."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            request.META["REMOTE_ADDR"] = forwarded.split(",")[0].strip()
-        return self.get_response(request)

@@ -9,8 +9,8 @@ Why not threaded (gthread) workers: a gthread worker accepts every connection it
 steady load over kept-alive connections (a proxy's upstream pool, or the benchmarks' wrk) the
 connections land unevenly and stay there: 16 connections to four 4-thread workers were
 measured held 12, 3, 1 and 0, so three quarters of the requests queued on one process, on one
-core, while a whole worker idled. The inbox served 65 req/s (p95 297 ms) that way and
-115–122 req/s (p95 164–167 ms) with sync workers on the same machine in the same hour. A sync
+core, while a whole worker idled. The benchmarks' inbox had a p95 of 245 ms that way and
+144 ms with sync workers, on the same machine in the same hour (docs/benchmarks.md). A sync
 worker takes a connection only when it is free to serve it, so the kernel hands each new one
 to an idle worker, and with two cores shared with PostgreSQL more threads per process would
 only wait for Python's one lock.

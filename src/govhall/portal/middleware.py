@@ -1,7 +1,9 @@
-"""Refuse a request body larger than the platform ever accepts, from its declared length, before reading it."""
+"""Request gates before any view: the client's address behind our proxy; a body too large, refused before it is read."""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
@@ -39,4 +41,31 @@ class RequestSizeLimitMiddleware:
                 response = render(request, "413.html", {"message": message}, status=413)
             response["Connection"] = "close"
             return response
+        return self.get_response(request)
+
+
+class TrustedProxyMiddleware:
+    """The client's address from ``X-Forwarded-For``, when the request came through one of our proxies.
+
+    Behind the reverse proxy gunicorn sees the proxy's address, so every citizen would share
+    one rate-limit window and every audit entry would name the proxy. A header anybody can
+    send is believed only from an address in ``GOVHALL_TRUSTED_PROXIES``, and only its
+    right-most address that is not itself one of them (what our proxy saw; the ones left of
+    it the client may have made up). A value that is not an address changes nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.trusted = frozenset(settings.TRUSTED_PROXIES)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded and request.META.get("REMOTE_ADDR") in self.trusted:
+            for hop in reversed(forwarded.split(",")):
+                address = hop.strip()
+                if address in self.trusted:
+                    continue
+                with contextlib.suppress(ValueError):  # not an address: keep the connecting one
+                    request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(address))
+                break
         return self.get_response(request)
