@@ -37,8 +37,7 @@ def over_limit(key: str, limit: int, window_seconds: int = 60) -> bool:
         # text again if Redis has forgotten it (a restart, SCRIPT FLUSH):
         if _script is None:
             _script = client.register_script(_COUNT_HIT)
-        script = _script
-        return int(script(keys=[full_key], args=[window_seconds], client=client)) > limit
+        return int(_script(keys=[full_key], args=[window_seconds], client=client)) > limit
     cache.add(key, 0, timeout=window_seconds)
     try:
         return cache.incr(key) > limit

@@ -21,7 +21,7 @@ def object_url(viewname: str, key: Any) -> str:
 def page_url(viewname: str, *args: Any) -> str:
     """The address of a page that takes no or fixed arguments (a menu entry, a form's action).
 
-    What ``{% url %}`` gives, for the ``page_url`` template tag (portal's ``links``): the frame
+    What ``{% url %}`` gives, for the ``page_url`` template tag (portal's ``pages`` library): the frame
     alone links to ~9 pages on every request, and reversing them took a third of its time.
     """
     return _reversed(get_script_prefix(), viewname, args)
