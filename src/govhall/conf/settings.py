@@ -145,6 +145,8 @@ TEMPLATES = [
         "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
+            # Django's i18n tags, with a constant {% translate %} rendered once per language:
+            "libraries": {"i18n": "govhall.portal.templatetags.translations"},
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
