@@ -85,7 +85,9 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-@transaction.atomic
+# Inside the caller's transaction, without a savepoint of its own (two round trips a record):
+# a record that fails fails the caller's whole transaction, as it must.
+@transaction.atomic(savepoint=False)
 def record(
     event: str,
     actor: Any = None,

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from govhall.cases.constants import (
 from govhall.cases.models import Case, CaseEvent, CaseMaterial, CaseSerial, Countersign
 from govhall.catalog.constants import ItemStatus, LimitUnit, MaterialNeed, StepKind
 from govhall.catalog.models import ItemVersion, ProcessStep
-from govhall.catalog.queries import live_versions
+from govhall.catalog.queries import is_live
 from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role, UserKind
 from govhall.identity.models import Department, LegalEntity, Membership, User
@@ -116,14 +116,19 @@ def _today() -> datetime.date:
 
 
 def _next_reference(implementation_code: str, day: datetime.date) -> str:
-    # One counter row per code and day, locked while it is incremented: unique under concurrency.
-    CaseSerial.objects.bulk_create(
-        [CaseSerial(implementation_code=implementation_code, day=day)], ignore_conflicts=True
+    # One counter row per code and day, created or incremented in one statement; its row stays
+    # locked until commit, so the serial is unique and a rolled-back filing gives its number back:
+    table, code, on, last = map(
+        connection.ops.quote_name, [CaseSerial._meta.db_table, "implementation_code", "day", "last"]
     )
-    serial = CaseSerial.objects.select_for_update().get(implementation_code=implementation_code, day=day)
-    serial.last += 1
-    serial.save(update_fields=["last"])
-    return f"{implementation_code}{day:%Y%m%d}{serial.last:04d}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({code}, {on}, {last}) VALUES (%s, %s, 1) "
+            f"ON CONFLICT ({code}, {on}) DO UPDATE SET {last} = {table}.{last} + 1 RETURNING {last}",
+            [implementation_code, connection.ops.adapt_datefield_value(day)],
+        )
+        (last,) = cursor.fetchone()
+    return f"{implementation_code}{day:%Y%m%d}{last:04d}"
 
 
 def check_materials(
@@ -165,17 +170,26 @@ def check_materials(
 
 
 def resolve_licences(
-    version: ItemVersion, applicant: User, entity: LegalEntity | None, chosen: dict[int, str]
+    version: ItemVersion,
+    applicant: User,
+    entity: LegalEntity | None,
+    chosen: dict[int, str],
+    reusable: dict[str, list[Licence]] | None = None,
 ) -> dict[int, Licence]:
-    """The licences the applicant chose to provide instead of uploading, each checked to be theirs and valid."""
+    """The licences the applicant chose to provide instead of uploading, each checked to be theirs and valid.
+
+    ``reusable``: what ``licences.queries.reusable_licences`` gave for this applicant (or
+    entity) and the version's licence types in this same request, if the caller read it
+    already (the application form does, for its choices); otherwise it is read here.
+    """
     if not chosen:
         return {}
     materials = {m.pk: m for m in version.materials.all()}
-    keys = licence_queries.holder_keys(applicant, entity)
-    codes = [m.licence_type_code for m in materials.values() if m.licence_type_code]
-    held = {
-        str(lic.public_id): lic for found in licence_queries.reusable_licences(keys, codes).values() for lic in found
-    }
+    if reusable is None:
+        keys = licence_queries.holder_keys(applicant, entity)
+        codes = [m.licence_type_code for m in materials.values() if m.licence_type_code]
+        reusable = licence_queries.reusable_licences(keys, codes)
+    held = {str(lic.public_id): lic for found in reusable.values() for lic in found}
     resolved: dict[int, Licence] = {}
     for material_id, public_id in chosen.items():
         material = materials.get(material_id)
@@ -243,7 +257,9 @@ def _check_may_apply(version: ItemVersion, applicant: User, entity: LegalEntity 
         raise PermissionDenied(_("只有个人或企业账户可以提交申请。"))
     if entity is not None and not entity.authorisations.filter(user=applicant, is_active=True).exists():
         raise PermissionDenied(_("您没有代表该单位办理的授权。"))
-    if version.item.status != ItemStatus.IN_USE or not live_versions().filter(pk=version.pk).exists():
+    # The item's status as read with the version in this request (a suspension counts at once);
+    # the version being today's live one, as the portal lists it:
+    if version.item.status != ItemStatus.IN_USE or not is_live(version):
         raise ValidationError(_("该事项当前未发布或已暂停办理，不能提交申请。"), code="not_live")
 
 
@@ -293,8 +309,12 @@ def submit_case(
     files: dict[int, UploadedFile] | None = None,
     draft: Case | None = None,
     licences: dict[int, str] | None = None,
+    reusable: dict[str, list[Licence]] | None = None,
 ) -> Case:
     """File an application for a live item version (or a saved draft); idempotent per ``submit_key``.
+
+    ``licences``: material id -> the public id of a licence chosen instead of an upload;
+    ``reusable``: the applicant's reusable licences if just read (see ``resolve_licences``).
 
     A retried or double-clicked submit (same key) returns the case made the first time.
     Materials already uploaded to the draft count. Raises ValidationError if the item is
@@ -315,7 +335,7 @@ def submit_case(
             {field or "__all__": [ValidationError(m) for m in messages] for field, messages in problems.items()}
         )
     files = files or {}
-    reused = resolve_licences(version, applicant, entity, licences or {})
+    reused = resolve_licences(version, applicant, entity, licences or {}, reusable)
     for material_id in reused:
         files.pop(material_id, None)  # a licence chosen: nothing uploaded for that material
     kept = draft.materials.filter(is_current=True).values_list("material_id", flat=True) if draft else ()

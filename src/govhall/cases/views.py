@@ -78,7 +78,8 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
     materials = list(version.materials.all())
     acting_for = request.session.get(SESSION_ACTING_FOR, "")
     entity = access_entity_for(_user(request), acting_for) if acting_for else None
-    _add_material_fields(form, materials, request, _reusable(materials, _user(request), entity))
+    reusable = _reusable(materials, _user(request), entity)
+    _add_material_fields(form, materials, request, reusable)
     submit_key = request.POST.get("submit_key") or uuid.uuid4().hex
     saving = request.method == "POST" and "save_draft" in request.POST
     if saving:
@@ -108,6 +109,7 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
                 files=_material_files(request, materials),
                 draft=draft,
                 licences=_chosen_licences(request, materials),
+                reusable=reusable,
             )
         except (ValidationError, PermissionDenied) as exc:
             _errors_to_messages(request, exc)

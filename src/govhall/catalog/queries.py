@@ -85,6 +85,7 @@ class _LiveCatalog:
     themes: list[str]
     words: list[frozenset[str]]  # the search words of each version, in the same order
     vocabulary: Vocabulary
+    ids: frozenset[int]
 
 
 _live_lock = threading.Lock()
@@ -132,6 +133,7 @@ def _live_catalog() -> _LiveCatalog:
         themes=sorted(themes),
         words=[frozenset(v.search_text.split()) for v in versions],
         vocabulary=Vocabulary.build(v.search_text for v in versions),
+        ids=frozenset(v.pk for v in versions),
     )
     with _live_lock:
         _live, _live_checked_at = catalog, time.monotonic()
@@ -209,6 +211,13 @@ def list_live_versions() -> list[ItemVersion]:
     versions returned.
     """
     return _live_catalog().versions
+
+
+def is_live(version: ItemVersion) -> bool:
+    """Whether ``version`` is the one its item shows the public today (``live_versions``), from the
+    process's copy of the live catalog: as current as ``list_live_versions``. The item's own
+    status is the caller's to check on the item it loaded."""
+    return version.pk in _live_catalog().ids
 
 
 def dictionary(kind: str) -> dict[str, str]:

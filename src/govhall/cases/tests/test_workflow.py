@@ -39,6 +39,26 @@ def test_submitting_gives_a_case_number_of_code_date_and_serial(felling: ItemVer
     assert first.status == CaseStatus.SUBMITTED
 
 
+def test_a_filing_that_fails_gives_its_serial_back(
+    felling: ItemVersion, alice: User, on_day: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The serial is taken inside the filing's transaction: a filing rolled back leaves no gap."""
+    on_day("2026-09-24")
+    _submit(felling, alice, "a")
+
+    def fails(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(actions, "move", fails)
+        with pytest.raises(RuntimeError):
+            _submit(felling, alice, "b")
+    assert not Case.objects.filter(submit_key="b").exists()
+    assert _submit(felling, alice, "c").reference.endswith("202609240002")
+    on_day("2026-09-25")  # a new day starts from 1 again
+    assert _submit(felling, alice, "d").reference.endswith("202609250001")
+
+
 def test_a_double_click_returns_the_same_case(felling: ItemVersion, alice: User) -> None:
     assert _submit(felling, alice, "same") == _submit(felling, alice, "same")
     assert Case.objects.count() == 1

@@ -296,6 +296,36 @@ def test_a_licence_that_is_not_yours_or_not_valid_cannot_be_reused(
     assert not CaseMaterial.objects.exists()
 
 
+def test_the_application_page_takes_only_a_licence_the_applicant_holds(
+    licensed_felling: ItemVersion, alice: User, forest_right_type: LicenceType
+) -> None:
+    """Through the page: the licences it offered are the ones the filing checks against."""
+    from govhall.cases.models import Case
+    from govhall.cases.tests.conftest import material_files
+    from govhall.identity import actions as identity_actions
+
+    other = identity_actions.register_applicant(
+        name="李明", id_number="350205197809060038", phone="13900000001", password=PASSWORD
+    )
+    assert other.person is not None and alice.person is not None
+    theirs = forest_right_of(other.person, forest_right_type, serial="2019000999")
+    mine = forest_right_of(alice.person, forest_right_type, serial="2019000777")
+    material = licensed_felling.materials.get(licence_type_code=forest_right_type.code)
+    client = Client()
+    client.post("/login/", {"account": ALICE_ID, "password": PASSWORD})
+
+    def apply(key: str, licence: Licence) -> Any:
+        uploads = {f"material_{pk}": f for pk, f in material_files(licensed_felling).items() if pk != material.pk}
+        data = {**FORM, "submit_key": key, f"licence_{material.pk}": str(licence.public_id), **uploads}
+        return client.post(f"/items/{licensed_felling.public_id}/apply/", data)
+
+    refused = apply("theirs", theirs)
+    assert refused.status_code == 400 and 'role="alert"' in refused.content.decode()
+    assert not Case.objects.filter(submit_key="theirs").exists()
+    assert apply("mine", mine).status_code == 302
+    assert Case.objects.get(submit_key="mine").materials.get(material=material).licence == mine
+
+
 def test_staff_see_the_full_record_and_change_its_status_with_a_reason(
     licensed_felling: ItemVersion, alice: User, bob: User, grace: User, settings: Any
 ) -> None:
