@@ -158,6 +158,10 @@ TEMPLATES = [
     },
 ]
 
+# The i18n library above takes Django's name on purpose, and Django's check warns on any name
+# used twice: silenced, with portal/tests/test_translate_tag.py keeping every other name single.
+SILENCED_SYSTEM_CHECKS = ["templates.W003"]
+
 # Database: SQLite by default (one file in var/), PostgreSQL through DATABASE_URL.
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'govhall.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}

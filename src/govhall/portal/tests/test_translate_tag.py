@@ -94,3 +94,16 @@ def test_the_settings_load_this_library_as_i18n() -> None:
     engine = engines["django"].engine  # type: ignore[attr-defined]
     assert engine.template_libraries["i18n"] is translations.register
     assert get_installed_libraries()["i18n"] == "django.templatetags.i18n"
+
+
+def test_no_other_tag_library_name_is_taken_twice() -> None:
+    """What Django's check templates.W003 looked for, which the settings silence for i18n alone."""
+    from collections import defaultdict
+
+    from django.template import engines
+    from django.template.backends.django import get_template_tag_modules
+
+    modules: dict[str, set[str]] = defaultdict(set)
+    for name, path in [*get_template_tag_modules(), *engines["django"].engine.libraries.items()]:  # type: ignore[attr-defined]
+        modules[name].add(path)
+    assert {name for name, paths in modules.items() if len(paths) > 1} == {"i18n"}
