@@ -25,7 +25,7 @@ from govhall.cases.constants import (
 from govhall.cases.models import Case, CaseEvent, CaseMaterial, CaseSerial, Countersign
 from govhall.catalog.constants import ItemStatus, LimitUnit, MaterialNeed, StepKind
 from govhall.catalog.models import ItemVersion, ProcessStep
-from govhall.catalog.queries import is_live
+from govhall.catalog.queries import live_versions
 from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role, UserKind
 from govhall.identity.models import Department, LegalEntity, Membership, User
@@ -35,6 +35,7 @@ from govhall.lib.signing import SignatureCheck, SignatureStatus, check_pdf_signa
 from govhall.lib.uploads import inspect_upload
 from govhall.licences import queries as licence_queries
 from govhall.licences.actions import issue_licence
+from govhall.licences.constants import LicenceStatus
 from govhall.licences.models import Licence, LicenceType
 from govhall.proactive.actions import notify, notify_many
 
@@ -185,11 +186,20 @@ def resolve_licences(
     if not chosen:
         return {}
     materials = {m.pk: m for m in version.materials.all()}
+    keys = licence_queries.holder_keys(applicant, entity)
     if reusable is None:
-        keys = licence_queries.holder_keys(applicant, entity)
         codes = [m.licence_type_code for m in materials.values() if m.licence_type_code]
         reusable = licence_queries.reusable_licences(keys, codes)
-    held = {str(lic.public_id): lic for found in reusable.values() for lic in found}
+    # Whoever passed them, only the applicant's own valid licences count:
+    today = _today()
+    held = {
+        str(lic.public_id): lic
+        for found in reusable.values()
+        for lic in found
+        if lic.holder_key in keys
+        and lic.status == LicenceStatus.VALID
+        and (lic.valid_until is None or lic.valid_until >= today)
+    }
     resolved: dict[int, Licence] = {}
     for material_id, public_id in chosen.items():
         material = materials.get(material_id)
@@ -257,9 +267,9 @@ def _check_may_apply(version: ItemVersion, applicant: User, entity: LegalEntity 
         raise PermissionDenied(_("只有个人或企业账户可以提交申请。"))
     if entity is not None and not entity.authorisations.filter(user=applicant, is_active=True).exists():
         raise PermissionDenied(_("您没有代表该单位办理的授权。"))
-    # The item's status as read with the version in this request (a suspension counts at once);
-    # the version being today's live one, as the portal lists it:
-    if version.item.status != ItemStatus.IN_USE or not is_live(version):
+    # Read now from the database, not from the guide the page was built from (a process keeps
+    # those): an item suspended, or a version replaced, elsewhere a moment ago takes no more.
+    if not live_versions().filter(pk=version.pk, item__status=ItemStatus.IN_USE).exists():
         raise ValidationError(_("该事项当前未发布或已暂停办理，不能提交申请。"), code="not_live")
 
 

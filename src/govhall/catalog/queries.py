@@ -71,7 +71,9 @@ def get_guide(public_id: str) -> ItemVersion:
     changes (DESIGN §3.1), so each process keeps the ones it has read: under the live
     catalog's key (an item suspended, cancelled or resumed, or a publication, shows as fast as
     in the lists), and for at most PAGE_CACHE_SECONDS (a department renamed), as the cached
-    guide pages are. The caller gets its own copy to read; the materials are shared.
+    guide pages are: for display. A gate that must be current (may one apply now?) asks the
+    database itself, as ``cases.actions`` does. The caller gets its own copy of the version;
+    the item, departments, materials and JSON values in it are shared and must not be changed.
     """
     try:
         wanted = str(uuid.UUID(str(public_id)))
@@ -85,7 +87,7 @@ def get_guide(public_id: str) -> ItemVersion:
             _guides_key[:] = [key]
         kept = _guides.get(wanted)
     if kept is not None and now - kept[0] < settings.PAGE_CACHE_SECONDS:
-        return copy.copy(kept[1])
+        return _copy(kept[1])
     version = (
         ItemVersion.objects.filter(public_id=wanted, state__in=LIVE_STATES)
         .select_related("item", "item__department", "handling_department")
@@ -97,7 +99,15 @@ def get_guide(public_id: str) -> ItemVersion:
     with _live_lock:
         if _guides_key == [key]:
             _guides[wanted] = (now, version)
-    return copy.copy(version)
+    return _copy(version)
+
+
+def _copy(version: ItemVersion) -> ItemVersion:
+    # The version's own fields and caches are the caller's; its item, departments, materials and
+    # JSON values are shared and read-only (no caller changes them: published, DESIGN §3.1):
+    mine = copy.copy(version)
+    mine._prefetched_objects_cache = dict(version._prefetched_objects_cache)  # type: ignore[attr-defined]
+    return mine
 
 
 # The versions get_guide has read, by public id, with when (time.monotonic()); for one key of
@@ -119,7 +129,6 @@ class _LiveCatalog:
     themes: list[str]
     words: list[frozenset[str]]  # the search words of each version, in the same order
     vocabulary: Vocabulary
-    ids: frozenset[int]
 
 
 _live_lock = threading.Lock()
@@ -167,7 +176,6 @@ def _live_catalog() -> _LiveCatalog:
         themes=sorted(themes),
         words=[frozenset(v.search_text.split()) for v in versions],
         vocabulary=Vocabulary.build(v.search_text for v in versions),
-        ids=frozenset(v.pk for v in versions),
     )
     with _live_lock:
         _live, _live_checked_at = catalog, time.monotonic()
@@ -246,13 +254,6 @@ def list_live_versions() -> list[ItemVersion]:
     versions returned.
     """
     return _live_catalog().versions
-
-
-def is_live(version: ItemVersion) -> bool:
-    """Whether ``version`` is the one its item shows the public today (``live_versions``), from the
-    process's copy of the live catalog: as current as ``list_live_versions``. The item's own
-    status is the caller's to check on the item it loaded."""
-    return version.pk in _live_catalog().ids
 
 
 def dictionary(kind: str) -> dict[str, str]:

@@ -59,6 +59,24 @@ def test_a_filing_that_fails_gives_its_serial_back(
     assert _submit(felling, alice, "d").reference.endswith("202609250001")
 
 
+def test_an_item_suspended_elsewhere_takes_no_more_applications(
+    felling: ItemVersion, alice: User, settings: Any
+) -> None:
+    """The guide a process keeps is for display: the filing asks the database whether it may."""
+    from govhall.catalog.constants import ItemStatus
+    from govhall.catalog.models import ServiceItem
+    from govhall.catalog.queries import get_guide
+
+    settings.CATALOG_RECHECK_SECONDS = 3600  # this process will not look at the catalog again soon
+    guide = get_guide(str(felling.public_id))
+    ServiceItem.objects.filter(pk=felling.item_id).update(status=ItemStatus.SUSPENDED)  # another server
+    assert get_guide(str(felling.public_id)).item.status == ItemStatus.IN_USE  # still the kept guide
+    with pytest.raises(ValidationError) as error:
+        _submit(guide, alice)
+    assert error.value.code == "not_live"
+    assert not Case.objects.exists()
+
+
 def test_a_double_click_returns_the_same_case(felling: ItemVersion, alice: User) -> None:
     assert _submit(felling, alice, "same") == _submit(felling, alice, "same")
     assert Case.objects.count() == 1

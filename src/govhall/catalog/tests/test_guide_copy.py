@@ -42,6 +42,14 @@ def test_each_caller_gets_its_own_copy(published: ItemVersion) -> None:
     assert get_guide(str(published.public_id)).name == published.name
 
 
+def test_what_one_caller_prefetches_stays_its_own(published: ItemVersion) -> None:
+    from django.db.models import prefetch_related_objects
+
+    mine = get_guide(str(published.public_id))
+    prefetch_related_objects([mine], "steps")
+    assert "steps" not in get_guide(str(published.public_id))._prefetched_objects_cache  # type: ignore[attr-defined]
+
+
 def test_a_suspended_item_shows_at_once(published: ItemVersion, grace: User) -> None:
     assert get_guide(str(published.public_id)).item.status == ItemStatus.IN_USE
     actions.set_item_status(published.item, ItemStatus.SUSPENDED, actor=grace, reason="系统升级")

@@ -293,6 +293,18 @@ def test_a_licence_that_is_not_yours_or_not_valid_cannot_be_reused(
                 licences={material.pk: str(licence.public_id)},
             )
         assert "所选证照不能用于" in error.value.messages[0]
+        # Nor when a caller hands the filing a list of "reusable" licences that holds it:
+        with pytest.raises(ValidationError) as error:
+            case_actions.submit_case(
+                licensed_felling,
+                applicant=alice,
+                form_data=FORM,
+                submit_key=f"y{licence.pk}",
+                files={},
+                licences={material.pk: str(licence.public_id)},
+                reusable={forest_right_type.code: [licence]},
+            )
+        assert "所选证照不能用于" in error.value.messages[0]
     assert not CaseMaterial.objects.exists()
 
 
