@@ -270,57 +270,49 @@ def test_a_held_licence_is_offered_and_nothing_is_uploaded(
     assert "复用电子证照（免提交）" in desk and held.identifier in desk and "证照真实有效" in desk
 
 
-def test_a_licence_that_is_not_yours_or_not_valid_cannot_be_reused(
-    licensed_felling: ItemVersion, alice: User, forest_right_type: LicenceType
-) -> None:
+@pytest.fixture
+def theirs(forest_right_type: LicenceType) -> Licence:
+    """A valid forest right held by another applicant (李明)."""
     from govhall.identity import actions as identity_actions
 
     other = identity_actions.register_applicant(
         name="李明", id_number="350205197809060038", phone="13900000001", password=PASSWORD
     )
-    assert other.person is not None and alice.person is not None
-    theirs = forest_right_of(other.person, forest_right_type, serial="2019000999")
+    assert other.person is not None
+    return forest_right_of(other.person, forest_right_type, serial="2019000999")
+
+
+def test_a_licence_that_is_not_yours_or_not_valid_cannot_be_reused(
+    licensed_felling: ItemVersion, alice: User, forest_right_type: LicenceType, theirs: Licence
+) -> None:
+    assert alice.person is not None
     revoked = forest_right_of(alice.person, forest_right_type, serial="2019000555", status="03")
     material = licensed_felling.materials.get(licence_type_code=forest_right_type.code)
     for licence in (theirs, revoked):
-        with pytest.raises(ValidationError) as error:
-            case_actions.submit_case(
-                licensed_felling,
-                applicant=alice,
-                form_data=FORM,
-                submit_key=f"x{licence.pk}",
-                files={},
-                licences={material.pk: str(licence.public_id)},
-            )
-        assert "所选证照不能用于" in error.value.messages[0]
-        # Nor when a caller hands the filing a list of "reusable" licences that holds it:
-        with pytest.raises(ValidationError) as error:
-            case_actions.submit_case(
-                licensed_felling,
-                applicant=alice,
-                form_data=FORM,
-                submit_key=f"y{licence.pk}",
-                files={},
-                licences={material.pk: str(licence.public_id)},
-                reusable={forest_right_type.code: [licence]},
-            )
-        assert "所选证照不能用于" in error.value.messages[0]
+        # Read by the filing, or handed to it in a list of "reusable" licences that holds it:
+        for reusable in (None, {forest_right_type.code: [licence]}):
+            with pytest.raises(ValidationError) as error:
+                case_actions.submit_case(
+                    licensed_felling,
+                    applicant=alice,
+                    form_data=FORM,
+                    submit_key=f"x{licence.pk}",
+                    files={},
+                    licences={material.pk: str(licence.public_id)},
+                    reusable=reusable,
+                )
+            assert "所选证照不能用于" in error.value.messages[0]
     assert not CaseMaterial.objects.exists()
 
 
 def test_the_application_page_takes_only_a_licence_the_applicant_holds(
-    licensed_felling: ItemVersion, alice: User, forest_right_type: LicenceType
+    licensed_felling: ItemVersion, alice: User, forest_right_type: LicenceType, theirs: Licence
 ) -> None:
     """Through the page: the licences it offered are the ones the filing checks against."""
     from govhall.cases.models import Case
     from govhall.cases.tests.conftest import material_files
-    from govhall.identity import actions as identity_actions
 
-    other = identity_actions.register_applicant(
-        name="李明", id_number="350205197809060038", phone="13900000001", password=PASSWORD
-    )
-    assert other.person is not None and alice.person is not None
-    theirs = forest_right_of(other.person, forest_right_type, serial="2019000999")
+    assert alice.person is not None
     mine = forest_right_of(alice.person, forest_right_type, serial="2019000777")
     material = licensed_felling.materials.get(licence_type_code=forest_right_type.code)
     client = Client()
