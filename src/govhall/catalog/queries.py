@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from govhall.catalog.constants import ENTERPRISE_TARGETS, PERSONAL_TARGET, ItemStatus, VersionState
-from govhall.catalog.models import CONTENT_FIELDS, Dictionary, ItemVersion, ServiceItem
+from govhall.catalog.models import CONTENT_FIELDS, Dictionary, ItemVersion, Material, ServiceItem
 from govhall.catalog.search import Vocabulary, query_terms
 from govhall.identity.constants import Role
 from govhall.identity.queries import has_role
@@ -189,6 +189,7 @@ def forget_live_catalog() -> None:
         _live_checked_at = -math.inf
         _listed.clear()
         _guides.clear()
+        _licence_types.clear()
 
 
 def live_catalog_key() -> tuple[Any, ...]:
@@ -236,6 +237,41 @@ def versions_named(fragment: str) -> list[int]:
     """
     wanted = fragment.casefold()
     return [pk for pk, version in _listed_copy().items() if wanted in version.name.casefold()]
+
+
+# The licence types each department's published items issue or accept, one copy per process (below):
+_licence_types: list[tuple[tuple[Any, ...], dict[int, frozenset[str]]]] = []  # [(key, {department: codes})]
+
+
+def licence_types_used_by(departments: Iterable[int]) -> frozenset[str]:
+    """Codes of the licence types that items handled by ``departments`` issue or accept as a material.
+
+    Counted over published and superseded versions, the ones cases are filed under (a draft
+    gives no department a reason to see a licence). A published version and its materials
+    never change, so the table is read once per process, again when the live catalog's key
+    changes, as ``listed_versions`` is: a lookup instead of two subqueries in every query that
+    limits licences to what a department needs (the dossier, bench: "dossier").
+    """
+    key = live_catalog_key()
+    with _live_lock:
+        kept = _licence_types[0][1] if _licence_types and _licence_types[0][0] == key else None
+    if kept is None:
+        codes: dict[int, set[str]] = {}
+        live = ItemVersion.objects.filter(state__in=LIVE_STATES)
+        issued = live.exclude(result_licence_type_code="").values_list(
+            "handling_department_id", "result_licence_type_code"
+        )
+        accepted = (
+            Material.objects.filter(version__state__in=LIVE_STATES)
+            .exclude(licence_type_code="")
+            .values_list("version__handling_department_id", "licence_type_code")
+        )
+        for department, code in [*issued, *accepted]:
+            codes.setdefault(department, set()).add(code)
+        kept = {department: frozenset(found) for department, found in codes.items()}
+        with _live_lock:
+            _licence_types[:] = [(key, kept)]
+    return frozenset().union(*(kept.get(department, frozenset()) for department in departments))
 
 
 _LISTED_VERSIONS = ItemVersion.objects.select_related("item").only(

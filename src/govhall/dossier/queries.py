@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from govhall.cases.constants import CaseStatus
 from govhall.cases.constants import status_label as case_status_label
 from govhall.cases.models import Case, CaseMaterial
-from govhall.catalog.models import ItemVersion, Material
+from govhall.catalog.queries import licence_types_used_by
 from govhall.dossier.constants import ALL_KINDS, DOSSIER_ROLES, RecordKind
 from govhall.identity.models import LegalEntity, NaturalPerson, User
 from govhall.identity.queries import ID_NUMBER, departments_covered, find_entity_by_credit_code, list_entities_for
@@ -208,18 +208,11 @@ def _licences(subject: Subject, scope: Scope) -> QuerySet[Licence]:
     licences = Licence.objects.filter(holder_key=subject.key)
     if scope.departments is None:
         return licences
-    # A department sees the licences its own cases issued, and those of the types its items
-    # issue or accept as materials (the ones it needs to do its work), nothing else:
-    versions = ItemVersion.objects.filter(handling_department_id__in=scope.departments)
-    issued_types = versions.exclude(result_licence_type_code="").values("result_licence_type_code")
-    accepted_types = (
-        Material.objects.filter(version__in=versions).exclude(licence_type_code="").values("licence_type_code")
-    )
+    # A department sees the licences its own cases issued, and those of the types its published
+    # items issue or accept as materials (the ones it needs to do its work), nothing else:
     own_cases = _cases(subject, scope).values("public_id")
     return licences.filter(
-        Q(licence_type__code__in=issued_types)
-        | Q(licence_type__code__in=accepted_types)
-        | Q(case_public_id__in=own_cases)
+        Q(licence_type__code__in=licence_types_used_by(scope.departments)) | Q(case_public_id__in=own_cases)
     )
 
 

@@ -13,10 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from conftest import ALICE_ID, PASSWORD
 from govhall.audit.models import AuditRecord
+from govhall.catalog.tests.factories import create_draft, publish
 from govhall.dossier import queries
 from govhall.dossier.tests.conftest import Held
-from govhall.identity.models import LegalEntity, User
-from govhall.licences.tests.conftest import reusing_case
+from govhall.identity.models import Department, LegalEntity, User
+from govhall.licences.tests.conftest import FOREST_RIGHT_TYPE, reusing_case
 
 
 @pytest.fixture
@@ -51,6 +52,28 @@ def test_a_water_clerk_sees_water_records_only(held: Held, carol: User, desk: An
     assert held.water_case.reference in page
     assert held.forestry_case.reference not in page
     assert held.felling.number not in page and held.forest_right.number not in page
+
+
+def test_a_unit_sees_the_licences_its_items_accept_once_the_item_is_published(
+    held: Held, helen: User, grace: User, carol: User, departments: dict[str, Department], desk: Any
+) -> None:
+    """The licence types a unit may see come from its published items (kept per process), not from drafts."""
+    client = desk(carol)
+    draft = create_draft(
+        helen,
+        departments["water"],
+        code_suffix="00003000",
+        overrides={"name": "水土保持方案审批"},
+        materials=[
+            {"order": 1, "name": "申请书", "need": "1", "source": "1"},
+            {"order": 2, "name": "林权证", "need": "1", "source": "2", "licence_type_code": FOREST_RIGHT_TYPE},
+        ],
+    )
+    assert held.forest_right.number not in look_up(client, ALICE_ID)  # a draft grants nothing
+    publish(draft, helen, grace)
+    page = look_up(client, ALICE_ID)
+    assert held.forest_right.number in page  # the water unit now accepts it as a material
+    assert held.felling.number not in page  # still the forestry unit's alone
 
 
 def test_a_company_is_found_by_its_credit_code(held: Held, alice_company: LegalEntity, carol: User, desk: Any) -> None:
