@@ -7,6 +7,7 @@ import functools
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -106,18 +107,64 @@ def record(
     Locks the chain head row, so concurrent writers append one after the other; a rolled
     back transaction takes its record with it and leaves no gap.
     """
-    head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-    entry = AuditRecord(
-        sequence=head.last_sequence + 1,
-        previous_hash=head.last_hash,
-        **_entry_fields(event, actor, target, extra, outcome, request),
-    )
-    entry.hash = compute_hash(entry)
-    entry.save()
-    head.last_sequence = entry.sequence
-    head.last_hash = entry.hash
-    head.save(update_fields=["last_sequence", "last_hash"])
+    # Three prepared statements (lock and read the head, insert, move the head), each value
+    # prepared by its field as the ORM prepares it: the ORM's get, save and update cost ~3 ms
+    # of CPU a record here, ~1 ms this way, and every filing and look-up writes one or two.
+    alias = router.db_for_write(AuditRecord)
+    connection = connections[alias]
+    entry = AuditRecord(**_entry_fields(event, actor, target, extra, outcome, request))
+    statements = _record_statements(alias)
+    with connection.cursor() as cursor:
+        cursor.execute(statements.lock_head)
+        head = cursor.fetchone()
+        if head is None:  # the first record ever: the head row is made, locked, and read
+            made, _created = AuditChainHead.objects.using(alias).select_for_update().get_or_create(pk=1)
+            head = (made.last_sequence, made.last_hash)
+        entry.sequence, entry.previous_hash = head[0] + 1, head[1]
+        entry.hash = compute_hash(entry)
+        cursor.execute(
+            statements.insert,
+            [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in statements.columns],
+        )
+        entry.pk = (
+            cursor.fetchone()[0]
+            if statements.returns_id
+            else connection.ops.last_insert_id(cursor, AuditRecord._meta.db_table, str(AuditRecord._meta.pk.column))
+        )
+        cursor.execute(statements.move_head, [entry.sequence, entry.hash])
+    entry._state.adding, entry._state.db = False, alias
     return entry
+
+
+@dataclass(frozen=True)
+class _RecordStatements:
+    lock_head: str
+    insert: str
+    columns: list[Any]
+    returns_id: bool
+    move_head: str
+
+
+@functools.cache
+def _record_statements(alias: str) -> _RecordStatements:
+    """The statements ``record`` runs on database ``alias``."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    head = quote(AuditChainHead._meta.db_table)
+    key = quote(str(AuditChainHead._meta.pk.column))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    names = tuple(field.attname for field in AuditRecord._meta.concrete_fields if not field.primary_key)
+    insert, columns = _insert(alias, AuditRecord, names)
+    returns_id = connection.features.can_return_columns_from_insert
+    if returns_id:
+        insert += f" RETURNING {quote(str(AuditRecord._meta.pk.column))}"
+    return _RecordStatements(
+        lock_head=f"SELECT {quote('last_sequence')}, {quote('last_hash')} FROM {head} WHERE {key} = 1{lock}",
+        insert=insert,
+        columns=columns,
+        returns_id=returns_id,
+        move_head=f"UPDATE {head} SET {quote('last_sequence')} = %s, {quote('last_hash')} = %s WHERE {key} = 1",
+    )
 
 
 def log_entry(
@@ -139,21 +186,21 @@ def log_entry(
     # this ~350 µs (both with the round trip), on a request whose whole is ~4 ms.
     fields = _entry_fields(event, actor, target, extra, outcome, request)
     alias = router.db_for_write(SealedEntry)
-    sql, columns = _sealed_insert(alias, tuple(fields))
+    sql, columns = _insert(alias, SealedEntry, tuple(fields))
     connection = connections[alias]
     with connection.cursor() as cursor:
         cursor.execute(sql, [field.get_db_prep_save(fields[field.attname], connection) for field in columns])
 
 
 @functools.cache
-def _sealed_insert(alias: str, names: tuple[str, ...]) -> tuple[str, list[Any]]:
-    """The INSERT of a sealed entry's ``names`` on database ``alias``, and their fields in order."""
+def _insert(alias: str, model: type[models.Model], names: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The INSERT of a ``model`` row's ``names`` on database ``alias``, and their fields in order."""
     quote = connections[alias].ops.quote_name
-    by_name = {field.attname: field for field in SealedEntry._meta.concrete_fields}
+    by_name = {field.attname: field for field in model._meta.concrete_fields}
     columns = [by_name[name] for name in names]
     marks = ", ".join(["%s"] * len(columns))
     listed = ", ".join(quote(str(field.column)) for field in columns)
-    return f"INSERT INTO {quote(SealedEntry._meta.db_table)} ({listed}) VALUES ({marks})", columns
+    return f"INSERT INTO {quote(model._meta.db_table)} ({listed}) VALUES ({marks})", columns
 
 
 def entries_digest(entries: list[SealedEntry]) -> str:
