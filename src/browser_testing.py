@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
@@ -37,7 +38,7 @@ REBUILT_BY_POST_MIGRATE = {"contenttypes.contenttype", "auth.permission"}
 
 
 @pytest.fixture(scope="module")
-def migration_data(django_db_setup: None) -> str:
+def migration_data(django_db_setup: None, django_db_blocker: Any) -> str:
     """The rows the data migrations seed (code lists, holidays, audit chain head), as Django saved them.
 
     Taken before the browser starts: once Playwright's sync API runs in this thread,
@@ -46,7 +47,13 @@ def migration_data(django_db_setup: None) -> str:
     """
     from django.db import connection
 
-    rows = json.loads(connection._test_serialized_contents)  # type: ignore[attr-defined]
+    # Django serializes the test database only when a collected test asks for it, so a run of
+    # the browser tests alone (``pytest src/govhall/portal``) takes the snapshot here:
+    snapshot = getattr(connection, "_test_serialized_contents", None)
+    if snapshot is None:
+        with django_db_blocker.unblock():
+            snapshot = connection.creation.serialize_db_to_string()
+    rows = json.loads(snapshot)
     return json.dumps([row for row in rows if row["model"] not in REBUILT_BY_POST_MIGRATE])
 
 
