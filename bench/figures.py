@@ -183,7 +183,12 @@ def _against_load(
         p95_ms=load.p95_ms,
         ceiling_p95_ms=ceiling.p95_ms,
         met=met and load.errors == 0,
-        details={**_load_details(load), "ceiling_rates": list(ceiling.parts), **(extra or {})},
+        details={
+            **_load_details(load),
+            "ceiling_rates": list(ceiling.parts),
+            "ceiling_server_cpu_ms": ceiling.server_cpu_ms,
+            **(extra or {}),
+        },
     )
 
 
@@ -225,6 +230,7 @@ def _load_details(load: Load) -> dict[str, Any]:
         "p50_ms": load.p50_ms,
         "p99_ms": load.p99_ms,
         "errors": load.errors,
+        "server_cpu_ms": load.server_cpu_ms,
     }
 
 

@@ -46,6 +46,9 @@ class Load:
     p99_ms: float
     errors: int  # connection errors, timeouts and non-2xx/3xx answers
     parts: tuple[float, ...] = ()  # for a mean of several loads (a bracketed ceiling): their rates
+    # CPU the web server's processes spent a request during the load (user + system, all
+    # workers): steadier than a rate on shared cores, and what a change to a view moves:
+    server_cpu_ms: float | None = None
 
     @classmethod
     def mean(cls, *loads: Load) -> Load:
@@ -60,6 +63,7 @@ class Load:
             p99_ms=round(sum(x.p99_ms for x in loads) / n, 1),
             errors=sum(x.errors for x in loads),
             parts=tuple(x.rate for x in loads),
+            server_cpu_ms=_mean_of([x.server_cpu_ms for x in loads]),
         )
 
     @classmethod
@@ -79,6 +83,26 @@ class Load:
             p99_ms=round(data["p99_us"] / 1000, 1),
             errors=errors,
         )
+
+
+def _mean_of(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(sum(known) / len(known), 2) if known else None
+
+
+def process_group_cpu_seconds(group: int) -> float:
+    """User + system CPU seconds of the live processes of process group ``group`` (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # a process that ended while we looked
+        # After the command's ")": state, ppid, pgrp, …; utime and stime are the 12th and 13th:
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 @dataclass
@@ -140,6 +164,7 @@ class Bench:
     _carried: tuple[str, Load] | None = None
     _closing: tuple[str, Load] | None = None
     run_id: str = field(default_factory=lambda: secrets.token_hex(3))
+    server_group: int | None = None  # the web server's process group, for its CPU a request
 
     def wrk(self, script: str, path: str, env: dict[str, str], *, duration: int | None = None) -> Load:
         """Run wrk against ``path`` for ``duration`` seconds (it stops by itself) and parse its result."""
@@ -155,6 +180,7 @@ class Bench:
             str(LUA / script),
             self.base_url + path,
         ]
+        cpu_before = process_group_cpu_seconds(self.server_group) if self.server_group else None
         out = subprocess.run(
             command,
             env={**os.environ, "BENCH_LUA": str(LUA), **env},
@@ -164,7 +190,11 @@ class Bench:
         )
         if out.returncode != 0:
             raise RuntimeError(f"wrk failed: {out.stderr}{out.stdout}")
-        return Load.parse(out.stdout)
+        load = Load.parse(out.stdout)
+        if cpu_before is not None and self.server_group and load.requests:
+            spent = process_group_cpu_seconds(self.server_group) - cpu_before
+            load.server_cpu_ms = round(spent * 1000 / load.requests, 2)
+        return load
 
     def get_paths(self, name: str, paths: list[str], *, cookie: str = "", forward: bool = False) -> Load:
         listing = self.work / f"{name}.paths"
@@ -421,6 +451,14 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _cpu(details: dict[str, Any]) -> str:
+    """The server's CPU a request under a load, and its ceiling's under theirs."""
+    if details.get("server_cpu_ms") is None:
+        return "—"
+    ceiling = details.get("ceiling_server_cpu_ms")
+    return f"{_ms(details['server_cpu_ms'])}" + (f" ({_ms(ceiling)})" if ceiling is not None else "")
+
+
 def write_report(out: Path, report: dict[str, Any]) -> tuple[Path, Path]:
     """Write report.json (for tools) and report.md (for people) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -435,12 +473,13 @@ def write_report(out: Path, report: dict[str, Any]) -> tuple[Path, Path]:
         + ".",
         f"Load: wrk, {report['load']['connections']} connections, {report['load']['duration_s']} s per measurement; "
         f"server: gunicorn {report['load']['server']}. A load's ceiling is measured just before and just "
-        "after it, and is their mean (both rates in the details: `ceiling_rates`).",
+        "after it, and is their mean (both rates in the details: `ceiling_rates`). Server CPU: what the "
+        "server's processes spent a request during the load (user + system, all workers).",
         "",
         "Data: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in report["data_volume"].items()) + ".",
         "",
-        "| figure | measured | ceiling (same run) | ratio | p95 | ceiling p95 | target | met |",
-        "|---|---|---|---|---|---|---|---|",
+        "| figure | measured | ceiling (same run) | ratio | p95 | ceiling p95 | server CPU a request (ceiling's) | target | met |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["figures"]:
         ceiling = f"{_fmt(r['ceiling'])} {r['unit']} ({r['ceiling_what']})" if r["ceiling"] is not None else "—"
@@ -448,7 +487,7 @@ def write_report(out: Path, report: dict[str, Any]) -> tuple[Path, Path]:
         lines.append(
             f"| {r['title']} | {_fmt(r['measured'])} {r['unit']} | {ceiling} | "
             f"{_fmt(r['ratio'] * 100 if r['ratio'] is not None else None, 0)}{' %' if r['ratio'] is not None else ''} | "
-            f"{_ms(r['p95_ms'])} | {_ms(r.get('ceiling_p95_ms'))} | {r['target']} | {met} |"
+            f"{_ms(r['p95_ms'])} | {_ms(r.get('ceiling_p95_ms'))} | {_cpu(r['details'])} | {r['target']} | {met} |"
         )
     lines += ["", "Details:", ""]
     for r in report["figures"]:
@@ -497,6 +536,7 @@ def run(
                 work=work,
                 database_url=database_url,
                 in_process_scale=1.0 if size_name == "full" else 0.05,
+                server_group=server.process.pid if server.process else None,  # started in a session of its own
             )
             for fig in FIGURES:
                 if only and fig.key not in only:
@@ -518,7 +558,7 @@ def run(
                 results.append(result)
                 log(
                     f"  {result.measured:,.1f} {result.unit}; ceiling {result.ceiling}; ratio {result.ratio}; "
-                    f"p95 {result.p95_ms} ms; met {result.met}"
+                    f"p95 {result.p95_ms} ms; met {result.met}; server CPU {_cpu(result.details)} a request"
                 )
     finally:
         shutil.rmtree(work, ignore_errors=True)
