@@ -56,6 +56,10 @@ def test_every_figure_is_measured_in_the_smoke_size(tmp_path: Path) -> None:
         if measured["unit"] == "req/s":  # a load: its ceiling taken just before and after it
             assert len(measured["details"]["ceiling_rates"]) == 2, measured
             assert all(rate > 0 for rate in measured["details"]["ceiling_rates"]), measured
+            # The server's CPU a request, for the load and its ceiling (read from /proc):
+            assert measured["details"]["server_cpu_ms"] > 0, measured
+            assert measured["details"]["ceiling_server_cpu_ms"] > 0, measured
     assert report["data_volume"]["cases"] >= 1000
     markdown = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
-    assert "| figure | measured | ceiling (same run) | ratio | p95 | ceiling p95 | target | met |" in markdown
+    header = "| figure | measured | ceiling (same run) | ratio | p95 | ceiling p95 | server CPU a request (ceiling's) |"
+    assert header + " target | met |" in markdown
