@@ -460,3 +460,14 @@ def test_the_public_page_names_a_wrong_check_character_and_an_unknown_licence_pl
     unknown = "1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U"
     page = client.get("/verify/", {"id": unknown}).content.decode()
     assert "没有" in page and "真实有效" not in page
+
+
+def test_the_box_gives_back_what_each_visitor_typed_escaped(db: None) -> None:
+    # The page's static parts are kept per process ({% kept %}); what was typed is each visitor's own:
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    typed = '1.2.156.3005.2."><script>alert(1)</script>'
+    page = client.get("/verify/", {"id": typed}).content.decode()
+    assert 'value="1.2.156.3005.2.&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+    assert "<script>alert(1)" not in page
+    other = client.get("/verify/", {"id": "1.2.156.3005.2.ABC"}).content.decode()
+    assert 'name="id" value="1.2.156.3005.2.ABC"' in other and "alert(1)" not in other
