@@ -558,7 +558,8 @@ def run(
                 results.append(result)
                 log(
                     f"  {result.measured:,.1f} {result.unit}; ceiling {result.ceiling}; ratio {result.ratio}; "
-                    f"p95 {result.p95_ms} ms; met {result.met}; server CPU {_cpu(result.details)} a request"
+                    f"p95 {result.p95_ms} ms; met {result.met}"
+                    + (f"; server CPU {_cpu(result.details)} a request" if "server_cpu_ms" in result.details else "")
                 )
     finally:
         shutil.rmtree(work, ignore_errors=True)

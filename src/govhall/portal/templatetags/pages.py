@@ -20,7 +20,7 @@ from django.dispatch import receiver
 from django.template import TemplateSyntaxError
 from django.template.base import FilterExpression, NodeList, Parser, Token
 from django.template.context import Context
-from django.template.defaulttags import CsrfTokenNode
+from django.template.defaulttags import CsrfTokenNode, ForNode, WithNode
 from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix
 from django.utils import autoreload
@@ -75,7 +75,12 @@ def _catalog_changed(*, file_path: Path, **kwargs: Any) -> None:
 
 
 class HoleNode(template.Node):
-    """The per-request part of a kept block: rendered on every request, as if nothing were kept."""
+    """The per-request part of a kept block: rendered on every request, in the block's context.
+
+    It sees what the page's context holds (the request, the user, the view's values), not
+    names that tags inside the kept block bind, so it may not stand in their ``{% for %}`` or
+    ``{% with %}`` (refused when the template is read).
+    """
 
     def __init__(self, nodelist: NodeList) -> None:
         self.nodelist = nodelist
@@ -141,4 +146,9 @@ def do_kept(parser: Parser, token: Token) -> KeptNode:
     )
     if outside:
         raise TemplateSyntaxError("{% csrf_token %} inside {% kept %} must be in a {% hole %}: it is per visitor")
+    # A hole is rendered in the kept block's own context, after the block: inside a loop or a
+    # {% with %} it would not see the names they bind (and a loop's holes would all be its last):
+    for scope in nodelist.get_nodes_by_type(ForNode) + nodelist.get_nodes_by_type(WithNode):
+        if any(inner.get_nodes_by_type(HoleNode) for inner in (getattr(scope, n) for n in scope.child_nodelists)):
+            raise TemplateSyntaxError("{% hole %} inside a {% for %} or {% with %} of a {% kept %} block")
     return node

@@ -63,6 +63,8 @@ def test_a_key_that_is_not_a_small_set_of_values_does_not_grow_the_process() -> 
     [
         ("{% kept %}{% block nav %}x{% endblock %}{% endkept %}", "{% block %} inside {% kept %}"),
         ("{% kept %}<form>{% csrf_token %}</form>{% endkept %}", "must be in a {% hole %}"),
+        ("{% kept %}{% for x in xs %}{% hole %}{{ x }}{% endhole %}{% endfor %}{% endkept %}", "inside a {% for %}"),
+        ("{% kept %}{% with x=1 %}{% hole %}{{ x }}{% endhole %}{% endwith %}{% endkept %}", "inside a {% for %}"),
     ],
 )
 def test_what_would_be_wrong_for_the_next_visitor_is_refused_when_the_template_is_read(
