@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from html import escape
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -281,7 +283,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "cases/inbox.html",
         {
             "surface": "desk",
-            "rows": [_inbox_row(case) for case in cases[:INBOX_PAGE_SIZE]],
+            "rows": _inbox_rows(cases[:INBOX_PAGE_SIZE]),
             "page": page,
             "has_next": len(cases) > INBOX_PAGE_SIZE and page < INBOX_MAX_PAGE,
             "search": search,
@@ -297,22 +299,39 @@ INBOX_PAGE_SIZE = 25
 INBOX_MAX_PAGE = 400
 
 
-def _inbox_row(case: dict[str, Any]) -> dict[str, str]:
-    """What a row of the inbox shows, as text (from ``queries.listed``): the template only places it.
+# One row of the inbox; its cells in the order of the table's header (cases/inbox.html):
+INBOX_ROW = (
+    '<tr class="warn-{}"><td><a href="{}"><code>{}</code></a></td><td>{}</td><td>{}</td><td>{}</td>'
+    '<td><span class="due due-{}">{}</span>{}</td></tr>\n'
+)
 
-    Django's templates spent ~70 µs a row resolving a case's attributes, labels, date and
-    address (a third of the page's time); a row of plain strings renders in ~20 µs.
+
+def _inbox_rows(cases: list[dict[str, Any]]) -> SafeString:
+    """The rows of the inbox as HTML, every value escaped (from ``queries.listed``).
+
+    Django's templates spent ~50 µs a row placing its nine values, and ``format_html``
+    nearly as much (its escaping goes through the lazy-string checks for every value): the
+    25 rows took 1.6–1.8 ms, with ``html.escape`` (what Django's ``escape`` calls) on each
+    value and one string 0.8 ms, most of it looking up the labels and addresses
+    (2026-12-03). The search answers with the same page, so both lists gain.
     """
-    return {
-        "url": object_url("cases:desk_case", case["public_id"]),
-        "reference": case["reference"] or "",
-        "item": case["item_version"].name,
-        "applicant": case["applicant_name"],
-        "status": status_label(case["status"]),
-        "due": case["due_on"].isoformat() if case["due_on"] else "—",
-        "warning": case["warning"],
-        "warning_label": warning_label(case["warning"]) if case["warning"] != Warning.NONE else "",
-    }
+    return SafeString("".join(_inbox_row(case) for case in cases))
+
+
+def _inbox_row(case: dict[str, Any]) -> str:
+    warning = case["warning"]
+    cells = (
+        warning,
+        object_url("cases:desk_case", case["public_id"]),
+        case["reference"] or "",
+        case["item_version"].name,
+        case["applicant_name"],
+        str(status_label(case["status"])),
+        warning,
+        case["due_on"].isoformat() if case["due_on"] else "—",
+    )
+    label = f" {escape(str(warning_label(warning)))}" if warning != Warning.NONE else ""
+    return INBOX_ROW.format(*(escape(cell) for cell in cells), label)
 
 
 @staff_required

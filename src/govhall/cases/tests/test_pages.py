@@ -292,6 +292,18 @@ def test_an_inbox_row_shows_the_case_as_the_clerk_needs_it_and_item_versions_are
     assert len([q for q in made.captured_queries if 'FROM "cases_case"' in q["sql"]]) == 1
 
 
+def test_an_inbox_row_escapes_what_an_applicant_typed(
+    felling: ItemVersion, alice: User, bob: User, settings: object
+) -> None:
+    # The rows are built by the view (cases.views.INBOX_ROW), not by the template's escaping:
+    case = _submit(felling, alice, "escape")
+    Case.objects.filter(pk=case.pk).update(applicant_name='<script>alert("x")</script> & 陈\'')
+    page = _staff(Client(), "bob", settings).get("/desk/cases/").content.decode()
+    row = page.split(case.reference)[1].split("</tr>")[0]
+    assert "<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 陈&#x27;</td>" in row
+    assert "<script>alert" not in page
+
+
 def test_a_search_by_a_piece_of_the_item_name_finds_the_case_without_reading_the_catalog_again(
     felling: ItemVersion, alice: User, bob: User, settings: object
 ) -> None:
