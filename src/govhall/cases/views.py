@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from html import escape
 from typing import Any
 
 from django import forms
@@ -29,6 +28,7 @@ from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import Department, User
 from govhall.identity.queries import access_entity_for
 from govhall.lib.forms import Form
+from govhall.lib.html import html_rows
 from govhall.lib.jsonforms import build_form
 from govhall.lib.storage import private_download
 from govhall.lib.urls import object_url
@@ -307,31 +307,26 @@ INBOX_ROW = (
 
 
 def _inbox_rows(cases: list[dict[str, Any]]) -> SafeString:
-    """The rows of the inbox as HTML, every value escaped (from ``queries.listed``).
+    """The rows of the inbox as HTML, every value escaped (from ``queries.listed``; ``lib.html.html_rows``).
 
-    Django's templates spent ~50 µs a row placing its nine values, and ``format_html``
-    nearly as much (its escaping goes through the lazy-string checks for every value): the
-    25 rows took 1.6–1.8 ms, with ``html.escape`` (what Django's ``escape`` calls) on each
-    value and one string 0.8 ms, most of it looking up the labels and addresses
-    (2026-12-03). The search answers with the same page, so both lists gain.
+    The search answers with the same page, so both lists gain.
     """
-    return SafeString("".join(_inbox_row(case) for case in cases))
+    return html_rows(INBOX_ROW, (_inbox_cells(case) for case in cases))
 
 
-def _inbox_row(case: dict[str, Any]) -> str:
+def _inbox_cells(case: dict[str, Any]) -> tuple[Any, ...]:
     warning = case["warning"]
-    cells = (
+    return (
         warning,
         object_url("cases:desk_case", case["public_id"]),
         case["reference"] or "",
         case["item_version"].name,
         case["applicant_name"],
-        str(status_label(case["status"])),
+        status_label(case["status"]),
         warning,
         case["due_on"].isoformat() if case["due_on"] else "—",
+        f" {warning_label(warning)}" if warning != Warning.NONE else "",
     )
-    label = f" {escape(str(warning_label(warning)))}" if warning != Warning.NONE else ""
-    return INBOX_ROW.format(*(escape(cell) for cell in cells), label)
 
 
 @staff_required

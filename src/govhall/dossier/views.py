@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -19,6 +20,7 @@ from govhall.dossier.constants import RecordKind
 from govhall.dossier.forms import LookUpForm
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
+from govhall.lib.html import html_rows
 from govhall.lib.urls import object_url
 from govhall.licences.constants import status_label as licence_status_label
 
@@ -66,55 +68,93 @@ def desk_dossier(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _rows(dossier: queries.Dossier, *, desk: bool) -> dict[str, list[dict[str, str]]]:
-    """What the dossier's tables show, as text: the template only places it.
+# The rows of the dossier's three tables, their cells in the order of the headers (dossier/_sections.html):
+CASE_ROW = """
+      <tr class="warn-{}">
+        <td><a href="{}"><code>{}</code></a></td>
+        <td>{}</td>
+        <td>{}</td>
+        <td class="nowrap">{}</td>
+        <td><span class="due due-{}">{}</span>{}</td>
+      </tr>"""
+LICENCE_ROW = """
+      <tr>
+        <td><a href="{}">{}</a></td>
+        <td>{}</td>
+        <td>{}</td>
+        <td>{}</td>
+        <td class="nowrap">{}</td>
+      </tr>"""
+LICENCE_ROW_WITHOUT_LINK = LICENCE_ROW.replace('<a href="{}">{}</a>', "{}")
+MATERIAL_ROW = """
+      <tr>
+        <td>{}</td>
+        <td><code>{}</code></td>
+        <td>{}</td>
+        <td>{}</td>
+      </tr>"""
+
+
+def _rows(dossier: queries.Dossier, *, desk: bool) -> dict[str, SafeString]:
+    """The dossier's tables' rows as HTML, every value escaped (``lib.html.html_rows``).
 
     Django's templates spent ~250 µs a row resolving the records' fields, labels, dates and
     addresses (16 ms for a page of 60 rows, as much as the page's queries); plain strings
-    render in a tenth of that. ``desk`` links to the staff pages, otherwise to the applicant's.
+    placed by the template ~50 µs; these a few. ``desk`` links to the staff pages, otherwise
+    to the applicant's.
     """
     case_page = "cases:desk_case" if desk else "cases:my_case"
     return {
-        "cases": [
-            {
-                "url": object_url(case_page, case["public_id"]),
-                "reference": case["reference"] or "",
-                "item": case["item_name"],
-                "department": case["department_name"],
-                "status": case_status_label(case["status"]),
-                "due": case["due_on"].isoformat() if case["due_on"] else "—",
-                "warning": case["warning"],
-                "warning_label": warning_label(case["warning"]) if case["warning"] != Warning.NONE else "",
-            }
-            for case in dossier.cases
-        ],
-        "licences": [
-            {
-                "url": object_url("licences:desk_licence", licence["public_id"]) if desk else "",
-                "type": licence["type"],
-                "number": licence["number"],
-                "issuer": licence["issuer"],
-                "valid": "{} — {}".format(
-                    licence["valid_from"].isoformat(),
-                    licence["valid_until"].isoformat() if licence["valid_until"] else _("长期"),
-                ),
-                "status": licence_status_label(licence["status"]),
-            }
-            for licence in dossier.licences
-        ],
-        "materials": [
-            {
-                "material": material["material_name"],
-                "case_reference": material["case_reference"],
-                "source": (
-                    _("复用电子证照：%(name)s") % {"name": material["reused_type"]}
-                    if material["reused_licence"]
-                    else _("上传：%(name)s") % {"name": material["original_name"]}
-                ),
-                "provided": timezone.localdate(material["provided_at"]).isoformat(),
-            }
-            for material in dossier.materials
-        ],
+        "cases": html_rows(
+            CASE_ROW,
+            (
+                (
+                    case["warning"],
+                    object_url(case_page, case["public_id"]),
+                    case["reference"] or "",
+                    case["item_name"],
+                    case["department_name"],
+                    case_status_label(case["status"]),
+                    case["warning"],
+                    case["due_on"].isoformat() if case["due_on"] else "—",
+                    f" {warning_label(case['warning'])}" if case["warning"] != Warning.NONE else "",
+                )
+                for case in dossier.cases
+            ),
+        ),
+        "licences": html_rows(
+            LICENCE_ROW if desk else LICENCE_ROW_WITHOUT_LINK,
+            (
+                (
+                    *((object_url("licences:desk_licence", licence["public_id"]),) if desk else ()),
+                    licence["type"],
+                    licence["number"],
+                    licence["issuer"],
+                    "{} — {}".format(
+                        licence["valid_from"].isoformat(),
+                        licence["valid_until"].isoformat() if licence["valid_until"] else _("长期"),
+                    ),
+                    licence_status_label(licence["status"]),
+                )
+                for licence in dossier.licences
+            ),
+        ),
+        "materials": html_rows(
+            MATERIAL_ROW,
+            (
+                (
+                    material["material_name"],
+                    material["case_reference"],
+                    (
+                        _("复用电子证照：%(name)s") % {"name": material["reused_type"]}
+                        if material["reused_licence"]
+                        else _("上传：%(name)s") % {"name": material["original_name"]}
+                    ),
+                    timezone.localdate(material["provided_at"]).isoformat(),
+                )
+                for material in dossier.materials
+            ),
+        ),
     }
 
 
