@@ -489,6 +489,8 @@ def write_report(out: Path, report: dict[str, Any]) -> tuple[Path, Path]:
             f"{_fmt(r['ratio'] * 100 if r['ratio'] is not None else None, 0)}{' %' if r['ratio'] is not None else ''} | "
             f"{_ms(r['p95_ms'])} | {_ms(r.get('ceiling_p95_ms'))} | {_cpu(r['details'])} | {r['target']} | {met} |"
         )
+    judged = [r for r in report["figures"] if r["met"] is not None]
+    lines += ["", f"Met: {sum(1 for r in judged if r['met'])} of {len(judged)} figures."]
     lines += ["", "Details:", ""]
     for r in report["figures"]:
         lines.append(f"- **{r['title']}**: " + json.dumps(r["details"], ensure_ascii=False))

@@ -63,3 +63,5 @@ def test_every_figure_is_measured_in_the_smoke_size(tmp_path: Path) -> None:
     markdown = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
     header = "| figure | measured | ceiling (same run) | ratio | p95 | ceiling p95 | server CPU a request (ceiling's) |"
     assert header + " target | met |" in markdown
+    judged = [f for f in report["figures"] if f["met"] is not None]
+    assert f"Met: {sum(1 for f in judged if f['met'])} of {len(judged)} figures." in markdown
