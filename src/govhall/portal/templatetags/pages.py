@@ -139,6 +139,8 @@ def do_kept(parser: Parser, token: Token) -> KeptNode:
     parser.delete_first_token()
     node = KeptNode(nodelist, keys)
     # What would be wrong for the next visitor is refused when the template is read, not found in production:
+    if nodelist.get_nodes_by_type(KeptNode):  # its holes would be kept with the outer block's text
+        raise TemplateSyntaxError("{% kept %} inside {% kept %}")
     if nodelist.get_nodes_by_type(BlockNode):
         raise TemplateSyntaxError("{% block %} inside {% kept %}: a page overriding it would be kept for all pages")
     outside = len(nodelist.get_nodes_by_type(CsrfTokenNode)) - sum(

@@ -63,6 +63,10 @@ def test_a_key_that_is_not_a_small_set_of_values_does_not_grow_the_process() -> 
     [
         ("{% kept %}{% block nav %}x{% endblock %}{% endkept %}", "{% block %} inside {% kept %}"),
         ("{% kept %}<form>{% csrf_token %}</form>{% endkept %}", "must be in a {% hole %}"),
+        (
+            "{% kept %}{% if x %}{% kept %}{% hole %}{{ x }}{% endhole %}{% endkept %}{% endif %}{% endkept %}",
+            "inside {% kept %}",
+        ),
         ("{% kept %}{% for x in xs %}{% hole %}{{ x }}{% endhole %}{% endfor %}{% endkept %}", "inside a {% for %}"),
         ("{% kept %}{% with x=1 %}{% hole %}{{ x }}{% endhole %}{% endwith %}{% endkept %}", "inside a {% for %}"),
     ],
