@@ -1,5 +1,7 @@
 """Case statuses and the one transition table every status change is checked against."""
 
+import datetime
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -69,6 +71,11 @@ def status_label(status: str) -> str:
 
 def warning_label(warning: str) -> str:
     return str(_WARNING_LABELS.get(warning, warning))
+
+
+def due_cells(due_on: datetime.date | None, warning: str) -> tuple[str, str]:
+    """What a list's due-date cell shows of a case: the date (or "—"), and " <its warning>" if it has one."""
+    return (due_on.isoformat() if due_on else "—", f" {warning_label(warning)}" if warning != Warning.NONE else "")
 
 
 class EventKind(models.TextChoices):

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from govhall.audit.actions import record
 from govhall.cases import actions, queries
-from govhall.cases.constants import CaseStatus, Decision, Warning, status_label, warning_label
+from govhall.cases.constants import CaseStatus, Decision, due_cells, status_label
 from govhall.cases.documents import render_acceptance_notice
 from govhall.cases.guidance import next_step_for_applicant
 from govhall.cases.models import Case, Countersign
@@ -324,8 +324,7 @@ def _inbox_cells(case: dict[str, Any]) -> tuple[Any, ...]:
         case["applicant_name"],
         status_label(case["status"]),
         warning,
-        case["due_on"].isoformat() if case["due_on"] else "—",
-        f" {warning_label(warning)}" if warning != Warning.NONE else "",
+        *due_cells(case["due_on"], warning),
     )
 
 

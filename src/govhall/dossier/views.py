@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from govhall.cases.constants import Warning, warning_label
+from govhall.cases.constants import due_cells
 from govhall.cases.constants import status_label as case_status_label
 from govhall.dossier import actions, queries
 from govhall.dossier.constants import RecordKind
@@ -116,8 +116,7 @@ def _rows(dossier: queries.Dossier, *, desk: bool) -> dict[str, SafeString]:
                     case["department_name"],
                     case_status_label(case["status"]),
                     case["warning"],
-                    case["due_on"].isoformat() if case["due_on"] else "—",
-                    f" {warning_label(case['warning'])}" if case["warning"] != Warning.NONE else "",
+                    *due_cells(case["due_on"], case["warning"]),
                 )
                 for case in dossier.cases
             ),
