@@ -2,9 +2,8 @@
 
 To add a figure: write a function taking the ``Bench`` and returning a ``Result``, decorate
 it with ``@figure(key, title, target)``, and it is measured, reported and smoke-tested.
-The dossier figure ("dossier of a subject with ~200 records, p95 ≤ 50 ms") goes here once
-the dossier app exists: the generator already gives ``SIZES[...].heavy_subjects`` persons
-about 200 cases and licences each (the first natural persons of the bench range).
+The dossier figure looks up one of the generator's ``SIZES[...].heavy_subjects`` persons,
+who hold about 200 cases and their licences each (the first natural persons of the bench range).
 """
 
 from __future__ import annotations

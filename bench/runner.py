@@ -1,9 +1,8 @@
 """The benchmark run: serve the platform as in production, load it from wrk, measure each figure and its ceiling.
 
 Each figure is one function registered with ``@figure`` in ``FIGURES`` (in order); it gets
-the run's ``Bench`` and returns a ``Result``. To add a figure (the dossier one, when the
-dossier app exists), write one more such function in ``bench/figures.py``; the report and
-the smoke test pick it up from the list.
+the run's ``Bench`` and returns a ``Result``. To add a figure, write one more such function
+in ``bench/figures.py``; the report and the smoke test pick it up from the list.
 """
 
 from __future__ import annotations
