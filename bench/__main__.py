@@ -3,6 +3,7 @@
     python -m bench all --size full        # data (if not there yet) + every figure + report
     python -m bench generate --size smoke  # a fresh database of the smoke size
     python -m bench run --size full --only inbox search
+    python -m bench explain dossier verify_page --plans  # where a request's CPU goes (bench/explain.py)
 
 The database is DATABASE_URL if it names a database called govhall_bench*, else
 postgres://postgres@127.0.0.1:5432/govhall_bench (or --database-url). The report goes to
@@ -98,7 +99,8 @@ def generate_fresh(url: str, size: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["generate", "run", "all"])
+    parser.add_argument("command", choices=["generate", "run", "all", "explain"])
+    parser.add_argument("explained", nargs="*", help="explain: the requests (dossier verify_page verify_api bare_read)")
     parser.add_argument("--size", choices=["full", "smoke"], default="full")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--duration", type=int, default=0, help="seconds of load per measurement (full 20, smoke 1)")
@@ -106,11 +108,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="keys of the figures to measure")
     parser.add_argument("--out", default="", help="folder of report.md and report.json")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the data even if it is there")
+    parser.add_argument("--requests", type=int, default=200, help="explain: requests measured after the warm-up")
+    parser.add_argument("--plans", action="store_true", help="explain: the statements of one request and their plans")
     args = parser.parse_args(argv)
     url = database_url(args.database_url)
+    if args.command == "explain":
+        from bench.explain import serve_as_the_bench
+
+        serve_as_the_bench()
     setup_django(url)
     from django.conf import settings
 
+    if args.command == "explain":
+        from bench.explain import PARTS, explain
+
+        for key in args.explained or list(PARTS):
+            print("\n".join(explain(key, requests=args.requests, plans=args.plans).lines()), flush=True)
+        return 0
     if args.command == "generate" or (args.command == "all" and (args.regenerate or not has_data(args.size))):
         generate_fresh(url, args.size)
     if args.command in {"run", "all"}:

@@ -45,9 +45,28 @@ def test_every_figure_is_measured_in_the_smoke_size(tmp_path: Path) -> None:
             text=True,
             timeout=300,
         )
+        # Where the loads' requests spend their CPU, and their plans, on the same data:
+        explained = subprocess.run(
+            [sys.executable, "-m", "bench", "explain", "--requests", "3", "--plans", "--database-url", url],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     finally:
         drop_database(url)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert explained.returncode == 0, explained.stdout[-3000:] + explained.stderr[-3000:]
+    from bench.explain import PARTS
+
+    for key, parts in PARTS.items():
+        assert f"{key}: " in explained.stdout and "ms of CPU a request (mean of 3, in process)" in explained.stdout
+        for label, *_rest in parts:
+            assert label in explained.stdout, (label, explained.stdout[-2000:])
+    # Every request's statements came with PostgreSQL's plans (the dossier's three record queries among them):
+    assert explained.stdout.count("Execution Time:") >= 10, explained.stdout[-2000:]
+    assert "WindowAgg" in explained.stdout
     report = json.loads((tmp_path / "report" / "report.json").read_text(encoding="utf-8"))
     assert report["failures"] == {}
     assert [f["key"] for f in report["figures"]] == [f.key for f in FIGURES]
