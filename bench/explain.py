@@ -128,8 +128,11 @@ def _probe(key: str) -> Probe:
     identifiers = list(Licence.objects.order_by("pk").values_list("identifier", flat=True)[:500])
     if not identifiers:
         raise SystemExit("no licences in the bench database: run `python -m bench generate` first")
-    prefix = {"verify_page": "/verify/?id=", "verify_api": "/api/v1/licences/verify/?id=", "bare_read": None}[key]
-    prefix = prefix or "/bench/bare-read/?id="
+    prefix = {
+        "verify_page": "/verify/?id=",
+        "verify_api": "/api/v1/licences/verify/?id=",
+        "bare_read": "/bench/bare-read/?id=",
+    }[key]
     return Probe(
         "GET",
         lambda n: prefix + urllib.parse.quote(identifiers[n % len(identifiers)]),
