@@ -1,4 +1,4 @@
-"""`python -m bench …`: generate the data, run the benchmarks, or both (`make bench` runs `all --size full`).
+"""`python -m bench …`: generate the data, run the benchmarks, or both (`make bench` runs `all --size full`); explain a request.
 
     python -m bench all --size full        # data (if not there yet) + every figure + report
     python -m bench generate --size smoke  # a fresh database of the smoke size
@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="explain: requests measured after the warm-up")
     parser.add_argument("--plans", action="store_true", help="explain: the statements of one request and their plans")
     args = parser.parse_args(argv)
+    if args.explained and args.command != "explain":
+        parser.error(f"only explain takes the names of requests; {args.command} takes --only")
     url = database_url(args.database_url)
     if args.command == "explain":
         from bench.explain import serve_as_the_bench
