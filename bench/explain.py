@@ -60,20 +60,13 @@ PARTS: dict[str, list[tuple[str, str, str, int]]] = {
 
 
 def serve_as_the_bench() -> None:
-    """Set this process up as the bench's server is (before Django starts): DEBUG off, kept
-    connections, and its Redis for sessions and rate limits when one answers (not emptied)."""
+    """Set this process up as the bench's server is, before Django starts: its settings, and its
+    Redis for sessions and rate limits when one answers (not emptied: a run may be using it)."""
     import os
 
-    import redis
+    from bench.runner import SERVER_SETTINGS, redis_url
 
-    from bench.runner import BENCH_REDIS_DEFAULT
-
-    url = os.environ.get("BENCH_REDIS_URL", BENCH_REDIS_DEFAULT)
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError:
-        url = ""
-    os.environ.update(DJANGO_DEBUG="0", DATABASE_CONN_MAX_AGE="60", GOVHALL_REDIS_URL=url)
+    os.environ.update(SERVER_SETTINGS, GOVHALL_REDIS_URL=redis_url(empty=False))
 
 
 @dataclass
@@ -196,6 +189,8 @@ def explain(key: str, *, requests: int = 200, warm_up: int = 20, plans: bool = F
 
     if key not in PARTS:
         raise SystemExit(f"explain knows {', '.join(PARTS)}; not {key!r}")
+    if requests < 1:
+        raise SystemExit("explain needs --requests of 1 or more")
     probe = _probe(key)
     client = Client(HTTP_HOST="127.0.0.1")
     for part in probe.cookie.split("; ") if probe.cookie else []:

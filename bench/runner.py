@@ -252,8 +252,9 @@ def free_port() -> int:
 BENCH_REDIS_DEFAULT = "redis://127.0.0.1:6379/14"
 
 
-def redis_url(log: Callable[[str], None] = print) -> str:
-    """The Redis database the server keeps its cache in (sessions, rate limits), emptied first; "" if none answers.
+def redis_url(log: Callable[[str], None] = print, *, empty: bool = True) -> str:
+    """The Redis database the server keeps its cache in (sessions, rate limits), emptied first
+    unless ``empty`` is False; "" if none answers.
 
     Production runs several workers per server, so its rate limits must be shared and it sets
     GOVHALL_REDIS_URL (docs/configuration.md); the bench serves the platform the same way, in
@@ -263,11 +264,19 @@ def redis_url(log: Callable[[str], None] = print) -> str:
 
     url = os.environ.get("BENCH_REDIS_URL", BENCH_REDIS_DEFAULT)
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        if empty:
+            client.flushdb()
+        else:
+            client.ping()
     except redis.RedisError as exc:
         log(f"  no Redis at {url} ({exc}): the server keeps its cache per process, sessions in PostgreSQL only")
         return ""
     return url
+
+
+# What the bench's server runs with besides its database and Redis (production's settings):
+SERVER_SETTINGS = {"DJANGO_DEBUG": "0", "DATABASE_CONN_MAX_AGE": "60"}
 
 
 class Server:
@@ -283,8 +292,7 @@ class Server:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DATABASE_URL": database_url,
-            "DJANGO_DEBUG": "0",
-            "DATABASE_CONN_MAX_AGE": "60",
+            **SERVER_SETTINGS,
             "GOVHALL_LOG_LEVEL": "WARNING",
             "GOVHALL_REDIS_URL": redis,
             # A PYTHONPATH given first wins (a before/after comparison serves another copy of src/):
