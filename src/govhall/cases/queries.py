@@ -29,7 +29,7 @@ from govhall.catalog.queries import (
 )
 from govhall.identity.constants import BUSINESS_ROLES
 from govhall.identity.models import Department, LegalEntity, User
-from govhall.identity.queries import departments_covered, find_person_by_id_number
+from govhall.identity.queries import departments_covered, find_person_by_id_number, is_credit_code_on_record
 from govhall.lib.identifiers import parse_credit_code
 
 
@@ -120,7 +120,7 @@ def _search_filter(search: str) -> Q:
         return Q(person_id=person.pk)
     if len(term) == 18:
         try:
-            code = parse_credit_code(term).code
+            code = parse_credit_code(term, on_record=is_credit_code_on_record).code
         except ValidationError:
             code = ""
         entity_id = LegalEntity.objects.filter(credit_code=code).values_list("pk", flat=True).first() if code else None

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from govhall.catalog.constants import LEVEL_BY_STARS, LICENSING_TYPE, LimitUnit, MaterialSource, ProjectType, StepKind
 from govhall.catalog.models import ItemVersion
+from govhall.identity.queries import is_credit_code_on_record
 from govhall.lib.identifiers import parse_credit_code
 
 
@@ -31,7 +32,7 @@ def check_codes(basic_code: str, implementation_code: str, handling_code: str = 
         problems.append(Problem("codes", _("实施编码应为31位（统一社会信用代码18位＋行使层级1位＋基本编码12位）。")))
         return problems
     try:
-        parse_credit_code(implementation_code[:18])
+        parse_credit_code(implementation_code[:18], on_record=is_credit_code_on_record)
     except ValidationError as exc:
         problems.append(Problem("codes", _("实施编码中的实施主体统一社会信用代码有误：") + " ".join(exc.messages)))
     if implementation_code[18] not in "12345":

@@ -195,6 +195,8 @@ LOGIN_LOCKOUT_MINUTES = env_int("GOVHALL_LOGIN_LOCKOUT_MINUTES", 30)
 IDLE_TIMEOUT_MINUTES = env_int("GOVHALL_IDLE_TIMEOUT_MINUTES", 30)
 STAFF_2FA_SKIP = env_bool("GOVHALL_DEV_SKIP_STAFF_2FA", False)
 OTP_TOTP_ISSUER = env_str("GOVHALL_TOTP_ISSUER", "govhall")
+# Xiamen 2015 pilot credit codes (fail the GB 32100 check, legally valid) accepted though not on record:
+PILOT_CREDIT_CODES = frozenset(code.strip().upper() for code in env_list("GOVHALL_PILOT_CREDIT_CODES"))
 
 # OIDC login with a provincial unified identity provider (off unless configured).
 OIDC_ENABLED = bool(env_str("OIDC_RP_CLIENT_ID"))

@@ -29,7 +29,13 @@ from govhall.cases.models import Case, CaseMaterial
 from govhall.catalog.queries import licence_types_used_by
 from govhall.dossier.constants import ALL_KINDS, DOSSIER_ROLES, RecordKind
 from govhall.identity.models import LegalEntity, NaturalPerson, User
-from govhall.identity.queries import ID_NUMBER, departments_covered, find_entity_by_credit_code, list_entities_for
+from govhall.identity.queries import (
+    ID_NUMBER,
+    departments_covered,
+    find_entity_by_credit_code,
+    is_credit_code_on_record,
+    list_entities_for,
+)
 from govhall.lib.crypto import lookup_hash
 from govhall.lib.identifiers import mask_name, parse_credit_code, parse_resident_id
 from govhall.licences.constants import LicenceStatus
@@ -132,9 +138,14 @@ def parse_subject_code(text: str) -> SubjectCode:
         return SubjectCode(PERSON, parse_resident_id(value).number)
     except ValidationError as id_error:
         try:
-            return SubjectCode(ENTITY, parse_credit_code(value).code)
+            return SubjectCode(ENTITY, parse_credit_code(value, on_record=is_subject_code_on_record).code)
         except ValidationError as code_error:
             raise (id_error if looks_like_id else code_error) from None
+
+
+def is_subject_code_on_record(code: str) -> bool:
+    """Whether the platform holds ``code``: a registered company or a department, or a licence holder."""
+    return is_credit_code_on_record(code) or Licence.objects.filter(holder_key=code).exists()
 
 
 def find_subject(code: SubjectCode) -> Subject | None:

@@ -41,7 +41,14 @@ from govhall.identity.models import (
 )
 from govhall.identity.queries import ID_NUMBER, PHONE, find_person_by_id_number, forget_roles
 from govhall.lib.crypto import decrypt_text, encrypt_text, lookup_hash, rotate_token
-from govhall.lib.identifiers import mask_id_number, mask_phone, normalise_phone, parse_credit_code, parse_resident_id
+from govhall.lib.identifiers import (
+    from_authoritative_source,
+    mask_id_number,
+    mask_phone,
+    normalise_phone,
+    parse_credit_code,
+    parse_resident_id,
+)
 
 
 class LoginRefused(Exception):
@@ -97,9 +104,10 @@ def register_entity(
 ) -> LegalEntity:
     """Create the legal entity keyed by ``credit_code``, or return the existing one.
 
-    A Xiamen pilot code is accepted and keeps its warning. Raises ValidationError otherwise.
+    Registering is how a code comes on record (staff, from the company's business licence), so
+    a Xiamen pilot code is accepted and keeps its warning. Raises ValidationError otherwise.
     """
-    parsed = parse_credit_code(credit_code)
+    parsed = parse_credit_code(credit_code, on_record=from_authoritative_source)
     existing = LegalEntity.objects.filter(credit_code=parsed.code).first()
     if existing is not None:
         return existing
@@ -231,8 +239,8 @@ def save_department(
     sort_order: int = 0,
     actor: Any = None,
 ) -> Department:
-    """Create or update the department with ``code``. Its credit code must be valid."""
-    parsed = parse_credit_code(credit_code)
+    """Create or update the department with ``code``. Its credit code must be valid (or a pilot code)."""
+    parsed = parse_credit_code(credit_code, on_record=from_authoritative_source)
     department, created = Department.objects.update_or_create(
         code=code,
         defaults={

@@ -182,3 +182,8 @@ def departments_below(roots: Any) -> list[int]:
             covered.add(pk)
             stack.extend(children.get(pk, []))
     return sorted(covered)
+
+
+def is_credit_code_on_record(code: str) -> bool:
+    """Whether a registered company or a department carries ``code`` (for pilot-shaped codes)."""
+    return LegalEntity.objects.filter(credit_code=code).exists() or Department.objects.filter(credit_code=code).exists()

@@ -5,7 +5,9 @@
   a list, and old codes stay on issued cards). 15-digit legacy numbers are upgraded to 18.
 - Unified social credit codes (统一社会信用代码, GB 32100-2015): python-stdnum's ``cn.uscc``,
   plus the Xiamen 2015 pilot caveat (codes ``9135….M000…`` fail the check digit but are
-  legally valid: accepted with a warning).
+  legally valid). Such a code is accepted, with a warning, only when the platform has it on
+  record (the caller says how to ask) or it is configured (``GOVHALL_PILOT_CREDIT_CODES``);
+  otherwise a typo in a pilot-shaped code would pass unnoticed.
 
 Errors are Django ``ValidationError`` s whose messages are translated (Chinese and English).
 """
@@ -14,11 +16,13 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -142,11 +146,24 @@ class CreditCode:
     warnings: tuple[str, ...] = field(default=())
 
 
-def parse_credit_code(value: str) -> CreditCode:
+def from_authoritative_source(code: str) -> bool:
+    """``on_record`` for a caller that puts the code on record itself from an official source.
+
+    Staff registering a company from its business licence, the system administrator saving a
+    department, and an import of licences the government issued all record a code that
+    exists; a pilot code from them is accepted.
+    """
+    return True
+
+
+def parse_credit_code(value: str, *, on_record: Callable[[str], bool] | None = None) -> CreditCode:
     """Validate a unified social credit code and parse it.
 
-    Xiamen 2015 pilot codes that fail the check character are accepted with a warning,
-    never rejected. Raises ValidationError with a message that says what is wrong.
+    A code shaped like a Xiamen 2015 pilot code whose check character fails is accepted with a
+    warning only when it is listed in ``settings.PILOT_CREDIT_CODES`` or ``on_record(code)``
+    says the platform holds it (a registered company, an imported licence holder); any other
+    wrong check character is refused, so a typo in a pilot-shaped code is caught. Raises
+    ValidationError with a message that says what is wrong.
     """
     code = _clean(value)
     if not code:
@@ -168,7 +185,7 @@ def parse_credit_code(value: str) -> CreditCode:
     try:
         uscc.validate(code)
     except InvalidChecksum:
-        if not _XIAMEN_PILOT.match(code):
+        if not _is_known_pilot_code(code, on_record):
             raise ValidationError(
                 _("统一社会信用代码校验位不正确（最后一位应为 %(expected)s），请核对是否输错。"),
                 code="check_digit",
@@ -180,6 +197,14 @@ def parse_credit_code(value: str) -> CreditCode:
     except (InvalidFormat, InvalidLength, InvalidComponent):
         raise ValidationError(_("统一社会信用代码格式不正确。"), code="format") from None
     return CreditCode(code=code, authority=code[0], entity_type=code[1], region_code=code[2:8], warnings=warnings)
+
+
+def _is_known_pilot_code(code: str, on_record: Callable[[str], bool] | None) -> bool:
+    if not _XIAMEN_PILOT.match(code):
+        return False
+    if code in getattr(settings, "PILOT_CREDIT_CODES", ()):
+        return True
+    return on_record is not None and on_record(code)
 
 
 def mask_id_number(number: str) -> str:

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from govhall.audit.actions import record
 from govhall.identity.queries import ID_NUMBER
 from govhall.lib.crypto import lookup_hash
-from govhall.lib.identifiers import mask_id_number, parse_credit_code, parse_resident_id
+from govhall.lib.identifiers import from_authoritative_source, mask_id_number, parse_credit_code, parse_resident_id
 from govhall.lib.licence_ids import parse_licence_identifier
 from govhall.licences.actions import publish_status_lists_after_commit, reserve_status_indexes
 from govhall.licences.constants import HolderCodeType, LicenceStatus
@@ -398,7 +398,8 @@ class _Validator:
                     number_ = parse_resident_id(code, today=self.today).number
                     key, masked = lookup_hash(number_, purpose=ID_NUMBER), mask_id_number(number_)
                 elif kind == HolderCodeType.CREDIT_CODE:
-                    key = masked = parse_credit_code(code).code
+                    # Licences the government issued put their holders' codes on record:
+                    key = masked = parse_credit_code(code, on_record=from_authoritative_source).code
                 else:
                     cleaned = re.sub(r"\s", "", code).upper()
                     if len(cleaned) > 30:

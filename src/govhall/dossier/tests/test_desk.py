@@ -225,3 +225,14 @@ def test_each_row_shows_what_the_clerk_needs_with_links_to_the_staff_pages(
     assert len(run.captured_queries) == 1 + 3  # the viewer's units, then one per kind
     assert dossier.totals == {"cases": 2, "licences": 2, "materials": 4} and dossier.reused_count == 1
     assert [len(dossier.cases), len(dossier.licences), len(dossier.materials)] == [1, 1, 1]
+
+
+def test_a_pilot_code_on_record_is_looked_up_and_its_typo_is_refused(dan: User, desk: Any) -> None:
+    from govhall.identity.actions import register_entity
+
+    register_entity(name="厦门试点合作社", credit_code="91350100M0001TGQXM")
+    client = desk(dan)
+    assert "校验位不正确" not in look_up(client, "91350100M0001TGQXM", purpose="supervision")
+    page = look_up(client, "91350100M0001TGQXN", purpose="supervision")
+    assert "统一社会信用代码校验位不正确（最后一位应为" in page
+    assert AuditRecord.objects.filter(event="dossier.looked_up").count() == 1

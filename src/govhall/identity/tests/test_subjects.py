@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import override_settings
 
 from govhall.audit.models import AuditRecord
 from govhall.identity import actions
 from govhall.identity.models import NaturalPerson, User
-from govhall.identity.queries import find_applicant_by_account, find_person_by_id_number
+from govhall.identity.queries import find_applicant_by_account, find_person_by_id_number, is_credit_code_on_record
+from govhall.lib.identifiers import parse_credit_code
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +84,10 @@ def test_it_refuses_a_malformed_id_number_and_creates_nothing(db: None) -> None:
 def test_it_keeps_the_xiamen_pilot_warning_on_an_entity(db: None) -> None:
     entity = actions.register_entity(name="厦门试点企业", credit_code="91350100M0001TGQXM")
     assert "试点" in entity.credit_code_warning
+
+
+def test_a_registered_pilot_code_is_on_record_and_its_typo_is_not(db: None) -> None:
+    actions.register_entity(name="厦门试点企业", credit_code="91350100M0001TGQXM")
+    assert parse_credit_code("91350100M0001TGQXM", on_record=is_credit_code_on_record).warnings
+    with pytest.raises(ValidationError):
+        parse_credit_code("91350100M0001TGQXN", on_record=is_credit_code_on_record)

@@ -116,17 +116,37 @@ def test_it_refuses_a_credit_code_with_a_wrong_check_character() -> None:
     assert "应为 A" in error.value.messages[0]
 
 
-def test_it_accepts_a_xiamen_pilot_code_with_a_warning() -> None:
+def test_it_accepts_a_xiamen_pilot_code_on_record_with_a_warning() -> None:
     with translation.override("zh-hans"):
-        parsed = parse_credit_code("91350100M0001TGQXM")
+        parsed = parse_credit_code("91350100M0001TGQXM", on_record=lambda code: code == "91350100M0001TGQXM")
     assert parsed.code == "91350100M0001TGQXM"
     assert len(parsed.warnings) == 1
     assert "厦门2015年试点" in parsed.warnings[0]
 
 
+def test_it_accepts_a_configured_xiamen_pilot_code(settings: pytest.FixtureRequest) -> None:
+    settings.PILOT_CREDIT_CODES = frozenset({"91350100M0001TGQXM"})  # type: ignore[attr-defined]
+    assert parse_credit_code("91350100m0001tgqxm").code == "91350100M0001TGQXM"
+
+
+@pytest.mark.parametrize("language, message", [("zh-hans", "校验位不正确"), ("en", "check character")])
+def test_it_refuses_a_pilot_shaped_code_that_is_not_on_record(language: str, message: str) -> None:
+    # A typo in the last character of a real pilot code looks just as "pilot" as the code:
+    with translation.override(language):
+        with pytest.raises(ValidationError) as error:
+            parse_credit_code("91350100M0001TGQXN", on_record=lambda code: code == "91350100M0001TGQXM")
+        assert message in error.value.messages[0]
+    assert error.value.code == "check_digit"
+
+
+def test_it_refuses_a_pilot_code_when_nothing_says_it_is_on_record() -> None:
+    with pytest.raises(ValidationError):
+        parse_credit_code("91350100M0001TGQXM")
+
+
 def test_it_still_refuses_a_bad_check_character_outside_the_pilot_pattern() -> None:
     with pytest.raises(ValidationError):
-        parse_credit_code("91350200M0001TGQXA".replace("9135", "9144"))
+        parse_credit_code("91350200M0001TGQXA".replace("9135", "9144"), on_record=lambda code: True)
 
 
 @pytest.mark.parametrize("letter", ["I", "O", "S", "V", "Z"])
