@@ -24,6 +24,8 @@ def _raw(name: str) -> str | None:
     if file_name:
         try:
             return Path(file_name).read_text(encoding="utf-8").strip()
+        except FileNotFoundError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE names {file_name!r}: file not found.") from exc
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE points at {file_name!r}, which cannot be read: {exc}") from exc
     return None
@@ -61,6 +63,38 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# Keys copied from examples, tutorials and placeholders, lower-cased; a key containing one is not secret:
+_KNOWN_EXAMPLES = (
+    "django-insecure",
+    "change-me",
+    "changeme",
+    "change_me",
+    "your-secret",
+    "secret-key",
+    "example",
+    "12345678",
+)
+
+
+def weak_secret_reason(value: str, *, min_length: int = 50) -> str | None:
+    """Say why ``value`` is not fit to be a production secret key, or None if it is.
+
+    Django's own deployment check asks for 50 characters with 5 distinct ones; a key typed
+    by hand passes that and is still guessable, so repeated characters and copied examples
+    are refused too.
+    """
+    if len(value) < min_length:
+        return f"is too short ({len(value)} characters; at least {min_length} random characters)"
+    lowered = value.lower()
+    example = next((known for known in _KNOWN_EXAMPLES if known in lowered), None)
+    if example:
+        return f"is a known example or placeholder (contains {example!r})"
+    most_common = max(value.count(char) for char in set(value))
+    if len(set(value)) < 16 or most_common > len(value) // 4:
+        return "repeats characters; generate it randomly (python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    return None
 
 
 def dev_secret(keys_dir: Path, name: str, nbytes: int = 32) -> str:

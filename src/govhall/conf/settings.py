@@ -13,7 +13,7 @@ import dj_database_url
 
 from django.core.exceptions import ImproperlyConfigured
 
-from govhall.conf.env import dev_secret, env_bool, env_int, env_list, env_str
+from govhall.conf.env import dev_secret, env_bool, env_int, env_list, env_str, weak_secret_reason
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 VAR_DIR = Path(env_str("GOVHALL_VAR_DIR", str(BASE_DIR / "var")))
@@ -72,8 +72,9 @@ def check_production_settings() -> None:
     problems = []
     if DEBUG:
         problems.append("DJANGO_DEBUG is on; turn it off in production.")
-    if len(SECRET_KEY) < 40 or SECRET_KEY.startswith(("django-insecure", "change-me", "dev")):
-        problems.append("DJANGO_SECRET_KEY is a default or too short (at least 40 random characters).")
+    weakness = weak_secret_reason(SECRET_KEY)
+    if weakness:
+        problems.append(f"DJANGO_SECRET_KEY {weakness}.")
     if not ALLOWED_HOSTS:
         problems.append("DJANGO_ALLOWED_HOSTS is empty; list the host names this server answers to.")
     if not FIELD_ENCRYPTION_KEYS:
@@ -225,7 +226,8 @@ CSRF_COOKIE_SECURE = IS_PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
+# One year in production (browsers then never try plain HTTP); off elsewhere, where there is no TLS:
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000 if IS_PRODUCTION else 0)
 # The reverse proxies whose X-Forwarded-For names the client (portal.middleware.TrustedProxyMiddleware):
 TRUSTED_PROXIES = env_list("GOVHALL_TRUSTED_PROXIES")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY") else None

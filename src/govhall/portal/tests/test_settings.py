@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[4]
 GOOD = {
     "GOVHALL_ENV": "production",
-    "DJANGO_SECRET_KEY": "k" * 20 + "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    "DJANGO_SECRET_KEY": "q3Zr8mW1vT6yXb0Kp5Nd2Jf9Lh4Sg7Cu-aEe_RtYiUoPzMxNcB",
     "DJANGO_ALLOWED_HOSTS": "govhall.example.gov.cn",
     "GOVHALL_FIELD_ENCRYPTION_KEYS": "a-long-random-field-key",
     "GOVHALL_LOOKUP_HASH_KEY": "a-long-random-lookup-key",
@@ -50,7 +50,11 @@ def test_a_complete_production_configuration_starts(tmp_path: Path) -> None:
     ("change", "message"),
     [
         ({"DJANGO_SECRET_KEY": None}, "DJANGO_SECRET_KEY is not set"),
-        ({"DJANGO_SECRET_KEY": "django-insecure-" + "x" * 40}, "DJANGO_SECRET_KEY is a default"),
+        ({"DJANGO_SECRET_KEY": "django-insecure-" + "q3Zr8mW1vT6yXb0Kp5Nd2Jf9Lh4Sg7Cu-aEe"}, "known example"),
+        ({"DJANGO_SECRET_KEY": "q3Zr8mW1vT6yXb0Kp5Nd2Jf9Lh4Sg7Cu"}, "DJANGO_SECRET_KEY is too short"),
+        ({"DJANGO_SECRET_KEY": "ab" * 30}, "DJANGO_SECRET_KEY repeats characters"),
+        ({"DJANGO_SECRET_KEY": "a" * 40 + "q3Zr8mW1vT6yXb0Kp5Nd2Jf9Lh4S"}, "DJANGO_SECRET_KEY repeats characters"),
+        ({"DJANGO_SECRET_KEY": None, "DJANGO_SECRET_KEY_FILE": "/nonexistent/govhall-secret"}, "file not found"),
         ({"DJANGO_DEBUG": "1"}, "DJANGO_DEBUG is on"),
         ({"DJANGO_ALLOWED_HOSTS": None}, "DJANGO_ALLOWED_HOSTS is empty"),
         ({"GOVHALL_FIELD_ENCRYPTION_KEYS": None}, "GOVHALL_FIELD_ENCRYPTION_KEYS is empty"),
@@ -62,6 +66,27 @@ def test_production_refuses_an_unsafe_setting(change: dict[str, str | None], mes
     result = _start(change, tmp_path)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_production_sends_hsts_by_default(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GOVHALL_"))}
+    env.update(GOOD, GOVHALL_VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; print(settings.SECURE_HSTS_SECONDS)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "31536000"
 
 
 def test_a_secret_can_come_from_a_file(tmp_path: Path) -> None:
