@@ -326,6 +326,8 @@ SMS_TIMEOUT = env_int("GOVHALL_SMS_TIMEOUT", 5)
 SMS_LINK_BASE = env_str("GOVHALL_SMS_LINK_BASE")
 # /healthz calls the worker stale when its heartbeat or the oldest waiting task is older:
 WORKER_STALE_SECONDS = env_int("GOVHALL_WORKER_STALE_SECONDS", 120)
+# A task RUNNING this long lost its worker (killed mid-task) and is queued again (portal.tasks):
+TASK_RUNNING_TIMEOUT_SECONDS = env_int("GOVHALL_TASK_RUNNING_TIMEOUT_SECONDS", 600)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from govhall.portal.tasks import heartbeat
+from govhall.portal.tasks import heartbeat, reclaim_stuck_tasks
 
 HEARTBEAT_PATH = f"{heartbeat.func.__module__}.{heartbeat.func.__qualname__}"
 
@@ -37,9 +37,11 @@ def check_worker() -> dict[str, Any]:
     or another ready task has waited longer than that; an old last heartbeat alone means
     nobody asked for a while (the heartbeat runs only when /healthz queues it), not that the
     worker died. Each check queues a heartbeat when none is waiting, so the next check can
-    tell; old heartbeat results are pruned here too.
+    tell; old heartbeat results are pruned here too, and tasks that a dead worker left
+    RUNNING are put back on the queue (reported as ``reclaimed_tasks``).
     """
     now = timezone.now()
+    reclaimed = reclaim_stuck_tasks(now)
     stale = datetime.timedelta(seconds=settings.WORKER_STALE_SECONDS)
     results = DBTaskResult.objects.filter(task_path=HEARTBEAT_PATH)
     last_beat = results.filter(status=TaskResultStatus.SUCCESSFUL).order_by("-finished_at").first()
@@ -53,6 +55,8 @@ def check_worker() -> dict[str, Any]:
     backlog_age = (now - oldest).total_seconds() if oldest else 0.0
     report: dict[str, Any] = {
         "ready_tasks": ready.count(),
+        "overdue_tasks": ready.filter(enqueued_at__lt=now - stale).count(),
+        "reclaimed_tasks": reclaimed,
         "oldest_ready_seconds": round(backlog_age, 1),
         "last_heartbeat": last_beat.finished_at.isoformat() if last_beat and last_beat.finished_at else None,
     }

@@ -68,3 +68,57 @@ def test_a_notification_whose_task_was_lost_is_queued_again_and_sent(alice: Any)
     assert notification.delivery == DeliveryStatus.SENT and notification.attempts == 1
     call_command("redeliver_notifications", verbosity=0)  # a sent one is never queued again
     assert DBTaskResult.objects.filter(status="READY").count() == 0
+
+
+def test_a_notification_whose_worker_died_mid_task_is_sent_once(alice: Any, zh_client: Any) -> None:
+    import datetime
+
+    from django_tasks_db.models import DBTaskResult
+
+    from django.utils import timezone
+
+    notification = notify(alice, "您的办件已受理")
+    # A worker took the task and was killed: the row says RUNNING for ever, and nothing sent:
+    killed_at = timezone.now() - datetime.timedelta(minutes=11)
+    DBTaskResult.objects.filter(task_path__endswith="deliver_notification").update(
+        status="RUNNING", started_at=killed_at, worker_ids=["dead-worker"]
+    )
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    assert Notification.objects.get(pk=notification.pk).delivery == DeliveryStatus.PENDING
+    worker = zh_client.get("/healthz").json()["worker"]
+    assert worker["reclaimed_tasks"] == 1
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    notification.refresh_from_db()
+    assert notification.delivery == DeliveryStatus.SENT and notification.attempts == 1
+    assert zh_client.get("/healthz").json()["worker"]["reclaimed_tasks"] == 0
+
+
+def test_a_task_running_less_than_the_timeout_is_left_to_its_worker(alice: Any, zh_client: Any) -> None:
+    import datetime
+
+    from django_tasks_db.models import DBTaskResult
+
+    from django.utils import timezone
+
+    notify(alice, "您的办件已受理")
+    started = timezone.now() - datetime.timedelta(minutes=2)
+    DBTaskResult.objects.filter(task_path__endswith="deliver_notification").update(status="RUNNING", started_at=started)
+    assert zh_client.get("/healthz").json()["worker"]["reclaimed_tasks"] == 0
+    assert DBTaskResult.objects.filter(status="RUNNING").count() == 1
+
+
+def test_the_reclaim_command_queues_a_stuck_task_again(alice: Any) -> None:
+    import datetime
+    from io import StringIO
+
+    from django_tasks_db.models import DBTaskResult
+
+    from django.utils import timezone
+
+    notify(alice, "您的办件已受理")
+    killed_at = timezone.now() - datetime.timedelta(hours=1)
+    DBTaskResult.objects.update(status="RUNNING", started_at=killed_at)
+    out = StringIO()
+    call_command("reclaim_tasks", stdout=out)
+    assert out.getvalue().strip() == "Queued again: 1"
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
