@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from govhall.identity.constants import Role
+from govhall.identity.constants import RECORD_ROLES
 
 
 class Purpose(models.TextChoices):
@@ -25,6 +25,5 @@ class RecordKind(models.TextChoices):
 
 ALL_KINDS = frozenset(RecordKind.values)
 
-# The roles whose work needs a subject's records (least privilege: not content editors, not
-# the system, security or audit administrators):
-DOSSIER_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR})
+# The roles whose work needs a subject's records (the licences' staff pages use the same):
+DOSSIER_ROLES = RECORD_ROLES

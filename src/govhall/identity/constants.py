@@ -19,6 +19,9 @@ class Role(models.TextChoices):
 # administrator does not also handle cases (least privilege).
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 BUSINESS_ROLES = frozenset(set(Role) - ADMIN_ROLES)
+# The roles whose work needs a subject's records: the dossier and a licence's staff pages
+# (least privilege: not content editors, not the system, security or audit administrators):
+RECORD_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR})
 
 
 class UserKind(models.TextChoices):

@@ -15,8 +15,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govhall.identity.models import LegalEntity, User
-from govhall.identity.queries import list_entities_for
+from govhall.catalog.queries import licence_types_used_by
+from govhall.identity.constants import RECORD_ROLES
+from govhall.identity.models import Department, LegalEntity, User
+from govhall.identity.queries import departments_covered, list_entities_for
 from govhall.lib.credentials import CredentialError, KeySet, verify_credential
 from govhall.lib.identifiers import mask_name
 from govhall.lib.licence_ids import parse_licence_identifier
@@ -292,6 +294,45 @@ def access_licence_for(user: User, public_id: Any) -> Licence:
     if licence is None:
         raise Http404
     return licence
+
+
+def staff_licences(user: Any) -> QuerySet[Licence]:
+    """The licences a staff member may open: the dossier's unit scope.
+
+    A unit sees the licences it issued (by a case, or under its credit code) and those of the
+    types its published items issue or accept as materials (what its work needs), for the
+    departments where the user holds a record role, and every unit below them; nothing for
+    anyone else.
+    """
+    departments = departments_covered(user, RECORD_ROLES)
+    if not departments:
+        return Licence.objects.none()
+    codes = Department.objects.filter(pk__in=departments).values("credit_code")
+    return Licence.objects.filter(
+        Q(department_id__in=departments)
+        | Q(department__isnull=True, issuer_code__in=codes)
+        | Q(licence_type__code__in=licence_types_used_by(departments))
+    )
+
+
+def access_licence_for_staff(user: Any, public_id: Any) -> Licence:
+    """A licence in the staff member's scope; Http404 outside it exactly as for none."""
+    licence = staff_licences(user).select_related("licence_type", "replaces").filter(public_id=public_id).first()
+    if licence is None:
+        raise Http404
+    return licence
+
+
+def access_copy_for_staff(user: Any, public_id: Any) -> LicenceCopy:
+    """A 加注件 of a licence in the staff member's scope; Http404 outside it exactly as for none."""
+    copy = (
+        LicenceCopy.objects.filter(licence__in=staff_licences(user), public_id=public_id)
+        .select_related("licence__licence_type")
+        .first()
+    )
+    if copy is None:
+        raise Http404
+    return copy
 
 
 def list_copies_of(user: User) -> QuerySet[LicenceCopy]:
