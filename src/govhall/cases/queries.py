@@ -27,14 +27,15 @@ from govhall.catalog.queries import (
     live_versions,
     versions_named,
 )
-from govhall.identity.constants import BUSINESS_ROLES
+from govhall.identity.constants import RECORD_ROLES
 from govhall.identity.models import Department, LegalEntity, User
 from govhall.identity.queries import departments_covered, find_person_by_id_number, is_credit_code_on_record
 from govhall.lib.identifiers import parse_credit_code
 
 
 def _staff_departments(user: User) -> list[int]:
-    return departments_covered(user, BUSINESS_ROLES)
+    # Case-handling roles only: a content editor edits the catalog and has no reason to read cases:
+    return departments_covered(user, RECORD_ROLES)
 
 
 def inbox_for(user: User, *, search: str = "", status: str = "", item: str = "") -> QuerySet[Case]:

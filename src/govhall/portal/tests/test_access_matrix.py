@@ -1,0 +1,341 @@
+"""Who may open what: every staff URL and API operation × every kind of account × an object
+inside and outside the account's units.
+
+The routes are read from the URL configuration, so a new staff page or API operation that
+is not in ``MATRIX`` fails ``test_every_staff_and_api_route_is_in_the_matrix``: whoever adds
+a view says here who may use it, and the other tests then hold the view to it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from govhall.audit.models import AuditRecord
+from govhall.cases.models import Case
+from govhall.cases.tests.conftest import frank  # noqa: F401 - fixtures
+from govhall.catalog import actions as catalog_actions
+from govhall.catalog.models import ItemVersion
+from govhall.catalog.tests.conftest import grace, helen  # noqa: F401 - fixtures
+from govhall.identity import actions as identity_actions
+from govhall.identity.constants import Role
+from govhall.identity.models import Department, User
+from govhall.licences import actions as licence_actions
+from govhall.licences.models import Licence, LicenceCopy
+from govhall.licences.tests.conftest import (  # noqa: F401 - fixtures
+    FORM,
+    approved_case,
+    felling_type,
+    forest_right_type,
+    licensed_felling,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Who is asking. Staff hold the roles of the demo bureau; "bea" is a second applicant:
+PERSONAS = ("anonymous", "alice", "bea", "bob", "carol", "helen", "grace", "dan", "erin")
+STAFF = {"bob", "carol", "helen", "grace", "dan", "erin"}
+# Staff whose units cover the forestry unit's cases and licences (bureau-wide roles included):
+FORESTRY_RECORDS = {"bob", "grace", "dan"}
+CATALOG_STAFF = {"helen", "grace"}  # the content editor and the approver
+# Who can see each kind of object at all; anyone else is told "not found" for it:
+VISIBLE = {
+    "case": FORESTRY_RECORDS,
+    "material": FORESTRY_RECORDS,
+    "licence": FORESTRY_RECORDS,
+    "copy": FORESTRY_RECORDS,
+    "version": CATALOG_STAFF,
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may use one route.
+
+    ``access``: ``public`` (anyone), ``login`` (the login pages themselves), ``client`` (the
+    sharing API: OAuth2 client credentials, no person), ``staff`` (staff listed in
+    ``allowed``), ``applicant`` (the applicant's own objects). ``kind`` names the object the
+    URL carries; for those routes, staff outside ``allowed`` (and other applicants) get
+    exactly "not found", as for an object that does not exist.
+    """
+
+    access: str
+    kind: str = ""
+    allowed: frozenset[str] = field(default_factory=frozenset)
+    methods: tuple[str, ...] = ("GET",)
+    arguments: dict[str, str] = field(default_factory=dict)
+
+
+def _staff(allowed: set[str], kind: str = "", methods: tuple[str, ...] = ("GET",), **arguments: str) -> Rule:
+    return Rule("staff", kind, frozenset(allowed), methods, arguments)
+
+
+_CASE_ACTIONS = [
+    "accept",
+    "correction",
+    "not-accept",
+    "complete-step",
+    "countersign",
+    "countersign-answer",
+    "decide",
+    "close",
+    "special-start",
+    "special-end",
+    "extension-request",
+    "extension-approve",
+    "extension-refuse",
+]
+
+MATRIX: dict[str, Rule] = {
+    # The desk:
+    "desk/login/": Rule("login"),
+    "desk/verify/": Rule("login"),
+    "desk/": _staff(STAFF),
+    # Lists open to every staff member show only what their record roles cover (nothing for
+    # an administrator or the content editor; the cases tests check the contents):
+    "desk/cases/": _staff(STAFF),
+    "desk/cases/late/": _staff({"dan"}),
+    "desk/cases/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "case"),
+    "desk/cases/<uuid:public_id>/<slug:action>/": _staff(FORESTRY_RECORDS, "case", ("POST",), action="accept"),
+    "desk/cases/<uuid:public_id>/materials/<uuid:material_id>/": _staff(FORESTRY_RECORDS, "material"),
+    "desk/cases/<uuid:public_id>/acceptance-notice.pdf": _staff(FORESTRY_RECORDS, "case"),
+    "desk/licences/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "licence"),
+    "desk/licences/<uuid:public_id>/licence.pdf": _staff(FORESTRY_RECORDS, "licence"),
+    "desk/licences/copies/<uuid:public_id>/copy.pdf": _staff(FORESTRY_RECORDS, "copy"),
+    "desk/licences/<uuid:public_id>/<slug:operation>/": _staff(
+        FORESTRY_RECORDS, "licence", ("POST",), operation="suspend"
+    ),
+    "desk/dossier/": _staff(STAFF),  # the form; a look-up by the wrong role is refused and audited
+    "desk/catalog/": _staff(CATALOG_STAFF),
+    "desk/catalog/new/": _staff({"helen"}),
+    "desk/catalog/import/": _staff({"helen"}),
+    "desk/catalog/export.<str:fmt>": _staff(CATALOG_STAFF, fmt="json"),
+    "desk/catalog/v/<uuid:public_id>/": _staff(CATALOG_STAFF, "version"),
+    "desk/catalog/v/<uuid:public_id>/edit/": _staff({"helen"}, "version"),
+    "desk/catalog/v/<uuid:public_id>/diff/": _staff(CATALOG_STAFF, "version"),
+    "desk/catalog/v/<uuid:public_id>/<slug:action>/": _staff(CATALOG_STAFF, "version", ("POST",), action="submit"),
+    # The API: the public parts, the applicant's own cases, the desk, the catalog editors:
+    "api/schema/": Rule("public"),
+    "api/v1/catalog/items/": Rule("public"),
+    "api/v1/catalog/items/<uuid:public_id>/": Rule("public"),
+    "api/v1/catalog/indicators/": Rule("public"),
+    "api/v1/catalog/import/": _staff({"helen"}, methods=("POST",)),
+    "api/v1/catalog/versions/<uuid:public_id>/<slug:action>/": _staff(
+        CATALOG_STAFF, "version", ("POST",), action="submit"
+    ),
+    "api/v1/licences/verify/": Rule("public"),
+    "api/v1/licences/copies/<uuid:public_id>/verify/": Rule("public"),
+    "api/v1/cases/": Rule("applicant"),
+    "api/v1/cases/<uuid:public_id>/": Rule("applicant", "case"),
+    "api/v1/cases/<uuid:public_id>/withdraw/": Rule("applicant", "case", methods=("POST",)),
+    "api/v1/cases/<uuid:public_id>/corrections/": Rule("applicant", "case", methods=("POST",)),
+    "api/v1/desk/cases/": _staff(STAFF),
+    "api/v1/desk/cases/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "case"),
+    **{
+        f"api/v1/desk/cases/<uuid:public_id>/actions/{action}/": _staff(FORESTRY_RECORDS, "case", ("POST",))
+        for action in _CASE_ACTIONS
+    },
+    # An action that does not exist is "not found" for everyone:
+    "api/v1/desk/cases/<uuid:public_id>/actions/<slug:action>/": _staff(
+        set(), "case", ("POST",), action="no-such-action"
+    ),
+    "api/v1/sharing/licences/": Rule("client"),
+    "api/v1/sharing/cases/": Rule("client"),
+    "api/v1/sharing/licence-check/": Rule("client", methods=("POST",)),
+}
+
+
+def _routes(patterns: list[Any], prefix: str = "") -> Iterator[str]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern)
+
+
+def _guarded_routes() -> set[str]:
+    return {route for route in _routes(get_resolver().url_patterns) if route.startswith(("desk/", "api/"))}
+
+
+def test_every_staff_and_api_route_is_in_the_matrix() -> None:
+    routes = _guarded_routes()
+    assert sorted(routes - MATRIX.keys()) == [], "say in MATRIX who may use these new routes"
+    assert sorted(MATRIX.keys() - routes) == [], "these routes are gone: take them out of MATRIX"
+
+
+# The world each request meets -----------------------------------------------------------
+
+
+@dataclass
+class World:
+    case: Case
+    licence: Licence
+    copy: LicenceCopy
+    version: ItemVersion
+    users: dict[str, User]
+
+    def object_arguments(self, kind: str) -> dict[str, str]:
+        if kind in {"case", "material"}:
+            arguments = {"public_id": str(self.case.public_id)}
+            if kind == "material":
+                arguments["material_id"] = str(self.case.materials.first().public_id)  # type: ignore[union-attr]
+            return arguments
+        return {"public_id": str({"licence": self.licence, "copy": self.copy, "version": self.version}[kind].public_id)}
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """What a refused request must leave as it was."""
+        self.case.refresh_from_db()
+        self.licence.refresh_from_db()
+        self.version.refresh_from_db()
+        return (
+            self.case.status,
+            self.case.events.count(),
+            self.licence.status,
+            self.version.state,
+            AuditRecord.objects.exclude(event__in=_HARMLESS_AUDIT).count(),
+        )
+
+
+# Logins, refusals and look-ups are audited; none of them changes anything:
+_HARMLESS_AUDIT = ["identity.login", "identity.login_failed", "identity.logout", "identity.access_denied"]
+
+
+@pytest.fixture
+def world(
+    licensed_felling: ItemVersion,  # noqa: F811
+    alice: User,
+    bob: User,
+    carol: User,
+    dan: User,
+    erin: User,
+    grace: User,  # noqa: F811
+    helen: User,  # noqa: F811
+    frank: User,  # noqa: F811
+) -> World:
+    bea = identity_actions.register_applicant(
+        name="白雅", id_number="350205199001010010", phone="13800000002", password="Test#Pass2026"
+    )
+    issued = approved_case(licensed_felling, alice, bob, grace)
+    licence = Licence.objects.get(case_public_id=issued.public_id)
+    copy = licence_actions.make_licence_copy(
+        licence, actor=alice, purpose="办理银行贷款", expires_on=timezone.localdate() + datetime.timedelta(days=10)
+    )
+    draft = catalog_actions.start_new_version(licensed_felling.item, actor=helen)
+    users = {"alice": alice, "bea": bea, "bob": bob, "carol": carol, "dan": dan, "erin": erin}
+    users.update(grace=grace, helen=helen)
+    return World(issued, licence, copy, draft, users)
+
+
+def _client(world: World, persona: str) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    if persona == "anonymous":
+        return client
+    user = world.users[persona]
+    client.force_login(user)
+    if persona in STAFF:
+        # As the desk login leaves a staff session: the second factor passed.
+        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+def _url(route: str, rule: Rule, arguments: dict[str, str]) -> str:
+    url = "/" + route
+    values = {**rule.arguments, **arguments}
+    for name, value in values.items():
+        for converter in ("uuid", "slug", "str"):
+            url = url.replace(f"<{converter}:{name}>", value)
+    assert "<" not in url, f"no value for a parameter of {route}"
+    return url
+
+
+def _request(client: Client, method: str, url: str) -> Any:
+    send: Callable[..., Any] = client.get if method == "GET" else client.post
+    return send(url)
+
+
+def _refused(response: Any) -> bool:
+    """Refused: not found, forbidden, not authenticated, or sent to a login page."""
+    if response.status_code in {401, 403, 404}:
+        return True
+    return response.status_code == 302 and "login" in response["Location"]
+
+
+@pytest.mark.parametrize("route", [route for route, rule in MATRIX.items() if rule.access in {"staff", "applicant"}])
+def test_each_account_gets_what_the_matrix_says(route: str, world: World) -> None:
+    # One world per route, every kind of account in turn (a world signs a licence: building
+    # one per account would make this file the slowest of the suite):
+    rule = MATRIX[route]
+    arguments = world.object_arguments(rule.kind) if rule.kind else {}
+    url = _url(route, rule, arguments)
+    for persona in PERSONAS:
+        client = _client(world, persona)
+        if rule.access == "applicant":
+            may = persona == "alice" or (persona == "bea" and not rule.kind)
+        else:
+            may = persona in rule.allowed
+        for method in rule.methods:
+            before = world.fingerprint()
+            response = _request(client, method, url)
+            where = (method, url, persona, response.status_code)
+            if may:
+                if method == "GET":
+                    assert response.status_code == 200, where
+                else:
+                    # Through the gate; the action itself may still refuse an empty form or a state:
+                    assert response.status_code != 404, where
+                    assert not (response.status_code == 302 and "login" in response["Location"]), where
+                continue
+            assert _refused(response), where
+            # A person who holds a role, asking for an object they cannot see, is told "not
+            # found", exactly as for an object that does not exist; and nothing changed:
+            signed_in_with_a_role = persona in STAFF if rule.access == "staff" else persona == "bea"
+            if rule.kind and signed_in_with_a_role and persona not in VISIBLE[rule.kind]:
+                assert response.status_code == 404, where
+            assert world.fingerprint() == before, where
+
+
+@pytest.mark.parametrize(
+    "route", [route for route, rule in MATRIX.items() if rule.kind and rule.access in {"staff", "applicant"}]
+)
+def test_an_object_that_does_not_exist_looks_the_same_as_one_of_another_unit(route: str, world: World) -> None:
+    rule = MATRIX[route]
+    if rule.access == "applicant":
+        persona = "alice"
+    else:
+        persona = "helen" if rule.kind == "version" else "bob"
+    client = _client(world, persona)
+    arguments = {name: str(uuid.uuid4()) for name in world.object_arguments(rule.kind)}
+    for method in rule.methods:
+        assert _request(client, method, _url(route, rule, arguments)).status_code == 404
+
+
+@pytest.mark.parametrize("route", [route for route, rule in MATRIX.items() if rule.access == "client"])
+def test_the_sharing_api_refuses_every_person_without_a_client_token(route: str, world: World) -> None:
+    rule = MATRIX[route]
+    for persona in ("anonymous", "alice", "bob", "dan"):
+        response = _request(_client(world, persona), rule.methods[0], "/" + route)
+        assert response.status_code in {401, 403}, (route, persona, response.status_code)
+
+
+def test_the_matrix_grants_no_case_or_licence_to_an_administrator_or_the_content_editor(
+    departments: dict[str, Department],
+) -> None:
+    # Least privilege (三员分立): the admin roles and content editing never open records:
+    for route, rule in MATRIX.items():
+        if rule.kind in {"case", "material", "licence", "copy"}:
+            assert not rule.allowed & {"erin", "helen"}, route
+    assert Role.SYSTEM_ADMIN not in {Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR}
