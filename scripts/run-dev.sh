@@ -8,6 +8,19 @@ export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
 export GOVHALL_DEV_SKIP_STAFF_2FA="${GOVHALL_DEV_SKIP_STAFF_2FA:-1}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
+# Licence QR codes and links lead to this server as started, unless GOVHALL_PUBLIC_URL says
+# otherwise; on all interfaces, to this machine's first address, which a phone on the LAN can open:
+PUBLIC_HOST="$HOST"
+if [ "$HOST" = "0.0.0.0" ] || [ "$HOST" = "::" ]; then
+  PUBLIC_HOST="$(hostname -I 2>/dev/null | awk '{print $1}')"
+  PUBLIC_HOST="${PUBLIC_HOST:-127.0.0.1}"
+fi
+case "$PUBLIC_HOST" in *:*) PUBLIC_HOST="[$PUBLIC_HOST]" ;; esac
+export GOVHALL_PUBLIC_URL="${GOVHALL_PUBLIC_URL:-http://$PUBLIC_HOST:$PORT}"
+if [ "${1:-}" = "--public-url" ]; then  # say what licences would link to, and start nothing
+  echo "$GOVHALL_PUBLIC_URL"
+  exit 0
+fi
 PY=.venv/bin/python
 
 $PY manage.py load_demo
@@ -20,6 +33,7 @@ cat <<MSG
   govhall is running:   http://$HOST:$PORT/
   staff desk:           http://$HOST:$PORT/desk/login/
   health:               http://$HOST:$PORT/healthz
+  licence QR codes to:  $GOVHALL_PUBLIC_URL
   development keys in:  var/keys/ (never commit them)
   Stop with Ctrl-C.
 

@@ -84,6 +84,11 @@ def check_production_settings() -> None:
             "GOVHALL_SIGNING_CERT, GOVHALL_SIGNING_KEY, GOVHALL_TRUST_ROOTS and GOVHALL_CREDENTIAL_KEYS "
             "must name the bureau's signing certificate, key, trusted roots and credential keys."
         )
+    if not env_str("GOVHALL_PUBLIC_URL").startswith("https://"):
+        problems.append(
+            "GOVHALL_PUBLIC_URL must be the https:// address the public reaches the platform at; "
+            "it is printed in every licence's QR code."
+        )
     if STAFF_2FA_SKIP:
         problems.append("GOVHALL_DEV_SKIP_STAFF_2FA is on; staff must use a second factor in production.")
     if any(path.endswith(".SmsGatewaySender") for path in NOTIFICATION_SENDER) and not (SMS_URL and SMS_SECRET):
@@ -359,7 +364,8 @@ REGION_CODE = env_str("GOVHALL_REGION_CODE", "350205")
 BUREAU_NAME = env_str("GOVHALL_BUREAU_NAME", "厦门市海沧区农林水利局")
 BUREAU_PHONE = env_str("GOVHALL_BUREAU_PHONE", "0592-6051234")
 BUREAU_CREDIT_CODE = env_str("GOVHALL_BUREAU_CREDIT_CODE", "11350205MB01000012")
-# The address the public reaches the platform at (links in QR codes, emails, SMS):
+# The address the public reaches the platform at (links in QR codes, emails, SMS; lib.urls.public_url).
+# scripts/run-dev.sh sets it to the host and port it starts the development server on:
 PUBLIC_URL = env_str("GOVHALL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # A TrueType CJK font that PDFs embed (Debian: fonts-wqy-zenhei):
 CJK_FONT_PATH = env_str("GOVHALL_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")

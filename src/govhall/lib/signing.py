@@ -25,16 +25,22 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.pdf_utils import content, layout
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader
+from reportlab.lib.units import mm
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from govhall.lib.pdf import SEAL_DIAMETER, find_line, seal_pdf
 
 
 @dataclass(frozen=True)
@@ -168,18 +174,96 @@ def trust_roots() -> list[asn1_x509.Certificate]:
     return _load_certs(signing_files().trust_roots)
 
 
-def sign_pdf(pdf: bytes, *, reason: str, location: str, field_name: str = "GovhallSignature") -> bytes:
-    """Return ``pdf`` with a PAdES (B-B) signature of the bureau's key appended."""
+@dataclass(frozen=True)
+class Seal:
+    """The electronic seal (电子印章) a signature shows: drawn at ``centre`` on ``page`` as the signature's appearance.
+
+    ``authority`` runs along the rim, ``title`` (e.g. 行政许可专用章) under the star; ``centre``
+    is in PDF points from the page's lower left corner.
+    """
+
+    authority: str
+    title: str
+    centre: tuple[float, float]
+    page: int = 0
+    diameter: float = SEAL_DIAMETER
+
+    @property
+    def name(self) -> str:
+        """The seal's name (GB/T 36903 ZZQZMC), written as the signature's signer name."""
+        return f"{self.authority}{self.title}"
+
+    def box(self) -> tuple[int, int, int, int]:
+        x, y = self.centre
+        half = self.diameter / 2
+        return (round(x - half), round(y - half), round(x + half), round(y + half))
+
+
+class _SealPage(content.PdfContent):
+    """A page of PDF bytes (the drawn seal) as a signature's appearance; pyHanko's own reads only files."""
+
+    def __init__(self, pdf: bytes) -> None:
+        super().__init__()
+        self.pdf = pdf
+
+    def render(self) -> bytes:
+        xobject = self._ensure_writer.import_page_as_xobject(PdfFileReader(io.BytesIO(self.pdf)), page_ix=0)
+        name = "/Seal"
+        self.resources.xobject[name] = xobject
+        x1, y1, x2, y2 = xobject.get_object()["/BBox"]
+        self.box = layout.BoxConstraints(width=abs(x2 - x1), height=abs(y2 - y1))
+        return name.encode() + b" Do"
+
+
+def sign_pdf(
+    pdf: bytes, *, reason: str, location: str, seal: Seal | None = None, field_name: str = "GovhallSignature"
+) -> bytes:
+    """Return ``pdf`` with a PAdES (B-B) signature of the bureau's key appended.
+
+    Every document the platform issues is signed here: licences, 加注件, notices. With a
+    ``seal`` the signature is visible as that seal: the seal is the signature field's
+    appearance, added in the signed revision, so it cannot be moved, copied to another
+    document or taken off without breaking the signature, and a PDF reader opens the
+    signature's details from it. The seal's name is the signature's signer name.
+    """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
         location=location,
+        name=seal.name if seal else None,
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
-    out = signers.sign_pdf(writer, meta, signer=_signer())
-    return out.getvalue()
+    if seal is None:
+        return signers.sign_pdf(writer, meta, signer=_signer()).getvalue()
+    style = StaticStampStyle(
+        background=_SealPage(seal_pdf(seal.authority, seal.title, seal.diameter)),
+        background_opacity=1.0,
+        background_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MID, margins=layout.Margins()
+        ),
+        border_width=0,
+    )
+    spec = fields.SigFieldSpec(sig_field_name=field_name, on_page=seal.page, box=seal.box())
+    return signers.PdfSigner(meta, _signer(), stamp_style=style, new_field_spec=spec).sign_pdf(writer).getvalue()
+
+
+def sign_notice(pdf: bytes, *, authority: str, title: str, reason: str) -> bytes:
+    """Sign a notice the platform prints as a licence is signed, its seal (``authority``, ``title``) stamped on it.
+
+    The seal goes over the last line that reads ``authority`` (where the notice names its
+    issuer above the date), or, if no line does, at the lower right of the last page.
+    """
+    found = find_line(pdf, authority)
+    if found is None:
+        pages = PdfReader(io.BytesIO(pdf)).pages
+        right = float(pages[-1].mediabox.right)
+        found = (len(pages) - 1, right - 25 * mm - SEAL_DIAMETER / 2, 40 * mm + SEAL_DIAMETER / 2)
+    page, x, y = found
+    # Centred a little below the line's baseline, so that it covers the name and the date under it:
+    seal = Seal(authority, title, (x, y - 5 * mm), page=page)
+    return sign_pdf(pdf, reason=reason, location=settings.BUREAU_NAME, seal=seal)
 
 
 class SignatureStatus(enum.StrEnum):

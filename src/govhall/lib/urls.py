@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from django.conf import settings
 from django.urls import get_script_prefix, reverse
 
 
@@ -30,3 +31,13 @@ def page_url(viewname: str, *args: Any) -> str:
 @functools.lru_cache(maxsize=16384)
 def _reversed(_prefix: str, viewname: str, args: tuple[Any, ...]) -> str:
     return reverse(viewname, args=args)
+
+
+def public_url(path: str) -> str:
+    """``path`` (from the site's root, ``/verify/``) at the address the public reaches the platform at.
+
+    For what leaves the platform and is opened elsewhere — a QR code on a printed licence, a
+    link in an SMS — so never the address of the request that made it. GOVHALL_PUBLIC_URL;
+    scripts/run-dev.sh sets it to the host and port the development server was started on.
+    """
+    return f"{settings.PUBLIC_URL}{path}"

@@ -27,6 +27,7 @@ from govhall.lib.jsonforms import validate_answers
 from govhall.lib.licence_ids import make_licence_identifier
 from govhall.lib.pdf import missing_glyphs
 from govhall.lib.signing import sign_pdf
+from govhall.lib.urls import public_url
 from govhall.licences.constants import (
     COPY_MAX_DAYS,
     COPY_PURPOSE_MAX_LENGTH,
@@ -37,8 +38,9 @@ from govhall.licences.constants import (
     HolderCodeType,
     LicenceStatus,
 )
-from govhall.licences.documents import check_printable, render_copy, render_licence
+from govhall.licences.documents import check_printable, licence_seal, render_copy, render_licence
 from govhall.licences.models import IndexCounter, Licence, LicenceCopy, LicenceEvent, LicenceType, StatusList
+from govhall.licences.payload import sign_payload
 
 logger = logging.getLogger(__name__)
 
@@ -61,26 +63,36 @@ def reserve_status_indexes(count: int) -> int:
     return first
 
 
-def public_holder(licence: Licence) -> str:
-    """The holder as the public sees it: a company in full, a person masked."""
+def public_holder_name(licence: Licence) -> str:
+    """The holder's name as the public sees it: a company's in full, a person's masked."""
     if licence.holder_code_type == HolderCodeType.CREDIT_CODE:
-        return f"{licence.holder_name}（{licence.holder_masked}）"
-    return f"{mask_name(licence.holder_name)}（{licence.holder_masked}）"
+        return licence.holder_name
+    return mask_name(licence.holder_name)
+
+
+def public_holder(licence: Licence) -> str:
+    """The holder as the public sees it: name (masked for a person) and code (as printed)."""
+    return f"{public_holder_name(licence)}（{licence.holder_masked}）"
 
 
 def credential_payload(licence: Licence) -> dict[str, Any]:
-    """The compact claims the QR code carries (checked offline with the published keys)."""
+    """The facts the QR code carries, signed and checked offline with the published keys (licences.payload).
+
+    Each is written once: the identifier is rebuilt from its parts, the number from its prefix
+    and the serial, and the verification link from the payload itself.
+    """
     return {
         "iss": licence.issuer_code,
-        "jti": licence.identifier,
         "typ": licence.licence_type.code,
+        "ser": licence.serial,
+        "ver": licence.version,
         "nm": licence.licence_type.name,
         "no": licence.number,
-        "hd": public_holder(licence),
+        "hn": public_holder_name(licence),
+        "hc": licence.holder_masked,
         "vf": licence.valid_from.isoformat(),
         "vu": licence.valid_until.isoformat() if licence.valid_until else None,
         "sl": licence.status_index,
-        "url": f"{settings.PUBLIC_URL}/verify/?id={licence.identifier}",
     }
 
 
@@ -186,9 +198,14 @@ def issue_licence(
             **holder,
         )
         check_printable(licence)
-        licence.credential = sign_credential(credential_payload(licence))
+        licence.credential = sign_payload(credential_payload(licence))
         licence.credential_kid = credential_keys()[0].kid
-        signed = sign_pdf(render_licence(licence), reason=_("电子证照签发"), location=settings.BUREAU_NAME)
+        signed = sign_pdf(
+            render_licence(licence),
+            reason=_("电子证照签发"),
+            location=settings.BUREAU_NAME,
+            seal=licence_seal(licence),
+        )
         licence.signed_at = timezone.now()
         licence.document_sha256 = hashlib.sha256(signed).hexdigest()
         licence.document.save("licence.pdf", ContentFile(signed), save=False)
@@ -396,7 +413,9 @@ def make_licence_copy(licence: Licence, *, actor: User, purpose: str, expires_on
         expires_on=expires_on,
     )
     # Rendered once with the watermark inside the signed page: taking it off breaks the signature.
-    signed = sign_pdf(render_copy(copy), reason=_("电子证照加注件"), location=settings.BUREAU_NAME)
+    signed = sign_pdf(
+        render_copy(copy), reason=_("电子证照加注件"), location=settings.BUREAU_NAME, seal=licence_seal(licence)
+    )
     copy.document_sha256 = hashlib.sha256(signed).hexdigest()
     copy.document.save("copy.pdf", ContentFile(signed), save=False)
     copy.save()
@@ -422,7 +441,7 @@ def encode_bits(positions: list[int], size: int) -> str:
 
 
 def status_list_url(purpose: str) -> str:
-    return f"{settings.PUBLIC_URL}/licences/status/{purpose}/"
+    return public_url(f"/licences/status/{purpose}/")
 
 
 def publish_status_lists_after_commit() -> None:

@@ -1,4 +1,4 @@
-"""The licence document: one A4 page with the face data and a QR code, rendered once and signed.
+"""The licence document: one A4 page with the face data, a QR code and the seal, rendered once and signed.
 
 A 加注件 is the same page with a watermark naming its purpose and expiry, and a footer block.
 """
@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govhall.lib.pdf import cjk_font, missing_glyphs
+from govhall.lib.signing import Seal
+from govhall.lib.urls import public_url
 from govhall.licences.models import Licence, LicenceCopy
 
 
@@ -67,7 +69,8 @@ def refuse_missing_glyphs(text: str) -> None:
 
 def check_printable(licence: Licence) -> None:
     """Refuse, naming them, characters of the licence the embedded font has no glyph for."""
-    refuse_missing_glyphs("".join(a + b for a, b in page_text(licence)) + licence.licence_type.name)
+    seal_title = str(licence.licence_type.layout.get("seal_title") or "")
+    refuse_missing_glyphs("".join(a + b for a, b in page_text(licence)) + licence.licence_type.name + seal_title)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ class Annotation:
 
 
 def copy_verify_url(copy: LicenceCopy) -> str:
-    return f"{settings.PUBLIC_URL}/verify/copy/{copy.public_id}/"
+    return public_url(f"/verify/copy/{copy.public_id}/")
 
 
 def copy_watermark(purpose: str, expires_on: datetime.date) -> str:
@@ -115,20 +118,31 @@ def render_copy(copy: LicenceCopy) -> bytes:
 def licence_qr_content(licence: Licence) -> str:
     """What the licence's QR code holds: the verification page's address carrying the signed payload.
 
-    A phone camera opens the page; an offline verifier takes the ``payload`` parameter and
-    checks it with the published keys (queries.payload_of, queries.check_offline).
+    A phone camera opens the page; an offline verifier takes the ``p`` parameter and checks
+    it with the published keys (queries.payload_of, queries.check_offline; licences.payload).
     """
-    return f"{settings.PUBLIC_URL}/verify/?payload={licence.credential}"
+    return f"{public_url('/verify/')}?p={licence.credential}"
 
 
 def _draw_qr(pdf: canvas.Canvas, data: str, x: float, y: float, size: float) -> None:
+    # Error correction M (15 %) — raised by segno when the same version allows — for a
+    # creased or photographed page; each row's dark runs are one rectangle, so that no
+    # hairline seams appear between modules at low resolution:
     qr = segno.make(data, error="m", micro=False)
     matrix = [list(row) for row in qr.matrix_iter(scale=1, border=2)]
     cell = size / len(matrix)
+    path = pdf.beginPath()
     for r, row in enumerate(matrix):
-        for c, dark in enumerate(row):
-            if dark:
-                pdf.rect(x + c * cell, y + size - (r + 1) * cell, cell, cell, stroke=0, fill=1)
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                path.rect(x + start * cell, y + size - (r + 1) * cell, (c - start) * cell, cell)
+            else:
+                c += 1
+    pdf.drawPath(path, stroke=0, fill=1)
 
 
 def _wrap(text: str, font: str, size: float, room: float) -> list[str]:
@@ -161,6 +175,48 @@ def _draw_watermark(pdf: canvas.Canvas, text: str, font: str, width: float, heig
     pdf.restoreState()
 
 
+@dataclass(frozen=True)
+class _Row:
+    label: str
+    lines: list[str]
+    x: float  # where the value starts
+    y: float  # the first line's baseline
+
+
+def _rows(licence: Licence, font: str) -> list[_Row]:
+    """The labelled lines of the page and where they are drawn (the seal is placed by them)."""
+    width, height = A4
+    texts = page_text(licence)
+    value_x = 30 * mm + max(stringWidth(f"{label}：", font, 12) for label, _ in texts) + 2 * mm
+    rows, y = [], height - 70 * mm
+    for label, value in texts:
+        lines = _wrap(value, font, 12, width - 30 * mm - value_x)
+        rows.append(_Row(label, lines, value_x, y))
+        y -= len(lines) * 7 * mm + 2 * mm
+    return rows
+
+
+SEAL_TITLE = "行政许可专用章"
+# The seal stays clear of the QR code (drawn from QR_LEFT rightwards), so that it never hides modules:
+QR_LEFT = A4[0] - 80 * mm
+
+
+def licence_seal(licence: Licence) -> Seal:
+    """The issuing authority's seal over the issuer and issue-date lines, as a Chinese licence is stamped.
+
+    The seal is the appearance of the licence's PAdES signature (lib.signing.sign_pdf); its
+    title is the type's ``layout["seal_title"]``, 行政许可专用章 unless the type says otherwise.
+    """
+    font = cjk_font()
+    rows = {row.label: row for row in _rows(licence, font)}
+    issuer, issued = rows["颁发机构"], rows["颁发日期"]
+    seal = Seal(licence.issuer_name, str(licence.licence_type.layout.get("seal_title") or SEAL_TITLE), (0, 0))
+    name_width = max(stringWidth(line, font, 12) for line in issuer.lines)
+    x = min(issuer.x + name_width / 2, QR_LEFT - seal.diameter / 2 - 2 * mm)
+    y = (issuer.y + issued.y) / 2 + 2 * mm
+    return Seal(seal.authority, seal.title, (x, y))
+
+
 def render_licence(licence: Licence, annotation: Annotation | None = None) -> bytes:
     """An unsigned PDF of the licence (with a 加注件's watermark and footer if given); the caller signs it."""
     check_printable(licence)
@@ -181,19 +237,13 @@ def render_licence(licence: Licence, annotation: Annotation | None = None) -> by
     title = licence.licence_type.layout.get("title") or licence.licence_type.name
     pdf.drawCentredString(width / 2, height - 45 * mm, title)
     pdf.setFont(font, 12)
-    rows = page_text(licence)
-    value_x = 30 * mm + max(stringWidth(f"{label}：", font, 12) for label, _ in rows) + 2 * mm
-    room = width - 30 * mm - value_x
-    y = height - 70 * mm
-    for label, value in rows:
-        pdf.drawString(30 * mm, y, f"{label}：")
-        for line in _wrap(value, font, 12, room):
-            pdf.drawString(value_x, y, line)
-            y -= 7 * mm
-        y -= 2 * mm
+    for row in _rows(licence, font):
+        pdf.drawString(30 * mm, row.y, f"{row.label}：")
+        for n, line in enumerate(row.lines):
+            pdf.drawString(row.x, row.y - n * 7 * mm, line)
     # A 加注件's code leads to the copy's own check (its purpose and expiry), the licence's to the licence's:
     qr = annotation.verify_url if annotation is not None else licence_qr_content(licence)
-    _draw_qr(pdf, qr, width - 80 * mm, 42 * mm, 55 * mm)
+    _draw_qr(pdf, qr, QR_LEFT, 42 * mm, 55 * mm)
     if annotation is not None:
         # The copy's own lines, left of the QR code and above the identifier:
         pdf.setFont(font, 9)
@@ -206,7 +256,7 @@ def render_licence(licence: Licence, annotation: Annotation | None = None) -> by
     if annotation is not None:
         pdf.drawString(30 * mm, 35 * mm, f"核验加注件：{annotation.verify_url}")
     pdf.drawString(30 * mm, 30 * mm, f"证照标识：{licence.identifier}")
-    pdf.drawString(30 * mm, 25 * mm, f"核验：{settings.PUBLIC_URL}/verify/")
+    pdf.drawString(30 * mm, 25 * mm, f"核验：{public_url('/verify/')}")
     if annotation is not None:
         # Drawn last, over everything, so that it cannot be taken off without changing the signed page:
         _draw_watermark(pdf, annotation.watermark, font, width, height)

@@ -19,12 +19,13 @@ from govhall.catalog.queries import licence_types_used_by
 from govhall.identity.constants import RECORD_ROLES
 from govhall.identity.models import Department, LegalEntity, User
 from govhall.identity.queries import departments_covered, list_entities_for
-from govhall.lib.credentials import CredentialError, KeySet, verify_credential
+from govhall.lib.credentials import CredentialError, KeySet
 from govhall.lib.identifiers import mask_name
 from govhall.lib.licence_ids import parse_licence_identifier
 from govhall.licences.actions import public_holder
 from govhall.licences.constants import LicenceStatus
 from govhall.licences.models import Licence, LicenceCopy, LicenceType, StatusList
+from govhall.licences.payload import PayloadVerifier, verify_payload_token
 
 
 @dataclass
@@ -160,10 +161,11 @@ def verify_identifier(text: str) -> Verification:
 
 
 def payload_of(scanned: str) -> str:
-    """The signed payload in what a QR code gave: the verification address's ``payload``, or the bare token."""
+    """The signed payload in what a QR code gave: the address's ``p`` (``payload`` on older codes), or the bare token."""
     text = scanned.strip()
-    if "payload=" in text:
-        values = parse_qs(urlsplit(text).query).get("payload")
+    if "?" in text:
+        query = parse_qs(urlsplit(text).query)
+        values = query.get("p") or query.get("payload")
         if values:
             return values[0].strip()
     return text
@@ -172,7 +174,7 @@ def payload_of(scanned: str) -> str:
 def verify_payload(token: str) -> Verification:
     """Check a QR payload (or the whole scanned address): our signature, then the licence's current record."""
     try:
-        claims, _kid = verify_credential(payload_of(token))
+        claims = verify_payload_token(payload_of(token))
     except CredentialError as exc:
         return Verification(False, CREDENTIAL_MESSAGES.get(exc.code, CREDENTIAL_MESSAGES["malformed"])())
     licence = _checked_licence(str(claims.get("jti", "")))
@@ -225,6 +227,7 @@ class OfflineVerifier:
 
     def __init__(self, jwks: dict[str, Any], status_lists: dict[str, str]) -> None:
         self.keys = KeySet.from_jwks(jwks)
+        self.payloads = PayloadVerifier(self.keys)
         self.bits: dict[str, bytes] = {}
         for purpose in ("revocation", "suspension"):
             list_claims, _kid = self.keys.verify(status_lists[purpose])
@@ -233,7 +236,7 @@ class OfflineVerifier:
     def check(self, token: str, today: datetime.date) -> tuple[str, dict[str, Any]]:
         """Returns (verdict, claims): valid, revoked, suspended, expired, forged, unknown_key or malformed."""
         try:
-            claims, _kid = self.keys.verify(payload_of(token))
+            claims = self.payloads.verify(payload_of(token))
         except CredentialError as exc:
             return ("forged" if exc.code == "bad_signature" else exc.code), {}
         index = int(claims.get("sl", -1))

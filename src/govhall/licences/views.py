@@ -88,7 +88,8 @@ def _as_copy_id(text: str) -> uuid.UUID | None:
 def verify(request: HttpRequest) -> HttpResponse:
     """Public: type or scan an identifier (or a 加注件 id), or paste a QR payload; no login needed."""
     identifier = request.GET.get("id", "").strip()[:200]
-    payload = request.GET.get("payload", "").strip()[:4000]
+    # ``p`` is what QR codes carry; ``payload`` is the form's box and older codes' name:
+    payload = (request.GET.get("p") or request.GET.get("payload", "")).strip()[:4000]
     result = None
     status = 200
     if not payload and (copy_id := _as_copy_id(identifier)):

@@ -17,7 +17,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from reportlab.pdfgen import canvas
 
-from govhall.lib.signing import SignatureStatus, check_pdf_signatures, sign_pdf, signing_files
+from govhall.lib.signing import SignatureStatus, check_pdf_signatures, sign_notice, sign_pdf, signing_files
 
 
 def _page(text: str = "forest licence hello") -> bytes:
@@ -123,3 +123,29 @@ def test_a_signer_no_root_vouches_for_is_unknown(tmp_path: Path) -> None:
 
 def test_an_unsigned_pdf_has_no_signature() -> None:
     assert check_pdf_signatures(io.BytesIO(_page())).status == SignatureStatus.NONE
+
+
+def _seal_rect(signed: bytes) -> tuple[float, ...]:
+    from pypdf import PdfReader
+
+    (widget,) = [a.get_object() for a in PdfReader(io.BytesIO(signed)).pages[0]["/Annots"]]
+    return tuple(float(v) for v in widget["/Rect"])
+
+
+def test_a_notice_is_sealed_over_the_line_naming_its_authority_and_both_checkers_accept_it(
+    tmp_path: Path, nss_trusting_our_root: Path
+) -> None:
+    signed = sign_notice(_page("Haicang bureau"), authority="Haicang bureau", title="业务受理专用章", reason="受理通知")
+    assert check_pdf_signatures(io.BytesIO(signed)).status == SignatureStatus.VALID
+    x1, y1, x2, y2 = _seal_rect(signed)
+    assert x1 < 72 + 40 < x2 and y1 < 700 < y2
+    (tmp_path / "notice.pdf").write_bytes(signed)
+    report = _pdfsig(tmp_path / "notice.pdf", nss_trusting_our_root)
+    assert "Signature is Valid." in report and "Certificate is Trusted." in report
+
+
+def test_a_notice_without_its_authoritys_line_is_sealed_at_the_lower_right() -> None:
+    signed = sign_notice(_page("no name here"), authority="Haicang bureau", title="业务受理专用章", reason="受理通知")
+    assert check_pdf_signatures(io.BytesIO(signed)).status == SignatureStatus.VALID
+    x1, y1, x2, y2 = _seal_rect(signed)
+    assert x1 > 300 and y1 < 150  # A4 is 595 × 842 points

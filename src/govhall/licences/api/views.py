@@ -58,7 +58,9 @@ class CopyVerificationSerializer(serializers.Serializer[dict[str, object]]):
 
 
 class PayloadSerializer(serializers.Serializer[dict[str, str]]):
-    payload = serializers.CharField(max_length=4000, help_text="证照二维码中的签名数据（JWS compact）")
+    payload = serializers.CharField(
+        max_length=4000, help_text="证照二维码中的签名数据（COSE_Sign1，base64url；早期证照为 JWS compact）"
+    )
 
 
 class VerifyView(APIView):

@@ -29,6 +29,7 @@ from govhall.lib.licence_ids import parse_licence_identifier
 from govhall.lib.signing import SignatureStatus, check_pdf_signatures, signing_files
 from govhall.licences import actions, queries
 from govhall.licences.models import Licence, LicenceType
+from govhall.licences.payload import Tagged, cbor_decode, cbor_encode, decode_base64url, encode_base64url
 
 from .conftest import FORM, approved_case, forest_right_of, reusing_case
 
@@ -134,16 +135,20 @@ def test_forgeries_are_named_for_what_they_are(
     licensed_felling: ItemVersion, alice: User, bob: User, grace: User
 ) -> None:
     licence = Licence.objects.get(case_public_id=approved_case(licensed_felling, alice, bob, grace).public_id)
-    head, body, signature = licence.credential.split(".")
-    forged = f"{head}.{body[:-4]}{'AAAA' if body[-4:] != 'AAAA' else 'BBBB'}.{signature}"
+    protected, unprotected, claims, signature = cbor_decode(decode_base64url(licence.credential)).value
+    changed = claims.replace("林木".encode(), "竹木".encode())
+    forged = encode_base64url(cbor_encode(Tagged(18, [protected, unprotected, changed, signature])))
     assert "篡改或伪造" in queries.verify_payload(forged).message
     assert _offline(forged) == "forged"
 
+    foreign_key = cbor_encode({1: -7, 4: b"\x00\x01\x02\x03"})
+    foreign = encode_base64url(cbor_encode(Tagged(18, [foreign_key, {}, claims, signature])))
+    assert "未知的密钥" in queries.verify_payload(foreign).message
     stranger = ec.generate_private_key(ec.SECP256R1())
     import jwt
 
     foreign = jwt.encode({"jti": licence.identifier}, stranger, algorithm="ES256", headers={"kid": "someone-else"})
-    assert "未知的密钥" in queries.verify_payload(foreign).message
+    assert "未知的密钥" in queries.verify_payload(foreign).message  # as the JWS payloads printed before
     assert "格式无法识别" in queries.verify_payload("not a payload").message
 
     wrong_check = licence.identifier[:-1] + ("A" if licence.identifier[-1] != "A" else "B")
@@ -364,7 +369,7 @@ def test_the_qr_code_scanned_from_the_printed_page_verifies(
         timeout=60,
     ).stdout.strip()
     # A phone camera opens the verification page; an offline app takes the payload out of the address:
-    assert scanned == f"{settings.PUBLIC_URL}/verify/?payload={licence.credential}"
+    assert scanned == f"{settings.PUBLIC_URL}/verify/?p={licence.credential}"
     assert queries.payload_of(scanned) == licence.credential
     result = queries.verify_payload(scanned)
     assert result.usable and result.licence == licence

@@ -21,6 +21,7 @@ GOOD = {
     "GOVHALL_SIGNING_KEY": "/etc/govhall/signer.key",
     "GOVHALL_TRUST_ROOTS": "/etc/govhall/root.pem",
     "GOVHALL_CREDENTIAL_KEYS": "/etc/govhall/credential-2026.key",
+    "GOVHALL_PUBLIC_URL": "https://govhall.example.gov.cn",
 }
 
 
@@ -60,6 +61,8 @@ def test_a_complete_production_configuration_starts(tmp_path: Path) -> None:
         ({"GOVHALL_FIELD_ENCRYPTION_KEYS": None}, "GOVHALL_FIELD_ENCRYPTION_KEYS is empty"),
         ({"GOVHALL_DEV_SKIP_STAFF_2FA": "1"}, "GOVHALL_DEV_SKIP_STAFF_2FA is on"),
         ({"GOVHALL_SIGNING_KEY": None}, "GOVHALL_SIGNING_CERT, GOVHALL_SIGNING_KEY"),
+        ({"GOVHALL_PUBLIC_URL": None}, "GOVHALL_PUBLIC_URL must be the https:// address"),
+        ({"GOVHALL_PUBLIC_URL": "http://127.0.0.1:8000"}, "GOVHALL_PUBLIC_URL must be the https:// address"),
     ],
 )
 def test_production_refuses_an_unsafe_setting(change: dict[str, str | None], message: str, tmp_path: Path) -> None:
