@@ -115,6 +115,7 @@ def create_item(
     )
     version = ItemVersion(item=item, number=1, created_by=_label(actor))
     _apply(version, content, children or {})
+    _note_editor(version, actor)
     record("catalog.item_created", actor, item, {"version": 1})
     return version
 
@@ -143,8 +144,14 @@ def start_new_version(item: ServiceItem, *, actor: Any) -> ItemVersion:
     draft.review_note = ""
     draft.save()
     copy_children(latest, draft)
+    _note_editor(draft, actor)
     record("catalog.version_started", actor, item, {"version": draft.number})
     return draft
+
+
+def _note_editor(version: ItemVersion, actor: Any) -> None:
+    if isinstance(actor, User):
+        version.editors.add(actor)
 
 
 def _lock_version(version: ItemVersion) -> ItemVersion:
@@ -168,6 +175,7 @@ def update_draft(
     if version.state != VersionState.DRAFT:
         raise ValidationError(_("只能修改草稿；已提交或已发布的版本不能修改。"))
     _apply(version, content, children)
+    _note_editor(version, actor)
     record("catalog.draft_updated", actor, version.item, {"version": version.number, "fields": sorted(content)})
     return version
 
@@ -183,6 +191,7 @@ def submit_version(version: ItemVersion, *, actor: Any) -> ItemVersion:
     version.submitted_by = actor if isinstance(actor, User) else None
     version.submitted_at = timezone.now()
     version.save(update_fields=["state", "submitted_by", "submitted_at"])
+    _note_editor(version, actor)
     record("catalog.version_submitted", actor, version.item, {"version": version.number})
     return version
 
@@ -206,7 +215,9 @@ def return_version(version: ItemVersion, *, actor: User, note: str) -> ItemVersi
 def publish_version(version: ItemVersion, *, actor: User, effective_from: datetime.date | None = None) -> ItemVersion:
     """Publish a submitted version, effective from ``effective_from`` (default today).
 
-    Four eyes: the publisher must hold the approver role and must not be who submitted it.
+    Four eyes: the publisher must hold the approver role and must have made no change to the
+    version (created, edited or submitted it), so one person holding both roles cannot pass
+    their own text.
     Runs every consistency rule and raises PublicationRefused listing all blocking problems
     (the refusal itself is audited). A version effective today supersedes the one it
     replaces at once; a later one takes over on its date (see ``activate_due_versions``).
@@ -233,6 +244,8 @@ def _publish(version: ItemVersion, *, actor: User, effective_from: datetime.date
         raise ValidationError(_("只有待审核的版本可以发布。"))
     if version.submitted_by_id == actor.pk:
         raise PermissionDenied(_("提交人不能发布自己提交的版本，须由另一位审批人员发布（双人复核）。"))
+    if version.editors.filter(pk=actor.pk).exists():
+        raise PermissionDenied(_("您编辑过这个版本，不能再发布它，须由另一位审批人员发布（双人复核）。"))
     today = timezone.localdate()
     effective_from = effective_from or today
     if effective_from < today:

@@ -91,6 +91,8 @@ class ItemVersion(models.Model):
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     review_note = models.TextField(_("审核意见"), blank=True)
+    # Everyone who created, changed or submitted this version: none of them may publish it:
+    editors = models.ManyToManyField("identity.User", verbose_name=_("编辑人员"), blank=True, related_name="+")
 
     # 基本信息
     name = models.CharField(_("事项名称"), max_length=200)

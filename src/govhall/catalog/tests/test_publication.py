@@ -53,6 +53,37 @@ def test_the_submitter_cannot_publish_their_own_version(
     assert draft.state == VersionState.SUBMITTED
 
 
+@pytest.mark.parametrize("language, message", [("zh-hans", "您编辑过这个版本"), ("en", "You edited this version")])
+def test_an_approver_who_edited_a_version_cannot_publish_what_another_submitted(
+    helen: User, grace: User, departments: dict[str, Department], language: str, message: str
+) -> None:
+    from govhall.identity import actions as identity_actions
+    from govhall.identity.constants import Role
+
+    # Grace holds both roles: she slips a change into Helen's draft, Helen submits it:
+    identity_actions.grant_role(grace, departments["bureau"], Role.CONTENT_EDITOR)
+    draft = create_draft(helen, departments["forestry"])
+    actions.update_draft(draft, content={"acceptance_conditions": "无需任何条件。"}, actor=grace)
+    actions.submit_version(draft, actor=helen)
+    with translation.override(language), pytest.raises(PermissionDenied) as refused:
+        actions.publish_version(draft, actor=grace)
+    assert message in str(refused.value)
+    draft.refresh_from_db()
+    assert draft.state == VersionState.SUBMITTED and draft.published_by is None
+    assert not AuditRecord.objects.filter(event="catalog.version_published").exists()
+
+
+def test_an_approver_who_only_read_the_draft_publishes_it(
+    helen: User, grace: User, departments: dict[str, Department]
+) -> None:
+    from govhall.identity import actions as identity_actions
+    from govhall.identity.constants import Role
+
+    identity_actions.grant_role(grace, departments["bureau"], Role.CONTENT_EDITOR)
+    draft = create_draft(helen, departments["forestry"])
+    assert publish(draft, helen, grace).state == VersionState.PUBLISHED
+
+
 def test_an_editor_without_approval_rights_cannot_publish(helen: User, departments: dict[str, Department]) -> None:
     draft = create_draft(helen, departments["forestry"])
     actions.submit_version(draft, actor=helen)
