@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govhall.audit.actions import record
-from govhall.catalog.constants import ItemStatus, VersionState
+from govhall.catalog.constants import SECRET_REFUSED, ItemStatus, Secrecy, VersionState
 from govhall.catalog.models import (
     CONTENT_FIELDS,
     Fee,
@@ -72,6 +72,10 @@ def _apply(version: ItemVersion, content: dict[str, Any], children: dict[str, li
     unknown = set(content) - set(CONTENT_FIELDS)
     if unknown:
         raise ValueError(f"not a guide element: {sorted(unknown)}")
+    if "secrecy" in content and not content["secrecy"]:
+        content["secrecy"] = Secrecy.NONE  # a list that does not say is a list of public items
+    if content.get("secrecy", Secrecy.NONE) != Secrecy.NONE:
+        raise ValidationError({"secrecy": SECRET_REFUSED})
     for field, value in content.items():
         setattr(version, field, value)
     version.full_clean(exclude=["item", "number", "search_text"], validate_unique=False, validate_constraints=False)

@@ -6,6 +6,19 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class Secrecy(models.TextChoices):
+    """密级 of an item. This platform is on the Internet side: only non-secret items may be on it."""
+
+    NONE = "none", _("非涉密")
+    SECRET = "secret", _("秘密")
+    CONFIDENTIAL = "confidential", _("机密")
+    TOP_SECRET = "top_secret", _("绝密")
+
+
+# 涉密信息不上互联网: a secret item is never entered, published or applied for here:
+SECRET_REFUSED = _("涉密事项不得在本平台（互联网政务服务平台）登记、发布或办理，请按保密规定通过涉密网络或线下办理。")
+
+
 class VersionState(models.TextChoices):
     DRAFT = "draft", _("草稿")
     SUBMITTED = "submitted", _("待审核")

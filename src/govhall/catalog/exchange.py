@@ -29,6 +29,7 @@ from govhall.catalog.constants import (
     MaterialSource,
     MaterialType,
     ProjectType,
+    Secrecy,
     StepKind,
     StepRole,
     VersionState,
@@ -92,6 +93,7 @@ SCALARS: list[tuple[str, str, str]] = [
     ("THEMES", "themes", "strings"),
     ("FORM_SCHEMA", "form_schema", "json"),
     ("FORM_UI", "form_ui", "json"),
+    ("SECRET_LEVEL", "secrecy", "secrecy"),
 ]
 
 CHILDREN: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
@@ -188,6 +190,14 @@ class ImportReport:
 def _parse(kind: str, raw: Any, departments: dict[str, Department]) -> Any:
     optional = kind.endswith("?")
     kind = kind.rstrip("?")
+    if kind == "secrecy":
+        # A list that does not say is a list of public items; a secret one is refused on import:
+        text = str(raw or "").strip() or Secrecy.NONE
+        if text not in Secrecy.values:
+            raise ValueError(
+                _("“%(value)s”不是允许的取值（%(allowed)s）") % {"value": raw, "allowed": "、".join(Secrecy.values)}
+            )
+        return text
     if raw is None or raw == "":
         if kind in {"list", "strings"}:
             return []

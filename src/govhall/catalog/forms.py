@@ -84,6 +84,7 @@ class VersionForm(forms.ModelForm):
         model = ItemVersion
         fields = [
             "name",
+            "secrecy",
             "item_type",
             "handling_department",
             "implementing_body",

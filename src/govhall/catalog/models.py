@@ -25,6 +25,7 @@ from govhall.catalog.constants import (
     MaterialSource,
     MaterialType,
     ProjectType,
+    Secrecy,
     StepKind,
     StepRole,
     VersionState,
@@ -96,6 +97,8 @@ class ItemVersion(models.Model):
 
     # 基本信息
     name = models.CharField(_("事项名称"), max_length=200)
+    # Kept so that a secret item arriving from a list or a form is refused by name (actions, rules):
+    secrecy = models.CharField(_("密级"), max_length=16, choices=Secrecy.choices, db_default=Secrecy.NONE)
     item_type = models.CharField(_("事项类型"), max_length=2)
     exercise_level = models.CharField(_("行使层级"), max_length=1, default="4")
     power_source = models.CharField(_("权力来源"), max_length=2, default="1")

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from govhall.catalog.constants import LEVEL_BY_STARS, LICENSING_TYPE, LimitUnit, MaterialSource, ProjectType, StepKind
+from govhall.catalog.constants import (
+    LEVEL_BY_STARS,
+    LICENSING_TYPE,
+    SECRET_REFUSED,
+    LimitUnit,
+    MaterialSource,
+    ProjectType,
+    Secrecy,
+    StepKind,
+)
 from govhall.catalog.models import ItemVersion
 from govhall.identity.queries import is_credit_code_on_record
 from govhall.lib.identifiers import parse_credit_code
@@ -51,6 +60,8 @@ def check_codes(basic_code: str, implementation_code: str, handling_code: str = 
 def check_version(version: ItemVersion) -> list[Problem]:
     """Every consistency problem of ``version``; blocking ones prevent publication."""
     problems = check_codes(version.item.basic_code, version.item.implementation_code, version.item.handling_code)
+    if version.secrecy != Secrecy.NONE:
+        problems.append(Problem("secrecy", str(SECRET_REFUSED)))
     immediate = version.committed_unit == LimitUnit.IMMEDIATE
     if immediate != (version.project_type == ProjectType.IMMEDIATE):
         problems.append(Problem("immediate", _("承诺时限为“即办”的事项，办件类型必须是即办件；反之亦然。")))

@@ -198,3 +198,23 @@ def test_suspending_and_cancelling_an_item(helen: User, grace: User, departments
     assert list(live_versions()) == []
     with pytest.raises(ValidationError):
         actions.set_item_status(version.item, "1", actor=grace, reason="恢复")
+
+
+@pytest.mark.parametrize("language, message", [("zh-hans", "涉密事项不得在本平台"), ("en", "secret item")])
+def test_a_secret_item_is_refused_and_nothing_is_created(
+    helen: User, departments: dict[str, Department], language: str, message: str
+) -> None:
+    with translation.override(language), pytest.raises(ValidationError) as refused:
+        create_draft(helen, departments["forestry"], overrides={"secrecy": "secret"})
+    with translation.override(language):
+        assert message in " ".join(refused.value.messages)
+    assert not ItemVersion.objects.exists()
+    assert not AuditRecord.objects.filter(event="catalog.item_created").exists()
+
+
+def test_a_draft_cannot_be_marked_secret(helen: User, departments: dict[str, Department]) -> None:
+    draft = create_draft(helen, departments["forestry"])
+    with pytest.raises(ValidationError):
+        actions.update_draft(draft, content={"secrecy": "confidential"}, actor=helen)
+    draft.refresh_from_db()
+    assert draft.secrecy == "none"
