@@ -128,6 +128,7 @@ MIDDLEWARE = [
     # First, so that everything after it (rate limits, audit) sees the client's own address:
     "govhall.portal.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -237,6 +238,22 @@ SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000 if IS_PRODU
 TRUSTED_PROXIES = env_list("GOVHALL_TRUSTED_PROXIES")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY") else None
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere. Pages that need a
+# script (the hall's board, charts, the application form) load it from /static/:
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Language: Chinese first, English switchable. Message ids are Chinese (see STYLE.md), the
 # English catalogue lives in locale/en.
