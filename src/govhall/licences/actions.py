@@ -7,13 +7,17 @@ import datetime
 import gzip
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,6 +45,7 @@ from govhall.licences.constants import (
 from govhall.licences.documents import check_printable, licence_seal, render_copy, render_licence
 from govhall.licences.models import IndexCounter, Licence, LicenceCopy, LicenceEvent, LicenceType, StatusList
 from govhall.licences.payload import sign_payload
+from govhall.proactive.actions import notify_many
 
 logger = logging.getLogger(__name__)
 
@@ -278,8 +283,63 @@ def change_status(licence: Licence, operation: str, *, actor: Any, reason: str) 
     licence.status = to
     licence.save(update_fields=["status"])
     _event(licence, operation, actor, frm=frm, to=to, reason=reason)
+    _tell_holder(licence, lambda: _status_message(licence, operation, reason))
     transaction.on_commit(publish_status_lists_after_commit)
     return licence
+
+
+def holder_accounts(licence: Licence) -> list[User]:
+    """The accounts that hold ``licence``: the person's own, or those acting for the company."""
+    return list(
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(person__id_number_hash=licence.holder_key)
+            | Q(authorisations__entity__credit_code=licence.holder_key, authorisations__is_active=True)
+        )
+        .distinct()
+    )
+
+
+def _tell_holder(licence: Licence, message: Callable[[], tuple[str, str]]) -> None:
+    """Tell every holder account what happened to the licence, each in the language they chose."""
+    letters = []
+    for user in holder_accounts(licence):
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            subject, body = message()
+        letters.append((user, subject, body, reverse("licences:my_licences")))
+    notify_many(letters)
+
+
+def _status_message(licence: Licence, operation: str, reason: str) -> tuple[str, str]:
+    names = {"licence": licence.licence_type.name, "number": licence.number}
+    what_next = {
+        "suspend": _("暂停期间不能凭此证照办事；如有异议，请联系颁发机关（电话 %(phone)s）。"),
+        "restore": _("证照已恢复有效，可以正常使用，无需您做什么。"),
+    }.get(
+        operation,
+        _("证照已不再有效。如不服，可自知道之日起60日内申请行政复议，或6个月内提起行政诉讼；咨询电话 %(phone)s。"),
+    ) % {"phone": settings.BUREAU_PHONE}
+    subject = {
+        "suspend": _("您的%(licence)s（%(number)s）已暂停使用，请查看原因。"),
+        "restore": _("您的%(licence)s（%(number)s）已恢复有效。"),
+        "revoke": _("您的%(licence)s（%(number)s）已被撤销，不再有效。"),
+        "cancel": _("您的%(licence)s（%(number)s）已注销，不再有效。"),
+        "penalty_revoke": _("您的%(licence)s（%(number)s）已被吊销，不再有效。"),
+    }[operation] % names
+    body = "\n".join([_("原因：%(reason)s") % {"reason": reason.strip()}, what_next])
+    return subject, body
+
+
+def _renewal_message(old: Licence, new: Licence) -> tuple[str, str]:
+    subject = _("您的%(licence)s已换发新证（%(number)s），可在“我的证照”下载。") % {
+        "licence": new.licence_type.name,
+        "number": new.number,
+    }
+    body = _("原证照（%(old)s）已注销，请改用新证照；新证有效期至%(until)s。") % {
+        "old": old.number,
+        "until": date_format(new.valid_until, "DATE_FORMAT") if new.valid_until else "—",
+    }
+    return subject, body
 
 
 OPERATION_LABELS = {
@@ -326,6 +386,7 @@ def renew_licence(licence: Licence, *, actor: Any, reason: str, face: dict[str, 
         old.save(update_fields=["status"])
         _event(old, "renewed", actor, frm=previous, to=LicenceStatus.CANCELLED, reason=reason)
         transaction.on_commit(publish_status_lists_after_commit)
+    _tell_holder(new, lambda: _renewal_message(old, new))
     return new
 
 

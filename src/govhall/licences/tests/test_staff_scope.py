@@ -95,3 +95,53 @@ def test_the_public_check_links_to_the_full_record_only_for_staff_in_scope(
     assert "查看完整证照记录（工作人员）" in for_bob and link in for_bob
     assert "查看完整证照记录（工作人员）" not in for_carol and link not in for_carol
     assert "陈*丽" in for_carol
+
+
+def test_the_holder_is_told_when_the_licence_is_suspended_and_restored(
+    felling_licence: Licence, alice: User, bob: User
+) -> None:
+    from govhall.proactive.models import Notification
+
+    before = Notification.objects.filter(recipient=alice).count()
+    actions.change_status(felling_licence, "suspend", actor=bob, reason="采伐现场核查发现超量采伐。")
+    told = Notification.objects.filter(recipient=alice).order_by("-pk").first()
+    assert told is not None and Notification.objects.filter(recipient=alice).count() == before + 1
+    assert told.subject == f"您的林木采伐许可证（{felling_licence.number}）已暂停使用，请查看原因。"
+    assert "原因：采伐现场核查发现超量采伐。" in told.body and "0592-6051234" in told.body
+    assert told.link == "/my/licences/"
+    actions.change_status(felling_licence, "restore", actor=bob, reason="整改完成。")
+    restored = Notification.objects.filter(recipient=alice).order_by("-pk").first()
+    assert restored is not None and "已恢复有效" in restored.subject
+
+
+def test_a_refused_status_change_tells_nobody(felling_licence: Licence, alice: User, carol: User) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from govhall.proactive.models import Notification
+
+    before = Notification.objects.count()
+    with pytest.raises(PermissionDenied):
+        actions.change_status(felling_licence, "revoke", actor=carol, reason="试探")
+    assert Notification.objects.count() == before
+
+
+def test_the_holder_reads_it_in_english_when_she_chose_english(
+    felling_licence: Licence, alice: User, bob: User
+) -> None:
+    from govhall.proactive.models import Notification
+
+    alice.language = "en"
+    alice.save(update_fields=["language"])
+    actions.change_status(felling_licence, "cancel", actor=bob, reason="持证人申请注销。")
+    told = Notification.objects.filter(recipient=alice).order_by("-pk").first()
+    assert told is not None and "has been cancelled" in told.subject
+
+
+def test_the_holder_is_told_of_a_renewal_with_the_new_number(felling_licence: Licence, alice: User, bob: User) -> None:
+    from govhall.proactive.models import Notification
+
+    new = actions.renew_licence(felling_licence, actor=bob, reason="面积变更后换发")
+    told = Notification.objects.filter(recipient=alice).order_by("-pk").first()
+    assert told is not None
+    assert told.subject == f"您的林木采伐许可证已换发新证（{new.number}），可在“我的证照”下载。"
+    assert f"原证照（{felling_licence.number}）已注销" in told.body
