@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -17,22 +18,26 @@ from govhall.audit.actions import record
 from govhall.cases.constants import (
     OPEN_STATUSES,
     TRANSITIONS,
+    CaseAction,
     CaseStatus,
     Decision,
     EventKind,
     Warning,
 )
+from govhall.cases.messages import applicant_message, day
 from govhall.cases.models import Case, CaseEvent, CaseMaterial, CaseSerial, Countersign
 from govhall.catalog.constants import ItemStatus, LimitUnit, MaterialNeed, StepKind
 from govhall.catalog.models import ItemVersion, ProcessStep
 from govhall.catalog.queries import live_versions
+from govhall.holidays.actions import load_year
 from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role, UserKind
 from govhall.identity.models import Department, LegalEntity, Membership, User
-from govhall.identity.queries import has_role_for
+from govhall.identity.queries import departments_covered
 from govhall.lib.jsonforms import validate_answers
 from govhall.lib.signing import SignatureCheck, SignatureStatus, check_pdf_signatures
 from govhall.lib.uploads import inspect_upload
+from govhall.lib.workdays import Count, WorkingCalendar
 from govhall.licences import queries as licence_queries
 from govhall.licences.actions import issue_licence
 from govhall.licences.constants import LicenceStatus
@@ -61,6 +66,9 @@ def move(
         )
     from_status = case.status
     case.status = to
+    if to not in OPEN_STATUSES:
+        # A decided or ended case promises no date any more; only an open one waits for a notice:
+        case.due_is_provisional = case.statutory_due_is_provisional = False
     case.save()
     event = CaseEvent.objects.create(
         case=case,
@@ -75,7 +83,7 @@ def move(
     )
     record(f"cases.{kind}", actor, case, {"from": from_status, "to": to, **(data or {})})
     if kind in APPLICANT_EVENTS:
-        _notify_applicant(case, kind)
+        _notify_applicant(case, event)
     return event
 
 
@@ -95,14 +103,11 @@ APPLICANT_EVENTS = {
 }
 
 
-def _notify_applicant(case: Case, kind: str) -> None:
+def _notify_applicant(case: Case, event: CaseEvent) -> None:
     # Written in the language the applicant chose, whoever's request caused it:
     with translation.override(case.applicant.language or settings.LANGUAGE_CODE):
-        subject = _("您的办件 %(reference)s：%(event)s") % {
-            "reference": case.reference,
-            "event": EventKind(kind).label,
-        }
-        notify(case.applicant, subject, body=case.item_version.name, link=f"/my/cases/{case.public_id}/")
+        message = applicant_message(case, event)
+    notify(case.applicant, message.subject, body=message.body, link=f"/my/cases/{case.public_id}/")
 
 
 def _lock(case: Case) -> Case:
@@ -386,12 +391,45 @@ def submit_case(
 # Acceptance and the clock ------------------------------------------------------------------
 
 
-def _due(start: datetime.date, days: int, unit: str) -> datetime.date:
+def _due(start: datetime.date, days: int, unit: str, calendar: WorkingCalendar) -> Count:
     if unit == LimitUnit.IMMEDIATE:
-        return start
+        return Count(start, False)
     if unit == LimitUnit.NATURAL_DAYS:
-        return start + datetime.timedelta(days=days)
-    return get_calendar().add_working_days(start, days)
+        return Count(start + datetime.timedelta(days=days), False)
+    return calendar.count_working_days(start, days)
+
+
+def _clock_date(case: Case, limit: int, unit: str, calendar: WorkingCalendar) -> Count:
+    assert case.accepted_on is not None
+    base = _due(case.accepted_on, limit, unit, calendar)
+    # The paused working days and an approved extension, added to the limit's date at once;
+    # the same date as adding them one by one when they happened (n working days after a
+    # date, then m more, is n + m after it):
+    more = case.paused_working_days + (case.extension_days if case.extension_approved else 0)
+    moved = calendar.count_working_days(base.date, more)
+    return Count(moved.date, base.is_provisional or moved.is_provisional)
+
+
+def _set_due_dates(case: Case, calendar: WorkingCalendar) -> None:
+    """Set an accepted case's due dates from its clock, and whether they are provisional.
+
+    The one computation of the due dates — at acceptance, when a paused clock resumes, when
+    an extension is granted and when a year's holiday notice is loaded — from the acceptance
+    date, the item version's limits, ``paused_working_days`` and an approved extension. The
+    dates are provisional if a count touched a year whose notice is not loaded (counted on
+    the statutory holidays alone), or a pause did; each date has its mark. Raises BeyondCalendar (a ValidationError)
+    for a year the calendar cannot count.
+    """
+    version = case.item_version
+    due = _clock_date(case, version.committed_limit, version.committed_unit, calendar)
+    statutory = _clock_date(case, version.statutory_limit, version.statutory_unit, calendar)
+    assert case.accepted_on is not None
+    # Every pause lies between the acceptance and today:
+    paused_until = _today() if case.paused_working_days else case.accepted_on
+    paused_provisionally = calendar.is_provisional_between(case.accepted_on, paused_until)
+    case.due_on, case.statutory_due_on = due.date, statutory.date
+    case.due_is_provisional = due.is_provisional or paused_provisionally
+    case.statutory_due_is_provisional = statutory.is_provisional or paused_provisionally
 
 
 def _steps(case: Case) -> list[ProcessStep]:
@@ -405,39 +443,184 @@ def _next_step_order(case: Case, after: int | None) -> int | None:
     return None
 
 
+# Who may do what, now ---------------------------------------------------------------------------
+# One rule per desk action. The action calls it (under its row lock) to refuse; the desk page
+# and the API's case view call it to offer only what the server will take. Never a second copy.
+
+# The roles that may give a department's countersign opinion:
+COUNTERSIGN_ROLES = (Role.CLERK, Role.REVIEWER, Role.APPROVER)
+_STEP_KINDS = {
+    CaseAction.COMPLETE_STEP: frozenset({StepKind.REVIEW, StepKind.SITE_INSPECTION}),
+    CaseAction.COUNTERSIGN: frozenset({StepKind.COUNTERSIGN}),
+    CaseAction.DECIDE: frozenset({StepKind.DECISION}),
+}
+# Actions of the handling unit (not of a step), the roles they need there and the statuses they start from:
+_UNIT_ACTIONS: dict[CaseAction, tuple[tuple[str, ...], frozenset[str]]] = {
+    CaseAction.ACCEPT: ((Role.CLERK,), frozenset({CaseStatus.SUBMITTED})),
+    CaseAction.NOT_ACCEPT: ((Role.CLERK,), frozenset({CaseStatus.SUBMITTED})),
+    CaseAction.CORRECTION: ((Role.CLERK,), frozenset({CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS})),
+    CaseAction.CLOSE: ((Role.CLERK,), frozenset({CaseStatus.APPROVED, CaseStatus.DENIED})),
+    CaseAction.SPECIAL_START: ((Role.REVIEWER, Role.APPROVER), frozenset({CaseStatus.IN_PROGRESS})),
+    CaseAction.SPECIAL_END: ((Role.REVIEWER, Role.APPROVER), frozenset({CaseStatus.SPECIAL_PROCEDURE})),
+    CaseAction.EXTENSION_REQUEST: (
+        (Role.CLERK, Role.REVIEWER),
+        frozenset({CaseStatus.IN_PROGRESS, CaseStatus.COUNTERSIGNING}),
+    ),
+    CaseAction.EXTENSION_APPROVE: ((Role.APPROVER,), frozenset({CaseStatus.IN_PROGRESS, CaseStatus.COUNTERSIGNING})),
+    CaseAction.EXTENSION_REFUSE: ((Role.APPROVER,), frozenset({CaseStatus.IN_PROGRESS, CaseStatus.COUNTERSIGNING})),
+}
+
+
 def current_step(case: Case) -> ProcessStep | None:
     return next((s for s in _steps(case) if s.order == case.step_order), None)
 
 
-def _require_role(actor: Any, role: str, departments: list[Department]) -> None:
-    if not any(has_role_for(actor, role, department) for department in departments):
-        raise PermissionDenied(_("您在承办部门没有执行这个操作所需的岗位角色。"))
+def _holds(actor: Any, roles: tuple[str, ...], department_id: int) -> bool:
+    """Does ``actor`` hold one of ``roles`` in the department or a unit above it (the bureau covers its units)?"""
+    if not getattr(actor, "is_active", False):
+        return False
+    return any(department_id in departments_covered(actor, [role]) for role in roles)
 
 
-def _require_step(case: Case, actor: Any, kinds: set[str]) -> ProcessStep:
-    """The case's current step, if it is of one of ``kinds`` and ``actor`` holds its role."""
+def _no_role() -> PermissionDenied:
+    return PermissionDenied(_("您在承办部门没有执行这个操作所需的岗位角色。"))
+
+
+def _not_now(case: Case) -> InvalidTransition:
+    return InvalidTransition(
+        _("办件当前为“%(status)s”，不能进行这个操作。") % {"status": case.get_status_display()},
+        code="invalid_transition",
+    )
+
+
+def _last_actor(case: Case, kind: str) -> int | None:
+    return case.events.filter(kind=kind).order_by("-pk").values_list("actor_id", flat=True).first()
+
+
+def _refuse_input(problems: dict[str, str]) -> None:
+    """Refuse the input with every problem at once, each at its field (named as the action's argument)."""
+    if problems:
+        raise ValidationError(problems)
+
+
+def _refusal(
+    actor: Any, case: Case, action: CaseAction, step: ProcessStep | None, countersign: Countersign | None
+) -> PermissionDenied | ValidationError | None:
+    """Why ``actor`` may not take ``action`` on ``case`` now, or None if they may (see check_case_action)."""
+    if action in _STEP_KINDS:
+        if case.status != CaseStatus.IN_PROGRESS:
+            return InvalidTransition(_("办件不在办理中。"), code="invalid_transition")
+        if step is None or step.kind not in _STEP_KINDS[action]:
+            return InvalidTransition(
+                _("办件当前环节是“%(step)s”，不能跳过它执行这个操作。") % {"step": step.name if step else "—"},
+                code="wrong_step",
+            )
+        # The step's role in the step's department (or the handling unit), or a unit above it:
+        return None if _holds(actor, (step.role,), step.department_id or case.department_id) else _no_role()
+    if action == CaseAction.COUNTERSIGN_ANSWER:
+        return _countersign_refusal(actor, case, countersign)
+    roles, statuses = _UNIT_ACTIONS[action]
+    if not _holds(actor, roles, case.department_id):
+        return _no_role()
+    if action == CaseAction.ACCEPT and case.status != CaseStatus.SUBMITTED:
+        return InvalidTransition(_("只有待受理的办件可以受理。"), code="invalid_transition")
+    if action == CaseAction.EXTENSION_REQUEST and (case.status not in statuses or case.extension_days):
+        return InvalidTransition(_("这个办件不能再申请延期。"), code="invalid_transition")
+    if action in {CaseAction.EXTENSION_APPROVE, CaseAction.EXTENSION_REFUSE}:
+        if not case.extension_days or case.extension_approved or case.status not in statuses:
+            return InvalidTransition(_("没有待批准的延期申请。"), code="invalid_transition")
+        # Four eyes: whoever asked for more time does not also grant it (or turn it down):
+        if _last_actor(case, "extension_requested") == actor.pk:
+            return PermissionDenied(_("延期申请须由申请人以外的审批人员审批。"))
+    if case.status not in statuses:
+        return _not_now(case)
+    return None
+
+
+def _countersign_refusal(
+    actor: Any, case: Case, countersign: Countersign | None
+) -> PermissionDenied | ValidationError | None:
+    if countersign is None or countersign.case_id != case.pk:
+        return ValidationError(_("找不到这个会签请求。"))
+    if case.status != CaseStatus.COUNTERSIGNING or countersign.answered_at is not None:
+        return InvalidTransition(_("这个会签已经答复，或办件不在会签中。"), code="invalid_transition")
+    # The opinion is the asked department's own: its people answer, not the bureau above it:
+    if (
+        not getattr(actor, "is_active", False)
+        or not Membership.objects.filter(
+            user_id=actor.pk, department_id=countersign.department_id, role__in=COUNTERSIGN_ROLES
+        ).exists()
+    ):
+        return PermissionDenied(_("只有被请求会签部门的工作人员可以答复。"))
+    if _last_actor(case, "countersign_requested") == actor.pk:
+        return PermissionDenied(_("发起会签的人员不能代替被会签部门答复。"))
+    # One person, one opinion: someone in two of the asked departments does not answer for both:
+    if case.countersigns.filter(answered_by_id=actor.pk).exists():
+        return PermissionDenied(_("您已就本办件提交过会签意见，不能再代表另一个部门答复。"))
+    return None
+
+
+def check_case_action(
+    actor: Any, case: Case, action: CaseAction, *, countersign: Countersign | None = None
+) -> ProcessStep | None:
+    """Refuse unless ``actor`` may take ``action`` on ``case`` now; return the case's current step.
+
+    The one rule of the desk: the status the action starts from, the kind of the current
+    step, the role the step (or the action) needs in its department or a unit above it, and
+    the four-eyes rules (an extension is granted, a countersign answered, by someone other
+    than who asked). A countersign is answered by the people of the asked department itself,
+    one department per person. The input (an opinion, a choice) is the action's to check.
+    Raises InvalidTransition (the case is not there now) or PermissionDenied (not this person).
+    """
     step = current_step(case)
-    if step is None or step.kind not in kinds:
-        raise InvalidTransition(
-            _("办件当前环节是“%(step)s”，不能跳过它执行这个操作。") % {"step": step.name if step else "—"},
-            code="wrong_step",
-        )
-    _require_role(actor, step.role, [step.department or case.department])
+    refusal = _refusal(actor, case, action, step, countersign)
+    if refusal is not None:
+        raise refusal
     return step
+
+
+@dataclass(frozen=True)
+class AvailableActions:
+    """What one member of staff may do to one case now: what the desk offers them."""
+
+    actions: frozenset[CaseAction]
+    countersigns: tuple[Countersign, ...]  # the asked departments' countersigns they may answer
+    step: ProcessStep | None
+
+    def __bool__(self) -> bool:
+        return bool(self.actions)
+
+
+def available_actions_for(user: Any, case: Case) -> AvailableActions:
+    """Every action ``user`` may take on ``case`` now, by ``check_case_action``'s rule (the desk's forms)."""
+    step = current_step(case)
+    pending = case.countersigns.filter(answered_at__isnull=True).select_related("department")
+    countersigns = tuple(
+        countersign
+        for countersign in (pending if case.status == CaseStatus.COUNTERSIGNING else [])
+        if _refusal(user, case, CaseAction.COUNTERSIGN_ANSWER, step, countersign) is None
+    )
+    possible = frozenset(
+        action
+        for action in CaseAction
+        if action != CaseAction.COUNTERSIGN_ANSWER and _refusal(user, case, action, step, None) is None
+    )
+    return AvailableActions(possible | ({CaseAction.COUNTERSIGN_ANSWER} if countersigns else set()), countersigns, step)
 
 
 @transaction.atomic
 def accept_case(case: Case, *, actor: User, note: str = "") -> Case:
-    """Accept a submitted case (受理) and start its clocks; the acceptance day is not counted."""
+    """Accept a submitted case (受理) and start its clocks; the acceptance day is not counted.
+
+    A due date in a year whose holiday notice is not loaded is counted on the statutory
+    holidays and marked provisional (``due_is_provisional``); a year beyond the rules' range
+    is refused (BeyondCalendar, a ValidationError the clerk is shown) and nothing changes.
+    """
     case = _lock(case)
-    _require_role(actor, Role.CLERK, [case.department])
-    if case.status != CaseStatus.SUBMITTED:
-        raise InvalidTransition(_("只有待受理的办件可以受理。"), code="invalid_transition")
-    version = case.item_version
-    today = _today()
-    case.accepted_on = today
-    case.due_on = _due(today, version.committed_limit, version.committed_unit)
-    case.statutory_due_on = _due(today, version.statutory_limit, version.statutory_unit)
+    check_case_action(actor, case, CaseAction.ACCEPT)
+    case.accepted_on = _today()
+    _set_due_dates(case, get_calendar())
+    assert case.due_on is not None and case.statutory_due_on is not None
     accept = next((s for s in _steps(case) if s.kind == StepKind.ACCEPT), None)
     case.step_order = _next_step_order(case, accept.order if accept else None)
     move(
@@ -446,7 +629,12 @@ def accept_case(case: Case, *, actor: User, note: str = "") -> Case:
         actor=actor,
         kind="accepted",
         opinion=note,
-        data={"due_on": case.due_on.isoformat(), "statutory_due_on": case.statutory_due_on.isoformat()},
+        data={
+            "due_on": case.due_on.isoformat(),
+            "statutory_due_on": case.statutory_due_on.isoformat(),
+            "due_is_provisional": case.due_is_provisional,
+            "statutory_due_is_provisional": case.statutory_due_is_provisional,
+        },
     )
     return case
 
@@ -455,29 +643,37 @@ def accept_case(case: Case, *, actor: User, note: str = "") -> Case:
 def request_correction(case: Case, *, actor: User, items: list[str]) -> Case:
     """Ask the applicant for every missing or wrong material at once; an accepted case's clock pauses."""
     case = _lock(case)
-    _require_role(actor, Role.CLERK, [case.department])
+    check_case_action(actor, case, CaseAction.CORRECTION)
     items = [i.strip() for i in items if i.strip()]
     if not items:
-        raise ValidationError(_("请逐项列出需要补正的材料或内容。"))
+        raise ValidationError({"items": _("请逐项列出需要补正的材料或内容。")})
     if case.accepted_on and case.status == CaseStatus.IN_PROGRESS:
         case.paused_on = _today()
     move(case, CaseStatus.CORRECTION_REQUESTED, actor=actor, kind="correction_requested", data={"corrections": items})
     return case
 
 
-def _resume_clock(case: Case) -> int:
-    """Extend the due dates by exactly the working days the case was paused; return them."""
+def _resume_clock(case: Case) -> dict[str, Any]:
+    """Extend the due dates by exactly the working days the case was paused; return the pause for its event.
+
+    The pause's dates go into the event, so that a holiday notice loaded later recounts it
+    (``_paused_working_days``).
+    """
     if case.paused_on is None:
-        return 0
+        return {"paused_working_days": 0}
     calendar = get_calendar()
-    paused = calendar.working_days_between(case.paused_on, _today())
-    if case.due_on and paused:
-        case.due_on = calendar.add_working_days(case.due_on, paused)
-    if case.statutory_due_on and paused:
-        case.statutory_due_on = calendar.add_working_days(case.statutory_due_on, paused)
+    today = _today()
+    paused = calendar.working_days_between(case.paused_on, today)
+    pause = {
+        "paused_working_days": paused,
+        "paused_from": case.paused_on.isoformat(),
+        "paused_until": today.isoformat(),
+    }
     case.paused_working_days += paused
     case.paused_on = None
-    return paused
+    if case.accepted_on:
+        _set_due_dates(case, calendar)
+    return pause
 
 
 @transaction.atomic
@@ -504,9 +700,9 @@ def answer_correction(
         case.form_data = form_data
     if files:
         _store_materials(case, files, check_materials(case.item_version, files, all_required=False))
-    paused = _resume_clock(case)
+    pause = _resume_clock(case)
     to = CaseStatus.IN_PROGRESS if case.accepted_on else CaseStatus.SUBMITTED
-    move(case, to, actor=applicant, kind="correction_answered", opinion=note, data={"paused_working_days": paused})
+    move(case, to, actor=applicant, kind="correction_answered", opinion=note, data=pause)
     return case
 
 
@@ -514,9 +710,13 @@ def answer_correction(
 def not_accept_case(case: Case, *, actor: User, reason: str, legal_basis: str) -> Case:
     """Refuse to accept (不予受理), with the reason and its legal basis."""
     case = _lock(case)
-    _require_role(actor, Role.CLERK, [case.department])
-    if not reason.strip() or not legal_basis.strip():
-        raise ValidationError(_("不予受理必须写明理由和法律依据。"))
+    check_case_action(actor, case, CaseAction.NOT_ACCEPT)
+    problems = {}
+    if not reason.strip():
+        problems["reason"] = _("不予受理必须写明理由。")
+    if not legal_basis.strip():
+        problems["legal_basis"] = _("请写明法律依据。")
+    _refuse_input(problems)
     move(case, CaseStatus.NOT_ACCEPTED, actor=actor, kind="not_accepted", opinion=reason, data={"basis": legal_basis})
     return case
 
@@ -528,11 +728,10 @@ def not_accept_case(case: Case, *, actor: User, reason: str, legal_basis: str) -
 def complete_step(case: Case, *, actor: User, opinion: str) -> Case:
     """Finish the current review or site-inspection step with an opinion; go to the next step."""
     case = _lock(case)
-    if case.status != CaseStatus.IN_PROGRESS:
-        raise InvalidTransition(_("办件不在办理中。"), code="invalid_transition")
-    step = _require_step(case, actor, {StepKind.REVIEW, StepKind.SITE_INSPECTION})
+    step = check_case_action(actor, case, CaseAction.COMPLETE_STEP)
+    assert step is not None  # the rule refuses a case without a current step
     if not opinion.strip():
-        raise ValidationError(_("请填写本环节的办理意见。"))
+        raise ValidationError({"opinion": _("请填写本环节的办理意见。")})
     case.step_order = _next_step_order(case, step.order)
     move(case, CaseStatus.IN_PROGRESS, actor=actor, kind="step_completed", opinion=opinion, data={"step": step.name})
     return case
@@ -542,12 +741,10 @@ def complete_step(case: Case, *, actor: User, opinion: str) -> Case:
 def start_countersign(case: Case, *, actor: User, departments: list[Department], note: str = "") -> Case:
     """Ask other departments to countersign in parallel; the case waits for every answer."""
     case = _lock(case)
-    if case.status != CaseStatus.IN_PROGRESS:
-        raise InvalidTransition(_("办件不在办理中。"), code="invalid_transition")
-    _require_step(case, actor, {StepKind.COUNTERSIGN})
+    check_case_action(actor, case, CaseAction.COUNTERSIGN)
     departments = [d for d in departments if d.pk != case.department_id]
     if not departments:
-        raise ValidationError(_("请选择至少一个其他部门会签。"))
+        raise ValidationError({"departments": _("请选择至少一个其他部门会签。")})
     Countersign.objects.bulk_create([Countersign(case=case, department=d) for d in departments])
     move(
         case,
@@ -561,23 +758,21 @@ def start_countersign(case: Case, *, actor: User, departments: list[Department],
 
 
 @transaction.atomic
-def answer_countersign(countersign: Countersign, *, actor: User, agrees: bool, opinion: str) -> Case:
-    """One department's countersign opinion; the last answer moves the case on."""
+def answer_countersign(countersign: Countersign, *, actor: User, agrees: bool | None, opinion: str) -> Case:
+    """One department's countersign opinion; the last answer moves the case on.
+
+    ``agrees`` must be chosen (None is refused: there is no default answer), and the opinion
+    written; a disagreement must say why. Every problem is reported at once, at its field.
+    """
     case = _lock(countersign.case)
     countersign = Countersign.objects.select_for_update().get(pk=countersign.pk)
-    if case.status != CaseStatus.COUNTERSIGNING or countersign.answered_at is not None:
-        raise InvalidTransition(_("这个会签已经答复，或办件不在会签中。"), code="invalid_transition")
-    if not any(
-        has_role_for(actor, role, countersign.department) for role in (Role.REVIEWER, Role.APPROVER, Role.CLERK)
-    ):
-        raise PermissionDenied(_("只有被请求会签部门的工作人员可以答复。"))
-    requested_by = (
-        case.events.filter(kind="countersign_requested").order_by("-pk").values_list("actor_id", flat=True).first()
-    )
-    if requested_by == actor.pk:
-        raise PermissionDenied(_("发起会签的人员不能代替被会签部门答复。"))
+    check_case_action(actor, case, CaseAction.COUNTERSIGN_ANSWER, countersign=countersign)
+    problems = {}
+    if agrees is None:
+        problems["agrees"] = _("请选择同意或不同意。")
     if not opinion.strip():
-        raise ValidationError(_("请填写会签意见。"))
+        problems["opinion"] = _("不同意的，请写明理由。") if agrees is False else _("请填写会签意见。")
+    _refuse_input(problems)
     countersign.agrees = agrees
     countersign.opinion = opinion
     countersign.answered_by = actor
@@ -597,10 +792,9 @@ def answer_countersign(countersign: Countersign, *, actor: User, agrees: bool, o
 def start_special_procedure(case: Case, *, actor: User, procedure: str, note: str) -> Case:
     """Start a hearing, expert review or test (特别程序): the clock pauses."""
     case = _lock(case)
-    if not any(has_role_for(actor, r, case.department) for r in (Role.REVIEWER, Role.APPROVER)):
-        raise PermissionDenied(_("您在承办部门没有执行这个操作所需的岗位角色。"))
+    check_case_action(actor, case, CaseAction.SPECIAL_START)
     if not procedure.strip():
-        raise ValidationError(_("请写明特别程序的种类。"))
+        raise ValidationError({"procedure": _("请写明特别程序的种类。")})
     case.paused_on = _today()
     move(
         case,
@@ -616,31 +810,30 @@ def start_special_procedure(case: Case, *, actor: User, procedure: str, note: st
 @transaction.atomic
 def end_special_procedure(case: Case, *, actor: User, note: str) -> Case:
     case = _lock(case)
-    if not any(has_role_for(actor, r, case.department) for r in (Role.REVIEWER, Role.APPROVER)):
-        raise PermissionDenied(_("您在承办部门没有执行这个操作所需的岗位角色。"))
-    paused = _resume_clock(case)
-    move(
-        case,
-        CaseStatus.IN_PROGRESS,
-        actor=actor,
-        kind="special_procedure_ended",
-        opinion=note,
-        data={"paused_working_days": paused},
-    )
+    check_case_action(actor, case, CaseAction.SPECIAL_END)
+    pause = _resume_clock(case)
+    move(case, CaseStatus.IN_PROGRESS, actor=actor, kind="special_procedure_ended", opinion=note, data=pause)
     return case
 
 
 @transaction.atomic
 def decide_case(case: Case, *, actor: User, decision: str, reason: str, legal_basis: str) -> Case:
-    """Approve or deny at the decision step (approver), with reasons and legal basis."""
+    """Approve or deny at the decision step (the step's role), with reasons and legal basis.
+
+    The decision must be chosen (there is no default), and the reason and the legal basis
+    written (a denial says why: 行政许可法 art. 38). Every problem is reported at once, at its field.
+    """
     case = _lock(case)
-    if case.status != CaseStatus.IN_PROGRESS:
-        raise InvalidTransition(_("办件不在办理中。"), code="invalid_transition")
-    step = _require_step(case, actor, {StepKind.DECISION})
+    step = check_case_action(actor, case, CaseAction.DECIDE)
+    assert step is not None  # the rule refuses a case without a current step
+    problems = {}
     if decision not in Decision.values:
-        raise ValidationError(_("请选择准予或不予。"))
-    if not reason.strip() or not legal_basis.strip():
-        raise ValidationError(_("作出决定必须写明理由和法律依据。"))
+        problems["decision"] = _("请选择准予或不予。")
+    if not reason.strip():
+        problems["reason"] = _("不予许可的，必须说明理由。") if decision == Decision.DENY else _("请写明决定的理由。")
+    if not legal_basis.strip():
+        problems["legal_basis"] = _("请写明法律依据。")
+    _refuse_input(problems)
     case.decision = decision
     case.decision_reason = reason
     case.decision_basis = legal_basis
@@ -679,7 +872,7 @@ def _issue_result_licence(case: Case, actor: User) -> Licence | None:
 def close_case(case: Case, *, actor: User, note: str = "") -> Case:
     """Close a decided case (办结)."""
     case = _lock(case)
-    _require_role(actor, Role.CLERK, [case.department])
+    check_case_action(actor, case, CaseAction.CLOSE)
     case.closed_at = timezone.now()
     case.step_order = None
     move(case, CaseStatus.CLOSED, actor=actor, kind="closed", opinion=note)
@@ -702,16 +895,13 @@ def withdraw_case(case: Case, *, applicant: User, reason: str) -> Case:
 def request_extension(case: Case, *, actor: User, days: int, reason: str) -> Case:
     """Ask the approver for more working days (行政许可法 art. 42: +10 at most by default); once per case."""
     case = _lock(case)
-    if not any(has_role_for(actor, r, case.department) for r in (Role.CLERK, Role.REVIEWER)):
-        raise PermissionDenied(_("您在承办部门没有执行这个操作所需的岗位角色。"))
-    if case.status not in {CaseStatus.IN_PROGRESS, CaseStatus.COUNTERSIGNING} or case.extension_days:
-        raise InvalidTransition(_("这个办件不能再申请延期。"), code="invalid_transition")
+    check_case_action(actor, case, CaseAction.EXTENSION_REQUEST)
+    problems = {}
     if not 1 <= days <= settings.EXTENSION_MAX_DAYS:
-        raise ValidationError(
-            _("延期须为1至%(max)d个工作日。") % {"max": settings.EXTENSION_MAX_DAYS}, code="extension_days"
-        )
+        problems["days"] = _("延期须为1至%(max)d个工作日。") % {"max": settings.EXTENSION_MAX_DAYS}
     if not reason.strip():
-        raise ValidationError(_("请写明延期理由。"))
+        problems["reason"] = _("请写明延期理由。")
+    _refuse_input(problems)
     case.extension_days = days
     move(case, case.status, actor=actor, kind="extension_requested", opinion=reason, data={"days": days})
     return case
@@ -721,16 +911,9 @@ def request_extension(case: Case, *, actor: User, days: int, reason: str) -> Cas
 def approve_extension(case: Case, *, actor: User, note: str = "") -> Case:
     """The approver grants the requested extension: the due dates move by that many working days."""
     case = _lock(case)
-    _require_role(actor, Role.APPROVER, [case.department])
-    if not case.extension_days or case.extension_approved:
-        raise InvalidTransition(_("没有待批准的延期申请。"), code="invalid_transition")
-    _refuse_own_extension(case, actor)
-    calendar = get_calendar()
-    if case.due_on:
-        case.due_on = calendar.add_working_days(case.due_on, case.extension_days)
-    if case.statutory_due_on:
-        case.statutory_due_on = calendar.add_working_days(case.statutory_due_on, case.extension_days)
+    check_case_action(actor, case, CaseAction.EXTENSION_APPROVE)
     case.extension_approved = True
+    _set_due_dates(case, get_calendar())
     case.warning = Warning.NONE
     move(
         case,
@@ -743,25 +926,13 @@ def approve_extension(case: Case, *, actor: User, note: str = "") -> Case:
     return case
 
 
-def _refuse_own_extension(case: Case, actor: User) -> None:
-    # Four eyes: whoever asked for more time does not also grant it (or turn it down).
-    requested_by = (
-        case.events.filter(kind="extension_requested").order_by("-pk").values_list("actor_id", flat=True).first()
-    )
-    if requested_by == actor.pk:
-        raise PermissionDenied(_("延期申请须由申请人以外的审批人员审批。"))
-
-
 @transaction.atomic
 def refuse_extension(case: Case, *, actor: User, reason: str) -> Case:
     """The approver turns the requested extension down; the due dates stay, and a new request may follow."""
     case = _lock(case)
-    _require_role(actor, Role.APPROVER, [case.department])
-    if not case.extension_days or case.extension_approved:
-        raise InvalidTransition(_("没有待批准的延期申请。"), code="invalid_transition")
-    _refuse_own_extension(case, actor)
+    check_case_action(actor, case, CaseAction.EXTENSION_REFUSE)
     if not reason.strip():
-        raise ValidationError(_("请写明不予延期的理由。"))
+        raise ValidationError({"reason": _("请写明不予延期的理由。")})
     days = case.extension_days
     case.extension_days = 0
     move(case, case.status, actor=actor, kind="extension_refused", opinion=reason, data={"days": days})
@@ -867,3 +1038,134 @@ def sweep_time_limits(today: datetime.date | None = None) -> dict[str, int]:
     if red or yellow:
         record("cases.time_limits_swept", "system", None, {"red": red, "yellow": yellow, "day": today.isoformat()})
     return {"red": red, "yellow": yellow}
+
+
+# Holiday notices ------------------------------------------------------------------------------
+# The holidays app keeps the calendar and imports nothing from cases; loading a year's notice
+# must also recount the due dates that depend on it in the same transaction, so the entry
+# points (the holidays admin and its load_holidays command) call these actions.
+
+_RESUMING_EVENTS = ("correction_answered", "special_procedure_ended")
+
+
+def _paused_working_days(case: Case, calendar: WorkingCalendar) -> int:
+    """The working days the case's clock was paused, recounted on ``calendar`` (from the pauses its events record).
+
+    A pause recorded before its dates were kept in the event counts as it was counted then.
+    """
+    total = 0
+    for data in case.events.filter(kind__in=_RESUMING_EVENTS).order_by("pk").values_list("data", flat=True):
+        if "paused_from" in data and "paused_until" in data:
+            total += calendar.working_days_between(
+                datetime.date.fromisoformat(data["paused_from"]), datetime.date.fromisoformat(data["paused_until"])
+            )
+        else:
+            total += int(data.get("paused_working_days", 0))
+    return total
+
+
+def _tell_applicant_of_new_due_dates(case: Case, event: CaseEvent, year: int) -> None:
+    # In the applicant's language, whoever loaded the notice:
+    with translation.override(case.applicant.language or settings.LANGUAGE_CODE):
+        subject = _("您的“%(item)s”申请的办结日期已按国务院公布的%(year)d年放假安排调整，承诺于%(due)s前办结。") % {
+            "item": case.item_version.name,
+            "year": year,
+            "due": day(case.due_on),
+        }
+        old_due, old_statutory = (_date_or_none(event.data.get(k)) for k in ("old_due_on", "old_statutory_due_on"))
+        lines = [_("办件编号：%(reference)s") % {"reference": case.reference or "—"}]
+        if old_due != case.due_on:
+            lines.append(_("承诺办结日期：%(due)s（原为%(old)s）。") % {"due": day(case.due_on), "old": day(old_due)})
+        if old_statutory != case.statutory_due_on:
+            lines.append(
+                _("法定办结日期：%(due)s（原为%(old)s）。")
+                % {"due": day(case.statutory_due_on), "old": day(old_statutory)}
+            )
+        lines.append(_("目前不需要您做什么。"))
+        body = "\n".join(lines)
+    notify(case.applicant, subject, body=body, link=f"/my/cases/{case.public_id}/")
+
+
+def _date_or_none(value: Any) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
+
+
+@transaction.atomic
+def recount_due_dates(years: set[int], *, actor: Any) -> dict[str, int]:
+    """Recount the due dates of the open cases whose clock touches ``years`` (their holiday notices just changed).
+
+    Each such case is locked and recounted by ``_set_due_dates`` on the calendar as it now
+    is, its pauses recounted too. A case whose dates moved gets a ``due_dates_recounted``
+    event with the old and new dates, its audit record, and the applicant is told (after
+    commit); a case whose dates stayed only loses its provisional mark, silently. Returns
+    how many cases moved and how many stayed. Raises BeyondCalendar, rolling everything back,
+    if a case can no longer be counted.
+    """
+    if not years:
+        return {"moved": 0, "confirmed": 0}
+    first, last = datetime.date(min(years), 1, 1), datetime.date(max(years), 12, 31)
+    calendar = get_calendar()
+    cases = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("item_version", "applicant")
+        .filter(status__in=OPEN_STATUSES, accepted_on__isnull=False, accepted_on__lte=last)
+        .filter(
+            Q(due_is_provisional=True)
+            | Q(statutory_due_is_provisional=True)
+            | Q(due_on__gte=first)
+            | Q(statutory_due_on__gte=first)
+            | Q(paused_working_days__gt=0)
+        )
+        .order_by("pk")
+    )
+    moved = confirmed = 0
+    for case in cases:
+        old = (case.due_on, case.statutory_due_on, case.due_is_provisional, case.statutory_due_is_provisional)
+        case.paused_working_days = _paused_working_days(case, calendar)
+        _set_due_dates(case, calendar)
+        marks = ["due_is_provisional", "statutory_due_is_provisional", "paused_working_days"]
+        if (case.due_on, case.statutory_due_on) == old[:2]:
+            if (case.due_is_provisional, case.statutory_due_is_provisional) != old[2:]:
+                confirmed += 1
+            case.save(update_fields=marks)
+            continue
+        moved += 1
+        case.warning = Warning.NONE  # the next sweep colours it again on its new dates
+        case.save(update_fields=["due_on", "statutory_due_on", "warning", *marks])
+        data = {
+            "years": sorted(years),
+            "old_due_on": old[0].isoformat() if old[0] else "",
+            "old_statutory_due_on": old[1].isoformat() if old[1] else "",
+            "due_on": case.due_on.isoformat() if case.due_on else "",
+            "statutory_due_on": case.statutory_due_on.isoformat() if case.statutory_due_on else "",
+            "due_is_provisional": case.due_is_provisional,
+            "statutory_due_is_provisional": case.statutory_due_is_provisional,
+        }
+        event = CaseEvent.objects.create(
+            case=case,
+            kind=EventKind.DUE_DATES_RECOUNTED,
+            from_status=case.status,
+            to_status=case.status,
+            step_order=case.step_order,
+            actor=actor if isinstance(actor, User) else None,
+            actor_label=actor.get_username() if isinstance(actor, User) else str(actor or "system"),
+            data=data,
+        )
+        record("cases.due_dates_recounted", actor, case, data)
+        _tell_applicant_of_new_due_dates(case, event, max(years))
+    record("cases.due_dates_recounted_for_years", actor, None, {"years": sorted(years), "moved": moved})
+    return {"moved": moved, "confirmed": confirmed}
+
+
+@transaction.atomic
+def load_holiday_notice(
+    year: int, *, source: str, days: list[tuple[datetime.date, str, str]], actor: Any = None
+) -> dict[str, int]:
+    """Load a year's State Council notice into the holiday table and recount the due dates that depend on it.
+
+    One transaction: the table (``holidays.actions.load_year``, which validates the days and
+    raises ValidationError) and every open case's recount (``recount_due_dates``). Returns
+    the number of days loaded and of cases moved and confirmed.
+    """
+    loaded = load_year(year, source=source, days=days, actor=actor)
+    return {"days": loaded, **recount_due_dates({year}, actor=actor)}

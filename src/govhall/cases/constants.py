@@ -1,6 +1,7 @@
 """Case statuses and the one transition table every status change is checked against."""
 
 import datetime
+import enum
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -73,9 +74,19 @@ def warning_label(warning: str) -> str:
     return str(_WARNING_LABELS.get(warning, warning))
 
 
-def due_cells(due_on: datetime.date | None, warning: str) -> tuple[str, str]:
-    """What a list's due-date cell shows of a case: the date (or "—"), and " <its warning>" if it has one."""
-    return (due_on.isoformat() if due_on else "—", f" {warning_label(warning)}" if warning != Warning.NONE else "")
+# Beside a due date counted on the statutory holidays of a year whose notice is not loaded:
+PROVISIONAL_DUE = _("预计，待国务院公布放假安排后确定")
+
+
+def due_cells(due_on: datetime.date | None, warning: str, provisional: bool = False) -> tuple[str, str]:
+    """What a list's due-date cell shows of a case: the date (or "—"), and " <its warning>" if it has one.
+
+    A provisional date (``Case.due_is_provisional``) says so after it.
+    """
+    after = f" {warning_label(warning)}" if warning != Warning.NONE else ""
+    if provisional and due_on:
+        after += f"（{PROVISIONAL_DUE}）"
+    return (due_on.isoformat() if due_on else "—", after)
 
 
 class EventKind(models.TextChoices):
@@ -92,6 +103,7 @@ class EventKind(models.TextChoices):
     EXTENSION_REQUESTED = "extension_requested", _("申请延期")
     EXTENSION_APPROVED = "extension_approved", _("批准延期")
     EXTENSION_REFUSED = "extension_refused", _("不予延期")
+    DUE_DATES_RECOUNTED = "due_dates_recounted", _("按放假安排重算办结日期")
     DECIDED = "decided", _("作出决定")
     CLOSED = "closed", _("办结")
     WITHDRAWN = "withdrawn", _("撤回")
@@ -100,3 +112,25 @@ class EventKind(models.TextChoices):
 class Decision(models.TextChoices):
     APPROVE = "approve", _("准予")
     DENY = "deny", _("不予")
+
+
+class CaseAction(enum.StrEnum):
+    """What staff can do to a case on the desk; the values are the desk's and the API's action names.
+
+    Who may take which one, and when, is ``actions.check_case_action`` (one rule for the
+    action, the desk page and the API's case view).
+    """
+
+    ACCEPT = "accept"
+    CORRECTION = "correction"
+    NOT_ACCEPT = "not-accept"
+    COMPLETE_STEP = "complete-step"
+    COUNTERSIGN = "countersign"
+    COUNTERSIGN_ANSWER = "countersign-answer"
+    DECIDE = "decide"
+    CLOSE = "close"
+    SPECIAL_START = "special-start"
+    SPECIAL_END = "special-end"
+    EXTENSION_REQUEST = "extension-request"
+    EXTENSION_APPROVE = "extension-approve"
+    EXTENSION_REFUSE = "extension-refuse"

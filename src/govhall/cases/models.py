@@ -51,6 +51,10 @@ class Case(models.Model):
     accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
     due_on = models.DateField(_("承诺办结日期"), null=True, blank=True)
     statutory_due_on = models.DateField(_("法定办结日期"), null=True, blank=True)
+    # Counted on the statutory holidays of a year whose State Council notice is not loaded yet;
+    # recounted, and the mark removed, when it is (actions.recount_due_dates):
+    due_is_provisional = models.BooleanField(_("承诺办结日期为预计"), default=False)
+    statutory_due_is_provisional = models.BooleanField(_("法定办结日期为预计"), default=False)
     paused_on = models.DateField(_("暂停计时日期"), null=True, blank=True)
     paused_working_days = models.PositiveIntegerField(_("已暂停工作日"), default=0)
     extension_days = models.PositiveSmallIntegerField(_("申请延期工作日"), default=0)

@@ -74,7 +74,16 @@ def inbox_for(user: User, *, search: str = "", status: str = "", item: str = "")
 
 
 # What a page's list of cases shows of each (the inbox): read as plain values, not cases:
-LISTED_FIELDS = ("public_id", "reference", "item_version_id", "applicant_name", "status", "due_on", "warning")
+LISTED_FIELDS = (
+    "public_id",
+    "reference",
+    "item_version_id",
+    "applicant_name",
+    "status",
+    "due_on",
+    "due_is_provisional",
+    "warning",
+)
 
 
 def listed(cases: QuerySet[Case], start: int, stop: int) -> list[dict[str, Any]]:
@@ -221,17 +230,6 @@ def access_case_for_applicant(user: Any, public_id: str) -> Case:
 
 def list_cases_of_applicant(user: User) -> QuerySet[Case]:
     return Case.objects.filter(applicant=user).select_related("item_version").order_by("-created_at", "-pk")
-
-
-def open_countersigns_for(user: User, case: Case) -> list[Countersign]:
-    """The countersigns of ``case`` this user may answer (never the one who asked for them)."""
-    requested_by = (
-        case.events.filter(kind="countersign_requested").order_by("-pk").values_list("actor_id", flat=True).first()
-    )
-    if requested_by == user.pk:
-        return []
-    departments = _staff_departments(user)
-    return list(case.countersigns.filter(department_id__in=departments, answered_at__isnull=True))
 
 
 def late_cases() -> QuerySet[Case]:

@@ -18,14 +18,15 @@ from django.views.decorators.http import require_POST
 
 from govhall.audit.actions import record
 from govhall.cases import actions, queries
-from govhall.cases.constants import CaseStatus, Decision, due_cells, status_label
+from govhall.cases.constants import CaseAction, CaseStatus, due_cells, status_label
 from govhall.cases.documents import render_acceptance_notice
+from govhall.cases.forms import DESK_FORMS, CompleteStepForm, CountersignAnswerForm, DeskForm, ExtensionDecisionForm
 from govhall.cases.guidance import next_step_for_applicant
-from govhall.cases.models import Case, Countersign
+from govhall.cases.models import Case
 from govhall.catalog.queries import get_guide
 from govhall.identity.constants import SESSION_ACTING_FOR
 from govhall.identity.decorators import applicant_required, staff_required
-from govhall.identity.models import Department, User
+from govhall.identity.models import User
 from govhall.identity.queries import access_entity_for
 from govhall.lib.forms import Form
 from govhall.lib.html import html_rows
@@ -324,7 +325,7 @@ def _inbox_cells(case: dict[str, Any]) -> tuple[Any, ...]:
         case["applicant_name"],
         status_label(case["status"]),
         warning,
-        *due_cells(case["due_on"], warning),
+        *due_cells(case["due_on"], warning, case["due_is_provisional"]),
     )
 
 
@@ -341,22 +342,47 @@ def late(request: HttpRequest) -> HttpResponse:
 @staff_required
 def desk_case(request: HttpRequest, public_id: str) -> HttpResponse:
     case = queries.access_case_for_staff(request.user, public_id)
-    step = actions.current_step(case)
+    return _desk_page(request, case)
+
+
+def _desk_forms(case: Case, available: actions.AvailableActions, bound: DeskForm | None = None) -> list[DeskForm]:
+    """A form for each action the user may take now, and no other; ``bound`` (posted, with errors) in its place."""
+    shown: list[DeskForm] = []
+    for action, form_class in DESK_FORMS.items():
+        if action not in available.actions:
+            continue
+        if action == CaseAction.COUNTERSIGN_ANSWER:
+            for countersign in available.countersigns:
+                is_bound = isinstance(bound, CountersignAnswerForm) and bound.answering.pk == countersign.pk
+                shown.append(bound if is_bound and bound else CountersignAnswerForm(case=case, countersign=countersign))
+            continue
+        if bound is not None and type(bound) is form_class:
+            shown.append(bound)
+        elif action == CaseAction.COMPLETE_STEP:
+            shown.append(CompleteStepForm(case=case, step=available.step))
+        else:
+            shown.append(form_class(case=case))
+    for form in shown:
+        form.offers_other = form.other_action is not None and form.other_action in available.actions
+    return shown
+
+
+def _desk_page(request: HttpRequest, case: Case, bound: DeskForm | None = None, status: int = 200) -> HttpResponse:
+    available = actions.available_actions_for(_user(request), case)
     return render(
         request,
         "cases/desk_case.html",
         {
             "surface": "desk",
             "case": case,
-            "step": step,
+            "step": available.step,
             "events": case.events.select_related("actor"),
             "countersigns": case.countersigns.select_related("department"),
-            "my_countersigns": queries.open_countersigns_for(_user(request), case),
+            "desk_forms": _desk_forms(case, available, bound),
             "answers": _answers_with_titles(case),
             "materials": _with_licence_checks(case),
-            "departments": Department.objects.exclude(pk=case.department_id).filter(parent__isnull=False),
-            "decisions": Decision.choices,
         },
+        status=status,
     )
 
 
@@ -385,59 +411,77 @@ DONE = {
 }
 
 
+# What each action's form gives to its action (the form names its fields as the arguments):
+PERFORM: dict[CaseAction, Any] = {
+    CaseAction.ACCEPT: actions.accept_case,
+    CaseAction.CORRECTION: actions.request_correction,
+    CaseAction.NOT_ACCEPT: actions.not_accept_case,
+    CaseAction.COMPLETE_STEP: actions.complete_step,
+    CaseAction.COUNTERSIGN: actions.start_countersign,
+    CaseAction.DECIDE: actions.decide_case,
+    CaseAction.CLOSE: actions.close_case,
+    CaseAction.SPECIAL_START: actions.start_special_procedure,
+    CaseAction.SPECIAL_END: actions.end_special_procedure,
+    CaseAction.EXTENSION_REQUEST: actions.request_extension,
+    CaseAction.EXTENSION_APPROVE: lambda case, *, actor, reason: actions.approve_extension(
+        case, actor=actor, note=reason
+    ),
+    CaseAction.EXTENSION_REFUSE: actions.refuse_extension,
+}
+
+
+def _posted_form(request: HttpRequest, case: Case, action: CaseAction) -> DeskForm:
+    post = request.POST
+    if action == CaseAction.COUNTERSIGN_ANSWER:
+        countersign = case.countersigns.select_related("department").filter(pk=_int(post.get("countersign"))).first()
+        if countersign is None:
+            raise ValidationError(_("找不到这个会签请求。"))
+        return CountersignAnswerForm(post, case=case, countersign=countersign)
+    if action == CaseAction.EXTENSION_REFUSE:
+        return ExtensionDecisionForm(post, case=case)
+    if action == CaseAction.COMPLETE_STEP:
+        return CompleteStepForm(post, case=case, step=actions.current_step(case))
+    return DESK_FORMS[action](post, case=case)
+
+
+def _perform(case: Case, user: User, action: CaseAction, form: DeskForm) -> None:
+    if isinstance(form, CountersignAnswerForm):
+        actions.answer_countersign(form.answering, actor=user, **form.arguments())
+    else:
+        PERFORM[action](case, actor=user, **form.arguments())
+
+
 @staff_required
 @require_POST
 def desk_case_action(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
     case = queries.access_case_for_staff(request.user, public_id)
     user = _user(request)
-    post = request.POST
-    handlers: dict[str, Any] = {
-        "accept": lambda: actions.accept_case(case, actor=user, note=post.get("opinion", "")),
-        "correction": lambda: actions.request_correction(case, actor=user, items=post.get("items", "").splitlines()),
-        "not-accept": lambda: actions.not_accept_case(
-            case, actor=user, reason=post.get("opinion", ""), legal_basis=post.get("basis", "")
-        ),
-        "complete-step": lambda: actions.complete_step(case, actor=user, opinion=post.get("opinion", "")),
-        "countersign": lambda: actions.start_countersign(
-            case,
-            actor=user,
-            departments=list(Department.objects.filter(pk__in=post.getlist("departments"))),
-            note=post.get("opinion", ""),
-        ),
-        "decide": lambda: actions.decide_case(
-            case,
-            actor=user,
-            decision=post.get("decision", ""),
-            reason=post.get("opinion", ""),
-            legal_basis=post.get("basis", ""),
-        ),
-        "close": lambda: actions.close_case(case, actor=user, note=post.get("opinion", "")),
-        "special-start": lambda: actions.start_special_procedure(
-            case, actor=user, procedure=post.get("procedure", ""), note=post.get("opinion", "")
-        ),
-        "special-end": lambda: actions.end_special_procedure(case, actor=user, note=post.get("opinion", "")),
-        "extension-request": lambda: actions.request_extension(
-            case, actor=user, days=_int(post.get("days")), reason=post.get("opinion", "")
-        ),
-        "extension-approve": lambda: actions.approve_extension(case, actor=user, note=post.get("opinion", "")),
-        "extension-refuse": lambda: actions.refuse_extension(case, actor=user, reason=post.get("opinion", "")),
-    }
     try:
-        if action == "countersign-answer":
-            countersign = case.countersigns.get(pk=int(post.get("countersign", "0") or 0))
-            actions.answer_countersign(
-                countersign, actor=user, agrees=post.get("agrees") == "yes", opinion=post.get("opinion", "")
-            )
-        elif action in handlers:
-            handlers[action]()
+        chosen = CaseAction(action)
+    except ValueError:
+        messages.error(request, _("未知操作。"))
+        return redirect("cases:desk_case", public_id=case.public_id)
+    try:
+        form = _posted_form(request, case, chosen)
+        if form.is_valid():
+            _perform(case, user, chosen, form)
         else:
-            raise PermissionDenied(_("未知操作。"))
-    except (ValidationError, PermissionDenied) as exc:
+            # Bad input for an action the user may not take at all is refused as such:
+            actions.check_case_action(user, case, chosen, countersign=getattr(form, "answering", None))
+    except ValidationError as exc:
+        # A problem with what was typed is shown at its field, on the page as it was posted;
+        # a refusal (not now, not this person) is said above the page as it now is:
+        if hasattr(exc, "error_dict") and set(exc.error_dict) <= set(form.fields):
+            form.add_error(None, exc)
+        else:
+            _errors_to_messages(request, exc)
+            return redirect("cases:desk_case", public_id=case.public_id)
+    except PermissionDenied as exc:
         _errors_to_messages(request, exc)
-    except Countersign.DoesNotExist:
-        messages.error(request, _("找不到这个会签请求。"))
-    else:
-        messages.success(request, DONE.get(action, _("已办理。")))
+        return redirect("cases:desk_case", public_id=case.public_id)
+    if form.errors:
+        return _desk_page(request, case, bound=form, status=400)
+    messages.success(request, DONE.get(action, _("已办理。")))
     return redirect("cases:desk_case", public_id=case.public_id)
 
 

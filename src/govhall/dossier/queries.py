@@ -239,6 +239,7 @@ def list_cases(subject: Subject, scope: Scope) -> QuerySet[Case]:
             "submitted_at",
             "accepted_on",
             "due_on",
+            "due_is_provisional",
             "warning",
             "decision",
             "closed_at",
@@ -294,6 +295,7 @@ LISTED: dict[str, dict[str, str]] = {
         "submitted_at": "submitted_at",
         "accepted_on": "accepted_on",
         "due_on": "due_on",
+        "due_is_provisional": "due_is_provisional",
         "warning": "warning",
         "decision": "decision",
         "closed_at": "closed_at",
@@ -385,6 +387,7 @@ def export_dossier(dossier: Dossier) -> dict[str, Any]:
                 "submitted_at": _iso(case["submitted_at"]),
                 "accepted_on": _iso(case["accepted_on"]),
                 "due_on": _iso(case["due_on"]),
+                "due_is_provisional": case["due_is_provisional"],
                 "decision": case["decision"] or None,
                 "closed_at": _iso(case["closed_at"]),
             }

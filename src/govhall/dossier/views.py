@@ -116,7 +116,7 @@ def _rows(dossier: queries.Dossier, *, desk: bool) -> dict[str, SafeString]:
                     case["department_name"],
                     case_status_label(case["status"]),
                     case["warning"],
-                    *due_cells(case["due_on"], case["warning"]),
+                    *due_cells(case["due_on"], case["warning"], case["due_is_provisional"]),
                 )
                 for case in dossier.cases
             ),

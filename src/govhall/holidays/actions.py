@@ -55,6 +55,44 @@ def delete_holiday(holiday: Holiday, *, actor: Any = None) -> None:
     holiday.delete()
 
 
+def days_from_holidays_library(year: int) -> list[tuple[datetime.date, str, str]]:
+    """A year's entries from the State Council notice that the python-holidays library holds for it.
+
+    Raises ValidationError if the library has only the statutory rules for ``year`` (no
+    published notice): such a year is counted provisionally until its notice is entered.
+    """
+    import holidays
+
+    from govhall.lib.workdays import library_has_notice
+
+    if not library_has_notice(year):
+        raise ValidationError(
+            _("python-holidays 库没有 %(year)d 年的国务院放假通知，请按国务院通知录入。") % {"year": year}
+        )
+    china = holidays.China(years=year, categories=holidays.PUBLIC, language="zh_CN")
+    days = [(day, DayKind.OFF, str(name)[:50]) for day, name in sorted(china.items()) if day.year == year]
+    days += [(day, DayKind.WORKDAY, "调休") for day in sorted(china.weekend_workdays) if day.year == year]
+    return sorted(days)
+
+
+def days_from_libraries(year: int) -> tuple[list[tuple[datetime.date, str, str]], str]:
+    """A year's notice from chinese-calendar, else from python-holidays; with the library it came from.
+
+    Raises ValidationError if neither holds the year's published notice.
+    """
+    try:
+        return days_from_chinese_calendar(year), "chinese-calendar"
+    except ValidationError:
+        pass
+    try:
+        return days_from_holidays_library(year), "python-holidays"
+    except ValidationError as exc:
+        raise ValidationError(
+            _("chinese-calendar 和 python-holidays 库都没有 %(year)d 年的国务院放假通知，请按通知录入。")
+            % {"year": year}
+        ) from exc
+
+
 def days_from_chinese_calendar(year: int) -> list[tuple[datetime.date, str, str]]:
     """A year's entries as the chinese-calendar library knows them (it stops at its last year).
 

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from django.urls import reverse
 
 from govhall.cases import actions, queries
-from govhall.cases.constants import CaseStatus, Decision
+from govhall.cases.constants import CaseAction, CaseStatus, Decision
 from govhall.cases.models import Case, CaseEvent, CaseMaterial, Countersign
 
 # Errors ------------------------------------------------------------------------------------
@@ -55,6 +55,17 @@ class ItemSerializer(serializers.Serializer):
 class CaseSummarySerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display")
     item = ItemSerializer(source="item_version")
+    due_is_provisional = serializers.BooleanField(
+        read_only=True,
+        help_text=(
+            "true while due_on depends on a year whose State Council holiday notice is not loaded: counted on "
+            "the statutory holidays alone, provisional until the notice is published (预计，待国务院公布放假安排后确定); "
+            "recounted when it is, and the applicant told if the date moves"
+        ),
+    )
+    statutory_due_is_provisional = serializers.BooleanField(
+        read_only=True, help_text="the same for statutory_due_on (法定办结日期)"
+    )
 
     class Meta:
         model = Case
@@ -69,6 +80,8 @@ class CaseSummarySerializer(serializers.ModelSerializer):
             "accepted_on",
             "due_on",
             "statutory_due_on",
+            "due_is_provisional",
+            "statutory_due_is_provisional",
             "paused_on",
             "warning",
             "created_at",
@@ -228,6 +241,7 @@ class DeskCaseSerializer(_CaseDetailSerializer):
     events = serializers.SerializerMethodField()
     countersigns = CountersignSerializer(many=True)
     my_countersigns = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField()
 
     class Meta(_CaseDetailSerializer.Meta):
         fields = [
@@ -239,6 +253,7 @@ class DeskCaseSerializer(_CaseDetailSerializer):
             "extension_approved",
             "countersigns",
             "my_countersigns",
+            "available_actions",
             "events",
         ]
 
@@ -258,7 +273,24 @@ class DeskCaseSerializer(_CaseDetailSerializer):
         )
     )
     def get_my_countersigns(self, case: Case) -> list[str]:
-        return [c.department.code for c in queries.open_countersigns_for(self.context["request"].user, case)]
+        return [c.department.code for c in self._available(case).countersigns]
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.ChoiceField(choices=[action.value for action in CaseAction]),
+            help_text="the actions the current user may take on this case now (the rule each action refuses by)",
+        )
+    )
+    def get_available_actions(self, case: Case) -> list[str]:
+        available = self._available(case).actions
+        return [action.value for action in CaseAction if action in available]
+
+    def _available(self, case: Case) -> actions.AvailableActions:
+        # Worked out once per case for both fields:
+        cache = self.context.setdefault("_available_actions", {})
+        if case.pk not in cache:
+            cache[case.pk] = actions.available_actions_for(self.context["request"].user, case)
+        return cache[case.pk]
 
 
 # Applicant input ---------------------------------------------------------------------------
@@ -360,12 +392,16 @@ class CountersignRequestSerializer(serializers.Serializer):
 
 class CountersignAnswerSerializer(serializers.Serializer):
     department = serializers.CharField(help_text="code of the department answering (see my_countersigns)")
-    agrees = serializers.BooleanField()
+    agrees = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="true 同意, false 不同意; must be chosen (no default)"
+    )
     opinion = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class DecisionSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=Decision.choices)
+    decision = serializers.ChoiceField(
+        choices=Decision.choices, required=False, allow_blank=True, default="", help_text="must be chosen (no default)"
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     legal_basis = serializers.CharField(required=False, allow_blank=True, default="")
 

@@ -391,9 +391,11 @@ def test_a_farmer_applies_for_a_felling_licence_and_the_bureau_handles_it_to_the
     cases = farmer.get_by_role("region", name="我的办件")
     expect(cases.get_by_role("listitem").filter(has_text=reference)).to_contain_text("已办结")
     news = farmer.get_by_role("region", name="消息")
-    for event in ("提交申请", "一次性告知补正", "受理", "作出决定", "办结"):
-        expect(news.get_by_role("link", name=f"您的办件 {reference}：{event}", exact=True)).to_have_count(1)
-    news.get_by_role("link", name=f"您的办件 {reference}：办结", exact=True).click()
+    # Each message names the item, the outcome and what to do next:
+    for told in ("已提交，正在等待窗口受理", "需要补正1项内容", "已受理，承诺于", "已准予", "已办结（准予许可）"):
+        expect(news.get_by_role("link", name=re.compile(f"^您的“{FELLING}”申请{re.escape(told)}"))).to_have_count(1)
+    expect(news.get_by_role("link", name=f"您对“{FELLING}”申请的补正已收到", exact=False)).to_have_count(1)
+    news.get_by_role("link", name=re.compile(f"^您的“{FELLING}”申请已办结")).click()
     expect(farmer).to_have_url(case_url)
     _expect_status(farmer, "已办结")
     _screenshot(farmer, "cases-farmer-closed-1280")
@@ -455,7 +457,12 @@ def test_bob_accepts_the_felling_case_on_24_september_2026_and_the_due_dates_ski
     #   10-12..10-16 (11), 10-19..10-23 (16), Mon 10-26 (17) .. Thu 10-29 (20) → due 2026-10-29.
     assert case.statutory_due_on == D("2026-10-29")
     assert case.status == CaseStatus.IN_PROGRESS
-    assert case.events.get(kind="accepted").data == {"due_on": "2026-09-30", "statutory_due_on": "2026-10-29"}
+    assert case.events.get(kind="accepted").data == {
+        "due_on": "2026-09-30",
+        "statutory_due_on": "2026-10-29",
+        "due_is_provisional": False,
+        "statutory_due_is_provisional": False,
+    }
 
 
 def _required_files(version: ItemVersion) -> dict[int, SimpleUploadedFile]:

@@ -209,7 +209,8 @@ def test_the_case_page_says_what_happens_next_and_what_is_needed_from_the_applic
     assert "当前进展" in page and "等待窗口受理。目前不需要您做什么" in page
     actions.request_correction(case, actor=bob, items=["补充采伐地点示意图"])
     page = client.get(f"/my/cases/{case.public_id}/").content.decode()
-    assert "需要您做的" in page and "补正期间，办理时限暂停计算" in page
+    # Not accepted yet, so no clock is paused:
+    assert "需要您做的" in page and "补正后，窗口再决定是否受理" in page
     case.refresh_from_db()
     actions.answer_correction(case, applicant=alice, note="已补充", files={})
     case = actions.not_accept_case(
@@ -217,7 +218,7 @@ def test_the_case_page_says_what_happens_next_and_what_is_needed_from_the_applic
     )
     page = client.get(f"/my/cases/{case.public_id}/").content.decode()
     assert "申请不予受理。" in page
-    assert "理由：采伐地点不在本区；依据：《行政许可法》第三十二条。" in page
+    assert "理由：采伐地点不在本区。依据：《行政许可法》第三十二条。" in page
     assert "依据：《行政许可法》第三十二条" in page.split("办理过程")[1]  # in the timeline too
     assert "申请人补正" in page.split("办理过程")[1]  # her own answer is in her timeline
 

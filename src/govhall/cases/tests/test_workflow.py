@@ -257,16 +257,21 @@ def test_the_sweep_marks_yellow_and_red(felling: ItemVersion, alice: User, bob: 
     assert told == {"bob"}  # the forestry clerk (no supervisor in this test)
 
 
-def test_the_applicant_is_told_of_acceptance_and_corrections(felling: ItemVersion, alice: User, bob: User) -> None:
+def test_the_applicant_is_told_of_acceptance_and_corrections(
+    felling: ItemVersion, alice: User, bob: User, on_day: Any
+) -> None:
     from govhall.proactive.models import Notification
+
+    on_day("2026-09-24")
 
     case = actions.accept_case(_submit(felling, alice), actor=bob)
     actions.request_correction(case, actor=bob, items=["补充采伐地点示意图"])
     subjects = list(Notification.objects.filter(recipient=alice).order_by("pk").values_list("subject", flat=True))
+    # Each message names the item, the outcome and the next step (test_applicant_texts.py has them all):
     assert subjects == [
-        f"您的办件 {case.reference}：提交申请",
-        f"您的办件 {case.reference}：受理",
-        f"您的办件 {case.reference}：一次性告知补正",
+        "您的“林木采伐许可证核发”申请已提交，正在等待窗口受理；受理或需要补正时会再通知您。",
+        "您的“林木采伐许可证核发”申请已受理，承诺于2026年10月9日前办结，目前不需要您做什么。",
+        "您的“林木采伐许可证核发”申请需要补正1项内容，请在办件页面一次性补正后提交。",
     ]
 
 
@@ -287,7 +292,7 @@ def test_notifications_are_written_in_the_language_the_applicant_chose(
     with translation.override("zh-hans"):  # the clerk works in Chinese
         actions.accept_case(case, actor=bob)
     subject = Notification.objects.filter(recipient=alice).order_by("-pk").values_list("subject", flat=True)[0]
-    assert subject == f"Your case {case.reference}: Acceptance"
+    assert subject.startswith('Your application for "林木采伐许可证核发" has been accepted and will be decided by ')
 
 
 def test_an_approved_extension_moves_the_due_date_by_working_days(
@@ -374,7 +379,9 @@ def test_whoever_asked_for_an_extension_cannot_grant_it_and_the_applicant_is_tol
     assert not case.extension_approved and case.due_on == D("2026-10-09")
     actions.approve_extension(case, actor=grace, note="同意")
     subjects = list(Notification.objects.filter(recipient=alice).values_list("subject", flat=True))
-    assert f"您的办件 {case.reference}：批准延期" in subjects
+    assert (
+        "您的“林木采伐许可证核发”申请办理期限延长3个工作日，改为2026年10月13日前办结，目前不需要您做什么。" in subjects
+    )
 
 
 def test_a_special_procedure_pauses_the_clock_by_exactly_its_working_days(

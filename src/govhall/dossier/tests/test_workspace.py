@@ -51,6 +51,7 @@ def test_the_export_is_machine_readable_and_audited(held: Held, alice: User) -> 
         "submitted_at": case.submitted_at.isoformat(),
         "accepted_on": case.accepted_on.isoformat(),
         "due_on": case.due_on.isoformat(),
+        "due_is_provisional": False,
         "decision": "approve",
         "closed_at": None,
     }
