@@ -59,3 +59,6 @@ ENTITY_KIND_BY_CODE = {
 # Session keys:
 SESSION_ACTING_FOR = "govhall_acting_for"
 SESSION_LAST_SEEN = "govhall_last_seen"
+SESSION_STARTED_AT = "govhall_session_started_at"
+# The authenticator this session may see the secret of (after giving an enrolment code), and until when:
+SESSION_ENROLMENT = "govhall_totp_enrolment"

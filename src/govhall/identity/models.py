@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govhall.identity.constants import AuthorisationRole, EntityKind, Role, UserKind
@@ -102,6 +103,8 @@ class User(AbstractUser):
     )
     # The language the person last chose; notifications are written in it:
     language = models.CharField(_("语言"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+    # When the password was last set: staff passwords expire STAFF_PASSWORD_MAX_DAYS later:
+    password_changed_at = models.DateTimeField(_("密码设置时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")
@@ -109,6 +112,12 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def set_password(self, raw_password: str | None) -> None:
+        # Every way of setting a password (an action, the admin, createsuperuser) starts the
+        # expiry clock; the caller saves the user as before:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
 
 class Membership(models.Model):
@@ -167,3 +176,34 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_hash[:12]}… {self.failures}"
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code from the security administrator that lets a staff member bind an authenticator.
+
+    The authenticator's secret is shown only to a session that has given this code (a second
+    proof of identity besides the password). Kept as a keyed hash; used once; expires.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("工作人员"), on_delete=models.CASCADE, related_name="enrolment_codes")
+    code_hash = models.CharField(_("绑定码（检索哈希）"), max_length=64, unique=True)
+    # Empty for a code issued on the server's command line (the first security administrator's):
+    issued_by = models.ForeignKey(
+        User,
+        verbose_name=_("签发人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="enrolment_codes_issued",
+    )
+    issued_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("失效时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("身份验证器绑定码")
+        verbose_name_plural = _("身份验证器绑定码")
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.issued_at:%Y-%m-%d %H:%M}"

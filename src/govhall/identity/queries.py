@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import functools
+import re
+import time
+from pathlib import Path
 from typing import Any
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
+from django.utils import timezone
 
-from govhall.identity.constants import UserKind
-from govhall.identity.models import Department, EntityAuthorisation, LegalEntity, Membership, NaturalPerson, User
+from govhall.identity.constants import SESSION_ENROLMENT, UserKind
+from govhall.identity.models import (
+    Department,
+    EnrolmentCode,
+    EntityAuthorisation,
+    LegalEntity,
+    Membership,
+    NaturalPerson,
+    User,
+)
 from govhall.lib.crypto import lookup_hash
 from govhall.lib.identifiers import normalise_phone, parse_resident_id
 
 ID_NUMBER = "id_number"
 PHONE = "phone"
+# GB/T 2260 division codes, every one since 1980 (``manage.py update_region_codes`` adds new ones):
+REGION_CODES_FILE = Path(__file__).resolve().parent / "data" / "region_codes.tsv"
 
 
 def has_role(user: Any, role: str, department: Department | None = None) -> bool:
@@ -68,22 +88,93 @@ def find_entity_by_credit_code(code: str) -> LegalEntity | None:
     return LegalEntity.objects.filter(credit_code=code.strip().upper()).first()
 
 
+@functools.cache
+def _region_codes() -> frozenset[str]:
+    lines = REGION_CODES_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.split("\t", 1)[0] for line in lines if line and not line.startswith("#"))
+
+
+def is_region_code_known(code: str) -> bool:
+    """Is ``code`` a GB/T 2260 administrative division that exists or once existed (data/region_codes.tsv)?"""
+    return code in _region_codes()
+
+
+# What people type around a phone number: spaces of any width, brackets, dashes, dots:
+_PHONE_NOISE = re.compile(r"[\s()（）\-‐‑–—－.·]")
+_FULL_WIDTH_PHONE = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９＋"}
+
+
+def canonical_phone(account: str) -> str | None:
+    """The one spelling of a phone number, from any way it was typed; None if it is not one.
+
+    ``+86 138-0000-0001``, ``0086 13800000001``, ``(+86)138 0000 0001``, ``8613800000001`` and
+    ``１３８００００００01`` are all ``13800000001``; a landline keeps ``normalise_phone``'s form.
+    """
+    text = _PHONE_NOISE.sub("", (account or "").translate(_FULL_WIDTH_PHONE))
+    text = text.removeprefix("+86").removeprefix("0086")
+    if len(text) == 13 and text.startswith("861"):
+        text = text[2:]
+    try:
+        return normalise_phone(text)
+    except ValidationError:
+        return None
+
+
+def canonical_account(account: str, *, kind: str) -> str:
+    """What an account identifier stands for, however it was spelled, for counting failed logins.
+
+    Applicants: the 18-character ID number (a 15-digit one upgraded, ``x`` or ``X``, full-width
+    digits, spaces) or the phone number (``canonical_phone``); staff: the user name without
+    spaces, in lower case. Anything else is kept as typed, stripped and in upper case.
+    """
+    if kind == UserKind.APPLICANT:
+        try:
+            return ID_NUMBER + ":" + parse_resident_id(account).number
+        except ValidationError:
+            pass
+        phone = canonical_phone(account)
+        if phone is not None:
+            return PHONE + ":" + phone
+        return "other:" + account.strip().upper()
+    return "staff:" + "".join(account.split()).lower()
+
+
 def find_applicant_by_account(account: str) -> User | None:
-    """Resolve what an applicant typed to log in: an ID number or a phone number."""
+    """Resolve what an applicant typed to log in: an ID number, or a phone number in any spelling.
+
+    Phone numbers are not checked for ownership at registration, so two accounts may carry the
+    same one: a phone number then leads to the account that registered it first, never to one
+    opened later with somebody else's number.
+    """
     person = find_person_by_id_number(account)
     if person is None:
-        try:
-            phone = normalise_phone(account)
-        except ValidationError:
+        phone = canonical_phone(account)
+        if phone is None:
             return None
-        person = NaturalPerson.objects.filter(phone_hash=lookup_hash(phone, purpose=PHONE)).first()
-    if person is None:
-        return None
+        return (
+            User.objects.filter(kind=UserKind.APPLICANT, person__phone_hash__in=_phone_hashes(account, phone))
+            .order_by("date_joined", "pk")
+            .first()
+        )
     return User.objects.filter(person=person, kind=UserKind.APPLICANT).first()
 
 
+def _phone_hashes(account: str, phone: str) -> list[str]:
+    # A landline is stored as it was normalised at registration, with or without its dash:
+    spellings = {phone, phone.replace("-", "")}
+    if phone.startswith("0") and "-" not in phone:  # area codes have three or four digits
+        spellings.update({phone[:3] + "-" + phone[3:], phone[:4] + "-" + phone[4:]})
+    with contextlib.suppress(ValidationError):
+        spellings.add(normalise_phone(account))
+    return [lookup_hash(spelling, purpose=PHONE) for spelling in spellings]
+
+
 def find_staff_by_username(username: str) -> User | None:
-    return User.objects.filter(username=username.strip(), kind=UserKind.STAFF).first()
+    """The staff account named ``username``, ignoring case and spaces (``create_staff`` keeps names unique so)."""
+    name = "".join(username.split())
+    if not name:
+        return None
+    return User.objects.filter(username__iexact=name, kind=UserKind.STAFF).order_by("pk").first()
 
 
 def list_entities_for(user: User) -> list[LegalEntity]:
@@ -187,3 +278,33 @@ def departments_below(roots: Any) -> list[int]:
 def is_credit_code_on_record(code: str) -> bool:
     """Whether a registered company or a department carries ``code`` (for pilot-shaped codes)."""
     return LegalEntity.objects.filter(credit_code=code).exists() or Department.objects.filter(credit_code=code).exists()
+
+
+def is_password_expired(user: Any) -> bool:
+    """Must this staff member set a new password first (older than STAFF_PASSWORD_MAX_DAYS)?"""
+    if getattr(user, "kind", None) != UserKind.STAFF or settings.STAFF_PASSWORD_MAX_DAYS <= 0:
+        return False
+    changed = user.password_changed_at
+    return changed is None or timezone.now() - changed > datetime.timedelta(days=settings.STAFF_PASSWORD_MAX_DAYS)
+
+
+def enrolment_device_id(request: HttpRequest) -> int | None:
+    """The authenticator whose secret this session may see, having given an enrolment code (or None)."""
+    grant = request.session.get(SESSION_ENROLMENT)
+    if not isinstance(grant, dict) or grant.get("until", 0) < time.time():
+        return None
+    return int(grant["device"])
+
+
+def list_staff_for_enrolment() -> list[dict[str, Any]]:
+    """Every active staff account, with whether it has an authenticator and its open enrolment code."""
+    now = timezone.now()
+    confirmed = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    open_codes = {
+        code.user_id: code
+        for code in EnrolmentCode.objects.filter(used_at__isnull=True, expires_at__gt=now).order_by("issued_at")
+    }
+    return [
+        {"user": user, "has_authenticator": user.pk in confirmed, "open_code": open_codes.get(user.pk)}
+        for user in User.objects.filter(kind=UserKind.STAFF, is_active=True).order_by("username")
+    ]

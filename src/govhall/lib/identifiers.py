@@ -129,6 +129,22 @@ def parse_resident_id(value: str, *, today: datetime.date | None = None) -> Resi
     )
 
 
+def check_region_code(resident: ResidentId, *, is_known: Callable[[str], bool]) -> None:
+    """Refuse an ID number whose address code (its first six digits) is no administrative division.
+
+    ``is_known`` says whether a GB/T 2260 code exists or ever existed (the list is data, kept
+    by the caller): a card keeps the code of where it was first issued, so a code retired long
+    ago is still good, while ``000000`` or a made-up code is not. A 15-digit number carries
+    the same code. Raises ValidationError.
+    """
+    if not is_known(resident.region_code):
+        raise ValidationError(
+            _("身份证号码前6位地址码 %(code)s 不是有效的行政区划代码，请核对是否输错。"),
+            code="region_code",
+            params={"code": resident.region_code},
+        )
+
+
 def credit_check_character(first17: str) -> str:
     """Return the GB 32100 check character for the first 17 characters of a credit code."""
     total = sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))

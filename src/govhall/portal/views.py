@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from govhall import __version__
 from govhall.cases.queries import list_cases_of_applicant
-from govhall.identity.constants import SESSION_ACTING_FOR
+from govhall.identity.constants import SESSION_ACTING_FOR, Role
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.queries import list_entities_for, list_roles
 from govhall.portal.context_processors import LARGE_TEXT_COOKIE
@@ -41,7 +41,11 @@ def workspace(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def desk(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/desk.html", {"surface": "desk", "roles": list_roles(request.user)})  # type: ignore[arg-type]
+    roles = list_roles(request.user)  # type: ignore[arg-type]
+    is_security_admin = any(membership.role == Role.SECURITY_ADMIN for membership in roles)
+    return render(
+        request, "portal/desk.html", {"surface": "desk", "roles": roles, "is_security_admin": is_security_admin}
+    )
 
 
 @require_POST

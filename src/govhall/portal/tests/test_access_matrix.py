@@ -101,6 +101,8 @@ MATRIX: dict[str, Rule] = {
     # The desk:
     "desk/login/": Rule("login"),
     "desk/verify/": Rule("login"),
+    "desk/password/": _staff(STAFF),  # every staff member sets their own password
+    "desk/enrolment-codes/": _staff(set(), methods=("GET", "POST")),  # the security administrator only
     "desk/": _staff(STAFF),
     # Lists open to every staff member show only what their record roles cover (nothing for
     # an administrator or the content editor; the cases tests check the contents):

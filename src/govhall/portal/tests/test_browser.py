@@ -18,7 +18,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from browser_testing import ARTIFACTS, DESKTOP, PHONE
 from conftest import ALICE_ID, PASSWORD
-from govhall.identity.models import LegalEntity, User
+from govhall.identity import actions as identity_actions
+from govhall.identity.constants import Role
+from govhall.identity.models import Department, LegalEntity, User
 
 CONSENT = "我同意平台为办理政务服务事项收集和使用我的身份信息与联系方式。"
 
@@ -230,7 +232,7 @@ def test_it_ties_the_help_text_to_its_field_on_the_register_page(page: Page) -> 
         "18位居民身份证号码，最后一位可能是X。"
     )
     expect(page.get_by_label(_label("密码"))).to_have_accessible_description(
-        "至少8位，须包含小写字母、大写字母、数字、符号中的至少三类。"
+        "至少8位，须包含小写字母、大写字母、数字、符号中的至少三类，不能包含身份证号码或手机号码。"
     )
 
 
@@ -278,15 +280,24 @@ def test_it_shows_a_wrong_password_in_the_alert_region_and_stays_on_the_login_pa
 # 8. Staff login with a second factor -----------------------------------------------------
 
 
-def test_it_takes_bob_through_authenticator_enrolment_to_the_desk_showing_his_role(page: Page, bob: User) -> None:
+def test_it_takes_bob_through_authenticator_enrolment_to_the_desk_showing_his_role(
+    page: Page, bob: User, departments: dict[str, Department]
+) -> None:
+    ivan = identity_actions.create_staff(username="ivan", full_name="蔡一凡", password=PASSWORD)
+    identity_actions.grant_role(ivan, departments["bureau"], Role.SECURITY_ADMIN)
+    code = identity_actions.issue_enrolment_code(bob, actor=ivan)
     page.goto("/desk/login/")
     assert _look_at_both_widths(page, "desk-login")[360] <= 360
     page.get_by_label(_label("用户名")).fill("bob")
     page.get_by_label(_label("密码")).fill(PASSWORD)
     page.get_by_role("button", name="下一步").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("二次验证")
+    # Bob has no authenticator: the security administrator's one-time code comes first.
+    expect(page.get_by_role("heading", level=1)).to_have_text("绑定身份验证器")
     assert "/desk/verify/" in page.url
+    page.get_by_label(_label("绑定码")).fill(code)
+    page.get_by_role("button", name="下一步").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("二次验证")
     expect(page.get_by_role("heading", name="绑定身份验证器")).to_be_visible()
     qr = page.get_by_role("img", name="身份验证器二维码")
     expect(qr).to_be_visible()
