@@ -378,21 +378,30 @@ def grant_role(user: User, department: Department, role: str, *, actor: Any = No
     """
     forget_roles(user)
     user = User.objects.select_for_update().get(pk=user.pk)
-    if user.kind != UserKind.STAFF:
-        raise ValidationError(_("只有工作人员账户可以被授予岗位角色。"), code="not_staff")
     existing = Membership.objects.filter(user=user, department=department, role=role).first()
     if existing is not None:
         return existing
+    check_role_grant(user, role)
+    membership = Membership.objects.create(user=user, department=department, role=role)
+    _sync_admin_access(user)
+    record("identity.role_granted", actor, user, {"department": department.code, "role": role})
+    return membership
+
+
+def check_role_grant(user: User, role: str) -> None:
+    """Refuse a role ``user`` may not hold: not staff, or against 三员分立. Raises ValidationError.
+
+    ``grant_role`` refuses by it; the security administrator's form asks it first, so the
+    refusal is a message at the form, not an error page.
+    """
+    if user.kind != UserKind.STAFF:
+        raise ValidationError(_("只有工作人员账户可以被授予岗位角色。"), code="not_staff")
     held = set(Membership.objects.filter(user=user).values_list("role", flat=True))
     if held and (role in ADMIN_ROLES or held & ADMIN_ROLES) and held != {role}:
         raise ValidationError(
             _("系统管理员、安全管理员、审计管理员必须由不同人员担任，且不能兼任业务角色（三员分立）。"),
             code="separation_of_duties",
         )
-    membership = Membership.objects.create(user=user, department=department, role=role)
-    _sync_admin_access(user)
-    record("identity.role_granted", actor, user, {"department": department.code, "role": role})
-    return membership
 
 
 @transaction.atomic

@@ -1,6 +1,8 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from govhall.identity import actions
@@ -30,11 +32,28 @@ class DepartmentAdmin(RoleRestrictedAdmin):
         return {}
 
 
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "department", "role"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        user, role = cleaned.get("user"), cleaned.get("role")
+        if user is not None and role:
+            try:
+                actions.check_role_grant(user, role)
+            except ValidationError as refused:
+                self.add_error("role", refused)
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(RoleRestrictedAdmin):
     """Roles are granted by the security administrator, through the audited actions."""
 
     admin_roles = frozenset({Role.SECURITY_ADMIN})
+    form = MembershipForm
     list_display = ["user", "department", "role", "granted_at"]
     list_filter = ["role", "department"]
     fields = ["user", "department", "role"]
