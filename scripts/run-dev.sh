@@ -24,6 +24,11 @@ fi
 PY=.venv/bin/python
 
 $PY manage.py load_demo
+# Seal the batched audit entries and checkpoint the chain now; the worker then repeats it every
+# GOVHALL_AUDIT_UPKEEP_SECONDS (audit.tasks.keep_audit queues its own next run):
+# A refused checkpoint (a database made anew beside old checkpoints in var/audit-checkpoints) is
+# reported on the audit page and does not stop the platform:
+$PY manage.py seal_audit_entries || echo "audit checkpoint refused: see docs/operations.md (Audit log)" >&2
 $PY manage.py db_worker --queue-name '*' --no-reload &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM

@@ -4,47 +4,49 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
-import hmac
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django_tasks import default_task_backend
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
 from django.conf import settings
-from django.db import connections, models, router, transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, connections, models, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from govhall.audit.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    CheckpointKind,
+    latest_checkpoint,
+    write_checkpoint_file,
+)
+from govhall.audit.hashing import compute_hash, entries_digest, entry_hash_of
 from govhall.audit.models import AuditChainHead, AuditOutcome, AuditRecord, SealedEntry
+from govhall.audit.queries import (
+    PRUNE_EVENT,
+    SEAL_EVENT,
+    ChainReport,
+    ChainStart,
+    chain_start,
+    check_against_checkpoint,
+    get_head,
+    retention_cutoff,
+    verify_chain,
+    walk_chain,
+)
+
+__all__ = ["client_ip", "compute_hash", "entries_digest", "log_entry", "record", "seal_entries"]
+
+logger = logging.getLogger(__name__)
 
 Target = models.Model | tuple[str, str, str] | None
-
-
-def _canonical(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _content(entry: AuditRecord | SealedEntry) -> dict[str, Any]:
-    """What an entry's hash covers, as the database gives it back."""
-    return {
-        "occurred_at": entry.occurred_at.astimezone(datetime.UTC).isoformat(),
-        "event": entry.event,
-        "outcome": entry.outcome,
-        "actor_id": entry.actor_id,
-        "actor_label": entry.actor_label,
-        "target_type": entry.target_type,
-        "target_id": entry.target_id,
-        "target_label": entry.target_label,
-        "ip_address": entry.ip_address,
-        "extra": entry.extra,
-    }
-
-
-def compute_hash(record: AuditRecord) -> str:
-    """Return the chain hash of ``record``: an HMAC over its content and its predecessor's hash."""
-    fields = {"sequence": record.sequence, **_content(record), "previous_hash": record.previous_hash}
-    key = settings.AUDIT_CHAIN_KEY.encode("utf-8")
-    return hmac.new(key, _canonical(fields), hashlib.sha256).hexdigest()
 
 
 def _describe_target(target: Target) -> tuple[str, str, str]:
@@ -73,10 +75,14 @@ def _entry_fields(
         "target_type": target_type,
         "target_id": target_id[:64],
         "target_label": target_label[:200],
-        "ip_address": client_ip(request),
+        # As the field stores it (an IPv6 address in its short form), so the hash re-computes:
+        "ip_address": _IP_FIELD.get_prep_value(client_ip(request)),
         # Normalised exactly as the database will give it back, so the hash re-computes:
         "extra": json.loads(json.dumps(extra or {}, ensure_ascii=False, default=str)),
     }
+
+
+_IP_FIELD = AuditRecord._meta.get_field("ip_address")
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -186,6 +192,7 @@ def log_entry(
     # prepares it: building and saving a model instance cost ~490 µs of CPU a check here,
     # this ~350 µs (both with the round trip), on a request whose whole is ~4 ms.
     fields = _entry_fields(event, actor, target, extra, outcome, request)
+    fields["entry_hash"] = entry_hash_of(fields, settings.AUDIT_CHAIN_KEY.encode("utf-8"))
     alias = router.db_for_write(SealedEntry)
     sql, columns = _insert(alias, SealedEntry, tuple(fields))
     connection = connections[alias]
@@ -204,14 +211,6 @@ def _insert(alias: str, model: type[models.Model], names: tuple[str, ...]) -> tu
     return f"INSERT INTO {quote(model._meta.db_table)} ({listed}) VALUES ({marks})", columns
 
 
-def entries_digest(entries: list[SealedEntry]) -> str:
-    """The HMAC of a batch of entries, in id order: what a seal records and verification recomputes."""
-    mac = hmac.new(settings.AUDIT_CHAIN_KEY.encode("utf-8"), b"sealed-entries", hashlib.sha256)
-    for entry in entries:
-        mac.update(_canonical({"id": entry.pk, **_content(entry)}) + b"\n")
-    return mac.hexdigest()
-
-
 SEAL_BATCH = 50_000
 
 
@@ -227,10 +226,201 @@ def seal_entries(limit: int = SEAL_BATCH) -> int:
     if not entries:
         return 0
     seal = record(
-        "audit.entries_sealed",
+        SEAL_EVENT,
         "system",
         None,
         {"first": entries[0].pk, "last": entries[-1].pk, "count": len(entries), "digest": entries_digest(entries)},
     )
     SealedEntry.objects.filter(pk__in=[e.pk for e in entries]).update(sealed_by=seal.sequence)
     return len(entries)
+
+
+def seal_all() -> int:
+    """Seal every entry waiting for its seal, batch by batch; return how many."""
+    total = 0
+    while sealed := seal_entries():
+        total += sealed
+    return total
+
+
+def write_checkpoint(*, kind: str = CheckpointKind.HEAD, note: str = "", force: bool = False) -> Checkpoint | None:
+    """Check the records written since the latest checkpoint, then sign the chain's head into the store.
+
+    Refuses with CheckpointError when the chain no longer reaches the latest checkpoint with
+    its hash, or a record since then does not verify: a checkpoint of a cut-off or rewritten
+    chain would hide the damage. Only a ``restore`` checkpoint, written by an operator after
+    restoring a backup, may follow a chain that lost its newest records. Returns None when
+    the head has not moved since the latest checkpoint (unless ``force``) or nothing was
+    ever written.
+    """
+    sequence, hash_ = get_head()
+    previous = latest_checkpoint()  # CheckpointError if the newest one is not genuine
+    start: ChainStart | ChainReport = chain_start()
+    if previous is not None and kind != CheckpointKind.RESTORE:
+        if problem := check_against_checkpoint(previous):
+            raise CheckpointError(problem)
+        if previous.sequence == sequence and not force:
+            return None
+        if AuditRecord.objects.filter(sequence=previous.sequence).exists():
+            start = ChainStart(previous.sequence + 1, previous.hash)
+    if sequence == 0 and not force:
+        return None
+    if isinstance(start, ChainReport):
+        raise CheckpointError(start.reason)
+    records = AuditRecord.objects.filter(sequence__gte=start.sequence, sequence__lte=sequence).order_by("sequence")
+    report, last_hash = walk_chain(records.iterator(chunk_size=2000), start)
+    if not report.is_intact:
+        raise CheckpointError(report.reason)
+    if start.sequence + report.checked - 1 != sequence or last_hash != hash_:
+        raise CheckpointError(f"the chain head says record #{sequence}, but the records end elsewhere")
+    return write_checkpoint_file(sequence, hash_, kind, note)
+
+
+def keep_audit_up() -> dict[str, Any]:
+    """The scheduled upkeep: seal the waiting entries, then checkpoint the head; say what was done."""
+    sealed = seal_all()
+    try:
+        checkpoint = write_checkpoint()
+    except CheckpointError as exc:
+        # Loud, and never a new checkpoint over the damage: verify_audit and the audit
+        # administrator's page name it until someone looks.
+        logger.error("audit checkpoint refused: %s", exc)
+        return {"sealed": sealed, "checkpoint": None, "problem": str(exc)}
+    return {"sealed": sealed, "checkpoint": checkpoint.name if checkpoint else None, "problem": ""}
+
+
+def schedule_upkeep(*, delay_seconds: int | None = None) -> bool:
+    """Queue the next run of the upkeep task unless one is already waiting; say whether one is now waiting.
+
+    The task queues its own next run when it ends, so after one call it keeps going on the
+    worker; the call is repeated where the platform starts (``make run``, deployments) in case
+    the queue lost it. The chain head's lock puts concurrent callers in one order, so at most
+    one run waits. Without a queue that can hold a task for later (the immediate backend),
+    nothing is scheduled.
+    """
+    from govhall.audit.tasks import UPKEEP_PATH, keep_audit
+
+    if not default_task_backend.supports_defer:
+        return False
+    delay = settings.AUDIT_UPKEEP_SECONDS if delay_seconds is None else delay_seconds
+    with transaction.atomic():
+        AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        waiting = DBTaskResult.objects.filter(task_path=UPKEEP_PATH, status=TaskResultStatus.READY)
+        if not waiting.exists():
+            keep_audit.using(run_after=timezone.now() + datetime.timedelta(seconds=delay)).enqueue()
+    return True
+
+
+@dataclass(frozen=True)
+class Pruning:
+    through_sequence: int
+    records: int
+    entries: int
+    checkpoint: str
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+@transaction.atomic
+def prune_audit_records(
+    before: datetime.date, *, actor: Any, reason: str, request: HttpRequest | None = None
+) -> Pruning:
+    """Delete the audit records written before ``before`` (and the entries their seals cover), audited.
+
+    Only records older than the retention period (``AUDIT_RETENTION_DAYS``, at least 183
+    days) can go: a later date is refused with ValidationError, as is a chain that does not
+    verify (pruning would destroy the evidence). Locks the chain head; first writes a signed
+    ``prune`` checkpoint of the last record removed, and appends ``audit.records_pruned``
+    naming it, from which the kept chain verifies.
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": _("请说明清理的原因。")})
+    cutoff = retention_cutoff()
+    if _local_midnight(before) > cutoff:
+        raise ValidationError(
+            {
+                "before": _("审计记录至少保留%(days)s天：%(date)s及以后的记录不能删除。")
+                % {"days": settings.AUDIT_RETENTION_DAYS, "date": timezone.localtime(cutoff).date().isoformat()}
+            }
+        )
+    AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    report = verify_chain()
+    if not report.is_intact:
+        raise ValidationError(_("审计日志校验未通过，不能清理：%(reason)s") % {"reason": report.reason})
+    moment = _local_midnight(before)
+    first_kept = AuditRecord.objects.filter(occurred_at__gte=moment).order_by("sequence").first()
+    last = AuditRecord.objects.order_by("-sequence").first()
+    through = first_kept.sequence - 1 if first_kept else (last.sequence if last else 0)
+    oldest = AuditRecord.objects.order_by("sequence").first()
+    if oldest is None or through < oldest.sequence:
+        raise ValidationError({"before": _("%(date)s之前没有可以清理的审计记录。") % {"date": before.isoformat()}})
+    through_record = AuditRecord.objects.get(sequence=through)
+    checkpoint = write_checkpoint_file(through, through_record.hash, CheckpointKind.PRUNE, reason.strip()[:200])
+    with connection.cursor() as cursor:
+        # Around the models' refusal to delete: this is the one place records ever leave.
+        cursor.execute(
+            f"DELETE FROM {connection.ops.quote_name(SealedEntry._meta.db_table)} WHERE sealed_by <= %s", [through]
+        )
+        entries = cursor.rowcount
+        cursor.execute(
+            f"DELETE FROM {connection.ops.quote_name(AuditRecord._meta.db_table)} WHERE sequence <= %s", [through]
+        )
+        records = cursor.rowcount
+    record(
+        PRUNE_EVENT,
+        actor,
+        None,
+        {
+            "through_sequence": through,
+            "through_hash": through_record.hash,
+            "before": before.isoformat(),
+            "records": records,
+            "entries": entries,
+            "checkpoint": checkpoint.name,
+            "reason": reason.strip()[:200],
+        },
+        request=request,
+    )
+    return Pruning(through, records, entries, checkpoint.name)
+
+
+@dataclass(frozen=True)
+class ExportRange:
+    first_sequence: int
+    last_sequence: int
+    start: datetime.date
+    end: datetime.date
+
+    @property
+    def count(self) -> int:
+        return max(0, self.last_sequence - self.first_sequence + 1)
+
+
+@transaction.atomic
+def record_export(
+    start: datetime.date, end: datetime.date, *, actor: Any, request: HttpRequest | None = None
+) -> ExportRange:
+    """Audit an export of the records written from ``start`` to ``end`` (both included); return their range.
+
+    The range is the unbroken run of sequence numbers from the first record of ``start`` to
+    the last of ``end``, so an outside verifier can follow the chain through it. Raises
+    ValidationError for a range that ends before it starts.
+    """
+    if end < start:
+        raise ValidationError({"end": _("结束日期不能早于开始日期。")})
+    records = AuditRecord.objects.filter(
+        occurred_at__gte=_local_midnight(start), occurred_at__lt=_local_midnight(end + datetime.timedelta(days=1))
+    )
+    first = records.order_by("sequence").values_list("sequence", flat=True).first() or 0
+    last = records.order_by("-sequence").values_list("sequence", flat=True).first() or -1
+    exported = ExportRange(first, last, start, end)
+    record(
+        "audit.exported",
+        actor,
+        None,
+        {"start": start.isoformat(), "end": end.isoformat(), "first": first, "last": last, "records": exported.count},
+        request=request,
+    )
+    return exported

@@ -103,12 +103,17 @@ class SealedEntryQuerySet(models.QuerySet["SealedEntry"]):
 class SealedEntry(AuditEntry):
     """A high-volume audit entry (a public licence check), written without taking the chain lock.
 
-    Entries are sealed into the chain in batches (``audit.actions.seal_entries``, every
-    minute): one chained audit record holds the HMAC of the batch, so a sealed entry changed,
-    removed or added afterwards is detected by ``verify_audit``, like a chained record. Only
-    ``sealed_by`` is ever written after the entry is made.
+    Each entry carries its own keyed hash from the moment it is written, so a change made
+    before its seal is named by ``verify_audit`` too. Entries are sealed into the chain in
+    batches (``audit.tasks.keep_audit``, every ``AUDIT_UPKEEP_SECONDS``): one chained audit
+    record holds the HMAC of the batch, so a sealed entry changed, removed or added afterwards
+    is detected like a chained record. Only ``sealed_by`` is ever written after the entry is
+    made. An entry deleted before its seal leaves no trace: the seal interval bounds that.
     """
 
+    # HMAC of the entry's content (audit.hashing.entry_hash); empty only on entries written
+    # before it existed, all of which were sealed when it was added:
+    entry_hash = models.CharField(_("条目哈希"), max_length=64, blank=True)
     # The sequence of the chained record that sealed it; empty until the next seal:
     sealed_by = models.BigIntegerField(_("封存记录序号"), null=True, blank=True)
 

@@ -30,3 +30,7 @@ worker_class = "sync"
 # A request that takes longer than this is stuck (the slowest page, a licence's signing, takes
 # under a second); its worker is restarted:
 timeout = env_int("GOVHALL_WEB_TIMEOUT_SECONDS", 60)
+# gunicorn 25+ opens a control socket (for ``gunicornc``) at one path per user, $XDG_RUNTIME_DIR
+# or ~/.gunicorn/gunicorn.ctl: a second server on the same machine takes it over, and the first
+# to stop deletes it from under the other. The platform is managed by signals (TERM, HUP) instead:
+control_socket_disable = True

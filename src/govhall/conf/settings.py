@@ -6,6 +6,7 @@ into an ignored folder. ``GOVHALL_ENV=production`` turns every default secret in
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,17 @@ FIELD_ENCRYPTION_KEYS = env_list("GOVHALL_FIELD_ENCRYPTION_KEYS") or (
 LOOKUP_HASH_KEY = _secret("GOVHALL_LOOKUP_HASH_KEY")
 # Key of the audit log's hash chain (HMAC), so a database-only attacker cannot rebuild it:
 AUDIT_CHAIN_KEY = _secret("GOVHALL_AUDIT_CHAIN_KEY")
+# Signed checkpoints of the chain's head, written outside the database (one new file each, never
+# overwritten) every AUDIT_UPKEEP_SECONDS by the worker, which seals the batched entries too;
+# another storage (an object store with a write-once lock) through GOVHALL_AUDIT_CHECKPOINT_STORAGE:
+AUDIT_CHECKPOINT_DIR = Path(env_str("GOVHALL_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
+AUDIT_UPKEEP_SECONDS = env_int("GOVHALL_AUDIT_UPKEEP_SECONDS", 60)
+# Audit records younger than this are never deleted (网络安全法 art. 21: at least six months):
+AUDIT_RETENTION_DAYS = env_int("GOVHALL_AUDIT_RETENTION_DAYS", 365)
+if AUDIT_RETENTION_DAYS < 183:
+    raise ImproperlyConfigured(
+        f"GOVHALL_AUDIT_RETENTION_DAYS must be at least 183 (six months); got {AUDIT_RETENTION_DAYS}"
+    )
 
 # Document signing (PAdES, lib/signing.py) and the keys that sign licence QR payloads.
 # PEM file paths; when unset outside production a development CA is generated into KEYS_DIR/pki.
@@ -300,9 +312,12 @@ if not IS_PRODUCTION:
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Applicants' materials: outside any served folder, read only through access-checked views.
+    # With more than one server, a storage they all see: a shared folder, or an object store
+    # (django-storages' S3Storage) through GOVHALL_PRIVATE_STORAGE (docs/operations.md):
     "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
+        "BACKEND": env_str("GOVHALL_PRIVATE_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(env_str("GOVHALL_PRIVATE_STORAGE_OPTIONS", "{}"))
+        or {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
     },
     "staticfiles": {
         "BACKEND": (
@@ -311,6 +326,11 @@ STORAGES = {
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
+}
+STORAGES["audit_checkpoints"] = {
+    "BACKEND": env_str("GOVHALL_AUDIT_CHECKPOINT_STORAGE", "govhall.audit.checkpoints.AppendOnlyStorage"),
+    "OPTIONS": json.loads(env_str("GOVHALL_AUDIT_CHECKPOINT_STORAGE_OPTIONS", "{}"))
+    or {"location": str(AUDIT_CHECKPOINT_DIR)},
 }
 
 # The cache holds rate-limit counters: shared through Redis when several app servers run.
@@ -364,7 +384,8 @@ WORKER_STALE_SECONDS = env_int("GOVHALL_WORKER_STALE_SECONDS", 120)
 TASK_RUNNING_TIMEOUT_SECONDS = env_int("GOVHALL_TASK_RUNNING_TIMEOUT_SECONDS", 600)
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents the errors every operation can answer (lib.api); errors are JSON everywhere under /api/:
+    "DEFAULT_SCHEMA_CLASS": "govhall.lib.api.PlatformAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -385,6 +406,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Government services platform: catalog of service items, applications, licences.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # What a client sends and what it gets are separate components (read-only fields, a request's minLength):
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Platform identity shown on every page.

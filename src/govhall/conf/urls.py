@@ -30,8 +30,13 @@ urlpatterns = [
     path("", include("govhall.cases.urls")),
     path("", include("govhall.licences.urls")),
     path("", include("govhall.dossier.urls")),
+    path("", include("govhall.audit.urls")),
     path("", include("govhall.portal.urls")),
 ]
+
+# Under /api/ a missing page (an unknown address, a malformed UUID) and a server error answer JSON:
+handler404 = "govhall.lib.api.api_not_found"
+handler500 = "govhall.lib.api.api_server_error"
 
 if settings.OIDC_ENABLED:
     urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

@@ -7,10 +7,11 @@ import time
 from typing import Any
 
 from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.models import Case, F, When
 from django.utils import timezone
 
 from govhall.portal.tasks import heartbeat, reclaim_stuck_tasks
@@ -50,12 +51,15 @@ def check_worker() -> dict[str, Any]:
         heartbeat.enqueue()
     results.filter(status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - datetime.timedelta(hours=1)).delete()
 
-    ready = DBTaskResult.objects.ready()
-    oldest = ready.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
+    # A task queued for later (a retry, the audit upkeep) has waited only since it fell due:
+    ready = DBTaskResult.objects.ready().annotate(
+        due_at=Case(When(run_after=get_date_max(), then=F("enqueued_at")), default=F("run_after"))
+    )
+    oldest = ready.order_by("due_at").values_list("due_at", flat=True).first()
     backlog_age = (now - oldest).total_seconds() if oldest else 0.0
     report: dict[str, Any] = {
         "ready_tasks": ready.count(),
-        "overdue_tasks": ready.filter(enqueued_at__lt=now - stale).count(),
+        "overdue_tasks": ready.filter(due_at__lt=now - stale).count(),
         "reclaimed_tasks": reclaimed,
         "oldest_ready_seconds": round(backlog_age, 1),
         "last_heartbeat": last_beat.finished_at.isoformat() if last_beat and last_beat.finished_at else None,

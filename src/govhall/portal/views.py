@@ -43,8 +43,11 @@ def workspace(request: HttpRequest) -> HttpResponse:
 def desk(request: HttpRequest) -> HttpResponse:
     roles = list_roles(request.user)  # type: ignore[arg-type]
     is_security_admin = any(membership.role == Role.SECURITY_ADMIN for membership in roles)
+    is_audit_admin = any(membership.role == Role.AUDIT_ADMIN for membership in roles)
     return render(
-        request, "portal/desk.html", {"surface": "desk", "roles": roles, "is_security_admin": is_security_admin}
+        request,
+        "portal/desk.html",
+        {"surface": "desk", "roles": roles, "is_security_admin": is_security_admin, "is_audit_admin": is_audit_admin},
     )
 
 

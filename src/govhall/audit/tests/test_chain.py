@@ -146,11 +146,15 @@ def test_public_checks_are_logged_without_the_chain_lock_and_sealed_into_it(db: 
     assert verify_chain().is_intact and verify_seals().is_intact and verify_seals().checked == 3
     call_command("verify_audit", verbosity=0)
 
-    # A sealed entry changed afterwards is found, and the command says which seal:
-    SealedEntry.objects.filter(target_id="1").update(extra={"genuine": False})
+    # A sealed entry changed afterwards is found, and the command names the entry and its seal:
+    changed = SealedEntry.objects.get(target_id="1")
+    SealedEntry.objects.filter(pk=changed.pk).update(extra={"genuine": False})
     report = verify_seals()
-    assert not report.is_intact and report.first_bad == seal.sequence
-    with pytest.raises(CommandError, match=f"sealed by record #{seal.sequence} were changed"):
+    assert not report.is_intact and report.first_bad == seal.sequence and report.bad_entry == changed.pk
+    with pytest.raises(
+        CommandError,
+        match=rf"entry #{changed.pk} \(licences.verified .*证照1\) was changed.*sealed by record #{seal.sequence}",
+    ):
         call_command("verify_audit", verbosity=0)
     with pytest.raises(AuditRecordImmutable):
         SealedEntry.objects.all().delete()

@@ -14,27 +14,6 @@ from govhall.cases import actions, queries
 from govhall.cases.constants import CaseAction, CaseStatus, Decision
 from govhall.cases.models import Case, CaseEvent, CaseMaterial, Countersign
 
-# Errors ------------------------------------------------------------------------------------
-
-
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "array", "items": {"type": "string"}},
-            {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-        ]
-    }
-)
-class ErrorsField(serializers.JSONField):
-    pass
-
-
-class ErrorSerializer(serializers.Serializer):
-    errors = ErrorsField(
-        help_text="The messages in the user's language: a list, or for form input a list per field name."
-    )
-
-
 # Reading -----------------------------------------------------------------------------------
 
 
@@ -417,6 +396,20 @@ class ExtensionRequestSerializer(serializers.Serializer):
 
 
 class InboxFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, default="", max_length=60)
-    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False, allow_blank=True, default="")
-    item = serializers.CharField(required=False, allow_blank=True, default="", max_length=31)
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=60,
+        help_text="words of the reference, the applicant's name or the item name",
+    )
+    status = serializers.ChoiceField(
+        choices=CaseStatus.choices, required=False, help_text="one status instead of all open"
+    )
+    item = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=31,
+        help_text="implementation code (实施编码) of one item",
+    )

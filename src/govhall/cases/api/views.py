@@ -16,13 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, permissions, serializers, status
-from rest_framework.pagination import PageNumberPagination
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -41,7 +39,6 @@ from govhall.cases.api.serializers import (
     CountersignRequestSerializer,
     DecisionSerializer,
     DeskCaseSerializer,
-    ErrorSerializer,
     ExtensionRequestSerializer,
     InboxFilterSerializer,
     NotAcceptSerializer,
@@ -51,12 +48,12 @@ from govhall.cases.api.serializers import (
     SubmitCaseSerializer,
     WithdrawSerializer,
 )
-from govhall.cases.constants import CaseStatus
 from govhall.cases.models import Case
 from govhall.catalog.models import ItemVersion
 from govhall.identity.constants import UserKind
 from govhall.identity.models import LegalEntity, User
 from govhall.identity.queries import is_second_factor_verified, is_staff_desk_user
+from govhall.lib.api import ErrorSerializer, PlatformAPIView, StrictPageNumberPagination, platform_exception_handler
 
 # Permissions and errors ----------------------------------------------------------------------
 
@@ -77,30 +74,18 @@ class IsVerifiedStaff(permissions.BasePermission):
         return is_staff_desk_user(user) and (settings.STAFF_2FA_SKIP or is_second_factor_verified(user))
 
 
-def _errors(exc: ValidationError) -> list[str] | dict[str, list[str]]:
-    return exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+def _cases_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # InvalidTransition is a ValidationError; it is a conflict with the case's status, not bad input:
+    if isinstance(exc, actions.InvalidTransition):
+        return Response({"errors": exc.messages}, status=status.HTTP_409_CONFLICT)
+    return platform_exception_handler(exc, context)
 
 
-class CasesAPIView(APIView):
-    """Turns the exceptions of the actions and gates into the API's one error shape."""
+class CasesAPIView(PlatformAPIView):
+    """The platform's error body, with 409 for an action the case's status does not allow."""
 
-    def handle_exception(self, exc: Exception) -> Response:
-        # InvalidTransition is a ValidationError; it is tested first:
-        if isinstance(exc, actions.InvalidTransition):
-            return Response({"errors": exc.messages}, status=status.HTTP_409_CONFLICT)
-        if isinstance(exc, ValidationError):
-            return Response({"errors": _errors(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        if isinstance(exc, PermissionDenied):
-            message = str(exc) or str(exceptions.PermissionDenied.default_detail)
-            return Response({"errors": [message]}, status=status.HTTP_403_FORBIDDEN)
-        if isinstance(exc, Http404):
-            return Response({"errors": [str(exceptions.NotFound.default_detail)]}, status=status.HTTP_404_NOT_FOUND)
-        response: Response = super().handle_exception(exc)
-        if isinstance(exc, exceptions.ValidationError):
-            response.data = {"errors": response.data}
-        elif isinstance(response.data, dict) and "detail" in response.data:
-            response.data = {"errors": [response.data["detail"]]}
-        return response
+    def get_exception_handler(self) -> Any:
+        return _cases_exception_handler
 
 
 ERRORS = {
@@ -113,12 +98,6 @@ ERRORS = {
 
 def _errors_of(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: ERRORS[code] for code in codes}
-
-
-class CasePagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 def _user(request: Request) -> User:
@@ -144,7 +123,7 @@ def _material_files(request: Request) -> dict[int, UploadedFile]:
 class ApplicantCaseListView(CasesAPIView, generics.ListAPIView):
     permission_classes = [IsApplicant]
     serializer_class = CaseSummarySerializer
-    pagination_class = CasePagination
+    pagination_class = StrictPageNumberPagination
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self) -> Any:
@@ -297,7 +276,7 @@ DESK = {"desk": True}
 class InboxView(CasesAPIView, generics.ListAPIView):
     permission_classes = [IsVerifiedStaff]
     serializer_class = CaseSummarySerializer
-    pagination_class = CasePagination
+    pagination_class = StrictPageNumberPagination
 
     def get_queryset(self) -> Any:
         filters = InboxFilterSerializer(data=self.request.query_params)
@@ -305,7 +284,7 @@ class InboxView(CasesAPIView, generics.ListAPIView):
         return queries.inbox_for(
             _user(self.request),
             search=filters.validated_data["q"].strip(),
-            status=filters.validated_data["status"],
+            status=filters.validated_data.get("status", ""),
             item=filters.validated_data["item"].strip(),
         )
 
@@ -319,11 +298,7 @@ class InboxView(CasesAPIView, generics.ListAPIView):
             "The open cases of the user's departments, and those their departments are asked to countersign, "
             "nearest due date first, paginated. A clerk never sees the cases of other departments."
         ),
-        parameters=[
-            OpenApiParameter("q", str, description="words of the reference, the applicant's name or the item name"),
-            OpenApiParameter("status", str, enum=CaseStatus.values, description="one status instead of all open"),
-            OpenApiParameter("item", str, description="implementation code (实施编码) of one item"),
-        ],
+        parameters=[InboxFilterSerializer],
         responses={200: CaseSummarySerializer(many=True), **_errors_of(400, 403)},
         tags=["cases (desk)"],
     )

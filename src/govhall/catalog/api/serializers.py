@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from govhall.catalog.models import ItemVersion
+from govhall.lib.api import ErrorSerializer
 
 
 class GuideSummarySerializer(serializers.ModelSerializer):
@@ -38,6 +39,41 @@ class ProblemSerializer(serializers.Serializer):
     row = serializers.CharField()
     field = serializers.CharField()
     message = serializers.CharField()
+
+
+class ImportRefusalSerializer(ErrorSerializer):
+    """An import refused as a whole: the messages, and each problem with its row and field."""
+
+    problems = ProblemSerializer(many=True, required=False, help_text="absent when the body is not JSON at all")
+
+
+class RuleProblemSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PublicationRefusalSerializer(ErrorSerializer):
+    """A publication refused by the consistency rules: the messages, and each rule that failed."""
+
+    problems = RuleProblemSerializer(many=True)
+
+
+class GuideFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text="search words (Chinese, typo tolerant); the other filters then do not apply",
+    )
+    department = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=40, help_text="department code"
+    )
+    audience = serializers.ChoiceField(choices=["personal", "enterprise"], required=False)
+    theme = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    type = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2, help_text="item type code (01 行政许可 …)"
+    )
 
 
 class ImportReportSerializer(serializers.Serializer):

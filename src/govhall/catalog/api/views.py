@@ -1,29 +1,36 @@
-"""Catalog API: public read of published guides; staff import, submit and publish."""
+"""Catalog API: public read of published guides; staff import, submit and publish.
+
+Errors have the platform's body (``lib.api``): ``{"errors": …}``; a refused import or
+publication adds ``problems``, each with its row and field or its rule.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from govhall.catalog import actions, exchange, queries
 from govhall.catalog.api.serializers import (
+    GuideFilterSerializer,
     GuideSummarySerializer,
+    ImportRefusalSerializer,
     ImportReportSerializer,
     IndicatorSerializer,
-    ProblemSerializer,
+    PublicationRefusalSerializer,
     PublishSerializer,
 )
 from govhall.identity.queries import is_second_factor_verified, is_staff_desk_user
+from govhall.lib.api import PlatformAPIView
 
 
 class IsVerifiedStaff(permissions.BasePermission):
@@ -32,42 +39,35 @@ class IsVerifiedStaff(permissions.BasePermission):
     message = "staff login with second factor required"
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        from django.conf import settings
-
         user = request.user
         return is_staff_desk_user(user) and (settings.STAFF_2FA_SKIP or is_second_factor_verified(user))
 
 
-FILTERS = [
-    OpenApiParameter("q", str, description="search words (Chinese, typo tolerant)"),
-    OpenApiParameter("department", str, description="department code"),
-    OpenApiParameter("audience", str, enum=["personal", "enterprise"]),
-    OpenApiParameter("theme", str),
-    OpenApiParameter("type", str, description="item type code (01 行政许可 …)"),
-]
-
-
-class GuideListView(APIView):
+class GuideListView(PlatformAPIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(parameters=FILTERS, responses=GuideSummarySerializer(many=True), summary="Published guides")
+    @extend_schema(
+        parameters=[GuideFilterSerializer], responses=GuideSummarySerializer(many=True), summary="Published guides"
+    )
     def get(self, request: Request) -> Response:
-        params = request.query_params
-        query = params.get("q", "").strip()[:100]
+        filters = GuideFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        query = data["q"].strip()
         guides = (
             queries.search_guides(query)
             if query
             else queries.list_guides(
-                department=params.get("department", ""),
-                audience=params.get("audience", ""),
-                theme=params.get("theme", ""),
-                item_type=params.get("type", ""),
+                department=data["department"],
+                audience=data.get("audience", ""),
+                theme=data["theme"],
+                item_type=data["type"],
             )
         )
         return Response(GuideSummarySerializer(guides, many=True).data)
 
 
-class GuideDetailView(APIView):
+class GuideDetailView(PlatformAPIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="One guide in the national exchange field names")
@@ -78,7 +78,7 @@ class GuideDetailView(APIView):
         return Response(body)
 
 
-class IndicatorView(APIView):
+class IndicatorView(PlatformAPIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(responses=IndicatorSerializer(many=True), summary="Share of items at online level III+ and IV")
@@ -97,59 +97,65 @@ class IndicatorView(APIView):
         return Response(IndicatorSerializer(rows, many=True).data)
 
 
-class ImportView(APIView):
+class ImportView(PlatformAPIView):
     permission_classes = [IsVerifiedStaff]
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
-        responses={200: ImportReportSerializer, 400: ProblemSerializer(many=True)},
+        responses={
+            200: ImportReportSerializer,
+            400: OpenApiResponse(ImportRefusalSerializer, description="nothing imported: every problem found"),
+        },
         summary="Import an exchange document as drafts (all or nothing)",
     )
     def post(self, request: Request) -> Response:
         if not queries.can_edit_catalog(request.user):
-            return Response({"detail": "content editor role required"}, status=status.HTTP_403_FORBIDDEN)
+            raise PermissionDenied(_("需要事项内容编辑岗位。"))
         try:
             report = exchange.import_exchange(request.data, actor=request.user)
         except exchange.ImportFailed as failed:
-            return Response(
-                ProblemSerializer([p.__dict__ for p in failed.problems], many=True).data,
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            problems = [p.__dict__ for p in failed.problems]
+            body = {"errors": [f"{p['row']} {p['field']}: {p['message']}" for p in problems], "problems": problems}
+            return Response(ImportRefusalSerializer(body).data, status=status.HTTP_400_BAD_REQUEST)
         return Response(ImportReportSerializer(report.__dict__).data)
 
 
-class VersionActionView(APIView):
+VERSION_ACTIONS = ["submit", "publish"]
+
+
+class VersionActionView(PlatformAPIView):
     permission_classes = [IsVerifiedStaff]
 
-    @extend_schema(request=PublishSerializer, responses={200: GuideSummarySerializer}, summary="submit or publish")
+    @extend_schema(
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=VERSION_ACTIONS)],
+        request=PublishSerializer,
+        responses={
+            200: GuideSummarySerializer,
+            409: OpenApiResponse(
+                PublicationRefusalSerializer,
+                description="the version is not in a status for this, or the consistency rules refuse it",
+            ),
+        },
+        summary="submit or publish",
+    )
     def post(self, request: Request, public_id: str, action: str) -> Response:
-        try:
-            version = queries.access_version_for_staff(request.user, public_id)
-        except Http404:
-            return Response({"detail": "not found"}, status=status.HTTP_404_NOT_FOUND)
+        version = queries.access_version_for_staff(request.user, public_id)
+        if action not in VERSION_ACTIONS:
+            raise Http404
         serializer = PublishSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             if action == "submit":
                 version = actions.submit_version(version, actor=request.user)
-            elif action == "publish":
-                version = actions.publish_version(
-                    version,
-                    actor=request.user,
-                    effective_from=serializer.validated_data.get("effective_from"),
-                )
             else:
-                return Response({"detail": "unknown action"}, status=status.HTTP_404_NOT_FOUND)
+                version = actions.publish_version(
+                    version, actor=request.user, effective_from=serializer.validated_data.get("effective_from")
+                )
         except actions.PublicationRefused as refused:
-            return Response(
-                {
-                    "detail": "publication refused",
-                    "problems": [{"rule": p.rule, "message": p.message} for p in refused.problems],
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        except DjangoPermissionDenied as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+            problems = [{"rule": p.rule, "message": p.message} for p in refused.problems]
+            body = {"errors": [p["message"] for p in problems], "problems": problems}
+            return Response(PublicationRefusalSerializer(body).data, status=status.HTTP_409_CONFLICT)
         except ValidationError as exc:
-            return Response({"detail": exc.messages}, status=status.HTTP_409_CONFLICT)
+            body = {"errors": exc.messages, "problems": []}
+            return Response(PublicationRefusalSerializer(body).data, status=status.HTTP_409_CONFLICT)
         return Response(GuideSummarySerializer(version).data)

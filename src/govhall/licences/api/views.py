@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
-from rest_framework.views import APIView
 
 from govhall.audit.actions import client_ip
+from govhall.lib.api import PlatformAPIView
 from govhall.lib.ratelimit import over_limit
 from govhall.licences.views import VERIFY_LIMIT_PER_MINUTE, verify_copy_request, verify_request
 
@@ -63,19 +63,24 @@ class PayloadSerializer(serializers.Serializer[dict[str, str]]):
     )
 
 
-class VerifyView(APIView):
+class IdentifierSerializer(serializers.Serializer[dict[str, str]]):
+    id = serializers.CharField(max_length=200, help_text="证照标识（GB/T 36904）")
+
+
+class VerifyView(PlatformAPIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
     throttle_classes = [VerifyThrottle]
 
     @extend_schema(
         summary="按证照标识核验电子证照",
-        parameters=[OpenApiParameter("id", str, required=True, description="证照标识（GB/T 36904）")],
+        parameters=[IdentifierSerializer],
         responses=VerificationSerializer,
     )
     def get(self, request: Request) -> Response:
-        identifier = str(request.query_params.get("id", ""))[:200]
-        return Response(verify_request(request._request, identifier, "").public())
+        query = IdentifierSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(verify_request(request._request, query.validated_data["id"], "").public())
 
     @extend_schema(summary="核验证照二维码内容", request=PayloadSerializer, responses=VerificationSerializer)
     def post(self, request: Request) -> Response:
@@ -84,7 +89,7 @@ class VerifyView(APIView):
         return Response(verify_request(request._request, "", data.validated_data["payload"]).public())
 
 
-class VerifyCopyView(APIView):
+class VerifyCopyView(PlatformAPIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
     throttle_classes = [VerifyThrottle]

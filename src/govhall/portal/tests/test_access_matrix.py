@@ -103,6 +103,8 @@ MATRIX: dict[str, Rule] = {
     "desk/verify/": Rule("login"),
     "desk/password/": _staff(STAFF),  # every staff member sets their own password
     "desk/enrolment-codes/": _staff(set(), methods=("GET", "POST")),  # the security administrator only
+    "desk/audit/": _staff(set()),  # the audit administrator only
+    "desk/audit/export/": _staff(set(), methods=("POST",)),
     "desk/": _staff(STAFF),
     # Lists open to every staff member show only what their record roles cover (nothing for
     # an administrator or the content editor; the cases tests check the contents):

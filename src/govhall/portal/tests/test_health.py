@@ -69,3 +69,16 @@ def test_a_dead_worker_after_a_quiet_hour_is_stale_once_its_heartbeat_waits_too_
     response = zh_client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["worker"]["status"] == "stale"
+
+
+def test_a_task_queued_for_later_has_waited_only_since_it_fell_due(zh_client: Client) -> None:
+    from govhall.portal.tasks import heartbeat
+
+    zh_client.get("/healthz")
+    # A retry queued ten minutes ago to run a minute ago is one minute late, not ten:
+    heartbeat.using(run_after=timezone.now() - datetime.timedelta(minutes=1)).enqueue()
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - datetime.timedelta(minutes=10))
+    DBTaskResult.objects.exclude(run_after__lt=timezone.now()).delete()
+    worker = zh_client.get("/healthz").json()["worker"]
+    assert 55 <= worker["oldest_ready_seconds"] <= 75
+    assert worker["overdue_tasks"] == 0
