@@ -395,8 +395,15 @@ class ExtensionRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class SearchTextField(serializers.CharField):
+    """Words to search for: NUL characters, which no record holds, are dropped rather than refused."""
+
+    def to_internal_value(self, data: Any) -> str:
+        return str(super().to_internal_value(str(data).replace("\x00", "")))
+
+
 class InboxFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(
+    q = SearchTextField(
         required=False,
         allow_blank=True,
         default="",
@@ -406,7 +413,7 @@ class InboxFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=CaseStatus.choices, required=False, help_text="one status instead of all open"
     )
-    item = serializers.CharField(
+    item = SearchTextField(
         required=False,
         allow_blank=True,
         default="",
