@@ -101,6 +101,19 @@ def alice_company(alice: User) -> LegalEntity:
 
 
 @pytest.fixture
+def desk(settings: pytest.FixtureRequest) -> object:
+    """``desk(user)``: a client logged in at the desk as ``user`` (the second factor skipped)."""
+    settings.STAFF_2FA_SKIP = True  # type: ignore[attr-defined]
+
+    def login(user: User) -> Client:
+        client = Client()
+        client.post("/desk/login/", {"username": user.username, "password": PASSWORD})
+        return client
+
+    return login
+
+
+@pytest.fixture
 def zh_client() -> Client:
     return Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
 

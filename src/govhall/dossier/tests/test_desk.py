@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,18 +16,6 @@ from govhall.dossier import queries
 from govhall.dossier.tests.conftest import Held
 from govhall.identity.models import Department, LegalEntity, User
 from govhall.licences.tests.conftest import FOREST_RIGHT_TYPE, reusing_case
-
-
-@pytest.fixture
-def desk(settings: Any) -> Any:
-    settings.STAFF_2FA_SKIP = True
-
-    def login(user: User) -> Client:
-        client = Client()
-        client.post("/desk/login/", {"username": user.username, "password": PASSWORD})
-        return client
-
-    return login
 
 
 def look_up(client: Client, identifier: str, purpose: str = "consultation", case: str = "") -> str:

@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 
-from django.test import Client
 from django.utils import timezone
 
-from conftest import PASSWORD
 from govhall.audit.models import AuditRecord
 from govhall.catalog.models import ItemVersion
 from govhall.identity.models import User
@@ -35,18 +33,6 @@ def copy(felling_licence: Licence, alice: User) -> LicenceCopy:
         purpose="办理银行贷款",
         expires_on=timezone.localdate() + datetime.timedelta(days=10),
     )
-
-
-@pytest.fixture
-def desk(settings: Any) -> Any:
-    settings.STAFF_2FA_SKIP = True
-
-    def login(user: User) -> Client:
-        client = Client()
-        client.post("/desk/login/", {"username": user.username, "password": PASSWORD})
-        return client
-
-    return login
 
 
 def _staff_urls(licence: Licence, copy: LicenceCopy) -> list[str]:
