@@ -12,6 +12,7 @@ import csv
 import datetime
 import io
 import os
+import re
 import secrets
 import time
 import urllib.error
@@ -294,7 +295,10 @@ def submit(bench: Bench) -> Result:
     probe = body.replace(b"@@KEY@@", ("bprobe-" + secrets.token_hex(12)).ljust(32, "x").encode())
     status, location, answer = fetch(bench, path, cookie=cookie, data=probe, content_type=content_type)
     if status != 302 or "/my/cases/" not in location:
-        raise RuntimeError(f"the probe application was not filed: {status} {location} {answer[:300]!r}")
+        # The page's summary of problems (cases/apply.html), so that a refusal says why:
+        summary = re.search(r'<div class="form-errors".*?</div>', answer.decode(errors="replace"), re.S)
+        problems = re.sub(r"<[^>]+>|\s+", " ", summary.group(0)).strip() if summary else ""
+        raise RuntimeError(f"the probe application was not filed: {status} {location} {problems or answer[:300]!r}")
 
     def insert() -> Load:
         form = f"csrfmiddlewaretoken={csrf}&note=@@KEY@@".encode()

@@ -24,6 +24,8 @@ fi
 PY=.venv/bin/python
 
 $PY manage.py load_demo
+# Files a crashed filing left behind (never those a committed row names):
+$PY manage.py clean_uploads || true
 # Seal the batched audit entries and checkpoint the chain now; the worker then repeats it every
 # GOVHALL_AUDIT_UPKEEP_SECONDS (audit.tasks.keep_audit queues its own next run):
 # A refused checkpoint (a database made anew beside old checkpoints in var/audit-checkpoints) is

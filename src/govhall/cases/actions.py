@@ -34,8 +34,9 @@ from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role, UserKind
 from govhall.identity.models import Department, LegalEntity, Membership, User
 from govhall.identity.queries import departments_covered
-from govhall.lib.jsonforms import validate_answers
+from govhall.lib.jsonforms import validate_answers, with_known_answers
 from govhall.lib.signing import SignatureCheck, SignatureStatus, check_pdf_signatures
+from govhall.lib.storage import discard_files_on_rollback, files_discarded_on_rollback, save_until_committed
 from govhall.lib.uploads import inspect_upload
 from govhall.lib.workdays import Count, WorkingCalendar
 from govhall.licences import queries as licence_queries
@@ -147,14 +148,15 @@ def check_materials(
     """Inspect every uploaded material; name each missing required one. Raises ValidationError.
 
     Returns the inspection of each file by material id. ``already`` names the materials
-    provided otherwise (kept from a draft, or satisfied by a reused licence).
+    provided otherwise (kept from a draft, or satisfied by a reused licence). The error has
+    every problem at once, each under its upload's field name, ``material_<id>``.
     """
-    errors: list[str] = []
+    errors: dict[str, list[str]] = {}
     inspected: dict[int, Any] = {}
     materials = {m.pk: m for m in version.materials.all()}
     for material_id, upload in files.items():
         if material_id not in materials:
-            errors.append(_("提交了本事项不需要的材料。"))
+            errors.setdefault(f"material_{material_id}", []).append(_("提交了本事项不需要的材料。"))
             continue
         try:
             inspected[material_id] = inspect_upload(
@@ -165,11 +167,13 @@ def check_materials(
                 max_pages=settings.MATERIAL_MAX_PAGES,
             )
         except ValidationError as exc:
-            errors.extend(f"{materials[material_id].name}：{m}" for m in exc.messages)
+            errors.setdefault(f"material_{material_id}", []).extend(
+                f"{materials[material_id].name}：{m}" for m in exc.messages
+            )
     if all_required:
         for material in materials.values():
             if material.need == MaterialNeed.REQUIRED and material.pk not in files and material.pk not in already:
-                errors.append(_("缺少必要材料：%(name)s。") % {"name": material.name})
+                errors[f"material_{material.pk}"] = [_("缺少必要材料：%(name)s。") % {"name": material.name}]
     if errors:
         raise ValidationError(errors)
     return inspected
@@ -206,16 +210,23 @@ def resolve_licences(
         and (lic.valid_until is None or lic.valid_until >= today)
     }
     resolved: dict[int, Licence] = {}
+    refused: dict[str, list[ValidationError]] = {}
     for material_id, public_id in chosen.items():
         material = materials.get(material_id)
         licence = held.get(str(public_id))
         if material is None or licence is None or licence.licence_type.code != material.licence_type_code:
-            raise ValidationError(
-                _("所选证照不能用于“%(name)s”：它不属于申请人、已失效，或类型不符。")
-                % {"name": material.name if material else "—"},
-                code="licence_not_usable",
-            )
+            # Every refused choice at once, each at its field (``licence_<material id>``):
+            refused[f"licence_{material_id}"] = [
+                ValidationError(
+                    _("所选证照不能用于“%(name)s”：它不属于申请人、已失效，或类型不符。")
+                    % {"name": material.name if material else "—"},
+                    code="licence_not_usable",
+                )
+            ]
+            continue
         resolved[material_id] = licence
+    if refused:
+        raise ValidationError(refused)
     return resolved
 
 
@@ -240,7 +251,11 @@ def _store_licences(case: Case, licences: dict[int, Licence], actor: User, *, re
 def _store_materials(
     case: Case, files: dict[int, UploadedFile], inspected: dict[int, Any], *, replacing: bool = True
 ) -> None:
-    """Store the uploads as the case's current materials; ``replacing``: earlier ones may exist (not a new case)."""
+    """Store the uploads as the case's current materials; ``replacing``: earlier ones may exist (not a new case).
+
+    The caller's transaction is wrapped in ``lib.storage`` 's ``files_discarded_on_rollback``
+    (or ``discard_files_on_rollback``): a filing that does not commit leaves no file.
+    """
     for material_id, upload in files.items():
         info = inspected[material_id]
         if replacing:
@@ -252,10 +267,9 @@ def _store_materials(
             else SignatureCheck(SignatureStatus.NONE)
         )
         upload.seek(0)
-        CaseMaterial.objects.create(
+        material = CaseMaterial(
             case=case,
             material_id=material_id,
-            file=upload,
             original_name=info.safe_name,
             content_type=info.content_type,
             size=info.size,
@@ -265,6 +279,21 @@ def _store_materials(
             signature_signer=signature.signer[:300],
             signature_detail=signature.detail[:300],
         )
+        # Kept only if this filing commits (lib.storage; the callers discard it on a rollback):
+        name = material.file.field.generate_filename(material, upload.name)
+        material.file = save_until_committed(name, upload, storage=material.file.storage)
+        material.save()
+
+
+def known_answers(applicant: User, entity: LegalEntity | None) -> dict[str, str]:
+    """What the platform knows of the subject applying, by the form schema's ``x-source`` names.
+
+    The application form shows these read-only and the actions put them in the answers
+    whatever was posted (``lib.jsonforms``). Reads nothing beyond the two objects.
+    """
+    if entity is not None:
+        return {"applicant_name": entity.name, "credit_code": entity.credit_code}
+    return {"applicant_name": applicant.person.name if applicant.person else applicant.full_name}
 
 
 def _check_may_apply(version: ItemVersion, applicant: User, entity: LegalEntity | None) -> None:
@@ -289,9 +318,10 @@ def save_draft(
 ) -> Case:
     """Keep an unfinished application to resume later (草稿). Only the files themselves are checked."""
     _check_may_apply(version, applicant, entity)
+    form_data = with_known_answers(version.form_schema or {}, form_data, known_answers(applicant, entity))
     files = files or {}
     inspected = check_materials(version, files, all_required=False)
-    with transaction.atomic():
+    with files_discarded_on_rollback(), transaction.atomic():
         if draft is None:
             case = Case.objects.create(
                 item_version=version,
@@ -332,9 +362,11 @@ def submit_case(
     ``reusable``: the applicant's reusable licences if just read (see ``resolve_licences``).
 
     A retried or double-clicked submit (same key) returns the case made the first time.
-    Materials already uploaded to the draft count. Raises ValidationError if the item is
-    not open for applications, the form is invalid or a required material is missing,
-    PermissionDenied if the account may not apply (or not for ``entity``).
+    Materials already uploaded to the draft count; the fields the platform knows
+    (``known_answers``) take its own values. Raises ValidationError if the item is not open
+    for applications, or with every problem of the answers, the chosen licences and the
+    materials at once (each under its field name), PermissionDenied if the account may not
+    apply (or not for ``entity``).
     """
     if not submit_key or len(submit_key) > 64:
         raise ValidationError(_("提交请求缺少有效的防重复标识，请刷新页面后重试。"))
@@ -344,19 +376,31 @@ def submit_case(
     _check_may_apply(version, applicant, entity)
     if draft is not None and (draft.applicant_id != applicant.pk or draft.status != CaseStatus.DRAFT):
         raise PermissionDenied(_("这个草稿不能再修改。"))
-    problems = validate_answers(version.form_schema or {"type": "object"}, form_data)
-    if problems:
-        raise ValidationError(
-            {field or "__all__": [ValidationError(m) for m in messages] for field, messages in problems.items()}
-        )
+    schema = version.form_schema or {"type": "object"}
+    form_data = with_known_answers(schema, form_data, known_answers(applicant, entity))
+    # Every problem in one answer, the applicant corrects them all in one round:
+    problems: dict[str, list[str]] = validate_answers(schema, form_data)
     files = files or {}
-    reused = resolve_licences(version, applicant, entity, licences or {}, reusable)
+    reused: dict[int, Licence] = {}
+    try:
+        reused = resolve_licences(version, applicant, entity, licences or {}, reusable)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            problems.setdefault(field, []).extend(messages)
     for material_id in reused:
         files.pop(material_id, None)  # a licence chosen: nothing uploaded for that material
     kept = draft.materials.filter(is_current=True).values_list("material_id", flat=True) if draft else ()
-    inspected = check_materials(version, files, already=frozenset([*kept, *reused]))
+    # A refused licence choice is named at its field; it is not also a missing material:
+    chosen = [material_id for material_id in (licences or {}) if material_id not in reused]
     try:
-        with transaction.atomic():
+        inspected = check_materials(version, files, already=frozenset([*kept, *reused, *chosen]))
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            problems.setdefault(field, []).extend(messages)
+    if problems:
+        raise ValidationError(problems)
+    try:
+        with files_discarded_on_rollback(), transaction.atomic():
             if draft is not None:
                 case = _lock(draft)
                 case.form_data = form_data
@@ -676,6 +720,7 @@ def _resume_clock(case: Case) -> dict[str, Any]:
     return pause
 
 
+@discard_files_on_rollback
 @transaction.atomic
 def answer_correction(
     case: Case,

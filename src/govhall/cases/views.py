@@ -30,7 +30,7 @@ from govhall.identity.models import User
 from govhall.identity.queries import access_entity_for
 from govhall.lib.forms import Form
 from govhall.lib.html import html_rows
-from govhall.lib.jsonforms import build_form
+from govhall.lib.jsonforms import answers_of, build_form, sentences, show_errors
 from govhall.lib.storage import private_download
 from govhall.lib.urls import object_url
 from govhall.licences import queries as licence_queries
@@ -64,49 +64,57 @@ def resume_draft(request: HttpRequest, public_id: str) -> HttpResponse:
     return _application(request, draft.item_version, draft)
 
 
-def _answers(version: Any, cleaned: dict[str, Any]) -> dict[str, Any]:
-    fields = (version.form_schema or {}).get("properties", {})
-    answers = {k: (float(v) if hasattr(v, "as_tuple") else v) for k, v in cleaned.items() if k in fields}
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in answers.items() if v not in (None, "")}
-
-
 def _application(request: HttpRequest, version: Any, draft: Case | None) -> HttpResponse:
-    initial = draft.form_data if draft else None
-    form = build_form(version.form_schema or {"type": "object"}, version.form_ui, request.POST or None)
-    if initial and request.method != "POST":
-        form.initial = initial
+    """The application page: one round judges everything posted and shows every problem at its field.
+
+    The form only reads the post; the action judges the answers (the item's JSON Schema), the
+    chosen licences and the uploads together, so the page says what the API says, all at once.
+    """
+    schema = version.form_schema or {"type": "object"}
+    acting_for = request.session.get(SESSION_ACTING_FOR, "")
+    entity = access_entity_for(_user(request), acting_for) if acting_for else None
+    posted = request.method == "POST"
+    form = build_form(
+        schema,
+        version.form_ui,
+        request.POST if posted else None,
+        initial=draft.form_data if draft else None,
+        known=actions.known_answers(_user(request), entity),
+    )
     # Read once: the action checks the uploads and the chosen licences against the same list
     # (a published version's materials never change):
     prefetch_related_objects([version], "materials")
     materials = list(version.materials.all())
-    acting_for = request.session.get(SESSION_ACTING_FOR, "")
-    entity = access_entity_for(_user(request), acting_for) if acting_for else None
     reusable = _reusable(materials, _user(request), entity)
     _add_material_fields(form, materials, request, reusable)
     submit_key = request.POST.get("submit_key") or uuid.uuid4().hex
-    saving = request.method == "POST" and "save_draft" in request.POST
+    saving = posted and "save_draft" in request.POST
+    if posted:
+        form.is_valid()  # reads the post; the action below judges it
     if saving:
-        form.is_valid()  # a draft keeps whatever is valid so far
         try:
             case = actions.save_draft(
                 version,
                 applicant=_user(request),
-                form_data=_answers(version, getattr(form, "cleaned_data", {})),
+                # A draft keeps whatever is valid so far:
+                form_data={k: v for k, v in answers_of(form, schema).items() if k not in form.errors},
                 files=_material_files(request, materials),
                 entity=entity,
                 draft=draft,
             )
-        except (ValidationError, PermissionDenied) as exc:
-            _errors_to_messages(request, exc)
+        except ValidationError as exc:
+            show_errors(form, exc)
+        except PermissionDenied as exc:
+            show_errors(form, ValidationError(str(exc)))
         else:
             messages.success(request, _("草稿已保存，可随时在“我的办事空间”继续填写。"))
             return redirect("cases:resume_draft", public_id=case.public_id)
-    elif request.method == "POST" and form.is_valid():
+    elif posted:
         try:
             case = actions.submit_case(
                 version,
                 applicant=_user(request),
-                form_data=_answers(version, form.cleaned_data),
+                form_data=answers_of(form, schema),
                 submit_key=submit_key,
                 entity=entity,
                 files=_material_files(request, materials),
@@ -114,11 +122,16 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
                 licences=_chosen_licences(request, materials),
                 reusable=reusable,
             )
-        except (ValidationError, PermissionDenied) as exc:
-            _errors_to_messages(request, exc)
+        except ValidationError as exc:
+            show_errors(form, exc)
+        except PermissionDenied as exc:
+            show_errors(form, ValidationError(str(exc)))
         else:
             messages.success(request, _("申请已提交，办件编号 %(reference)s。") % {"reference": case.reference})
             return redirect("cases:my_case", public_id=case.public_id)
+    kept = draft.materials.filter(is_current=True).select_related("material") if draft else []
+    answer_fields = [form[name] for name in form.fields if name in schema.get("properties", {})]
+    material_fields = _material_rows(form, materials, kept, request if posted else None)
     return render(
         request,
         "cases/apply.html",
@@ -126,12 +139,44 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
             "surface": "workspace",
             "version": version,
             "form": form,
+            "answer_fields": answer_fields,
+            "material_fields": material_fields,
+            "problems": _problems(
+                [
+                    *answer_fields,
+                    *[field for row in material_fields for field in (row["licence"], row["upload"]) if field],
+                ]
+            ),
             "submit_key": submit_key,
             "draft": draft,
-            "materials": draft.materials.filter(is_current=True).select_related("material") if draft else [],
         },
-        status=400 if form.errors and not saving else 200,
+        status=400 if posted and form.errors else 200,
     )
+
+
+def _problems(fields: list[Any]) -> list[tuple[str, str]]:
+    """Each field's messages with the id to link to: a group of choices by its first choice."""
+    return [
+        (f"{field.auto_id}_0" if isinstance(field.field.widget, forms.RadioSelect) else field.auto_id, str(error))
+        for field in fields
+        for error in field.errors
+    ]
+
+
+def _material_rows(form: Form, materials: list[Any], kept: Any, request: HttpRequest | None) -> list[dict[str, Any]]:
+    """Per material: its licence choice (if the platform holds one), its upload, what a draft keeps,
+    and whether a file chosen in a refused round must be chosen again (a browser cannot keep it)."""
+    kept_names = {m.material_id: m.original_name for m in kept}
+    return [
+        {
+            "material": material,
+            "licence": form[f"licence_{material.pk}"] if f"licence_{material.pk}" in form.fields else None,
+            "upload": form[f"material_{material.pk}"],
+            "kept": kept_names.get(material.pk, ""),
+            "choose_again": request is not None and f"material_{material.pk}" in request.FILES,
+        }
+        for material in materials
+    ]
 
 
 def _reusable(materials: list[Any], user: User, entity: Any) -> dict[str, list[Any]]:
@@ -176,20 +221,17 @@ def _add_material_fields(
                 choices=[*choices, ("", _("不使用，自行上传文件"))],
                 initial=choices[0][0],
                 required=False,
-                widget=forms.RadioSelect,
+                # static/govhall/apply.js hides the upload box while a licence is chosen; without
+                # scripts both stay, and the chosen licence wins over a file (submit_case):
+                widget=forms.RadioSelect(attrs={"data-upload-box": f"upload-{material.pk}"}),
                 help_text=_("无需再提交政府部门已核发的证照。"),
             )
         form.fields[f"material_{material.pk}"] = forms.FileField(
             label=_("%(name)s：上传文件") % {"name": material.name} if held else material.name,
             required=False,  # a missing required material is named by check_materials, with its name
-            help_text=" ".join(
-                part
-                for part in (
-                    str(material.get_need_display()),
-                    _("PDF、JPG 或 PNG，单个文件不超过 20 MB。"),
-                    material.filling_notes,
-                )
-                if part
+            help_text=sentences(
+                _("%(need)s：PDF、JPG 或 PNG，单个文件不超过 20 MB。") % {"need": material.get_need_display()},
+                material.filling_notes,
             ),
             widget=forms.ClearableFileInput(
                 attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}

@@ -294,6 +294,13 @@ MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
 PRIVATE_MEDIA_ROOT = Path(env_str("GOVHALL_PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 MATERIAL_MAX_BYTES = env_int("GOVHALL_MATERIAL_MAX_MB", 20) * 1024 * 1024
 MATERIAL_MAX_PAGES = env_int("GOVHALL_MATERIAL_MAX_PAGES", 200)
+# Decompression bombs (lib.uploads): an image (a PNG, a JPEG, an image in a PDF) larger than
+# this is refused from its declared size, before any pixel is decoded (an A3 scan at 600 dpi
+# is 70 million pixels); a PDF stream that inflates past MATERIAL_MAX_STREAM_BYTES, or all of
+# a PDF's streams past MATERIAL_MAX_EXPANDED_BYTES, is refused while it is counted, unkept:
+MATERIAL_MAX_PIXELS = env_int("GOVHALL_MATERIAL_MAX_MEGAPIXELS", 100) * 1_000_000
+MATERIAL_MAX_STREAM_BYTES = env_int("GOVHALL_MATERIAL_MAX_STREAM_MB", 64) * 1024 * 1024
+MATERIAL_MAX_EXPANDED_BYTES = env_int("GOVHALL_MATERIAL_MAX_EXPANDED_MB", 1024) * 1024 * 1024
 # Form fields other than files (Django's own limit; files are not counted in it):
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # A whole request (several materials at once) larger than this is refused from its declared
@@ -393,11 +400,15 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": env_str("GOVHALL_API_ANON_RATE", "120/minute")},
 }
 # Other departments' systems call the sharing API with OAuth2 client credentials; each gets
-# only the scopes its grant lists (sharing.scopes), and its secret is stored hashed:
+# only the scopes its grant lists (sharing.scopes), and its secret is stored hashed. Its access
+# tokens are stored as their SHA-256 only (the token column stays empty; a token is 30 random
+# characters, so an unsalted hash cannot be reversed), and one in an address is refused (RFC 9700):
 OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "govhall.sharing.scopes.ClientScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("GOVHALL_API_TOKEN_SECONDS", 3600),
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
 }
 # Named so that our models can point at it (Django resolves a swappable model through its setting):
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

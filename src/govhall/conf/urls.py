@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 
 from govhall.identity.adminsite import admin_site_has_permission
 from govhall.identity.views import set_language_view
+from govhall.sharing.api.views import ThrottledTokenView
 
 # The admin uses the staff login (password and second factor) and our role checks:
 admin.site.has_permission = admin_site_has_permission  # type: ignore[method-assign]
@@ -22,7 +23,7 @@ urlpatterns = [
     path("api/v1/", include("govhall.licences.api.urls")),
     path("api/v1/", include("govhall.sharing.api.urls")),
     # OAuth2 for the sharing API: only the token endpoints (client credentials; no authorisation pages):
-    path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
+    path("o/token/", ThrottledTokenView.as_view(), name="oauth2_token"),
     path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2_revoke_token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("govhall.identity.urls")),

@@ -28,6 +28,11 @@ _script: Any = None
 
 def over_limit(key: str, limit: int, window_seconds: int = 60) -> bool:
     """Count one hit on ``key``; True if it is more than ``limit`` in the current window."""
+    return count_hit(key, window_seconds) > limit
+
+
+def count_hit(key: str, window_seconds: int = 60) -> int:
+    """Count one hit on ``key``; return how many it makes in the current window, this one included."""
     global _script
     cache = caches["default"]
     if isinstance(cache, RedisCache):
@@ -37,10 +42,10 @@ def over_limit(key: str, limit: int, window_seconds: int = 60) -> bool:
         # text again if Redis has forgotten it (a restart, SCRIPT FLUSH):
         if _script is None:
             _script = client.register_script(_COUNT_HIT)
-        return int(_script(keys=[full_key], args=[window_seconds], client=client)) > limit
+        return int(_script(keys=[full_key], args=[window_seconds], client=client))
     cache.add(key, 0, timeout=window_seconds)
     try:
-        return cache.incr(key) > limit
+        return int(cache.incr(key))
     except ValueError:  # the window ended between add and incr: this hit opens the next one
         cache.add(key, 1, timeout=window_seconds)
-        return False
+        return 1

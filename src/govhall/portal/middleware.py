@@ -39,7 +39,11 @@ class RequestSizeLimitMiddleware:
                 response: HttpResponse = JsonResponse({"errors": [message]}, status=413)
             else:
                 response = render(request, "413.html", {"message": message}, status=413)
-            response["Connection"] = "close"
+            # Except under the development server (wsgiref): WSGI forbids an application a
+            # hop-by-hop header and wsgiref enforces it (a 500 instead of the 413); there Django's
+            # handler reads and drops the unread body after the answer is sent:
+            if not request.META.get("SERVER_SOFTWARE", "").startswith("WSGIServer/"):
+                response["Connection"] = "close"
             return response
         return self.get_response(request)
 

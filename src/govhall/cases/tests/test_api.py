@@ -119,7 +119,9 @@ def test_a_missing_required_material_is_named_and_nothing_is_filed(felling: Item
         {"item_version": str(felling.public_id), "form_data": json.dumps(FORM), "submit_key": "k", **files},
     )
     assert response.status_code == 400
-    assert response.json() == {"errors": ["缺少必要材料：林权证。"]}
+    # Under the material's own field name, as every problem of the submission is:
+    missing = felling.materials.get(name="林权证")
+    assert response.json() == {"errors": {f"material_{missing.pk}": ["缺少必要材料：林权证。"]}}
     assert not Case.objects.exists()
 
 

@@ -253,7 +253,11 @@ def test_a_farmer_applies_for_a_felling_licence_and_the_bureau_handles_it_to_the
     assert set(ANSWERS) == set(schema["required"])
     for name, value in ANSWERS.items():
         field = farmer.get_by_label(schema["properties"][name]["title"], exact=True)
-        if "enum" in schema["properties"][name]:
+        if "x-source" in schema["properties"][name]:
+            # Her name is known to the platform: shown to be checked, not typed again:
+            expect(field).to_have_value(value)
+            expect(field).not_to_be_editable()
+        elif "enum" in schema["properties"][name]:
             field.select_option(label=value)
         else:
             field.fill(value)
