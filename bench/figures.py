@@ -836,3 +836,60 @@ def catalog_search(bench: Bench) -> Result:
     expect(bench, paths[0], 200, contains="林木采伐")
     ceiling, load = around_read(bench, lambda: bench.get_paths("catalog-search", paths))
     return _against_read("catalog_search", load, ceiling, met=load.p95_ms <= 30)
+
+
+# The monthly service report (好差评, complaints, supervision) -----------------------------------
+
+
+def _months_back(count: int) -> list[datetime.date]:
+    """The ``count`` ended months before this one, oldest first."""
+    months = []
+    month = timezone.localdate().replace(day=1)
+    for _ in range(count):
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+        months.append(month)
+    return months[::-1]
+
+
+@figure("service_report", "monthly service figures for one year (ratings, complaints, orders)", "≤ 60 s")
+def service_report(bench: Bench) -> Result:
+    """The figures of the last twelve ended months, per unit and item, as the monthly task computes them."""
+    from govhall.complaints.models import Complaint, SupervisionOrder
+    from govhall.ratings.models import Rating
+    from govhall.stats.figures import compute_month
+
+    months = _months_back(12)
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        figures = [compute_month(month) for month in months]
+        elapsed = time.perf_counter() - started
+    counted = sum(f["totals"]["ratings"]["total"] for f in figures)
+    return Result(
+        key="service_report",
+        title="",
+        target="",
+        measured=round(elapsed, 3),
+        unit="s",
+        met=elapsed <= 60,
+        details={
+            "months": len(months),
+            "ratings_in_the_year": counted,
+            "ratings_in_the_database": Rating.objects.count(),
+            "complaints_in_the_database": Complaint.objects.count(),
+            "orders_in_the_database": SupervisionOrder.objects.count(),
+            "queries": len(queries.captured_queries),
+        },
+    )
+
+
+@figure("service_report_page", "the public ratings page (好差评公开)", "p95 ≤ 50 ms")
+def service_report_page(bench: Bench) -> Result:
+    """Anonymous readers of the public page of the last ended month (the report is kept first, as the task does)."""
+    from govhall.stats.actions import keep_service_report
+
+    month = _months_back(1)[0]
+    keep_service_report(month)
+    paths = ["/service-report/", f"/service-report/{month:%Y-%m}/"]
+    expect(bench, paths[0], 200, contains="好评率")
+    ceiling, load = around_read(bench, lambda: bench.get_paths("service-report", paths))
+    return _against_read("service_report_page", load, ceiling, met=load.p95_ms <= 50)

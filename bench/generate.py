@@ -52,11 +52,12 @@ class Size:
     open_cases: int
     import_rows: int  # rows of the bulk-import figure
     heavy_subjects: int  # subjects with ~200 records each (the dossier figure)
+    complaints: int = 0  # complaints over the ten years (ratings come from closed cases)
 
 
 SIZES = {
-    "full": Size("full", 1_000_000, 450_000, 50_000, 300_000, 300_000, 100, 4_000, 1_000_000, 50),
-    "smoke": Size("smoke", 1_000, 450, 50, 300, 300, 20, 40, 1_000, 2),
+    "full": Size("full", 1_000_000, 450_000, 50_000, 300_000, 300_000, 100, 4_000, 1_000_000, 50, 20_000),
+    "smoke": Size("smoke", 1_000, 450, 50, 300, 300, 20, 40, 1_000, 2, 20),
 }
 
 
@@ -790,6 +791,113 @@ def make_licences(size: Size, rng: random.Random, issued: list[Any], persons: li
     say(f"  {written:,} licences copied in {time.monotonic() - started:.1f} s")
 
 
+def insert_select(model: type[Model], given: dict[str, str], source: str) -> int:
+    """INSERT INTO the model's table SELECT ``given`` (column: SQL expression) ``source``; return the count.
+
+    Every other column takes its Python default (``columns_of``), so that a column another
+    change adds does not break the generator. The expressions must not contain parameters.
+    """
+    columns, defaults = columns_of(model, list(given))
+    types = {f.column: f.db_type(connection) for f in model._meta.concrete_fields}
+    # (A parameter in a SELECT list is text unless cast: a JSON default must be cast to jsonb.)
+    escaped = [expression.replace("%", "%%") for expression in given.values()]  # (% is modulo in them)
+    expressions = [*escaped, *[f"%s::{types[c]}" for c in columns[len(given) :]]]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{model._meta.db_table}" ({quoted}) SELECT {", ".join(expressions)} {source.replace("%", "%%")}',
+            defaults,
+        )
+        return int(cursor.rowcount)
+
+
+def make_feedback(size: Size) -> dict[str, int]:
+    """Ratings of 60 % of the closed cases, a rectification of each bad one, complaints and supervision orders.
+
+    Set-based (INSERT … SELECT over the cases), in the proportions of a county platform:
+    most ratings 非常满意 or 满意, about 3 % bad; the orders are the late cases' (one in 200).
+    """
+    from govhall.cases.models import Case
+    from govhall.complaints.models import Complaint, SupervisionOrder
+    from govhall.ratings.models import Rating, Rectification
+
+    cases = f"FROM \"{Case._meta.db_table}\" c WHERE c.status = 'closed' AND c.closed_at IS NOT NULL"
+    ratings = insert_select(
+        Rating,
+        {
+            "public_id": "gen_random_uuid()",
+            "service_kind": "'case'",
+            "case_id": "c.id",
+            "department_id": "c.department_id",
+            "channel": "CASE WHEN c.id % 4 = 0 THEN 'sms' ELSE 'online' END",
+            "level": "CASE WHEN c.id % 100 < 70 THEN 'very_satisfied' WHEN c.id % 100 < 90 THEN 'satisfied'"
+            " WHEN c.id % 100 < 97 THEN 'basic' WHEN c.id % 100 < 99 THEN 'dissatisfied'"
+            " ELSE 'very_dissatisfied' END",
+            "rater_id": "c.applicant_id",
+            "is_default": "c.id % 50 = 1",
+            "rated_at": "c.closed_at + interval '3 hours'",
+        },
+        cases + " AND c.id % 5 < 3",
+    )
+    rectifications = insert_select(
+        Rectification,
+        {
+            "public_id": "gen_random_uuid()",
+            "rating_id": "r.id",
+            "department_id": "r.department_id",
+            "status": "'closed'",
+            "classify_due_on": "(r.rated_at + interval '1 day')::date",
+            "rectify_due_on": "(r.rated_at + interval '7 days')::date",
+            "follow_up_at": "r.rated_at + interval '3 days'",
+            "created_at": "r.rated_at",
+            "closed_at": "r.rated_at + CASE WHEN r.id % 7 = 0 THEN interval '10 days' ELSE interval '5 days' END",
+        },
+        f"FROM \"{Rating._meta.db_table}\" r WHERE r.level IN ('dissatisfied', 'very_dissatisfied')",
+    )
+    kinds = "(ARRAY['inaction','misconduct','slowness','attitude','other','consultation'])[1 + g % 6]"
+    complaints = insert_select(
+        Complaint,
+        {
+            "public_id": "gen_random_uuid()",
+            "tracking_number": "'TSB' || lpad(g::text, 9, '0')",
+            "query_code_hash": "md5(g::text)",
+            "channel": "(ARRAY['portal','workspace','hall','hotline_12345'])[1 + g % 4]",
+            "kind": kinds,
+            "status": "'closed'",
+            "title": "'办理进度咨询与投诉'",
+            "content": "'反映事项办理中的问题，请核实处理。'",
+            "department_id": "(SELECT array_agg(id ORDER BY id) FROM identity_department"
+            " WHERE parent_id IS NOT NULL)[1 + g % 3]",
+            "submitted_at": "now() - (g % 3650) * interval '1 day'",
+            "accepted_on": "(now() - (g % 3650) * interval '1 day')::date",
+            "due_on": "(now() - (g % 3650) * interval '1 day' + interval '14 days')::date",
+            "answered_at": "now() - (g % 3650) * interval '1 day' + (g % 17) * interval '1 day'",
+            "closed_at": "now() - (g % 3650) * interval '1 day' + (g % 17 + 2) * interval '1 day'",
+        },
+        f"FROM generate_series(1, {size.complaints}) g",
+    )
+    orders = insert_select(
+        SupervisionOrder,
+        {
+            "public_id": "gen_random_uuid()",
+            "number": "'DBB' || lpad(c.id::text, 9, '0')",
+            "object_kind": "'case'",
+            "object_id": "c.public_id",
+            "case_id": "c.id",
+            "department_id": "c.department_id",
+            "level": "CASE WHEN c.id % 3 = 0 THEN 'red' ELSE 'yellow' END",
+            "source": "'late_case'",
+            "reason": "'办件超过承诺时限'",
+            "status": "'closed'",
+            "reply_due_on": "(c.closed_at - interval '2 days')::date",
+            "raised_at": "c.closed_at - interval '5 days'",
+            "replied_at": "c.closed_at - CASE WHEN c.id % 4 = 0 THEN interval '1 day' ELSE interval '3 days' END",
+        },
+        cases + " AND c.id % 200 = 7",
+    )
+    return {"ratings": ratings, "rectifications": rectifications, "complaints": complaints, "orders": orders}
+
+
 def prepare_staff() -> None:
     """A confirmed TOTP device for the regular clerk (bob), whose verified session the bench creates."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -831,6 +939,7 @@ def generate(size_name: str, *, seed: int = 2026, log: Callable[[str], None] = s
     users, agent_of = step("accounts", lambda: make_accounts(size, persons, entities))
     issued = step("cases", lambda: make_cases(size, rng, persons, entities, users, agent_of))
     step("licences", lambda: make_licences(size, rng, issued, persons, entities))
+    step("ratings, rectifications, complaints, supervision orders", lambda: make_feedback(size))
     step("status lists", _publish_status_lists)
     step("analyze", lambda: connection.cursor().execute("ANALYZE"))
     timings["total"] = round(time.monotonic() - total, 1)

@@ -31,6 +31,12 @@ $PY manage.py clean_uploads || true
 # A refused checkpoint (a database made anew beside old checkpoints in var/audit-checkpoints) is
 # reported on the audit page and does not stop the platform:
 $PY manage.py seal_audit_entries || echo "audit checkpoint refused: see docs/operations.md (Audit log)" >&2
+# The periodic sweeps (rating invitations and defaults, late rectifications; late cases,
+# complaints and unanswered supervision orders) and the monthly service report, each run now
+# and then repeated by the worker (the task queues its own next run):
+$PY manage.py sweep_ratings
+$PY manage.py sweep_supervision
+$PY manage.py keep_service_reports
 $PY manage.py db_worker --queue-name '*' --no-reload &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM

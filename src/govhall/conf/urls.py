@@ -22,6 +22,8 @@ urlpatterns = [
     path("api/v1/", include("govhall.cases.api.urls")),
     path("api/v1/", include("govhall.licences.api.urls")),
     path("api/v1/", include("govhall.sharing.api.urls")),
+    path("api/v1/", include("govhall.ratings.api.urls")),
+    path("api/v1/", include("govhall.complaints.api.urls")),
     # OAuth2 for the sharing API: only the token endpoints (client credentials; no authorisation pages):
     path("o/token/", ThrottledTokenView.as_view(), name="oauth2_token"),
     path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2_revoke_token"),
@@ -31,6 +33,9 @@ urlpatterns = [
     path("", include("govhall.cases.urls")),
     path("", include("govhall.licences.urls")),
     path("", include("govhall.dossier.urls")),
+    path("", include("govhall.ratings.urls")),
+    path("", include("govhall.complaints.urls")),
+    path("", include("govhall.stats.urls")),
     path("", include("govhall.audit.urls")),
     path("", include("govhall.portal.urls")),
 ]

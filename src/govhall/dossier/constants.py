@@ -21,9 +21,15 @@ class RecordKind(models.TextChoices):
     CASES = "cases", _("办件")
     LICENCES = "licences", _("电子证照")
     MATERIALS = "materials", _("申请材料")
+    RATINGS = "ratings", _("服务评价")
+    COMPLAINTS = "complaints", _("投诉举报")
 
 
 ALL_KINDS = frozenset(RecordKind.values)
+# Whom the subject rated or complained about must not reach the staff rated or complained
+# about: among staff, only supervisors see these kinds in a dossier (the rectification and
+# the complaint pages have their own gates):
+SUPERVISED_KINDS = frozenset({RecordKind.RATINGS, RecordKind.COMPLAINTS})
 
 # The roles whose work needs a subject's records (the licences' staff pages use the same):
 DOSSIER_ROLES = RECORD_ROLES

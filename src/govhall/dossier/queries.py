@@ -27,7 +27,10 @@ from govhall.cases.constants import CaseStatus
 from govhall.cases.constants import status_label as case_status_label
 from govhall.cases.models import Case, CaseMaterial
 from govhall.catalog.queries import licence_types_used_by
-from govhall.dossier.constants import ALL_KINDS, DOSSIER_ROLES, RecordKind
+from govhall.complaints.queries import DOSSIER_LISTED as COMPLAINTS_LISTED
+from govhall.complaints.queries import dossier_complaints
+from govhall.dossier.constants import ALL_KINDS, DOSSIER_ROLES, SUPERVISED_KINDS, RecordKind
+from govhall.identity.constants import Role
 from govhall.identity.models import LegalEntity, NaturalPerson, User
 from govhall.identity.queries import (
     ID_NUMBER,
@@ -41,6 +44,8 @@ from govhall.lib.identifiers import mask_name, parse_credit_code, parse_resident
 from govhall.licences.constants import LicenceStatus
 from govhall.licences.constants import status_label as licence_status_label
 from govhall.licences.models import Licence
+from govhall.ratings.queries import DOSSIER_LISTED as RATINGS_LISTED
+from govhall.ratings.queries import dossier_ratings
 
 PERSON = "person"
 ENTITY = "entity"
@@ -109,6 +114,8 @@ class Dossier:
     cases: list[dict[str, Any]] = field(default_factory=list)
     licences: list[dict[str, Any]] = field(default_factory=list)
     materials: list[dict[str, Any]] = field(default_factory=list)
+    ratings: list[dict[str, Any]] = field(default_factory=list)
+    complaints: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
     # Materials the subject did not have to submit again (a licence the platform held was used):
     reused_count: int = 0
@@ -181,8 +188,13 @@ def subject_of_entity(entity: LegalEntity) -> Subject:
 
 
 def scope_for_staff(user: User) -> Scope:
-    """A staff member sees the records of the departments where they hold a case-handling role, and below."""
-    return Scope(frozenset(departments_covered(user, DOSSIER_ROLES)))
+    """A staff member sees the records of the departments where they hold a case-handling role, and below.
+
+    Ratings and complaints only where they hold the supervisor's role (``SUPERVISED_KINDS``).
+    """
+    departments = frozenset(departments_covered(user, DOSSIER_ROLES))
+    supervises = bool(departments_covered(user, [Role.SUPERVISOR]))
+    return Scope(departments, ALL_KINDS if supervises else ALL_KINDS - SUPERVISED_KINDS)
 
 
 def subjects_of_applicant(user: User) -> list[Subject]:
@@ -280,6 +292,8 @@ SECTIONS: dict[str, Callable[[Subject, Scope], QuerySet[Any]]] = {
     RecordKind.CASES: list_cases,
     RecordKind.LICENCES: list_licences,
     RecordKind.MATERIALS: list_materials,
+    RecordKind.RATINGS: dossier_ratings,
+    RecordKind.COMPLAINTS: dossier_complaints,
 }
 
 # What a dossier lists of each kind (its pages and its export), read as values (the name in
@@ -321,6 +335,8 @@ LISTED: dict[str, dict[str, str]] = {
         "reused_type": "licence__licence_type__name",
         "provided_at": "uploaded_at",
     },
+    RecordKind.RATINGS: RATINGS_LISTED,
+    RecordKind.COMPLAINTS: COMPLAINTS_LISTED,
 }
 # Counted over all of a kind's rows in scope, in the same query as its page (a window):
 _TOTAL = "total_in_scope"
@@ -403,6 +419,31 @@ def export_dossier(dossier: Dossier) -> dict[str, Any]:
                 "provided_at": _iso(material["provided_at"]),
             }
             for material in dossier.materials
+        ],
+        "ratings": [
+            {
+                "case": rating["case_reference"],
+                "item": rating["item_name"],
+                "department": rating["department_name"],
+                "channel": rating["channel"],
+                "level": rating["level"],
+                "is_follow_up": rating["is_follow_up"],
+                "is_default": rating["is_default"],
+                "rated_at": _iso(rating["rated_at"]),
+            }
+            for rating in dossier.ratings
+        ],
+        "complaints": [
+            {
+                "tracking_number": complaint["tracking_number"],
+                "kind": complaint["kind"],
+                "title": complaint["title"],
+                "department": complaint["department_name"],
+                "status": complaint["status"],
+                "submitted_at": _iso(complaint["submitted_at"]),
+                "answered_at": _iso(complaint["answered_at"]),
+            }
+            for complaint in dossier.complaints
         ],
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from govhall.cases.constants import due_cells
 from govhall.cases.constants import status_label as case_status_label
+from govhall.complaints.constants import ComplaintKind, ComplaintStatus
 from govhall.dossier import actions, queries
 from govhall.dossier.constants import RecordKind
 from govhall.dossier.forms import LookUpForm
@@ -23,6 +25,7 @@ from govhall.identity.models import User
 from govhall.lib.html import html_rows
 from govhall.lib.urls import object_url
 from govhall.licences.constants import status_label as licence_status_label
+from govhall.ratings.constants import Channel, RatingLevel
 
 
 def _user(request: HttpRequest) -> User:
@@ -86,6 +89,24 @@ LICENCE_ROW = """
         <td class="nowrap">{}</td>
       </tr>"""
 LICENCE_ROW_WITHOUT_LINK = LICENCE_ROW.replace('<a href="{}">{}</a>', "{}")
+RATING_ROW = """
+      <tr>
+        <td><code>{}</code></td>
+        <td>{}</td>
+        <td>{}</td>
+        <td class="nowrap">{}</td>
+        <td>{}</td>
+        <td>{}</td>
+      </tr>"""
+COMPLAINT_ROW = """
+      <tr>
+        <td><code>{}</code></td>
+        <td class="nowrap">{}</td>
+        <td>{}</td>
+        <td>{}</td>
+        <td class="nowrap">{}</td>
+        <td>{}</td>
+      </tr>"""
 MATERIAL_ROW = """
       <tr>
         <td>{}</td>
@@ -154,7 +175,50 @@ def _rows(dossier: queries.Dossier, *, desk: bool) -> dict[str, SafeString]:
                 for material in dossier.materials
             ),
         ),
+        "ratings": html_rows(
+            RATING_ROW,
+            (
+                (
+                    rating["case_reference"] or "",
+                    rating["item_name"] or "",
+                    rating["department_name"],
+                    _rating_label(rating),
+                    Channel(rating["channel"]).label,
+                    timezone.localdate(rating["rated_at"]).isoformat(),
+                )
+                for rating in dossier.ratings
+            ),
+        ),
+        "complaints": html_rows(
+            COMPLAINT_ROW,
+            (
+                (
+                    complaint["tracking_number"],
+                    ComplaintKind(complaint["kind"]).label,
+                    complaint["title"],
+                    complaint["department_name"],
+                    ComplaintStatus(complaint["status"]).label,
+                    timezone.localdate(complaint["submitted_at"]).isoformat(),
+                )
+                for complaint in dossier.complaints
+            ),
+        ),
     }
+
+
+def _rating_label(rating: dict[str, Any]) -> str:
+    """The level, and what kind of rating it was when it is not a plain first one."""
+    notes = [
+        note
+        for flag, note in (
+            ("is_follow_up", _("追加评价")),
+            ("is_default", _("默认评价")),
+            ("is_removed", _("已撤销")),
+        )
+        if rating[flag]
+    ]
+    label = str(RatingLevel(rating["level"]).label)
+    return f"{label}（{'，'.join(notes)}）" if notes else label
 
 
 def _full(kind: str) -> frozenset[str]:

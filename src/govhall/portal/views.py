@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from govhall import __version__
 from govhall.cases.queries import list_cases_of_applicant
-from govhall.identity.constants import SESSION_ACTING_FOR, Role
+from govhall.identity.constants import RECORD_ROLES, SESSION_ACTING_FOR, Role
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.queries import list_entities_for, list_roles
 from govhall.portal.context_processors import LARGE_TEXT_COOKIE
@@ -47,7 +47,13 @@ def desk(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/desk.html",
-        {"surface": "desk", "roles": roles, "is_security_admin": is_security_admin, "is_audit_admin": is_audit_admin},
+        {
+            "surface": "desk",
+            "roles": roles,
+            "is_security_admin": is_security_admin,
+            "is_audit_admin": is_audit_admin,
+            "reads_reports": any(membership.role in RECORD_ROLES for membership in roles),
+        },
     )
 
 

@@ -18,16 +18,24 @@ import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from govhall.audit.models import AuditRecord
+from govhall.cases import actions as case_actions
 from govhall.cases.models import Case
-from govhall.cases.tests.conftest import frank  # noqa: F401 - fixtures
+from govhall.cases.tests.conftest import (
+    frank,  # noqa: F401 - fixtures
+    pdf_bytes,
+)
 from govhall.catalog import actions as catalog_actions
 from govhall.catalog.models import ItemVersion
 from govhall.catalog.tests.conftest import grace, helen  # noqa: F401 - fixtures
+from govhall.complaints import actions as complaint_actions
+from govhall.complaints.models import Complaint, SupervisionOrder
 from govhall.identity import actions as identity_actions
 from govhall.identity.constants import Role
 from govhall.identity.models import Department, User
@@ -40,6 +48,10 @@ from govhall.licences.tests.conftest import (  # noqa: F401 - fixtures
     forest_right_type,
     licensed_felling,
 )
+from govhall.ratings import actions as ratings_actions
+from govhall.ratings.models import Rectification, RectificationEvidence
+from govhall.stats import actions as stats_actions
+from govhall.stats.models import ServiceReport
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +68,14 @@ VISIBLE = {
     "licence": FORESTRY_RECORDS,
     "copy": FORESTRY_RECORDS,
     "version": CATALOG_STAFF,
+    # A bad rating's rectification: the approver and the supervisor over the unit (and its
+    # handler, once assigned) — never the clerk who served the case and was rated:
+    "rectification": {"grace", "dan"},
+    "rectification_evidence": {"grace", "dan"},
+    "complaint": FORESTRY_RECORDS,
+    "order": FORESTRY_RECORDS,
+    "order_evidence": FORESTRY_RECORDS,
+    "report": {"bob", "carol", "grace", "dan"},  # the monthly 通报: staff who handle or supervise
 }
 
 
@@ -129,6 +149,32 @@ MATRIX: dict[str, Rule] = {
     "desk/catalog/v/<uuid:public_id>/edit/": _staff({"helen"}, "version"),
     "desk/catalog/v/<uuid:public_id>/diff/": _staff(CATALOG_STAFF, "version"),
     "desk/catalog/v/<uuid:public_id>/<slug:action>/": _staff(CATALOG_STAFF, "version", ("POST",), action="submit"),
+    # Ratings (好差评) and the rectification of bad ones:
+    "desk/ratings/": _staff(STAFF),  # each sees their own units' ratings, never who rated
+    "desk/ratings/hotline/": _staff(STAFF, methods=("GET", "POST")),  # a case outside their units is refused
+    "desk/ratings/rectifications/<uuid:public_id>/": _staff(VISIBLE["rectification"], "rectification"),
+    "desk/ratings/rectifications/<uuid:public_id>/<slug:action>/": _staff(
+        VISIBLE["rectification"], "rectification", ("POST",), action="classify"
+    ),
+    "desk/ratings/rectifications/<uuid:public_id>/evidence/<uuid:evidence_id>/": _staff(
+        VISIBLE["rectification"], "rectification_evidence"
+    ),
+    # Complaints and supervision orders (督办):
+    "desk/complaints/": _staff(STAFF),
+    "desk/complaints/new/": _staff({"bob", "carol", "grace", "dan"}, methods=("GET", "POST")),
+    "desk/complaints/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "complaint"),
+    "desk/complaints/<uuid:public_id>/contact/": _staff(FORESTRY_RECORDS, "complaint", ("POST",)),
+    "desk/complaints/<uuid:public_id>/<slug:action>/": _staff(
+        FORESTRY_RECORDS, "complaint", ("POST",), action="accept"
+    ),
+    "desk/supervision/": _staff(STAFF),
+    "desk/supervision/new/": _staff({"dan"}, methods=("GET", "POST")),
+    "desk/supervision/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "order"),
+    "desk/supervision/<uuid:public_id>/evidence/<uuid:evidence_id>/": _staff(FORESTRY_RECORDS, "order_evidence"),
+    "desk/supervision/<uuid:public_id>/<slug:action>/": _staff(FORESTRY_RECORDS, "order", ("POST",), action="reply"),
+    # The monthly service report (通报):
+    "desk/reports/": _staff(VISIBLE["report"]),
+    "desk/reports/<uuid:public_id>/report.pdf": _staff(VISIBLE["report"], "report"),
     # The API: the public parts, the applicant's own cases, the desk, the catalog editors:
     "api/schema/": Rule("public"),
     "api/v1/catalog/items/": Rule("public"),
@@ -154,6 +200,17 @@ MATRIX: dict[str, Rule] = {
     "api/v1/desk/cases/<uuid:public_id>/actions/<slug:action>/": _staff(
         set(), "case", ("POST",), action="no-such-action"
     ),
+    "api/v1/ratings/": Rule("applicant"),
+    "api/v1/ratings/reasons/": Rule("public"),
+    "api/v1/ratings/cases/<uuid:public_id>/": Rule("applicant", "case", methods=("POST",)),
+    "api/v1/desk/ratings/": _staff(STAFF),
+    "api/v1/complaints/": Rule("public"),
+    "api/v1/complaints/follow/": Rule("public"),
+    "api/v1/desk/complaints/": _staff(STAFF),
+    "api/v1/desk/complaints/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "complaint"),
+    "api/v1/desk/supervision-orders/": _staff(STAFF),
+    "api/v1/desk/supervision-orders/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "order"),
+    "api/v1/desk/supervision-orders/<uuid:public_id>/reply/": _staff(FORESTRY_RECORDS, "order", ("POST",)),
     "api/v1/sharing/licences/": Rule("client"),
     "api/v1/sharing/cases/": Rule("client"),
     "api/v1/sharing/licence-check/": Rule("client", methods=("POST",)),
@@ -188,6 +245,10 @@ class World:
     copy: LicenceCopy
     version: ItemVersion
     users: dict[str, User]
+    rectification: Rectification
+    complaint: Complaint
+    order: SupervisionOrder
+    report: ServiceReport
 
     def object_arguments(self, kind: str) -> dict[str, str]:
         if kind in {"case", "material"}:
@@ -195,18 +256,37 @@ class World:
             if kind == "material":
                 arguments["material_id"] = str(self.case.materials.first().public_id)  # type: ignore[union-attr]
             return arguments
-        return {"public_id": str({"licence": self.licence, "copy": self.copy, "version": self.version}[kind].public_id)}
+        if kind == "rectification_evidence":
+            evidence = self.rectification.evidence.get()
+            return {"public_id": str(self.rectification.public_id), "evidence_id": str(evidence.public_id)}
+        if kind == "order_evidence":
+            return {"public_id": str(self.order.public_id), "evidence_id": str(self.order.evidence.get().public_id)}
+        objects: dict[str, Any] = {
+            "licence": self.licence,
+            "copy": self.copy,
+            "version": self.version,
+            "rectification": self.rectification,
+            "complaint": self.complaint,
+            "order": self.order,
+            "report": self.report,
+        }
+        return {"public_id": str(objects[kind].public_id)}
 
     def fingerprint(self) -> tuple[Any, ...]:
         """What a refused request must leave as it was."""
         self.case.refresh_from_db()
         self.licence.refresh_from_db()
         self.version.refresh_from_db()
+        for thing in (self.rectification, self.complaint, self.order):
+            thing.refresh_from_db()
         return (
             self.case.status,
             self.case.events.count(),
             self.licence.status,
             self.version.state,
+            self.rectification.status,
+            self.complaint.status,
+            self.order.status,
             AuditRecord.objects.exclude(event__in=_HARMLESS_AUDIT).count(),
         )
 
@@ -238,7 +318,35 @@ def world(
     draft = catalog_actions.start_new_version(licensed_felling.item, actor=helen)
     users = {"alice": alice, "bea": bea, "bob": bob, "carol": carol, "dan": dan, "erin": erin}
     users.update(grace=grace, helen=helen)
-    return World(issued, licence, copy, draft, users)
+    # The case closed and rated badly: a rectification (with a file), a complaint about the
+    # case and a supervision order on it (with the unit's reply and its file), a month's report:
+    forestry = issued.department
+    closed = case_actions.close_case(issued, actor=bob)
+    rating = ratings_actions.rate_case(closed, rater=alice, level="very_dissatisfied", reason_codes=["slow"])
+    rectification = rating.rectification
+    RectificationEvidence.objects.create(
+        rectification=rectification,
+        file=ContentFile(b"%PDF-1.4 evidence", name="evidence.pdf"),
+        original_name="整改照片.pdf",
+        content_type="application/pdf",
+        size=17,
+        sha256="0" * 64,
+        uploaded_by=dan,
+    )
+    complaint, _code = complaint_actions.submit_complaint(
+        kind="slowness", title="办理太慢", content="采伐证等了很久。", about_department=forestry, case=closed
+    )
+    order = complaint_actions.raise_supervision_order(
+        object_kind="case", object_id=closed.public_id, department=forestry, level="red", reason="办件超期", case=closed
+    )
+    order = complaint_actions.reply_to_order(
+        order,
+        actor=bob,
+        reply="已说明情况。",
+        evidence=[SimpleUploadedFile("说明.pdf", pdf_bytes(), content_type="application/pdf")],
+    )
+    report = stats_actions.keep_service_report(timezone.localdate().replace(day=1) - datetime.timedelta(days=1))
+    return World(closed, licence, copy, draft, users, rectification, complaint, order, report)
 
 
 def _client(world: World, persona: str) -> Client:

@@ -6,9 +6,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from govhall.catalog.demo import load_catalog_demo
+from govhall.complaints.demo import load_complaints_demo
 from govhall.identity.demo import DEMO_PASSWORD, load_demo
 from govhall.identity.models import User
 from govhall.licences.demo import load_licence_demo
+from govhall.ratings.demo import load_ratings_demo
 
 
 class Command(BaseCommand):
@@ -29,6 +31,13 @@ class Command(BaseCommand):
         )
         licences = load_licence_demo()
         self.stdout.write(self.style.SUCCESS(f"Demo licences: {licences} historical licences created."))
+        ratings = load_ratings_demo()
+        complaints = load_complaints_demo()
+        self.stdout.write(self.style.SUCCESS(f"Demo ratings: {ratings} made; demo complaints: {len(complaints)} made."))
+        for tracking_number, query_code in complaints:
+            self.stdout.write(
+                f"  complaint {tracking_number}: follow it at /complaints/follow/ with the code {query_code}"
+            )
         self.stdout.write(self.style.SUCCESS("Demo data ready. Every demo login uses the password: " + DEMO_PASSWORD))
         for surface, login, description in logins:
             where = "/desk/login/" if surface == "desk" else "/login/     "
