@@ -32,10 +32,12 @@ $PY manage.py clean_uploads || true
 # reported on the audit page and does not stop the platform:
 $PY manage.py seal_audit_entries || echo "audit checkpoint refused: see docs/operations.md (Audit log)" >&2
 # The periodic sweeps (rating invitations and defaults, late rectifications; late cases,
-# complaints and unanswered supervision orders) and the monthly service report, each run now
+# complaints and unanswered supervision orders; office tasks near or past their deadline) and
+# the monthly service report, each run now
 # and then repeated by the worker (the task queues its own next run):
 $PY manage.py sweep_ratings
 $PY manage.py sweep_supervision
+$PY manage.py sweep_office
 $PY manage.py keep_service_reports
 $PY manage.py db_worker --queue-name '*' --no-reload &
 WORKER=$!

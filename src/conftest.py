@@ -33,15 +33,19 @@ def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object, monkey
     monkeypatch.setattr(CaseMaterial._meta.get_field("file"), "storage", FileSystemStorage(location=str(folder)))
     monkeypatch.setattr(Licence._meta.get_field("document"), "storage", FileSystemStorage(location=str(folder)))
     from govhall.complaints.models import SupervisionEvidence
+    from govhall.office.models import Attachment, Document, Evidence
     from govhall.ratings.models import RectificationEvidence
     from govhall.stats.models import ServiceReport
 
-    for field in (
-        ServiceReport._meta.get_field("pdf"),
-        RectificationEvidence._meta.get_field("file"),
-        SupervisionEvidence._meta.get_field("file"),
+    for model, name in (
+        (ServiceReport, "pdf"),
+        (RectificationEvidence, "file"),
+        (SupervisionEvidence, "file"),
+        (Attachment, "file"),
+        (Evidence, "file"),
+        (Document, "pdf"),
     ):
-        monkeypatch.setattr(field, "storage", FileSystemStorage(location=str(folder)))
+        monkeypatch.setattr(model._meta.get_field(name), "storage", FileSystemStorage(location=str(folder)))
     settings.PRIVATE_MEDIA_ROOT = folder  # type: ignore[attr-defined]
     # A request leaves its language active in the thread; each test starts in Chinese:
     translation.activate("zh-hans")

@@ -34,6 +34,7 @@ from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role, UserKind
 from govhall.identity.models import Department, LegalEntity, Membership, User
 from govhall.identity.queries import departments_covered
+from govhall.lib.errors import Conflict
 from govhall.lib.jsonforms import validate_answers, with_known_answers
 from govhall.lib.signing import SignatureCheck, SignatureStatus, check_pdf_signatures
 from govhall.lib.storage import discard_files_on_rollback, files_discarded_on_rollback, save_until_committed
@@ -46,7 +47,7 @@ from govhall.licences.models import Licence, LicenceType
 from govhall.proactive.actions import notify, notify_many
 
 
-class InvalidTransition(ValidationError):
+class InvalidTransition(Conflict):
     """The case is not in a status from which this action is allowed."""
 
 

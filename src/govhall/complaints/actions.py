@@ -60,12 +60,13 @@ from govhall.identity.constants import Role, UserKind
 from govhall.identity.models import Department, Membership, User
 from govhall.identity.queries import departments_covered
 from govhall.lib.crypto import decrypt_text, encrypt_text, lookup_hash
+from govhall.lib.errors import Conflict
 from govhall.lib.identifiers import mask_phone, normalise_phone
 from govhall.lib.ratelimit import over_limit
 from govhall.lib.storage import discard_files_on_rollback, save_until_committed
 from govhall.lib.uploads import inspect_upload
 from govhall.lib.workdays import WorkingCalendar
-from govhall.proactive.actions import notify, notify_many
+from govhall.proactive.actions import notify, notify_contact, notify_many
 
 PHONE = "complaint_phone"
 QUERY_CODE = "complaint_query_code"
@@ -75,7 +76,7 @@ STAFF_ROLES = (Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR)
 HANDLING_ROLES = (Role.CLERK, Role.SUPERVISOR)
 
 
-class InvalidTransition(ValidationError):
+class InvalidTransition(Conflict):
     """The complaint or order is not in a status from which this action is allowed."""
 
 
@@ -607,21 +608,33 @@ def _tell_unit(complaint: Complaint, template: str, *, roles: tuple[str, ...]) -
 
 
 def _tell_complainant(complaint: Complaint, subject: str, body: str = "", *, body_is_message: bool = False) -> None:
-    """Tell a complainant who has an account, in their language (the notification path sends it by SMS/email).
+    """Tell the complainant (the notification path sends it by SMS/email after commit).
 
     ``subject`` (and ``body`` with ``body_is_message``) are message ids (``gettext_noop``),
     translated here with ``%(number)s`` and ``%(due)s``; otherwise ``body`` is sent as written.
-    An anonymous complainant, or one who gave only a phone number, has no account to notify:
-    they read the answer on the follow page with the query code (a known gap: the notification
-    path only reaches accounts).
+    One with an account is told in their language, with a link to their follow page; one
+    without (anonymous, or named by phone) at the phone number or email they gave, in
+    Chinese, with the follow page where the tracking number and query code open it; one who
+    gave neither reads the answer there.
     """
     recipient = complaint.complainant
-    if recipient is None:
-        return
     params = {"number": complaint.tracking_number, "due": complaint.due_on}
-    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+    if recipient is not None:
+        with translation.override(recipient.language or settings.LANGUAGE_CODE):
+            text = _(body) % params if body_is_message else body
+            notify(recipient, _(subject) % params, body=text, link=f"/complaints/follow/{complaint.public_id}/")
+        return
+    if not (complaint.phone_encrypted or complaint.email_encrypted):
+        return
+    with translation.override(settings.LANGUAGE_CODE):
         text = _(body) % params if body_is_message else body
-        notify(recipient, _(subject) % params, body=text, link=f"/complaints/follow/{complaint.public_id}/")
+        notify_contact(
+            phone=decrypt_text(complaint.phone_encrypted) if complaint.phone_encrypted else "",
+            email=decrypt_text(complaint.email_encrypted) if complaint.email_encrypted else "",
+            subject=_(subject) % params,
+            body=text,
+            link="/complaints/follow/",
+        )
 
 
 def _limit_days(complaint: Complaint) -> int:

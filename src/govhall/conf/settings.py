@@ -58,6 +58,18 @@ AUDIT_CHAIN_KEY = _secret("GOVHALL_AUDIT_CHAIN_KEY")
 # another storage (an object store with a write-once lock) through GOVHALL_AUDIT_CHECKPOINT_STORAGE:
 AUDIT_CHECKPOINT_DIR = Path(env_str("GOVHALL_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
 AUDIT_UPKEEP_SECONDS = env_int("GOVHALL_AUDIT_UPKEEP_SECONDS", 60)
+# 好差评 (ratings/): a bad rating's rectification deadline in working days (local rules: 5
+# or 15), the days after an SMS invitation before the default rating (and its level:
+# Guangdong practice is "basic"), how long an SMS link is good for, and the sweep's interval:
+RATINGS_RECTIFY_WORKING_DAYS = env_int("GOVHALL_RATINGS_RECTIFY_WORKING_DAYS", 5)
+RATINGS_DEFAULT_AFTER_DAYS = env_int("GOVHALL_RATINGS_DEFAULT_AFTER_DAYS", 7)
+RATINGS_DEFAULT_LEVEL = env_str("GOVHALL_RATINGS_DEFAULT_LEVEL", "satisfied")
+RATINGS_SMS_LINK_DAYS = env_int("GOVHALL_RATINGS_SMS_LINK_DAYS", 7)
+RATINGS_SWEEP_SECONDS = env_int("GOVHALL_RATINGS_SWEEP_SECONDS", 3600)
+if RATINGS_DEFAULT_LEVEL not in {"very_satisfied", "satisfied", "basic"}:
+    raise ImproperlyConfigured(
+        f"GOVHALL_RATINGS_DEFAULT_LEVEL must be very_satisfied, satisfied or basic; got {RATINGS_DEFAULT_LEVEL!r}"
+    )
 # Audit records younger than this are never deleted (网络安全法 art. 21: at least six months):
 AUDIT_RETENTION_DAYS = env_int("GOVHALL_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 183:
@@ -132,6 +144,7 @@ INSTALLED_APPS = [
     "govhall.cases",
     "govhall.complaints",
     "govhall.ratings",
+    "govhall.office",
     "govhall.stats",
     "govhall.proactive",
     "govhall.dossier",

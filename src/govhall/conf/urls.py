@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("govhall.sharing.api.urls")),
     path("api/v1/", include("govhall.ratings.api.urls")),
     path("api/v1/", include("govhall.complaints.api.urls")),
+    path("api/v1/", include("govhall.office.api.urls")),
     # OAuth2 for the sharing API: only the token endpoints (client credentials; no authorisation pages):
     path("o/token/", ThrottledTokenView.as_view(), name="oauth2_token"),
     path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2_revoke_token"),
@@ -36,6 +37,7 @@ urlpatterns = [
     path("", include("govhall.ratings.urls")),
     path("", include("govhall.complaints.urls")),
     path("", include("govhall.stats.urls")),
+    path("", include("govhall.office.urls")),
     path("", include("govhall.audit.urls")),
     path("", include("govhall.portal.urls")),
 ]

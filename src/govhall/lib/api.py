@@ -30,6 +30,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+from govhall.lib.errors import Conflict
+
 Errors = list[str] | dict[str, list[str]]
 
 ERRORS_SCHEMA = {
@@ -95,6 +97,8 @@ def platform_exception_handler(exc: Exception, context: dict[str, Any]) -> Respo
 
     Returns None (a server error) for anything else, as DRF does.
     """
+    if isinstance(exc, Conflict):  # a status that does not allow it: not bad input
+        return Response({"errors": exc.messages}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ValidationError):
         errors: Errors = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)

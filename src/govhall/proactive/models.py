@@ -14,7 +14,16 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Notification(models.Model):
-    recipient = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="notifications")
+    """A message to an account (shown in its workspace and sent through its channels), or to a
+    contact without an account — a complainant who left only a phone number or an email
+    address — sent to that contact alone (kept encrypted, like every personal identifier).
+    """
+
+    recipient = models.ForeignKey(
+        "identity.User", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    contact_phone_encrypted = models.TextField(_("联系电话（密文）"), blank=True)
+    contact_email_encrypted = models.TextField(_("电子邮箱（密文）"), blank=True)
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
     link = models.CharField(_("链接"), max_length=300, blank=True)
@@ -36,6 +45,14 @@ class Notification(models.Model):
         verbose_name_plural = _("通知")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["recipient", "-created_at"], name="proactive_recipient_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False)
+                | ~models.Q(contact_phone_encrypted="")
+                | ~models.Q(contact_email_encrypted=""),
+                name="proactive_notification_has_an_addressee",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.subject

@@ -28,7 +28,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from govhall.audit.actions import record
 from govhall.identity.actions import reveal_phone
+from govhall.lib.crypto import decrypt_text
 from govhall.proactive.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -51,15 +53,22 @@ class ConsoleSender:
     """Development: the message goes to the log."""
 
     def send(self, notification: Notification) -> None:
-        logger.info("notification to %s: %s", notification.recipient.get_username(), notification.subject)
+        to = notification.recipient.get_username() if notification.recipient else "a contact without an account"
+        logger.info("notification to %s: %s", to, notification.subject)
 
 
 class EmailSender:
     """Email through Django's mail settings, to the recipient's address if they gave one."""
 
     def send(self, notification: Notification) -> None:
-        if notification.recipient.email:
-            send_mail(notification.subject, notification.body, None, [notification.recipient.email])
+        if notification.recipient is not None:
+            address = notification.recipient.email
+        elif notification.contact_email_encrypted:
+            address = decrypt_text(notification.contact_email_encrypted)
+        else:
+            address = ""
+        if address:
+            send_mail(notification.subject, notification.body, None, [address])
 
 
 class SmsGatewayError(Exception):
@@ -160,6 +169,13 @@ def _short_link(link: str) -> str:
 
 
 def _mobile_number_of(notification: Notification) -> str | None:
+    if notification.recipient is None:  # a contact without an account: the number they gave
+        if not notification.contact_phone_encrypted:
+            return None
+        phone = decrypt_text(notification.contact_phone_encrypted)
+        # Read in clear, audited as every full view of a personal identifier is:
+        record("proactive.contact_phone_used", None, notification, {"purpose": "发送短信通知"})
+        return f"+86{phone}" if _MAINLAND_MOBILE.fullmatch(phone) else None
     person = notification.recipient.person
     # The masked form keeps the first digits, so a landline is known without decrypting it
     # (and without an audit record of a number that is not used):

@@ -28,6 +28,7 @@ from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import RECORD_ROLES, Role, UserKind
 from govhall.identity.models import Department, User
 from govhall.identity.queries import departments_covered
+from govhall.lib.errors import Conflict
 from govhall.lib.storage import discard_files_on_rollback, save_until_committed
 from govhall.lib.uploads import inspect_upload
 from govhall.proactive.actions import notify, notify_many
@@ -62,7 +63,7 @@ A = RectificationAction
 SMS_SALT = "govhall.ratings.sms-invitation"
 
 
-class InvalidTransition(ValidationError):
+class InvalidTransition(Conflict):
     """The rectification (or the case) is not in a status that allows this now."""
 
 

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, permissions, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404
@@ -50,42 +49,11 @@ from govhall.cases.api.serializers import (
 )
 from govhall.cases.models import Case
 from govhall.catalog.models import ItemVersion
-from govhall.identity.constants import UserKind
 from govhall.identity.models import LegalEntity, User
-from govhall.identity.queries import is_second_factor_verified, is_staff_desk_user
-from govhall.lib.api import ErrorSerializer, PlatformAPIView, StrictPageNumberPagination, platform_exception_handler
+from govhall.identity.permissions import IsApplicant, IsVerifiedStaff
+from govhall.lib.api import ErrorSerializer, PlatformAPIView, StrictPageNumberPagination
 
 # Permissions and errors ----------------------------------------------------------------------
-
-
-class IsApplicant(permissions.BasePermission):
-    """A logged-in citizen or company account (the workspace's users)."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(getattr(user, "is_authenticated", False) and user.kind == UserKind.APPLICANT)
-
-
-class IsVerifiedStaff(permissions.BasePermission):
-    """A staff member whose session passed the second factor (or the development skip), as on the desk."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return is_staff_desk_user(user) and (settings.STAFF_2FA_SKIP or is_second_factor_verified(user))
-
-
-def _cases_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    # InvalidTransition is a ValidationError; it is a conflict with the case's status, not bad input:
-    if isinstance(exc, actions.InvalidTransition):
-        return Response({"errors": exc.messages}, status=status.HTTP_409_CONFLICT)
-    return platform_exception_handler(exc, context)
-
-
-class CasesAPIView(PlatformAPIView):
-    """The platform's error body, with 409 for an action the case's status does not allow."""
-
-    def get_exception_handler(self) -> Any:
-        return _cases_exception_handler
 
 
 ERRORS = {
@@ -120,7 +88,7 @@ def _material_files(request: Request) -> dict[int, UploadedFile]:
 # Applicant ---------------------------------------------------------------------------------
 
 
-class ApplicantCaseListView(CasesAPIView, generics.ListAPIView):
+class ApplicantCaseListView(PlatformAPIView, generics.ListAPIView):
     permission_classes = [IsApplicant]
     serializer_class = CaseSummarySerializer
     pagination_class = StrictPageNumberPagination
@@ -204,7 +172,7 @@ def _entity(user: User, credit_code: str) -> LegalEntity | None:
     return entity
 
 
-class ApplicantCaseDetailView(CasesAPIView):
+class ApplicantCaseDetailView(PlatformAPIView):
     permission_classes = [IsApplicant]
 
     @extend_schema(
@@ -222,7 +190,7 @@ class ApplicantCaseDetailView(CasesAPIView):
         return Response(ApplicantCaseSerializer(case, context={"request": request}).data)
 
 
-class WithdrawView(CasesAPIView):
+class WithdrawView(PlatformAPIView):
     permission_classes = [IsApplicant]
 
     @extend_schema(
@@ -240,7 +208,7 @@ class WithdrawView(CasesAPIView):
         return Response(ApplicantCaseSerializer(case, context={"request": request}).data)
 
 
-class AnswerCorrectionView(CasesAPIView):
+class AnswerCorrectionView(PlatformAPIView):
     permission_classes = [IsApplicant]
     parser_classes = [MultiPartParser, FormParser]
 
@@ -273,7 +241,7 @@ class AnswerCorrectionView(CasesAPIView):
 DESK = {"desk": True}
 
 
-class InboxView(CasesAPIView, generics.ListAPIView):
+class InboxView(PlatformAPIView, generics.ListAPIView):
     permission_classes = [IsVerifiedStaff]
     serializer_class = CaseSummarySerializer
     pagination_class = StrictPageNumberPagination
@@ -306,7 +274,7 @@ class InboxView(CasesAPIView, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class DeskCaseDetailView(CasesAPIView):
+class DeskCaseDetailView(PlatformAPIView):
     permission_classes = [IsVerifiedStaff]
 
     @extend_schema(
@@ -427,7 +395,7 @@ DESK_ACTIONS: dict[str, DeskAction] = {
 }
 
 
-class DeskActionView(CasesAPIView):
+class DeskActionView(PlatformAPIView):
     permission_classes = [IsVerifiedStaff]
     action_name = ""
 
@@ -462,7 +430,7 @@ def desk_action_view(name: str) -> Callable[..., Any]:
     return View.as_view()
 
 
-class UnknownDeskActionView(CasesAPIView):
+class UnknownDeskActionView(PlatformAPIView):
     permission_classes = [IsVerifiedStaff]
 
     @extend_schema(exclude=True)

@@ -6,15 +6,12 @@ publication adds ``problems``, each with its row and field or its rule.
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -29,18 +26,8 @@ from govhall.catalog.api.serializers import (
     PublicationRefusalSerializer,
     PublishSerializer,
 )
-from govhall.identity.queries import is_second_factor_verified, is_staff_desk_user
+from govhall.identity.permissions import IsVerifiedStaff
 from govhall.lib.api import PlatformAPIView
-
-
-class IsVerifiedStaff(permissions.BasePermission):
-    """A staff member whose session passed the second factor (or the development skip)."""
-
-    message = "staff login with second factor required"
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return is_staff_desk_user(user) and (settings.STAFF_2FA_SKIP or is_second_factor_verified(user))
 
 
 class GuideListView(PlatformAPIView):

@@ -16,7 +16,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from govhall.audit.actions import client_ip
@@ -35,20 +34,12 @@ from govhall.complaints.constants import ANONYMOUS_COMPLAINTS_PER_HOUR, Complain
 from govhall.complaints.models import Complaint
 from govhall.identity.constants import UserKind
 from govhall.identity.models import Department, User
-from govhall.identity.queries import is_second_factor_verified, is_staff_desk_user
-from govhall.lib.api import ErrorSerializer, PlatformAPIView, StrictPageNumberPagination, platform_exception_handler
+from govhall.identity.permissions import IsVerifiedStaff
+from govhall.lib.api import ErrorSerializer, PlatformAPIView, StrictPageNumberPagination
 from govhall.lib.ratelimit import over_limit
 
 FOLLOW_LIMIT_PER_MINUTE = 10
 TAGS = ["complaints"]
-
-
-class IsVerifiedStaff(permissions.BasePermission):
-    """A staff member whose session passed the second factor (or the development skip), as on the desk."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return is_staff_desk_user(user) and (settings.STAFF_2FA_SKIP or is_second_factor_verified(user))
 
 
 def _applicant(request: Request) -> User | None:
@@ -228,19 +219,9 @@ class OrderListView(PlatformAPIView, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-def _orders_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    # A reply to a closed order conflicts with its status; it is not bad input:
-    if isinstance(exc, actions.InvalidTransition):
-        return Response({"errors": exc.messages}, status=status.HTTP_409_CONFLICT)
-    return platform_exception_handler(exc, context)
-
-
 class OrderReplyView(PlatformAPIView):
     permission_classes = [IsVerifiedStaff]
     parser_classes = [JSONParser]
-
-    def get_exception_handler(self) -> Any:
-        return _orders_exception_handler
 
     @extend_schema(
         summary="Reply to a supervision order",

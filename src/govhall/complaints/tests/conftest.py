@@ -53,14 +53,3 @@ def _fresh_rate_counters() -> Iterator[None]:
     caches["default"].clear()
     yield
     caches["default"].clear()
-
-
-@pytest.fixture(autouse=True)
-def _evidence_in_the_tests_folder(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    # As src/conftest.py does for case materials: evidence files of tests never go to var/:
-    from django.core.files.storage import FileSystemStorage
-
-    from govhall.complaints.models import SupervisionEvidence
-
-    storage = FileSystemStorage(location=str(tmp_path / "private"))
-    monkeypatch.setattr(SupervisionEvidence._meta.get_field("file"), "storage", storage)

@@ -92,6 +92,20 @@ def test_a_complaint_runs_its_whole_course_and_every_step_is_audited(
     assert Notification.objects.filter(recipient=alice, subject__contains="已答复").exists()
 
 
+def test_a_complainant_without_an_account_is_told_at_the_phone_number_they_gave(
+    departments: dict[str, Department], bob: User, liam: User, today: Any
+) -> None:
+    complaint, _code = _file(departments, phone="13900000009")
+    actions.accept_complaint(complaint, actor=bob)
+    actions.assign_complaint(complaint, actor=bob, department=departments["forestry"], assignee=liam)
+    actions.start_investigation(complaint, actor=liam)
+    actions.answer_complaint(complaint, actor=liam, answer="已督促审批。")
+    [told] = Notification.objects.filter(recipient__isnull=True, subject__contains="已答复")
+    assert complaint.tracking_number in told.subject
+    assert decrypt_text(told.contact_phone_encrypted) == "13900000009"
+    assert told.link == "/complaints/follow/"
+
+
 def test_a_rejection_needs_a_reason_and_the_complainant_reads_it(departments: dict[str, Department], bob: User) -> None:
     complaint, _code = _file(departments)
     with pytest.raises(ValidationError) as refused:

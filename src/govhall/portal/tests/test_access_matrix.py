@@ -48,6 +48,8 @@ from govhall.licences.tests.conftest import (  # noqa: F401 - fixtures
     forest_right_type,
     licensed_felling,
 )
+from govhall.office import actions as office_actions
+from govhall.office.models import Document, Evidence, Task
 from govhall.ratings import actions as ratings_actions
 from govhall.ratings.models import Rectification, RectificationEvidence
 from govhall.stats import actions as stats_actions
@@ -76,7 +78,15 @@ VISIBLE = {
     "order": FORESTRY_RECORDS,
     "order_evidence": FORESTRY_RECORDS,
     "report": {"bob", "carol", "grace", "dan"},  # the monthly 通报: staff who handle or supervise
+    # A forestry draft co-signed by the water unit: both units, and the office (grace, dan):
+    "document": {"bob", "carol", "grace", "dan"},
+    "attachment": {"bob", "carol", "grace", "dan"},
+    # A task given to the forestry unit by the leader:
+    "task": FORESTRY_RECORDS,
+    "task_evidence": FORESTRY_RECORDS,
+    "assignment": FORESTRY_RECORDS,
 }
+OFFICE = {"grace", "dan"}  # bureau-level roles: the office sees all documents and tasks
 
 
 @dataclass(frozen=True)
@@ -175,6 +185,25 @@ MATRIX: dict[str, Rule] = {
     # The monthly service report (通报):
     "desk/reports/": _staff(VISIBLE["report"]),
     "desk/reports/<uuid:public_id>/report.pdf": _staff(VISIBLE["report"], "report"),
+    # Office work (联动办公): documents countersigned across units and supervised tasks:
+    "desk/office/": _staff(STAFF),
+    "desk/office/weekly/": _staff(OFFICE),
+    "desk/office/documents/new/": _staff({"bob", "carol", "grace", "dan"}, methods=("GET", "POST")),
+    "desk/office/documents/incoming/": _staff({"bob", "carol", "grace", "dan"}, methods=("GET", "POST")),
+    "desk/office/documents/<uuid:public_id>/": _staff(VISIBLE["document"], "document"),
+    "desk/office/documents/<uuid:public_id>/pdf/": _staff(VISIBLE["document"], "document"),
+    "desk/office/documents/<uuid:public_id>/attachments/<uuid:attachment_id>/": _staff(
+        VISIBLE["document"], "attachment"
+    ),
+    "desk/office/documents/<uuid:public_id>/<slug:action>/": _staff(
+        VISIBLE["document"], "document", ("POST",), action="sign"
+    ),
+    "desk/office/tasks/new/": _staff(OFFICE, methods=("GET", "POST")),
+    "desk/office/tasks/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "task"),
+    "desk/office/tasks/<uuid:public_id>/evidence/<uuid:evidence_id>/": _staff(FORESTRY_RECORDS, "task_evidence"),
+    "desk/office/tasks/<uuid:public_id>/units/<uuid:assignment_id>/<slug:action>/": _staff(
+        FORESTRY_RECORDS, "assignment", ("POST",), action="report"
+    ),
     # The API: the public parts, the applicant's own cases, the desk, the catalog editors:
     "api/schema/": Rule("public"),
     "api/v1/catalog/items/": Rule("public"),
@@ -211,6 +240,10 @@ MATRIX: dict[str, Rule] = {
     "api/v1/desk/supervision-orders/": _staff(STAFF),
     "api/v1/desk/supervision-orders/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "order"),
     "api/v1/desk/supervision-orders/<uuid:public_id>/reply/": _staff(FORESTRY_RECORDS, "order", ("POST",)),
+    "api/v1/desk/office/documents/": _staff(STAFF),
+    "api/v1/desk/office/documents/<uuid:public_id>/": _staff(VISIBLE["document"], "document"),
+    "api/v1/desk/office/tasks/": _staff(STAFF),
+    "api/v1/desk/office/tasks/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "task"),
     "api/v1/sharing/licences/": Rule("client"),
     "api/v1/sharing/cases/": Rule("client"),
     "api/v1/sharing/licence-check/": Rule("client", methods=("POST",)),
@@ -249,6 +282,8 @@ class World:
     complaint: Complaint
     order: SupervisionOrder
     report: ServiceReport
+    document: Document
+    task: Task
 
     def object_arguments(self, kind: str) -> dict[str, str]:
         if kind in {"case", "material"}:
@@ -259,6 +294,15 @@ class World:
         if kind == "rectification_evidence":
             evidence = self.rectification.evidence.get()
             return {"public_id": str(self.rectification.public_id), "evidence_id": str(evidence.public_id)}
+        if kind == "attachment":
+            attachment = self.document.attachments.get()
+            return {"public_id": str(self.document.public_id), "attachment_id": str(attachment.public_id)}
+        if kind == "task_evidence":
+            evidence = Evidence.objects.get(report__assignment__task=self.task)
+            return {"public_id": str(self.task.public_id), "evidence_id": str(evidence.public_id)}
+        if kind == "assignment":
+            assignment = self.task.assignments.get()
+            return {"public_id": str(self.task.public_id), "assignment_id": str(assignment.public_id)}
         if kind == "order_evidence":
             return {"public_id": str(self.order.public_id), "evidence_id": str(self.order.evidence.get().public_id)}
         objects: dict[str, Any] = {
@@ -269,6 +313,8 @@ class World:
             "complaint": self.complaint,
             "order": self.order,
             "report": self.report,
+            "document": self.document,
+            "task": self.task,
         }
         return {"public_id": str(objects[kind].public_id)}
 
@@ -277,7 +323,7 @@ class World:
         self.case.refresh_from_db()
         self.licence.refresh_from_db()
         self.version.refresh_from_db()
-        for thing in (self.rectification, self.complaint, self.order):
+        for thing in (self.rectification, self.complaint, self.order, self.document, self.task):
             thing.refresh_from_db()
         return (
             self.case.status,
@@ -287,6 +333,8 @@ class World:
             self.rectification.status,
             self.complaint.status,
             self.order.status,
+            self.document.status,
+            self.task.status,
             AuditRecord.objects.exclude(event__in=_HARMLESS_AUDIT).count(),
         )
 
@@ -346,7 +394,38 @@ def world(
         evidence=[SimpleUploadedFile("说明.pdf", pdf_bytes(), content_type="application/pdf")],
     )
     report = stats_actions.keep_service_report(timezone.localdate().replace(day=1) - datetime.timedelta(days=1))
-    return World(closed, licence, copy, draft, users, rectification, complaint, order, report)
+    # A notice forestry drafted (with an attachment) and sent to the water unit to co-sign, and
+    # a task the leader gave the forestry unit, with a progress report and its file:
+    document = office_actions.draft_document(
+        actor=bob,
+        department=forestry,
+        title="关于做好森林防火工作的通知",
+        issuing_authority="厦门市海沧区农林水利局",
+        series="厦海农林水",
+        body="各有关单位：……",
+        attachments=[SimpleUploadedFile("附件.pdf", pdf_bytes(), content_type="application/pdf")],
+    )
+    document = office_actions.send_for_countersign(document, actor=bob, lead=forestry, co_units=[carol_unit(carol)])
+    # Co-signed by both units, signed by the leader and issued (its PDF is a route of its own):
+    for signer in (bob, carol):
+        office_actions.sign_document(document, actor=signer, opinion="同意。")
+    office_actions.sign_off(document, actor=grace)
+    document = office_actions.issue_document(document, actor=bob)
+    task = office_actions.create_task(
+        actor=grace, title="林区防火隐患排查", source="meeting", units=[forestry], days=10
+    )
+    office_actions.report_progress(
+        task.assignments.get(),
+        actor=bob,
+        text="已排查三个林班。",
+        percent=40,
+        evidence=[SimpleUploadedFile("排查记录.pdf", pdf_bytes(), content_type="application/pdf")],
+    )
+    return World(closed, licence, copy, draft, users, rectification, complaint, order, report, document, task)
+
+
+def carol_unit(carol: User) -> Department:
+    return carol.memberships.get().department
 
 
 def _client(world: World, persona: str) -> Client:

@@ -22,7 +22,7 @@ import pytest
 from govhall.audit.models import AuditRecord
 from govhall.identity.models import User
 from govhall.portal.tests.test_settings import _start as start_production_server
-from govhall.proactive.actions import notify
+from govhall.proactive.actions import notify, notify_contact
 from govhall.proactive.models import DeliveryStatus, Notification
 from govhall.proactive.sandbox_sms import SmsSandbox, make_sandbox_server
 from govhall.proactive.senders import compose_sms_text, sign_sms_request
@@ -118,6 +118,26 @@ def test_the_gateway_receives_a_signed_message_with_the_mobile_number_and_a_shor
     assert notification.channels_sent == [SMS]
     # Reading the number in clear is audited, as every full view of a personal identifier is:
     assert AuditRecord.objects.filter(event="identity.phone_viewed", extra__purpose="发送短信通知").count() == 1
+
+
+def test_a_contact_without_an_account_gets_the_sms_at_the_number_they_gave(gateway: Gateway) -> None:
+    notification = notify_contact(
+        phone="13900000009", subject="您的投诉 TS2026000001 已答复", link="/complaints/follow/"
+    )
+    assert notification.recipient is None and "13900000009" not in notification.contact_phone_encrypted
+
+    assert deliver_notification.call(notification.pk) == "sent"
+
+    [message] = gateway.sandbox.messages
+    assert message["phone"] == "+8613900000009"
+    assert message["text"] == "您的投诉 TS2026000001 已答复 https://zwfw.example.gov.cn/complaints/"
+    assert AuditRecord.objects.filter(event="proactive.contact_phone_used").count() == 1
+
+
+def test_a_contact_needs_a_phone_number_or_an_email_address(db: None) -> None:
+    with pytest.raises(ValueError):
+        notify_contact(subject="您的投诉已答复")
+    assert not Notification.objects.exists()
 
 
 def test_a_forged_secret_is_refused_and_the_notification_waits_for_a_retry(

@@ -16,12 +16,9 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from django.conf import settings
-
-from govhall.identity.constants import UserKind
 from govhall.identity.models import User
-from govhall.identity.queries import is_second_factor_verified, is_staff_desk_user
-from govhall.lib.api import ErrorSerializer, PlatformAPIView, StrictPageNumberPagination, platform_exception_handler
+from govhall.identity.permissions import IsApplicant, IsVerifiedStaff
+from govhall.lib.api import ErrorSerializer, PlatformAPIView, StrictPageNumberPagination
 from govhall.ratings import actions, queries
 from govhall.ratings.api.serializers import (
     RateCaseSerializer,
@@ -30,35 +27,6 @@ from govhall.ratings.api.serializers import (
     StaffFilterSerializer,
     StaffRatingSerializer,
 )
-
-
-class IsApplicant(permissions.BasePermission):
-    """A logged-in citizen or company account (the workspace's users)."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return bool(getattr(user, "is_authenticated", False) and user.kind == UserKind.APPLICANT)
-
-
-class IsVerifiedStaff(permissions.BasePermission):
-    """A staff member whose session passed the second factor (or the development skip), as on the desk."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return is_staff_desk_user(user) and (settings.STAFF_2FA_SKIP or is_second_factor_verified(user))
-
-
-def _exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    # InvalidTransition is a ValidationError; it is a conflict with what was already done, not bad input:
-    if isinstance(exc, actions.InvalidTransition):
-        return Response({"errors": exc.messages}, status=status.HTTP_409_CONFLICT)
-    return platform_exception_handler(exc, context)
-
-
-class RatingsAPIView(PlatformAPIView):
-    def get_exception_handler(self) -> Any:
-        return _exception_handler
-
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="bad input; nothing changed"),
@@ -79,7 +47,7 @@ def _user(request: Request) -> User:
     return request.user
 
 
-class ReasonListView(RatingsAPIView):
+class ReasonListView(PlatformAPIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
@@ -92,7 +60,7 @@ class ReasonListView(RatingsAPIView):
         return Response(ReasonSerializer(queries.list_reasons(), many=True).data)
 
 
-class MyRatingListView(RatingsAPIView, generics.ListAPIView):
+class MyRatingListView(PlatformAPIView, generics.ListAPIView):
     permission_classes = [IsApplicant]
     serializer_class = RatingSerializer
     pagination_class = StrictPageNumberPagination
@@ -110,7 +78,7 @@ class MyRatingListView(RatingsAPIView, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class RateCaseView(RatingsAPIView):
+class RateCaseView(PlatformAPIView):
     permission_classes = [IsApplicant]
     parser_classes = [JSONParser]
 
@@ -143,7 +111,7 @@ class RateCaseView(RatingsAPIView):
         return Response(RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
 
 
-class StaffRatingListView(RatingsAPIView, generics.ListAPIView):
+class StaffRatingListView(PlatformAPIView, generics.ListAPIView):
     permission_classes = [IsVerifiedStaff]
     serializer_class = StaffRatingSerializer
     pagination_class = StrictPageNumberPagination

@@ -22,16 +22,6 @@ from govhall.identity.models import Department, User
 FORM = {"location": "东孚镇鼎美村3林班", "volume": 12.5}
 
 
-@pytest.fixture(autouse=True)
-def _evidence_in_the_tests_folder(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from django.core.files.storage import FileSystemStorage
-
-    from govhall.ratings.models import RectificationEvidence
-
-    storage = FileSystemStorage(location=str(settings.PRIVATE_MEDIA_ROOT))
-    monkeypatch.setattr(RectificationEvidence._meta.get_field("file"), "storage", storage)
-
-
 @pytest.fixture
 def ivy(departments: dict[str, Department]) -> User:
     """Clerk Ivy, forestry unit: she did not serve Alice's case, so she may handle its rectification."""
