@@ -240,6 +240,11 @@ def followed(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 # Desk: complaints ---------------------------------------------------------------------------
 
 
+def _desk(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """Render a staff page in the desk's frame."""
+    return render(request, template, {"surface": "desk", **context}, status=status)
+
+
 @staff_required
 def desk_list(request: HttpRequest) -> HttpResponse:
     """The complaints of the user's units: open ones first by deadline, with their yellow/red marks."""
@@ -249,7 +254,7 @@ def desk_list(request: HttpRequest) -> HttpResponse:
         complaints = complaints.filter(status__in=sorted(OPEN_COMPLAINT_STATUSES))
     rows = list(complaints.order_by("due_on", "-submitted_at")[:200])
     marks = queries.order_marks([c.public_id for c in rows])
-    return render(
+    return _desk(
         request,
         "complaints/desk_list.html",
         {"rows": [(c, marks.get(c.public_id, "")) for c in rows], "show": show},
@@ -301,7 +306,7 @@ def desk_new(request: HttpRequest) -> HttpResponse:
                 % {"number": complaint.tracking_number, "code": code},
             )
             return redirect("complaints:desk_detail", public_id=complaint.public_id)
-    return render(request, "complaints/desk_new.html", {"form": form}, status=400 if form.errors else 200)
+    return _desk(request, "complaints/desk_new.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def _complaint_forms(user: User, complaint: Complaint) -> list[tuple[str, str, Form]]:
@@ -408,7 +413,7 @@ def _desk_page(
         "orders": queries.orders_for_object(ObjectKind.COMPLAINT, complaint.public_id),
         "contact": contact,
     }
-    return render(request, "complaints/desk_detail.html", context, status=status)
+    return _desk(request, "complaints/desk_detail.html", context, status=status)
 
 
 @staff_required
@@ -468,7 +473,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         "show": show,
         "may_raise": queries.is_supervisor(request.user),
     }
-    return render(request, "complaints/orders.html", context)
+    return _desk(request, "complaints/orders.html", context)
 
 
 @staff_required
@@ -510,7 +515,7 @@ def raise_order(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("已发起督办 %(number)s。") % {"number": order.number})
                 return redirect("complaints:order", public_id=order.public_id)
-    return render(request, "complaints/raise_order.html", {"form": form}, status=400 if form.errors else 200)
+    return _desk(request, "complaints/raise_order.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def _order_page(
@@ -527,7 +532,7 @@ def _order_page(
         "evidence": order.evidence.all(),
         "note_form": NoteForm(),
     }
-    return render(request, "complaints/order.html", context, status=status)
+    return _desk(request, "complaints/order.html", context, status=status)
 
 
 @staff_required

@@ -64,6 +64,11 @@ def _my_units(user: User) -> Any:
     return Department.objects.filter(pk__in=queries.covered_units(user), is_active=True).order_by("sort_order", "pk")
 
 
+def _desk(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """Render an office page in the desk's frame."""
+    return render(request, template, {"surface": "desk", **context}, status=status)
+
+
 @staff_required
 def home(request: HttpRequest) -> HttpResponse:
     """The unit's desk: documents to sign, documents waiting for the leader, tasks due, recent documents."""
@@ -81,7 +86,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_office": queries.is_office(user),
         "may_assign": actions.may_assign_tasks(user),
     }
-    return render(request, "office/home.html", context)
+    return _desk(request, "office/home.html", context)
 
 
 def _elements_view(
@@ -116,7 +121,7 @@ def _elements_view(
             return redirect("office:document", public_id=document.public_id)
     template = "office/new_document.html"
     context = {"form": form, "outgoing": outgoing}
-    return render(request, template, context, status=400 if request.method == "POST" else 200)
+    return _desk(request, template, context, status=400 if request.method == "POST" else 200)
 
 
 @staff_required
@@ -165,7 +170,7 @@ def _document_page(request: HttpRequest, document: Document, status: int = 200, 
         "extension_form": forms.get("extension_form") or ExtensionForm(),
         "circulate_form": forms.get("circulate_form") or CirculateForm(),
     }
-    return render(request, "office/document.html", context, status=status)
+    return _desk(request, "office/document.html", context, status=status)
 
 
 @staff_required
@@ -321,7 +326,7 @@ def new_task(request: HttpRequest) -> HttpResponse:
             source_document = queries.list_documents_for(user).filter(number=data["document_number"].strip()).first()
             if source_document is None:
                 form.add_error("document_number", _("没有找到这个发文字号的公文，请核对。"))
-                return render(request, "office/new_task.html", {"form": form}, status=400)
+                return _desk(request, "office/new_task.html", {"form": form}, status=400)
         try:
             task = actions.create_task(
                 actor=user,
@@ -342,7 +347,7 @@ def new_task(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("任务已交办，承办单位会收到通知。"))
             return redirect("office:task", public_id=task.public_id)
-    return render(request, "office/new_task.html", {"form": form}, status=400 if request.method == "POST" else 200)
+    return _desk(request, "office/new_task.html", {"form": form}, status=400 if request.method == "POST" else 200)
 
 
 def _task_page(
@@ -368,7 +373,7 @@ def _task_page(
         "progress_form": progress_form or ProgressForm(),
         "supervise_form": SuperviseForm(),
     }
-    return render(request, "office/task.html", context, status=status)
+    return _desk(request, "office/task.html", context, status=status)
 
 
 @staff_required
@@ -438,4 +443,4 @@ def weekly(request: HttpRequest) -> HttpResponse:
     """The office's weekly progress list per unit (定期通报)."""
     if not queries.is_office(request.user):
         raise Http404
-    return render(request, "office/weekly.html", {"lines": queries.weekly_progress()})
+    return _desk(request, "office/weekly.html", {"lines": queries.weekly_progress()})

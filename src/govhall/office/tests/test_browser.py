@@ -101,14 +101,14 @@ def test_a_notice_is_countersigned_by_two_sections_one_late_and_chased_signed_of
     bob.get_by_label("主送机关", exact=True).fill("各镇（街）农业服务中心")
     bob.get_by_label("正文", exact=True).fill("为切实做好秋季森林防火工作，现将有关事项通知如下。\n一、压实防火责任。")
     bob.get_by_role("button", name="保存拟稿").click()
-    expect(bob.get_by_role("status")).to_contain_text("下一步：选择主办和会签单位，送会签。")
+    expect(bob.locator("div.messages[role=status]")).to_contain_text("下一步：选择主办和会签单位，送会签。")
     bob.get_by_label("主办单位", exact=True).select_option(label="林业科")
     bob.get_by_label("水利科", exact=True).check()
     bob.get_by_label("农业科", exact=True).check()
     bob.get_by_role("button", name="送会签").click()
     expect(bob.locator("#document-status")).to_have_text("会签中")
     _sign(bob, "同意")
-    expect(bob.get_by_role("status")).to_contain_text("已会签")
+    expect(bob.locator("div.messages[role=status]")).to_contain_text("已会签")
 
     # Water signs in time:
     carol = _staff(open_browser, "carol")
@@ -127,7 +127,7 @@ def test_a_notice_is_countersigned_by_two_sections_one_late_and_chased_signed_of
     # Forestry chases agriculture (催办); the leader grants two more working days:
     bob.reload()
     bob.locator("#step-agriculture").get_by_role("button", name="催办").click()
-    expect(bob.get_by_role("status")).to_contain_text("已催办 农业科。")
+    expect(bob.locator("div.messages[role=status]")).to_contain_text("已催办 农业科。")
     expect(bob.locator("#step-agriculture")).to_contain_text("已催办 1 次")
     grace = _staff(open_browser, "grace")
     _open_document(grace)
@@ -135,7 +135,7 @@ def test_a_notice_is_countersigned_by_two_sections_one_late_and_chased_signed_of
     row.get_by_label("延长（工作日）").fill("2")
     row.get_by_label("延期理由").fill("农业科需征求镇街意见")
     row.get_by_role("button", name="批准延期").click()
-    expect(grace.get_by_role("status")).to_contain_text("已批准 农业科 延期会签。")
+    expect(grace.locator("div.messages[role=status]")).to_contain_text("已批准 农业科 延期会签。")
 
     # Agriculture signs within the extension; the draft waits for the leader, who signs it off:
     _open_document(kate)  # (her last page answered the refused POST)
