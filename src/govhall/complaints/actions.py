@@ -63,8 +63,8 @@ from govhall.lib.crypto import decrypt_text, encrypt_text, lookup_hash
 from govhall.lib.errors import Conflict
 from govhall.lib.identifiers import mask_phone, normalise_phone
 from govhall.lib.ratelimit import over_limit
-from govhall.lib.storage import discard_files_on_rollback, save_until_committed
-from govhall.lib.uploads import inspect_upload
+from govhall.lib.storage import discard_files_on_rollback, keep_inspected_files
+from govhall.lib.uploads import inspect_files
 from govhall.lib.workdays import WorkingCalendar
 from govhall.proactive.actions import notify, notify_contact, notify_many
 
@@ -275,27 +275,6 @@ def _lock_order(order: SupervisionOrder) -> SupervisionOrder:
     return SupervisionOrder.objects.select_for_update().select_related("department").get(pk=order.pk)
 
 
-def check_evidence(files: list[UploadedFile]) -> list[Any]:
-    """Inspect every evidence file (``lib.uploads``); raise ValidationError naming each bad one."""
-    inspected, errors = [], []
-    for upload in files:
-        try:
-            inspected.append(
-                inspect_upload(
-                    upload,
-                    name=upload.name or "",
-                    size=upload.size or 0,
-                    max_bytes=settings.MATERIAL_MAX_BYTES,
-                    max_pages=settings.MATERIAL_MAX_PAGES,
-                )
-            )
-        except ValidationError as exc:
-            errors.extend(exc.messages)
-    if errors:
-        raise ValidationError({"evidence": errors})
-    return inspected
-
-
 @discard_files_on_rollback
 @transaction.atomic
 def reply_to_order(
@@ -314,25 +293,13 @@ def reply_to_order(
         raise InvalidTransition(_("该督办单已办结，不能再回复。"), code="order_closed")
     if not reply.strip():
         raise ValidationError({"reply": _("请填写回复内容。")})
-    inspected = check_evidence(evidence or [])
+    inspected = inspect_files(evidence or [], field="evidence")
     _move_order(order, OrderStatus.REPLIED)
     order.reply = reply.strip()
     order.replied_by = actor
     order.replied_at = timezone.now()
     order.save()
-    for upload, info in zip(evidence or [], inspected, strict=True):
-        upload.name = f"evidence.{info.extension}"
-        item = SupervisionEvidence(
-            order=order,
-            original_name=info.safe_name,
-            content_type=info.content_type,
-            size=info.size,
-            sha256=info.sha256,
-            uploaded_by=actor,
-        )
-        name = item.file.field.generate_filename(item, upload.name)
-        item.file = save_until_committed(name, upload, storage=item.file.storage)
-        item.save()
+    keep_inspected_files(SupervisionEvidence, evidence or [], inspected, order=order, uploaded_by=actor)
     _order_event(order, "replied", actor, order.reply, files=len(inspected))
     supervisors = _unit_people(order.department_id, (), with_supervisors_above=True)
     messages = []

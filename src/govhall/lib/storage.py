@@ -34,6 +34,8 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
+from govhall.lib.uploads import InspectedFile
+
 PENDING = "pending/"
 
 P = ParamSpec("P")
@@ -77,6 +79,31 @@ def save_until_committed(name: str, content: File[Any], *, storage: Storage | No
         block.append((storage, saved))
     transaction.on_commit(functools.partial(storage.delete, marker))
     return saved
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def keep_inspected_files(model: type[M], files: list[Any], inspected: list[InspectedFile], **fields: Any) -> list[M]:
+    """Save each inspected upload as a row of ``model`` — its ``file``, and the inspection's name, type, size and hash.
+
+    ``model`` has those fields (``file``, ``original_name``, ``content_type``, ``size``,
+    ``sha256``); ``fields`` are the row's others (its owner, who uploaded it). Inside the
+    transaction that writes the rows: each file is kept only if it commits.
+    """
+    rows = []
+    for upload, info in zip(files, inspected, strict=True):
+        upload.name = f"file.{info.extension}"  # the stored name says nothing the uploader chose
+        row = model(
+            original_name=info.safe_name, content_type=info.content_type, size=info.size, sha256=info.sha256, **fields
+        )
+        file = row.file  # type: ignore[attr-defined]
+        row.file = save_until_committed(  # type: ignore[attr-defined]
+            file.field.generate_filename(row, upload.name), upload, storage=file.storage
+        )
+        row.save()
+        rows.append(row)
+    return rows
 
 
 @contextlib.contextmanager

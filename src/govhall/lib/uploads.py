@@ -86,6 +86,31 @@ def safe_filename(name: str, extension: str) -> str:
     return f"{(stem or 'file')[:80]}.{extension}"
 
 
+def inspect_files(files: list[UploadedFile], *, field: str) -> list[InspectedFile]:
+    """Inspect every file with the materials' limits; raise ValidationError ``{field: [each problem]}`` if any is bad.
+
+    For the files an action takes besides an application's materials (evidence, attachments):
+    every problem of every file at once, nothing kept.
+    """
+    inspected, errors = [], []
+    for upload in files:
+        try:
+            inspected.append(
+                inspect_upload(
+                    upload,
+                    name=upload.name or "",
+                    size=upload.size or 0,
+                    max_bytes=settings.MATERIAL_MAX_BYTES,
+                    max_pages=settings.MATERIAL_MAX_PAGES,
+                )
+            )
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError({field: errors})
+    return inspected
+
+
 def inspect_upload(
     upload: IO[bytes],
     *,

@@ -29,8 +29,8 @@ from govhall.identity.constants import Role
 from govhall.identity.models import Department, Membership, User
 from govhall.identity.queries import has_role_for
 from govhall.lib.errors import Conflict
-from govhall.lib.storage import discard_files_on_rollback, save_until_committed
-from govhall.lib.uploads import InspectedFile, inspect_upload
+from govhall.lib.storage import discard_files_on_rollback, keep_inspected_files, save_until_committed
+from govhall.lib.uploads import inspect_files
 from govhall.lib.workdays import BeyondCalendar
 from govhall.office.constants import (
     DEFAULT_SIGN_WORKING_DAYS,
@@ -162,38 +162,6 @@ def check_classification(classification: str, secrecy_period: str = "") -> None:
         )
 
 
-def check_files(files: list[UploadedFile], field: str = "attachments") -> list[InspectedFile]:
-    """Inspect every file (``lib.uploads``); raise ValidationError naming each bad one."""
-    inspected, errors = [], []
-    for upload in files:
-        try:
-            inspected.append(
-                inspect_upload(
-                    upload,
-                    name=upload.name or "",
-                    size=upload.size or 0,
-                    max_bytes=settings.MATERIAL_MAX_BYTES,
-                    max_pages=settings.MATERIAL_MAX_PAGES,
-                )
-            )
-        except ValidationError as exc:
-            errors.extend(exc.messages)
-    if errors:
-        raise ValidationError({field: errors})
-    return inspected
-
-
-def _store(model: Any, files: list[UploadedFile], inspected: list[InspectedFile], **fields: Any) -> None:
-    for upload, info in zip(files, inspected, strict=True):
-        upload.name = f"file.{info.extension}"
-        item = model(
-            original_name=info.safe_name, content_type=info.content_type, size=info.size, sha256=info.sha256, **fields
-        )
-        name = item.file.field.generate_filename(item, upload.name)
-        item.file = save_until_committed(name, upload, storage=item.file.storage)
-        item.save()
-
-
 def _check_in_unit(actor: Any, department: Department) -> None:
     if not getattr(actor, "is_active", False) or department.pk not in covered_units(actor):
         raise _no_role()
@@ -252,7 +220,7 @@ def draft_document(
             {"series": _("请填写发文字号中的机关代字，例如“厦海农林水”（年份和序号在发文时自动生成）。")}
         )
     files = attachments or []
-    inspected = check_files(files)
+    inspected = inspect_files(files, field="attachments")
     document = Document.objects.create(
         direction=Direction.OUTGOING,
         status=DocumentStatus.DRAFT,
@@ -266,7 +234,7 @@ def draft_document(
         created_by=actor,
         **elements,
     )
-    _store(Attachment, files, inspected, document=document, uploaded_by=actor)
+    keep_inspected_files(Attachment, files, inspected, document=document, uploaded_by=actor)
     _event(document, "drafted", actor, attachments=len(files))
     return document
 
@@ -317,7 +285,7 @@ def register_incoming(
                 code="duplicate",
             )
     files = attachments or []
-    inspected = check_files(files)
+    inspected = inspect_files(files, field="attachments")
     document = Document.objects.create(
         direction=Direction.INCOMING,
         status=DocumentStatus.REGISTERED,
@@ -333,7 +301,7 @@ def register_incoming(
         created_by=actor,
         **elements,
     )
-    _store(Attachment, files, inspected, document=document, uploaded_by=actor)
+    keep_inspected_files(Attachment, files, inspected, document=document, uploaded_by=actor)
     _event(document, "registered", actor, attachments=len(files))
     return document
 
@@ -773,9 +741,9 @@ def report_progress(
     if problems:
         raise ValidationError(problems)
     files = evidence or []
-    inspected = check_files(files, "evidence")
+    inspected = inspect_files(files, field="evidence")
     report = ProgressReport.objects.create(assignment=assignment, text=text.strip(), percent=percent, reported_by=actor)
-    _store(Evidence, files, inspected, report=report)
+    keep_inspected_files(Evidence, files, inspected, report=report)
     if percent == 100:
         assignment.status = AssignmentStatus.DONE
         assignment.completed_at = timezone.now()

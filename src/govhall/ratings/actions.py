@@ -29,8 +29,8 @@ from govhall.identity.constants import RECORD_ROLES, Role, UserKind
 from govhall.identity.models import Department, User
 from govhall.identity.queries import departments_covered
 from govhall.lib.errors import Conflict
-from govhall.lib.storage import discard_files_on_rollback, save_until_committed
-from govhall.lib.uploads import inspect_upload
+from govhall.lib.storage import discard_files_on_rollback, keep_inspected_files
+from govhall.lib.uploads import inspect_files
 from govhall.proactive.actions import notify, notify_many
 from govhall.ratings import constants as c
 from govhall.ratings.constants import (
@@ -719,29 +719,10 @@ def add_evidence(rectification: Rectification, *, actor: User, upload: UploadedF
     """Keep a file showing what was done (checked by ``lib.uploads``; kept only if this commits)."""
     rectification = _lock(rectification)
     _check(actor, rectification, A.EVIDENCE)
-    try:
-        info = inspect_upload(
-            upload,
-            name=upload.name or "",
-            size=upload.size or 0,
-            max_bytes=settings.MATERIAL_MAX_BYTES,
-            max_pages=settings.MATERIAL_MAX_PAGES,
-        )
-    except ValidationError as exc:
-        raise ValidationError({"file": exc.messages}) from None
-    upload.seek(0)
-    upload.name = f"evidence.{info.extension}"
-    evidence = RectificationEvidence(
-        rectification=rectification,
-        original_name=info.safe_name,
-        content_type=info.content_type,
-        size=info.size,
-        sha256=info.sha256,
-        uploaded_by=actor,
+    [info] = inspect_files([upload], field="file")
+    [evidence] = keep_inspected_files(
+        RectificationEvidence, [upload], [info], rectification=rectification, uploaded_by=actor
     )
-    name = evidence.file.field.generate_filename(evidence, upload.name)
-    evidence.file = save_until_committed(name, upload, storage=evidence.file.storage)
-    evidence.save()
     _event(rectification, A.EVIDENCE, actor=actor, note=info.safe_name, data={"sha256": info.sha256})
     return evidence
 
