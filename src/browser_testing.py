@@ -7,14 +7,16 @@ migrations seeded with ``restore_migration_data(migration_data)``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 # Playwright's sync API keeps an asyncio loop running in this thread; Django would otherwise
 # refuse the ORM calls the fixtures make ("You cannot call this from an async context").
@@ -75,3 +77,42 @@ def browser(migration_data: str) -> Iterator[Browser]:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@contextlib.contextmanager
+def browser_tabs(browser: Browser, base_url: str, **options: Any) -> Iterator[Callable[[], Page]]:
+    """``new_tab()``: a tab in a fresh context (its own cookies: one per person), in Chinese, on the desktop size.
+
+    ``options`` go to every context (``accept_downloads=True``, another viewport …); the
+    contexts are closed at the end.
+    """
+    contexts: list[BrowserContext] = []
+
+    def new_tab() -> Page:
+        settings = {"locale": "zh-CN", "viewport": DESKTOP, "timezone_id": "Asia/Shanghai", **options}
+        context = browser.new_context(base_url=base_url, **settings)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield new_tab
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def log_in_at_desk(page: Page, username: str, password: str) -> Page:
+    """Log ``page`` in at the desk (the second factor skipped by the test's settings); return it on the desk home."""
+    page.goto("/desk/login/")
+    page.get_by_label("用户名", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="下一步").click()
+    expect(page).to_have_url(re.compile(r"/desk/$"))
+    return page
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Keep a full-page screenshot in test-artifacts/ for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from browser_testing import ARTIFACTS, DESKTOP, restore_migration_data
+from browser_testing import browser_tabs, log_in_at_desk, restore_migration_data, screenshot
 from govhall.cases import actions
 from govhall.cases.constants import CaseStatus
 from govhall.cases.models import Case, CaseMaterial
@@ -129,19 +129,8 @@ def open_browser(
 ) -> Iterator[Callable[[], Page]]:
     """``open_browser()``: a new tab in a fresh context (its own cookies), one per person."""
     settings.STAFF_2FA_SKIP = True  # staff log in with a password only (the page shows a banner)
-    contexts: list[BrowserContext] = []
-
-    def new_tab() -> Page:
-        context = browser.new_context(
-            base_url=str(live_server), locale="zh-CN", viewport=DESKTOP, timezone_id="Asia/Shanghai"
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield new_tab
-    for context in contexts:
-        context.close()
+    with browser_tabs(browser, str(live_server)) as new_tab:
+        yield new_tab
 
 
 @pytest.fixture
@@ -160,23 +149,12 @@ def pdfs(tmp_path: Path) -> dict[str, Path]:
 # Helpers -------------------------------------------------------------------------------------
 
 
-def _screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-
 def _log_in_at_desk(page: Page, username: str) -> None:
-    page.goto("/desk/login/")
-    page.get_by_label("用户名", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="下一步").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
+    log_in_at_desk(page, username, DEMO_PASSWORD)
 
 
 def _staff(open_browser: Callable[[], Page], username: str) -> Page:
-    page = open_browser()
-    _log_in_at_desk(page, username)
-    return page
+    return log_in_at_desk(open_browser(), username, DEMO_PASSWORD)
 
 
 def _summary(page: Page, term: str) -> str:
@@ -292,7 +270,7 @@ def test_a_farmer_applies_for_a_felling_licence_and_the_bureau_handles_it_to_the
     _expect_status(farmer, "待补正")
     correction = farmer.get_by_role("region", name="需要您补正")
     expect(correction.get_by_role("listitem").filter(has_text=MISSING)).to_have_count(1)
-    _screenshot(farmer, "cases-farmer-correction-requested-1280")
+    screenshot(farmer, "cases-farmer-correction-requested-1280")
     correction.get_by_label(MISSING, exact=True).set_input_files(pdfs[MISSING])
     correction.get_by_label("补正说明", exact=True).fill("已补交上年度采伐迹地更新造林证明（镇林业站出具）。")
     correction.get_by_role("button", name="提交补正").click()
@@ -391,7 +369,7 @@ def test_a_farmer_applies_for_a_felling_licence_and_the_bureau_handles_it_to_the
     timeline = bob.get_by_role("region", name="办理过程")
     expect(timeline.locator("ol.timeline > li > strong")).to_have_text(TIMELINE)
     expect(timeline.locator("ol.timeline > li").nth(1)).to_contain_text(MISSING)
-    _screenshot(bob, "cases-desk-closed-1280")
+    screenshot(bob, "cases-desk-closed-1280")
 
     # The farmer's workspace lists the case and the messages about it:
     farmer.goto("/my/")
@@ -405,7 +383,7 @@ def test_a_farmer_applies_for_a_felling_licence_and_the_bureau_handles_it_to_the
     news.get_by_role("link", name=re.compile(f"^您的“{FELLING}”申请已办结")).click()
     expect(farmer).to_have_url(case_url)
     _expect_status(farmer, "已办结")
-    _screenshot(farmer, "cases-farmer-closed-1280")
+    screenshot(farmer, "cases-farmer-closed-1280")
 
     case = Case.objects.get(reference=reference)
     assert case.status == CaseStatus.CLOSED

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from django.utils import timezone
 
-from browser_testing import ARTIFACTS, DESKTOP, restore_migration_data
+from browser_testing import browser_tabs, log_in_at_desk, restore_migration_data, screenshot
 from govhall.cases.tests.conftest import pdf_bytes
 from govhall.catalog.demo import load_catalog_demo
 from govhall.complaints import actions
@@ -62,34 +62,12 @@ def open_browser(
     browser: Browser, live_server: object, demo_bureau: None, settings: Any
 ) -> Iterator[Callable[[], Page]]:
     settings.STAFF_2FA_SKIP = True
-    contexts: list[BrowserContext] = []
-
-    def new_tab() -> Page:
-        context = browser.new_context(
-            base_url=str(live_server), locale="zh-CN", viewport=DESKTOP, timezone_id="Asia/Shanghai"
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield new_tab
-    for context in contexts:
-        context.close()
-
-
-def _screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    with browser_tabs(browser, str(live_server)) as new_tab:
+        yield new_tab
 
 
 def _staff(open_browser: Callable[[], Page], username: str) -> Page:
-    page = open_browser()
-    page.goto("/desk/login/")
-    page.get_by_label("用户名", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="下一步").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
-    return page
+    return log_in_at_desk(open_browser(), username, DEMO_PASSWORD)
 
 
 def _act(page: Page, button: str, fill: dict[str, str] | None = None) -> None:
@@ -119,7 +97,7 @@ def test_an_anonymous_slow_service_complaint_is_followed_answered_late_and_super
     expect(citizen.get_by_role("heading", level=1)).to_have_text("投诉已提交")
     number = citizen.locator("#tracking-number").inner_text()
     code = citizen.locator("#query-code").inner_text()
-    _screenshot(citizen, "complaint-submitted")
+    screenshot(citizen, "complaint-submitted")
 
     # Later, in another browser, the complainant follows it with the number and the code:
     follower = open_browser()
@@ -162,7 +140,7 @@ def test_an_anonymous_slow_service_complaint_is_followed_answered_late_and_super
     follower.goto(followed_at)
     expect(follower.locator("#complaint-status")).to_have_text("已答复")
     expect(follower.locator("#complaint-answer")).to_contain_text("申请材料已于今日受理")
-    _screenshot(follower, "complaint-followed-answer")
+    screenshot(follower, "complaint-followed-answer")
 
     # The unit replies to the order with evidence:
     scan = tmp_path / "整改说明.pdf"
@@ -175,7 +153,7 @@ def test_an_anonymous_slow_service_complaint_is_followed_answered_late_and_super
     bob.get_by_role("button", name="提交回复").click()
     expect(bob.locator("#order-status")).to_have_text("已回复")
     expect(bob.get_by_role("link", name="整改说明.pdf")).to_be_visible()
-    _screenshot(bob, "supervision-order-replied")
+    screenshot(bob, "supervision-order-replied")
 
     # The supervisor reads the reply and closes the order:
     dan = _staff(open_browser, "dan")

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import datetime
 import io
-import re
 import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from django.utils import timezone
 
-from browser_testing import ARTIFACTS, DESKTOP, restore_migration_data
+from browser_testing import ARTIFACTS, browser_tabs, log_in_at_desk, restore_migration_data, screenshot
 from govhall.identity.demo import DEMO_PASSWORD, load_demo
 from govhall.lib.signing import SignatureStatus, check_pdf_signatures
 from govhall.office.models import RouteStep
@@ -42,38 +41,12 @@ def open_browser(
     browser: Browser, live_server: object, demo_bureau: None, settings: Any
 ) -> Iterator[Callable[[], Page]]:
     settings.STAFF_2FA_SKIP = True
-    contexts: list[BrowserContext] = []
-
-    def new_tab() -> Page:
-        context = browser.new_context(
-            base_url=str(live_server),
-            locale="zh-CN",
-            viewport=DESKTOP,
-            timezone_id="Asia/Shanghai",
-            accept_downloads=True,
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield new_tab
-    for context in contexts:
-        context.close()
-
-
-def _screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    with browser_tabs(browser, str(live_server), accept_downloads=True) as new_tab:
+        yield new_tab
 
 
 def _staff(open_browser: Callable[[], Page], username: str) -> Page:
-    page = open_browser()
-    page.goto("/desk/login/")
-    page.get_by_label("用户名", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="下一步").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
-    return page
+    return log_in_at_desk(open_browser(), username, DEMO_PASSWORD)
 
 
 def _open_document(page: Page) -> None:
@@ -150,7 +123,7 @@ def test_a_notice_is_countersigned_by_two_sections_one_late_and_chased_signed_of
     bob.get_by_role("button", name="编号并发文").click()
     year = timezone.localdate().year
     expect(bob.locator("#document-number")).to_have_text(f"厦海农林水〔{year}〕1号")
-    _screenshot(bob, "office-document-issued")
+    screenshot(bob, "office-document-issued")
     with bob.expect_download() as download_info:
         bob.locator("#download-pdf").click()
     path = download_info.value.path()

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from browser_testing import ARTIFACTS, DESKTOP
+from browser_testing import browser_tabs, log_in_at_desk, screenshot
 from conftest import ALICE_ID, PASSWORD
 from govhall.cases.models import Case
 
@@ -27,34 +27,12 @@ def open_browser(
     # django_db_serialized_rollback makes Django keep the migrations' data when it creates the test
     # database, so that ``committed`` can put it back after another module's flush.
     settings.STAFF_2FA_SKIP = True
-    contexts: list[BrowserContext] = []
-
-    def new_tab() -> Page:
-        context = browser.new_context(
-            base_url=str(live_server), locale="zh-CN", viewport=DESKTOP, timezone_id="Asia/Shanghai"
-        )
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield new_tab
-    for context in contexts:
-        context.close()
-
-
-def _screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    with browser_tabs(browser, str(live_server)) as new_tab:
+        yield new_tab
 
 
 def _staff(open_browser: Callable[[], Page], username: str) -> Page:
-    page = open_browser()
-    page.goto("/desk/login/")
-    page.get_by_label("用户名", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="下一步").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
-    return page
+    return log_in_at_desk(open_browser(), username, PASSWORD)
 
 
 def _done(page: Page, text: str) -> None:
@@ -122,7 +100,7 @@ def test_the_farmer_rates_badly_and_the_rectification_runs_to_its_follow_up(
     _act(supervisor, "办结").get_by_role("button", name="办结").click()
     _done(supervisor, "差评整改已办结，已告知评价人整改结果。")
     expect(supervisor.locator("#rectification-status")).to_have_text("已办结")
-    _screenshot(supervisor, "ratings-rectification-closed")
+    screenshot(supervisor, "ratings-rectification-closed")
 
     farmer.goto("/my/ratings/")
     expect(farmer.get_by_role("row").filter(has_text=closed_case.reference)).to_contain_text(
@@ -134,4 +112,4 @@ def test_the_farmer_rates_badly_and_the_rectification_runs_to_its_follow_up(
     farmer.get_by_role("button", name="提交评价").click()
     expect(farmer).to_have_url(re.compile(r"/my/ratings/$"))
     expect(farmer.get_by_text("（追加评价）")).to_be_visible()
-    _screenshot(farmer, "ratings-farmer-follow-up")
+    screenshot(farmer, "ratings-farmer-follow-up")
