@@ -112,6 +112,32 @@ def rater_visible_to(user: Any, rating: Rating) -> bool:
     return Rectification.objects.filter(rating=rating, handler=user).exists()
 
 
+def shown_in_full(user: Any, ratings: list[Rating]) -> set[int]:
+    """The ratings of a unit-wide list whose case and comment ``user`` may see (the others show level and item only).
+
+    A bad rating's case names its applicant, and its comment may: the clerk who served the
+    case would learn who rated them badly. So a bad rating is shown in full only to whom
+    ``rater_visible_to`` allows (supervisors over the unit, the rectification's handler);
+    every other rating to all the unit. Two queries, whatever the number of ratings.
+    """
+    bad = [rating for rating in ratings if rating.is_bad]
+    supervised = set(departments_covered(user, [Role.SUPERVISOR])) if bad else set()
+    handled = (
+        set(
+            Rectification.objects.filter(
+                rating__in=[r.pk for r in bad if r.department_id not in supervised], handler=user
+            ).values_list("rating_id", flat=True)
+        )
+        if bad
+        else set()
+    )
+    return {
+        rating.pk
+        for rating in ratings
+        if not rating.is_bad or rating.department_id in supervised or rating.pk in handled
+    }
+
+
 def get_rater_for(user: Any, rating: Rating) -> User | None:
     """The rater of ``rating`` if ``user`` may see them (``rater_visible_to``); None otherwise."""
     if rating.rater_id is None or not rater_visible_to(user, rating):

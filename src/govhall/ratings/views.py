@@ -136,12 +136,14 @@ def sms_rate(request: HttpRequest, token: str) -> HttpResponse:
 def desk_ratings(request: HttpRequest) -> HttpResponse:
     """The ratings of the user's units (never who gave them) and the rectifications they work on."""
     bad_only = request.GET.get("bad") == "1"
+    ratings = list(queries.list_ratings_for_staff(request.user, bad_only=bad_only)[:100])
+    full = queries.shown_in_full(request.user, ratings)
     return render(
         request,
         "ratings/desk_list.html",
         {
             "surface": "desk",
-            "ratings": queries.list_ratings_for_staff(request.user, bad_only=bad_only)[:100],
+            "ratings": [(rating, rating.pk in full) for rating in ratings],
             "rectifications": queries.list_rectifications_for(request.user)[:100],
             "bad_only": bad_only,
         },

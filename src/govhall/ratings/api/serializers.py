@@ -92,12 +92,25 @@ class RatingSerializer(serializers.ModelSerializer):
 
 
 class StaffRatingSerializer(RatingSerializer):
-    """A rating of the staff member's units: never who gave it."""
+    """A rating of the staff member's units: never who gave it.
+
+    A bad rating's case and comment (which would tell the rated clerk who rated them) are null
+    unless the view's ``shown_in_full`` context holds it (``queries.shown_in_full``).
+    """
 
     department = serializers.CharField(source="department.name", read_only=True)
+    comment = serializers.CharField(
+        read_only=True, allow_null=True, help_text="null for a bad rating not shown in full"
+    )
 
     class Meta(RatingSerializer.Meta):
         fields = [*RatingSerializer.Meta.fields, "department"]
+
+    def to_representation(self, instance: Rating) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if instance.pk not in self.context.get("shown_in_full", set()):
+            data.update(case=None, case_reference=None, comment=None)
+        return data
 
 
 class StaffFilterSerializer(serializers.Serializer):

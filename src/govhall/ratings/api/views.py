@@ -125,6 +125,14 @@ class StaffRatingListView(PlatformAPIView, generics.ListAPIView):
             .prefetch_related("reasons")
         )
 
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        self.shown_in_full = queries.shown_in_full(self.request.user, list(page or []))
+        return page
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "shown_in_full": getattr(self, "shown_in_full", set())}
+
     @extend_schema(
         summary="Ratings of my units",
         description=(

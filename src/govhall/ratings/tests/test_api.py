@@ -90,6 +90,9 @@ def test_staff_list_their_units_ratings_without_the_rater(closed_case: Case, ali
     (row,) = answer.json()["results"]
     assert row["department"] == "林业科" and "rater" not in row
     assert "陈爱丽" not in answer.content.decode()
+    # Nor the case (whose applicant the clerk who served it knows) or the comment of a bad rating:
+    assert (row["case"], row["case_reference"], row["comment"]) == (None, None, None)
+    assert row["level"] == "dissatisfied" and row["item_name"]
 
 
 def test_the_reasons_are_public(db: None) -> None:

@@ -74,10 +74,18 @@ def test_someone_elses_case_is_not_found(closed_case: Case) -> None:
     assert not Rating.objects.exists()
 
 
-def test_the_desk_list_never_names_the_rater(closed_case: Case, alice: User, bob: User, desk: Any) -> None:
+def test_the_desk_list_never_tells_the_rated_clerk_who_rated_them_badly(
+    closed_case: Case, alice: User, bob: User, dan: User, desk: Any
+) -> None:
     actions.rate_case(closed_case, rater=alice, level=RatingLevel.DISSATISFIED, reason_codes=["slow"], comment="太慢")
+    # Bob served the case: its number (whose applicant he knows) and the comment are not his to see:
     page = desk(bob).get("/desk/ratings/").content.decode()
-    assert "太慢" in page and "陈爱丽" not in page
+    assert "不满意" in page and "陈爱丽" not in page
+    assert closed_case.reference not in page and "太慢" not in page
+    assert "差评的办件和内容只有整改责任人和监督人员可以查看。" in page
+    # The supervisor over the unit sees the case and what was said:
+    page = desk(dan).get("/desk/ratings/").content.decode()
+    assert closed_case.reference in page and "太慢" in page
 
 
 def test_the_rated_clerk_does_not_find_the_rectification(closed_case: Case, alice: User, bob: User, desk: Any) -> None:
