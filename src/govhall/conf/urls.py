@@ -25,6 +25,9 @@ urlpatterns = [
     path("api/v1/", include("govhall.ratings.api.urls")),
     path("api/v1/", include("govhall.complaints.api.urls")),
     path("api/v1/", include("govhall.office.api.urls")),
+    path("api/v1/", include("govhall.publicinfo.api.urls")),
+    path("api/v1/", include("govhall.archives.api.urls")),
+    path("api/v1/", include("govhall.sensors.api.urls")),
     # OAuth2 for the sharing API: only the token endpoints (client credentials; no authorisation pages):
     path("o/token/", ThrottledTokenView.as_view(), name="oauth2_token"),
     path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2_revoke_token"),
@@ -38,6 +41,9 @@ urlpatterns = [
     path("", include("govhall.complaints.urls")),
     path("", include("govhall.stats.urls")),
     path("", include("govhall.office.urls")),
+    path("", include("govhall.publicinfo.urls")),
+    path("", include("govhall.archives.urls")),
+    path("", include("govhall.sensors.urls")),
     path("", include("govhall.audit.urls")),
     path("", include("govhall.portal.urls")),
 ]
