@@ -215,3 +215,36 @@ class CaseMaterial(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class EventCursor(models.Model):
+    """How far one consumer of the case events (the provincial outbox, archiving …) has read.
+
+    Every event id at or below ``watermark`` has been handled by this consumer, or was never
+    committed. Events above it that were handled are listed in ``EventSeen`` until the
+    watermark passes them (govhall.cases.feed explains why a bare "last id" is not enough).
+    """
+
+    consumer = models.CharField(max_length=40, primary_key=True)
+    watermark = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("事件读取位置")
+        verbose_name_plural = _("事件读取位置")
+
+    def __str__(self) -> str:
+        return f"{self.consumer} @ {self.watermark}"
+
+
+class EventSeen(models.Model):
+    """One event above the consumer's watermark that the consumer has already handled."""
+
+    consumer = models.CharField(max_length=40)
+    event_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consumer", "event_id"], name="cases_event_seen_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} saw {self.event_id}"

@@ -70,6 +70,9 @@ if RATINGS_DEFAULT_LEVEL not in {"very_satisfied", "satisfied", "basic"}:
     raise ImproperlyConfigured(
         f"GOVHALL_RATINGS_DEFAULT_LEVEL must be very_satisfied, satisfied or basic; got {RATINGS_DEFAULT_LEVEL!r}"
     )
+# The consumers of the case events (provincial outbox, archiving) read past an event id only
+# once every event before it is this old: no transaction may stay open longer (cases/feed.py):
+CASE_FEED_SETTLE_SECONDS = env_int("GOVHALL_CASE_FEED_SETTLE_SECONDS", 600)
 # Audit records younger than this are never deleted (网络安全法 art. 21: at least six months):
 AUDIT_RETENTION_DAYS = env_int("GOVHALL_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 183:
