@@ -39,6 +39,8 @@ $PY manage.py sweep_ratings
 $PY manage.py sweep_supervision
 $PY manage.py sweep_office
 $PY manage.py keep_service_reports
+# Archiving of closed cases and the fixity checks: queued for the worker (docs/archives.md):
+$PY manage.py sweep_archives --schedule
 $PY manage.py db_worker --queue-name '*' --no-reload &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM

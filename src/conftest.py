@@ -32,6 +32,7 @@ def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object, monkey
     folder = tmp_path / "private"  # type: ignore[operator]
     monkeypatch.setattr(CaseMaterial._meta.get_field("file"), "storage", FileSystemStorage(location=str(folder)))
     monkeypatch.setattr(Licence._meta.get_field("document"), "storage", FileSystemStorage(location=str(folder)))
+    from govhall.archives.models import DisposalList
     from govhall.complaints.models import SupervisionEvidence
     from govhall.office.models import Attachment, Document, Evidence
     from govhall.ratings.models import RectificationEvidence
@@ -44,9 +45,13 @@ def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object, monkey
         (Attachment, "file"),
         (Evidence, "file"),
         (Document, "pdf"),
+        (DisposalList, "certificate"),
     ):
         monkeypatch.setattr(model._meta.get_field(name), "storage", FileSystemStorage(location=str(folder)))
     settings.PRIVATE_MEDIA_ROOT = folder  # type: ignore[attr-defined]
+    # Archival packages too (both copies):
+    settings.ARCHIVES_PRIMARY_DIR = tmp_path / "archive-a"  # type: ignore[attr-defined, operator]
+    settings.ARCHIVES_SECONDARY_DIR = tmp_path / "archive-b"  # type: ignore[attr-defined, operator]
     # A request leaves its language active in the thread; each test starts in Chinese:
     translation.activate("zh-hans")
     # Kept pages and this process's copy of the live catalog belong to the test that made them:

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from govhall.audit.checkpoints import Checkpoint, CheckpointError, latest_checkpoint
-from govhall.audit.hashing import compute_hash, entries_digest, entry_hash
+from govhall.audit.hashing import compute_hash, content, entries_digest, entry_hash
 from govhall.audit.models import GENESIS_HASH, AuditChainHead, AuditRecord, SealedEntry
 
 PRUNE_EVENT = "audit.records_pruned"
@@ -326,3 +326,20 @@ def get_audit_overview(recent: int = 20) -> AuditOverview:
         retention_cutoff=retention_cutoff(),
         first_kept=AuditRecord.objects.order_by("sequence").values_list("occurred_at", flat=True).first(),
     )
+
+
+def records_about(targets: Iterable[tuple[str, str]]) -> list[dict[str, object]]:
+    """The chained audit records about some objects, as ``(target_type, target_id)`` pairs, in chain order.
+
+    Each with its content and both hashes, so that an extract (an archival package's) can be
+    checked against the chain without the database.
+    """
+    condition = Q()
+    for target_type, target_id in targets:
+        condition |= Q(target_type=target_type, target_id=str(target_id))
+    if not condition:
+        return []
+    return [
+        {"sequence": r.sequence, **content(r), "previous_hash": r.previous_hash, "hash": r.hash}
+        for r in AuditRecord.objects.filter(condition).order_by("sequence")
+    ]

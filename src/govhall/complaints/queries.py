@@ -155,3 +155,8 @@ DOSSIER_LISTED: dict[str, str] = {
     "answered_at": "answered_at",
     "satisfaction": "satisfaction",
 }
+
+
+def has_open_complaint_about_case(case_id: int) -> bool:
+    """Whether a complaint about the case is still being handled (archives then hold its package)."""
+    return Complaint.objects.filter(case_id=case_id, status__in=sorted(OPEN_COMPLAINT_STATUSES)).exists()

@@ -73,6 +73,24 @@ if RATINGS_DEFAULT_LEVEL not in {"very_satisfied", "satisfied", "basic"}:
 # The consumers of the case events (provincial outbox, archiving) read past an event id only
 # once every event before it is this old: no transaction may stay open longer (cases/feed.py):
 CASE_FEED_SETTLE_SECONDS = env_int("GOVHALL_CASE_FEED_SETTLE_SECONDS", 600)
+# Electronic archives (archives/, docs/archives.md): the two copies' folders (another disk or a
+# mounted share for the second), SM3 manifests beside SHA-256, how long after closing a case its
+# package is built, failed builds before it is listed as rejected, the retention class of an item
+# with none, the fonds code and address written into every bag, the fixity sample per run (0 =
+# all) and the tasks' intervals, and the waiting period between approving a disposal and
+# destroying:
+ARCHIVES_PRIMARY_DIR = Path(env_str("GOVHALL_ARCHIVES_PRIMARY_DIR", str(VAR_DIR / "archives" / "primary")))
+ARCHIVES_SECONDARY_DIR = Path(env_str("GOVHALL_ARCHIVES_SECONDARY_DIR", str(VAR_DIR / "archives" / "secondary")))
+ARCHIVES_SM3 = env_bool("GOVHALL_ARCHIVES_SM3", False)
+ARCHIVES_BUILD_DELAY_SECONDS = env_int("GOVHALL_ARCHIVES_BUILD_DELAY_SECONDS", 60)
+ARCHIVES_MAX_ATTEMPTS = env_int("GOVHALL_ARCHIVES_MAX_ATTEMPTS", 3)
+ARCHIVES_DEFAULT_RETENTION = env_str("GOVHALL_ARCHIVES_DEFAULT_RETENTION", "D30")
+ARCHIVES_FONDS = env_str("GOVHALL_ARCHIVES_FONDS", "")
+ARCHIVES_ADDRESS = env_str("GOVHALL_ARCHIVES_ADDRESS", "")
+ARCHIVES_FIXITY_SAMPLE = env_int("GOVHALL_ARCHIVES_FIXITY_SAMPLE", 0)
+ARCHIVES_FIXITY_SECONDS = env_int("GOVHALL_ARCHIVES_FIXITY_SECONDS", 86400)
+ARCHIVES_UPKEEP_SECONDS = env_int("GOVHALL_ARCHIVES_UPKEEP_SECONDS", 60)
+ARCHIVES_DISPOSAL_WAIT_DAYS = env_int("GOVHALL_ARCHIVES_DISPOSAL_WAIT_DAYS", 7)
 # Audit records younger than this are never deleted (网络安全法 art. 21: at least six months):
 AUDIT_RETENTION_DAYS = env_int("GOVHALL_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 183:

@@ -10,6 +10,7 @@ class Role(models.TextChoices):
     APPROVER = "approver", _("审批")
     SUPERVISOR = "supervisor", _("监督")
     CONTENT_EDITOR = "content_editor", _("内容编辑")
+    ARCHIVIST = "archivist", _("档案管理员")
     SYSTEM_ADMIN = "system_admin", _("系统管理员")
     SECURITY_ADMIN = "security_admin", _("安全管理员")
     AUDIT_ADMIN = "audit_admin", _("审计管理员")

@@ -53,6 +53,7 @@ STAFF = [
     StaffPersona("erin", "王艺琳", (("bureau", Role.SYSTEM_ADMIN),), "系统管理员 / system administrator"),
     StaffPersona("ivan", "蔡一凡", (("bureau", Role.SECURITY_ADMIN),), "安全管理员 / security administrator"),
     StaffPersona("judy", "杨静", (("bureau", Role.AUDIT_ADMIN),), "审计管理员 / audit administrator"),
+    StaffPersona("lucy", "卢秋云", (("office", Role.ARCHIVIST),), "档案管理员 / archivist"),
 ]
 
 

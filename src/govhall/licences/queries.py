@@ -349,3 +349,13 @@ def access_copy_for(user: User, public_id: Any) -> LicenceCopy:
     if copy is None:
         raise Http404
     return copy
+
+
+def licence_of_case(case_public_id: Any) -> Licence | None:
+    """The licence a case's approval issued, if any (one per case)."""
+    return Licence.objects.select_related("licence_type").filter(case_public_id=case_public_id).first()
+
+
+def licences_by_identifier(identifiers: list[str]) -> dict[str, Licence]:
+    """Licences by their identifier (证照标识), for the ones that exist."""
+    return {licence.identifier: licence for licence in Licence.objects.filter(identifier__in=identifiers)}

@@ -53,6 +53,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "is_security_admin": is_security_admin,
             "is_audit_admin": is_audit_admin,
             "reads_reports": any(membership.role in RECORD_ROLES for membership in roles),
+            "is_archivist": any(membership.role == Role.ARCHIVIST for membership in roles),
         },
     )
 

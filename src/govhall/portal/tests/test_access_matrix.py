@@ -24,6 +24,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from govhall.archives import actions as archive_actions
+from govhall.archives.models import ArchivalPackage, DisposalList
 from govhall.audit.models import AuditRecord
 from govhall.cases import actions as case_actions
 from govhall.cases.models import Case
@@ -58,8 +60,8 @@ from govhall.stats.models import ServiceReport
 pytestmark = pytest.mark.django_db
 
 # Who is asking. Staff hold the roles of the demo bureau; "bea" is a second applicant:
-PERSONAS = ("anonymous", "alice", "bea", "bob", "carol", "helen", "grace", "dan", "erin")
-STAFF = {"bob", "carol", "helen", "grace", "dan", "erin"}
+PERSONAS = ("anonymous", "alice", "bea", "bob", "carol", "helen", "grace", "dan", "erin", "lucy")
+STAFF = {"bob", "carol", "helen", "grace", "dan", "erin", "lucy"}
 # Staff whose units cover the forestry unit's cases and licences (bureau-wide roles included):
 FORESTRY_RECORDS = {"bob", "grace", "dan"}
 CATALOG_STAFF = {"helen", "grace"}  # the content editor and the approver
@@ -85,7 +87,12 @@ VISIBLE = {
     "task": FORESTRY_RECORDS,
     "task_evidence": FORESTRY_RECORDS,
     "assignment": FORESTRY_RECORDS,
+    # The electronic archives: the archivist only (a disposal list's reviewers too, while it is
+    # theirs to review; the archives tests hold that):
+    "package": {"lucy"},
+    "disposal": {"lucy"},
 }
+ARCHIVIST = {"lucy"}
 OFFICE = {"grace", "dan"}  # bureau-level roles: the office sees all documents and tasks
 
 
@@ -204,6 +211,15 @@ MATRIX: dict[str, Rule] = {
     "desk/office/tasks/<uuid:public_id>/units/<uuid:assignment_id>/<slug:action>/": _staff(
         FORESTRY_RECORDS, "assignment", ("POST",), action="report"
     ),
+    # The electronic archives (电子档案):
+    "desk/archives/": _staff(ARCHIVIST, methods=("GET", "POST")),
+    "desk/archives/transfer/": _staff(ARCHIVIST, methods=("POST",)),
+    "desk/archives/disposal/": _staff(ARCHIVIST, methods=("GET", "POST")),
+    "desk/archives/disposal/<uuid:public_id>/": _staff(ARCHIVIST, "disposal"),
+    "desk/archives/disposal/<uuid:public_id>/certificate.pdf": _staff(set(), "disposal"),  # none until destroyed
+    "desk/archives/disposal/<uuid:public_id>/<slug:action>/": _staff(ARCHIVIST, "disposal", ("POST",), action="submit"),
+    "desk/archives/<uuid:public_id>/": _staff(ARCHIVIST, "package"),
+    "desk/archives/<uuid:public_id>/<slug:action>/": _staff(ARCHIVIST, "package", ("POST",), action="fixity"),
     # The API: the public parts, the applicant's own cases, the desk, the catalog editors:
     "api/schema/": Rule("public"),
     "api/v1/catalog/items/": Rule("public"),
@@ -284,6 +300,8 @@ class World:
     report: ServiceReport
     document: Document
     task: Task
+    package: ArchivalPackage
+    disposal: DisposalList
 
     def object_arguments(self, kind: str) -> dict[str, str]:
         if kind in {"case", "material"}:
@@ -315,6 +333,8 @@ class World:
             "report": self.report,
             "document": self.document,
             "task": self.task,
+            "package": self.package,
+            "disposal": self.disposal,
         }
         return {"public_id": str(objects[kind].public_id)}
 
@@ -325,6 +345,8 @@ class World:
         self.version.refresh_from_db()
         for thing in (self.rectification, self.complaint, self.order, self.document, self.task):
             thing.refresh_from_db()
+        self.package.refresh_from_db()
+        self.disposal.refresh_from_db()
         return (
             self.case.status,
             self.case.events.count(),
@@ -335,6 +357,9 @@ class World:
             self.order.status,
             self.document.status,
             self.task.status,
+            self.package.status,
+            self.package.last_fixity_at,
+            self.disposal.status,
             AuditRecord.objects.exclude(event__in=_HARMLESS_AUDIT).count(),
         )
 
@@ -365,11 +390,20 @@ def world(
     )
     draft = catalog_actions.start_new_version(licensed_felling.item, actor=helen)
     users = {"alice": alice, "bea": bea, "bob": bob, "carol": carol, "dan": dan, "erin": erin}
-    users.update(grace=grace, helen=helen)
+    lucy = identity_actions.create_staff(username="lucy", full_name="卢秋云", password="Test#Pass2026")
+    identity_actions.grant_role(lucy, issued.department, Role.ARCHIVIST)
+    users.update(grace=grace, helen=helen, lucy=lucy)
     # The case closed and rated badly: a rectification (with a file), a complaint about the
     # case and a supervision order on it (with the unit's reply and its file), a month's report:
     forestry = issued.department
     closed = case_actions.close_case(issued, actor=bob)
+    # Archived at once, past its disposal date and listed for destruction (before the complaint
+    # below would hold it):
+    archive_actions.read_case_events()
+    package = archive_actions.build_package(ArchivalPackage.objects.get(case=closed))
+    ArchivalPackage.objects.filter(pk=package.pk).update(disposal_on=timezone.localdate() - datetime.timedelta(days=1))
+    package.refresh_from_db()
+    disposal = archive_actions.create_disposal_list(actor=lucy, name="2016年到期办件档案", packages=[package])
     rating = ratings_actions.rate_case(closed, rater=alice, level="very_dissatisfied", reason_codes=["slow"])
     rectification = rating.rectification
     RectificationEvidence.objects.create(
@@ -421,7 +455,9 @@ def world(
         percent=40,
         evidence=[SimpleUploadedFile("排查记录.pdf", pdf_bytes(), content_type="application/pdf")],
     )
-    return World(closed, licence, copy, draft, users, rectification, complaint, order, report, document, task)
+    return World(
+        closed, licence, copy, draft, users, rectification, complaint, order, report, document, task, package, disposal
+    )
 
 
 def carol_unit(carol: User) -> Department:
