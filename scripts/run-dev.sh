@@ -41,6 +41,8 @@ $PY manage.py sweep_office
 $PY manage.py keep_service_reports
 # Archiving of closed cases and the fixity checks: queued for the worker (docs/archives.md):
 $PY manage.py sweep_archives --schedule
+# Post-licence inspections that came due (after-end and yearly plans), daily (docs/inspections.md):
+$PY manage.py plan_inspections --schedule
 $PY manage.py db_worker --queue-name '*' --no-reload &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM

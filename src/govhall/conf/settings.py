@@ -170,6 +170,7 @@ INSTALLED_APPS = [
     "govhall.publicinfo",
     "govhall.archives",
     "govhall.sensors",
+    "govhall.inspections",
     "govhall.proactive",
     "govhall.dossier",
     "govhall.sharing",

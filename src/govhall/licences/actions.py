@@ -359,6 +359,7 @@ EVENT_LABELS = {
     "renewed": gettext_lazy("换发（原证注销）"),
     "expired": gettext_lazy("过期"),
     "copied": gettext_lazy("制作加注件"),
+    "inspected": gettext_lazy("证后检查"),
 }
 
 
@@ -549,3 +550,9 @@ def publish_status_lists() -> None:
             typ="vc+jwt",
         )
         StatusList.objects.update_or_create(purpose=purpose, defaults={"credential": token})
+
+
+@transaction.atomic
+def record_inspection(licence: Licence, *, actor: Any, result_label: str, findings: str) -> None:
+    """An inspection after issue (证后监管) goes on the licence's history; the status does not change."""
+    _event(licence, "inspected", actor, reason=f"{result_label}：{findings}"[:2000])

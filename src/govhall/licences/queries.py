@@ -359,3 +359,13 @@ def licence_of_case(case_public_id: Any) -> Licence | None:
 def licences_by_identifier(identifiers: list[str]) -> dict[str, Licence]:
     """Licences by their identifier (证照标识), for the ones that exist."""
     return {licence.identifier: licence for licence in Licence.objects.filter(identifier__in=identifiers)}
+
+
+def valid_licences_of_type(licence_type: LicenceType) -> QuerySet[Licence]:
+    """The valid licences of one type (the population of an inspection draw)."""
+    return Licence.objects.filter(licence_type=licence_type, status=LicenceStatus.VALID)
+
+
+def ended_licences_of_type(licence_type: LicenceType, *, on_or_before: datetime.date) -> QuerySet[Licence]:
+    """The licences of one type whose validity ended on or before a day, whatever their status since."""
+    return Licence.objects.filter(licence_type=licence_type, valid_until__lt=on_or_before + datetime.timedelta(days=1))

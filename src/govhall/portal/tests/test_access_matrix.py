@@ -41,6 +41,9 @@ from govhall.complaints.models import Complaint, SupervisionOrder
 from govhall.identity import actions as identity_actions
 from govhall.identity.constants import Role
 from govhall.identity.models import Department, User
+from govhall.inspections import actions as inspection_actions
+from govhall.inspections.constants import PlanKind
+from govhall.inspections.models import Draw, Inspection, InspectionPlan, Inspector
 from govhall.licences import actions as licence_actions
 from govhall.licences.models import Licence, LicenceCopy
 from govhall.licences.tests.conftest import (  # noqa: F401 - fixtures
@@ -89,6 +92,11 @@ VISIBLE = {
     "assignment": FORESTRY_RECORDS,
     # The electronic archives: the archivist only (a disposal list's reviewers too, while it is
     # theirs to review; the archives tests hold that):
+    # Post-licence supervision: the forestry plan's planners (the bureau's approver and
+    # supervisor); its inspection also to the inspectors drawn (bob, and frank):
+    "plan": {"grace", "dan"},
+    "draw": {"grace", "dan"},
+    "inspection": FORESTRY_RECORDS,
     "package": {"lucy"},
     "disposal": {"lucy"},
 }
@@ -220,6 +228,12 @@ MATRIX: dict[str, Rule] = {
     "desk/archives/disposal/<uuid:public_id>/<slug:action>/": _staff(ARCHIVIST, "disposal", ("POST",), action="submit"),
     "desk/archives/<uuid:public_id>/": _staff(ARCHIVIST, "package"),
     "desk/archives/<uuid:public_id>/<slug:action>/": _staff(ARCHIVIST, "package", ("POST",), action="fixity"),
+    # Post-licence supervision (证后监管, 双随机一公开):
+    "desk/inspections/": _staff(STAFF),  # each sees the plans they plan for and the inspections they are drawn for
+    "desk/inspections/plans/<uuid:public_id>/draw/": _staff(VISIBLE["plan"], "plan", ("POST",)),
+    "desk/inspections/plans/<uuid:public_id>/guidance/": _staff(VISIBLE["plan"], "plan", ("GET", "POST")),
+    "desk/inspections/draws/<uuid:public_id>/": _staff(VISIBLE["draw"], "draw", ("GET", "POST")),
+    "desk/inspections/tasks/<uuid:public_id>/": _staff(VISIBLE["inspection"], "inspection", ("GET", "POST")),
     # The API: the public parts, the applicant's own cases, the desk, the catalog editors:
     "api/schema/": Rule("public"),
     "api/v1/catalog/items/": Rule("public"),
@@ -302,6 +316,9 @@ class World:
     task: Task
     package: ArchivalPackage
     disposal: DisposalList
+    plan: InspectionPlan
+    draw: Draw
+    inspection: Inspection
 
     def object_arguments(self, kind: str) -> dict[str, str]:
         if kind in {"case", "material"}:
@@ -335,6 +352,9 @@ class World:
             "task": self.task,
             "package": self.package,
             "disposal": self.disposal,
+            "plan": self.plan,
+            "draw": self.draw,
+            "inspection": self.inspection,
         }
         return {"public_id": str(objects[kind].public_id)}
 
@@ -360,6 +380,8 @@ class World:
             self.package.status,
             self.package.last_fixity_at,
             self.disposal.status,
+            Draw.objects.filter(voided_at__isnull=True).count(),
+            tuple(Inspection.objects.order_by("pk").values_list("status", flat=True)),
             AuditRecord.objects.exclude(event__in=_HARMLESS_AUDIT).count(),
         )
 
@@ -455,8 +477,35 @@ def world(
         percent=40,
         evidence=[SimpleUploadedFile("排查记录.pdf", pdf_bytes(), content_type="application/pdf")],
     )
+    # A random inspection plan over the felling licences, drawn by the supervisor, with the
+    # forestry roster (bob and frank) as inspectors:
+    plan = InspectionPlan.objects.create(
+        name="采伐许可证后抽查",
+        licence_type=licence.licence_type,
+        department=forestry,
+        kind=PlanKind.RANDOM,
+        sample_percent=100,
+    )
+    for inspector in (bob, frank):
+        Inspector.objects.create(user=inspector, department=forestry)
+    draw = inspection_actions.draw_inspections(plan, actor=dan, period="2026Q4", purpose="年度抽查")
     return World(
-        closed, licence, copy, draft, users, rectification, complaint, order, report, document, task, package, disposal
+        closed,
+        licence,
+        copy,
+        draft,
+        users,
+        rectification,
+        complaint,
+        order,
+        report,
+        document,
+        task,
+        package,
+        disposal,
+        plan,
+        draw,
+        draw.inspections.get(),
     )
 
 

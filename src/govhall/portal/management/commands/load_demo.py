@@ -9,6 +9,7 @@ from govhall.catalog.demo import load_catalog_demo
 from govhall.complaints.demo import load_complaints_demo
 from govhall.identity.demo import DEMO_PASSWORD, load_demo
 from govhall.identity.models import User
+from govhall.inspections.demo import load_inspections_demo
 from govhall.licences.demo import load_licence_demo
 from govhall.office.demo import load_office_demo
 from govhall.ratings.demo import load_ratings_demo
@@ -37,6 +38,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo ratings: {ratings} made; demo complaints: {len(complaints)} made."))
         office = load_office_demo()
         self.stdout.write(self.style.SUCCESS(f"Demo office work: {len(office)} documents and tasks made."))
+        draws = load_inspections_demo()
+        self.stdout.write(self.style.SUCCESS(f"Demo post-licence supervision: {draws} random draw made."))
         for tracking_number, query_code in complaints:
             self.stdout.write(
                 f"  complaint {tracking_number}: follow it at /complaints/follow/ with the code {query_code}"
