@@ -43,6 +43,8 @@ $PY manage.py keep_service_reports
 $PY manage.py sweep_archives --schedule
 # Post-licence inspections that came due (after-end and yearly plans), daily (docs/inspections.md):
 $PY manage.py plan_inspections --schedule
+# Reminders to renew licences coming to an end, daily (docs/licences.md, Renewal):
+$PY manage.py send_renewal_reminders --schedule
 $PY manage.py db_worker --queue-name '*' --no-reload &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,7 @@ from govhall.holidays.actions import load_year
 from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role, UserKind
 from govhall.identity.models import Department, LegalEntity, Membership, User
-from govhall.identity.queries import departments_covered
+from govhall.identity.queries import departments_covered, list_entities_for
 from govhall.lib.errors import Conflict
 from govhall.lib.jsonforms import validate_answers, with_known_answers
 from govhall.lib.signing import SignatureCheck, SignatureStatus, check_pdf_signatures
@@ -41,7 +42,7 @@ from govhall.lib.storage import discard_files_on_rollback, files_discarded_on_ro
 from govhall.lib.uploads import inspect_upload
 from govhall.lib.workdays import Count, WorkingCalendar
 from govhall.licences import queries as licence_queries
-from govhall.licences.actions import issue_licence
+from govhall.licences.actions import issue_licence, renew_licence
 from govhall.licences.constants import LicenceStatus
 from govhall.licences.models import Licence, LicenceType
 from govhall.proactive.actions import notify, notify_many
@@ -343,6 +344,52 @@ def save_draft(
         _store_materials(case, files, inspected, replacing=draft is not None)
         record("cases.draft_saved", applicant, case, {"fields": sorted(form_data), "files": len(files)})
     return case
+
+
+RENEWABLE_STATUSES = (LicenceStatus.VALID, LicenceStatus.SUSPENDED, LicenceStatus.EXPIRED)
+# A renewal under way: filed and not finished, so no second one is started and no reminder sent:
+RENEWAL_UNDER_WAY = (*sorted(OPEN_STATUSES), CaseStatus.DRAFT)
+
+
+def start_renewal(licence_public_id: Any, *, applicant: User) -> Case:
+    """Open a renewal application (换证) for one of the applicant's licences, pre-filled from its case.
+
+    The draft is for the live item that issues the licence's type, answers copied from the
+    case that issued the licence (the applicant changes only what changed), and it names the
+    licence it renews: approving it renews that licence. A second request returns the
+    renewal already under way. Raises Http404 for a licence that is not the applicant's (or
+    does not exist), ValidationError when it cannot be renewed here.
+    """
+    licence = licence_queries.licences_of(applicant).filter(public_id=licence_public_id).first()
+    if licence is None:
+        raise Http404
+    under_way = Case.objects.filter(
+        renews_licence=licence.public_id, applicant=applicant, status__in=RENEWAL_UNDER_WAY
+    ).first()
+    if under_way is not None:
+        return under_way
+    if licence.status not in RENEWABLE_STATUSES:
+        raise ValidationError(
+            _("这本证照已%(status)s，不能换证；如需继续经营，请重新申请。") % {"status": licence.get_status_display()}
+        )
+    version = (
+        live_versions()
+        .filter(result_licence_type_code=licence.licence_type.code, item__status=ItemStatus.IN_USE)
+        .select_related("item")
+        .first()
+    )
+    if version is None:
+        raise ValidationError(_("本平台没有办理这类证照换证的事项，请联系颁发机关。"))
+    entity = next((e for e in list_entities_for(applicant) if e.credit_code == licence.holder_key), None)
+    issuing = Case.objects.filter(public_id=licence.case_public_id).first() if licence.case_public_id else None
+    fields = (version.form_schema or {}).get("properties", {})
+    answers = {k: v for k, v in (issuing.form_data if issuing else licence.face).items() if k in fields}
+    with transaction.atomic():
+        draft = save_draft(version, applicant=applicant, form_data=answers, entity=entity)
+        draft.renews_licence = licence.public_id
+        draft.save(update_fields=["renews_licence"])
+        record("cases.renewal_started", applicant, draft, {"licence": licence.identifier})
+    return draft
 
 
 def submit_case(
@@ -902,6 +949,16 @@ def _issue_result_licence(case: Case, actor: User) -> Licence | None:
         return None
     fields = licence_type.face_schema.get("properties", {})
     face = {k: v for k, v in case.form_data.items() if k in fields}
+    renewed = _licence_renewed_by(case, licence_type)
+    if renewed is not None:
+        return renew_licence(
+            renewed,
+            actor=actor,
+            reason=_("换证申请 %(reference)s 准予许可") % {"reference": case.reference},
+            face=face,
+            case_public_id=case.public_id,
+            case_reference=case.reference or "",
+        )
     return issue_licence(
         licence_type,
         person=None if case.entity_id else case.person,
@@ -912,6 +969,23 @@ def _issue_result_licence(case: Case, actor: User) -> Licence | None:
         case_reference=case.reference or "",
         department=case.department,
     )
+
+
+def _licence_renewed_by(case: Case, licence_type: LicenceType) -> Licence | None:
+    """The licence a renewal application renews, if it still can be (else approval issues a new one)."""
+    if case.renews_licence is None:
+        return None
+    holder = (
+        case.entity.credit_code
+        if case.entity_id and case.entity
+        else (case.person.id_number_hash if case.person else "")
+    )
+    return Licence.objects.filter(
+        public_id=case.renews_licence,
+        licence_type=licence_type,
+        holder_key=holder,
+        status__in=RENEWABLE_STATUSES,
+    ).first()
 
 
 @transaction.atomic

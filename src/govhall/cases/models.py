@@ -44,6 +44,9 @@ class Case(models.Model):
     applicant_name = models.CharField(_("申请人名称"), max_length=200)
     status = models.CharField(_("状态"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.DRAFT)
     form_data = models.JSONField(_("申请表内容"), default=dict, blank=True)
+    # A renewal (换证) names the licence it renews; approval then renews that licence (no
+    # foreign key: licences sits beside cases, as Licence.case_public_id does the other way):
+    renews_licence = models.UUIDField(_("换证所依据的原证照"), null=True, blank=True, db_index=True)
     # The order number of the process step the case is at (the item version's steps):
     step_order = models.PositiveIntegerField(_("当前环节"), null=True, blank=True)
     submit_key = models.CharField(max_length=64, blank=True)

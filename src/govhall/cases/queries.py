@@ -307,3 +307,12 @@ def get_countersign(case: Case, department_code: str) -> Countersign | None:
 def list_countersign_departments() -> QuerySet[Department]:
     """The units that may be asked to countersign (the bureau itself is not a unit)."""
     return Department.objects.filter(parent__isnull=False).order_by("sort_order", "code")
+
+
+def renewals_under_way(licence_public_ids: list[Any]) -> set[Any]:
+    """Of these licences, the ones a renewal application has been filed for and not yet finished."""
+    return set(
+        Case.objects.filter(renews_licence__in=licence_public_ids, status__in=OPEN_STATUSES).values_list(
+            "renews_licence", flat=True
+        )
+    )

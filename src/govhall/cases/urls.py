@@ -6,6 +6,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("items/<uuid:public_id>/apply/", views.apply, name="apply"),
+    path("my/licences/<uuid:public_id>/renew/", views.renew, name="renew"),
     path("my/cases/<uuid:public_id>/", views.my_case, name="my_case"),
     path("my/cases/<uuid:public_id>/continue/", views.resume_draft, name="resume_draft"),
     path("my/cases/<uuid:public_id>/<slug:action>/", views.my_case_action, name="my_case_action"),

@@ -24,6 +24,7 @@ from govhall.cases.forms import DESK_FORMS, CompleteStepForm, CountersignAnswerF
 from govhall.cases.guidance import next_step_for_applicant
 from govhall.cases.models import Case
 from govhall.catalog.queries import get_guide
+from govhall.identity.actions import set_acting_for
 from govhall.identity.constants import SESSION_ACTING_FOR
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
@@ -62,6 +63,28 @@ def resume_draft(request: HttpRequest, public_id: str) -> HttpResponse:
     if draft.status != CaseStatus.DRAFT:
         return redirect("cases:my_case", public_id=draft.public_id)
     return _application(request, draft.item_version, draft)
+
+
+@applicant_required
+def renew(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Renew a licence (换证): a page saying what will happen, and on confirming a pre-filled application."""
+    licence = licence_queries.licences_of(_user(request)).filter(public_id=public_id).first()
+    if licence is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            draft = actions.start_renewal(licence.public_id, applicant=_user(request))
+        except ValidationError as exc:
+            _errors_to_messages(request, exc)
+        else:
+            if draft.status != CaseStatus.DRAFT:
+                messages.info(request, _("这本证照的换证申请已经提交，请在这里查看进度。"))
+                return redirect("cases:my_case", public_id=draft.public_id)
+            if draft.entity is not None:
+                set_acting_for(request, draft.entity)
+            messages.success(request, _("已按原证照和上次的申请为您填好换证申请，请核对有变化的内容，补齐材料后提交。"))
+            return redirect("cases:resume_draft", public_id=draft.public_id)
+    return render(request, "cases/renew.html", {"surface": "workspace", "licence": licence})
 
 
 def _application(request: HttpRequest, version: Any, draft: Case | None) -> HttpResponse:

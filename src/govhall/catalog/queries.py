@@ -447,3 +447,13 @@ def _display(value: Any) -> str:
 
         return json.dumps(value, ensure_ascii=False, indent=1)
     return "" if value is None else str(value)
+
+
+def licence_types_issued_online() -> set[str]:
+    """The licence type codes that a live item results in (so a holder can apply here to renew one)."""
+    return set(
+        live_versions()
+        .filter(item__status=ItemStatus.IN_USE)
+        .exclude(result_licence_type_code="")
+        .values_list("result_licence_type_code", flat=True)
+    )

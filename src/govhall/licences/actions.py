@@ -364,8 +364,19 @@ EVENT_LABELS = {
 
 
 @transaction.atomic
-def renew_licence(licence: Licence, *, actor: Any, reason: str, face: dict[str, Any] | None = None) -> Licence:
-    """A new licence (next version) that replaces ``licence``; the old one is cancelled."""
+def renew_licence(
+    licence: Licence,
+    *,
+    actor: Any,
+    reason: str,
+    face: dict[str, Any] | None = None,
+    case_public_id: Any = None,
+    case_reference: str = "",
+) -> Licence:
+    """A new licence (next version) that replaces ``licence``; the old one is cancelled.
+
+    Approving a renewal application calls this with the case, which the new licence names.
+    """
     _refuse_unless_manager(actor, licence)
     old = _lock(licence)
     if old.status not in RENEWABLE:
@@ -380,6 +391,8 @@ def renew_licence(licence: Licence, *, actor: Any, reason: str, face: dict[str, 
         actor=actor,
         replaces=old,
         department=old.department,
+        case_public_id=case_public_id,
+        case_reference=case_reference,
     )
     if old.status != LicenceStatus.EXPIRED:
         previous = old.status

@@ -369,3 +369,12 @@ def valid_licences_of_type(licence_type: LicenceType) -> QuerySet[Licence]:
 def ended_licences_of_type(licence_type: LicenceType, *, on_or_before: datetime.date) -> QuerySet[Licence]:
     """The licences of one type whose validity ended on or before a day, whatever their status since."""
     return Licence.objects.filter(licence_type=licence_type, valid_until__lt=on_or_before + datetime.timedelta(days=1))
+
+
+def valid_licences_ending_between(first: datetime.date, last: datetime.date) -> QuerySet[Licence]:
+    """Valid licences whose validity ends within [first, last], in id order (for the renewal reminders)."""
+    return (
+        Licence.objects.filter(status=LicenceStatus.VALID, valid_until__gte=first, valid_until__lte=last)
+        .select_related("licence_type")
+        .order_by("pk")
+    )

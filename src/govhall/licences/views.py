@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from govhall.audit.actions import client_ip, log_entry, record
+from govhall.catalog.queries import licence_types_issued_online
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
 from govhall.lib.credentials import published_keys
@@ -192,6 +193,8 @@ def _my_licences_page(
             "earliest": today + datetime.timedelta(days=1),
             "purpose_max": COPY_PURPOSE_MAX_LENGTH,
             "copy_max_days": COPY_MAX_DAYS,
+            "renewable": sorted(actions.RENEWABLE),
+            "renewable_types": licence_types_issued_online(),
         },
         status=400 if errors else 200,
     )

@@ -56,3 +56,39 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+def default_reminder_days() -> list[int]:
+    return [30, 15, 7]
+
+
+class RenewalRule(models.Model):
+    """When the holders of one licence type are reminded to renew (as data; 30/15/7 days when none)."""
+
+    licence_type = models.OneToOneField(
+        "licences.LicenceType", verbose_name=_("证照类型"), on_delete=models.CASCADE, related_name="+"
+    )
+    # Days before the licence ends on which a reminder goes out (the first is the lead time):
+    reminder_days = models.JSONField(_("到期前提醒天数"), default=default_reminder_days)
+
+    class Meta:
+        verbose_name = _("换证提醒规则")
+        verbose_name_plural = _("换证提醒规则")
+
+    def __str__(self) -> str:
+        return f"{self.licence_type} {self.reminder_days}"
+
+
+class RenewalReminder(models.Model):
+    """One reminder step for one licence, sent once: the row is the idempotency key (licence, step)."""
+
+    licence = models.ForeignKey("licences.Licence", on_delete=models.CASCADE, related_name="+")
+    days_before = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["licence", "days_before"], name="proactive_reminder_once")]
+
+    def __str__(self) -> str:
+        return f"{self.licence_id} −{self.days_before}"
