@@ -147,6 +147,8 @@ def _world(cases: int, scan_kb: int) -> None:
             files=files,
         )
         case = case_actions.accept_case(case, actor=bob)
+        # As the worker does after each acceptance: the signed notice is kept once, at acceptance:
+        case_actions.keep_acceptance_notice(case.pk)
         case = case_actions.complete_step(case, actor=frank, opinion="符合。")
         case = case_actions.decide_case(
             case, actor=grace, decision="approve", reason="符合条件", legal_basis="《森林法》"

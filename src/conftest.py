@@ -31,6 +31,9 @@ def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object, monkey
 
     folder = tmp_path / "private"  # type: ignore[operator]
     monkeypatch.setattr(CaseMaterial._meta.get_field("file"), "storage", FileSystemStorage(location=str(folder)))
+    from govhall.cases.models import Case
+
+    monkeypatch.setattr(Case._meta.get_field("acceptance_notice"), "storage", FileSystemStorage(location=str(folder)))
     monkeypatch.setattr(Licence._meta.get_field("document"), "storage", FileSystemStorage(location=str(folder)))
     from govhall.archives.models import DisposalList
     from govhall.complaints.models import SupervisionEvidence

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import functools
+import hashlib
 import io
 import json
 import shutil
@@ -50,6 +51,7 @@ from govhall.archives.models import (
     RetentionClass,
 )
 from govhall.audit.actions import record
+from govhall.audit.models import AuditOutcome
 from govhall.cases.constants import CaseStatus
 from govhall.cases.feed import consume
 from govhall.cases.models import Case, CaseEvent
@@ -416,12 +418,51 @@ def run_fixity(sample: int | None = None) -> dict[str, int]:
     else:
         packages_list = list(packages)
     counts = {"checked": 0, "damaged": 0, "bytes": 0}
-    for package in packages_list:
-        check = check_fixity(package)
-        counts["checked"] += 1
-        counts["bytes"] += check.bytes_read
-        counts["damaged"] += check.outcome == FixityOutcome.DAMAGED
+    # Every copy of the batch is read by a few threads at once (hashlib lets go of the GIL), so
+    # the disk stays busy across packages; the intact ones are then recorded together, the
+    # damaged ones one by one with their alerts:
+    for start in range(0, len(packages_list), FIXITY_BATCH):
+        batch = packages_list[start : start + FIXITY_BATCH]
+        with ThreadPoolExecutor(max_workers=FIXITY_THREADS) as pool:
+            futures = [
+                {name: pool.submit(verify_copy, path, package) for name, path in _copies(package).items()}
+                for package in batch
+            ]
+            states = [{name: future.result() for name, future in copies.items()} for copies in futures]
+        intact = [(p, s) for p, s in zip(batch, states, strict=True) if not any(x.problems for x in s.values())]
+        _record_intact(intact)
+        for package, state in zip(batch, states, strict=True):
+            counts["checked"] += 1
+            counts["bytes"] += sum(x.bytes_read for x in state.values())
+            if any(x.problems for x in state.values()):
+                _record_fixity(package, state)
+                counts["damaged"] += 1
     return counts
+
+
+FIXITY_BATCH = 200
+FIXITY_THREADS = 4
+
+
+@transaction.atomic
+def _record_intact(checked: list[tuple[ArchivalPackage, dict[str, CopyState]]]) -> None:
+    if not checked:
+        return
+    now = timezone.now()
+    FixityCheck.objects.bulk_create(
+        [
+            FixityCheck(
+                package=package,
+                outcome=FixityOutcome.INTACT,
+                problems={},
+                bytes_read=sum(x.bytes_read for x in state.values()),
+            )
+            for package, state in checked
+        ]
+    )
+    ArchivalPackage.objects.filter(pk__in=[package.pk for package, _state in checked]).update(
+        last_fixity_at=now, is_damaged=False
+    )
 
 
 @transaction.atomic
@@ -942,6 +983,7 @@ def keep_archives() -> dict[str, Any]:
         "built": build_due_packages(),
         "licence_retention": start_licence_retention(),
         "destroyed_lists": destroy_due_lists(),
+        "materials_released": release_due_materials(),
         "stale": packaging.remove_stale_incoming(packaging.primary_root(), grace)
         + packaging.remove_stale_incoming(packaging.secondary_root(), grace),
     }
@@ -950,6 +992,57 @@ def keep_archives() -> dict[str, Any]:
     for reference in destroyed.values_list("reference", flat=True):
         remove_package_files(reference)
     return result
+
+
+# The live case's materials, released to the archive ---------------------------------------
+
+
+@transaction.atomic
+def release_live_materials(package: ArchivalPackage) -> int:
+    """Point the case's materials at their copies in the package and delete the live files.
+
+    Each copy is checked against the hash taken at upload first; if one does not match (or
+    is missing), nothing is released and the package is left for the fixity check to find.
+    The live files are deleted only after the commit. Returns how many were released.
+    """
+    from govhall.cases.actions import release_materials_to_archive
+
+    package = ArchivalPackage.objects.select_for_update().select_related("case").get(pk=package.pk)
+    if package.status != PackageStatus.ACCEPTED or package.materials_released_at or package.case is None:
+        return 0
+    root = packaging.bag_path(packaging.primary_root(), package.reference)
+    copies = {}
+    for material, path in queries.material_paths(package.case):
+        copy = root / "data" / path
+        if not copy.is_file() or _sha256_of(copy) != material.sha256:
+            record("archives.release_refused", None, package, {"file": path}, outcome=AuditOutcome.FAILURE)
+            return 0
+        copies[material.pk] = f"{package.reference}/data/{path}"
+    released = release_materials_to_archive(package.case, copies)
+    package.materials_released_at = timezone.now()
+    package.save(update_fields=["materials_released_at"])
+    record("archives.materials_released", None, package, {"files": released})
+    return released
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def release_due_materials(now: datetime.datetime | None = None) -> int:
+    """Release the live materials of packages archived longer ago than the setting (0: never)."""
+    days = settings.ARCHIVES_RELEASE_MATERIALS_AFTER_DAYS
+    if days <= 0:
+        return 0
+    line = (now or timezone.now()) - datetime.timedelta(days=days)
+    due = ArchivalPackage.objects.filter(
+        status=PackageStatus.ACCEPTED, materials_released_at__isnull=True, accepted_at__lte=line
+    ).order_by("pk")[:200]
+    return sum(release_live_materials(package) for package in due)
 
 
 # The archivist's search by subject ---------------------------------------------------------

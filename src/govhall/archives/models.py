@@ -98,6 +98,8 @@ class ArchivalPackage(models.Model):
     checked_at = models.DateTimeField(_("检测时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
     last_fixity_at = models.DateTimeField(_("最近巡检时间"), null=True, blank=True)
+    # When the live case's material files were released (the case then serves them from here):
+    materials_released_at = models.DateTimeField(_("在线材料释放时间"), null=True, blank=True)
     is_damaged = models.BooleanField(_("副本受损"), default=False)
     destroyed_at = models.DateTimeField(_("销毁时间"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -185,40 +185,46 @@ def subject_key_of(case: Case) -> str:
     return case.person.id_number_hash if case.person_id and case.person else ""
 
 
+def material_paths(case: Case) -> list[tuple[Any, str]]:
+    """Each uploaded material of the case with its path in the package's payload (under data/)."""
+    materials = (
+        case.materials.filter(is_current=True)
+        .exclude(file="")
+        .select_related("material")
+        .order_by("material__order", "pk")
+    )
+    paths = []
+    for number, material in enumerate(materials, start=1):
+        extension = "." + str(material.file.name).rsplit(".", 1)[-1].lower()
+        paths.append((material, f"materials/{number:02d}-{_UNSAFE.sub('_', material.material.name)[:60]}{extension}"))
+    return paths
+
+
 def package_contents(case: Case, package: ArchivalPackage, *, archived_at: datetime.datetime) -> Contents:
     """Gather everything the case's package holds (no file written yet)."""
-    from govhall.cases.documents import render_acceptance_notice
+    from govhall.cases.documents import acceptance_notice
 
     version = case.item_version
     licence = _licence_of(case)
     retention = package.retention_class
     fonds = settings.ARCHIVES_FONDS or settings.BUREAU_CREDIT_CODE
     files: list[PayloadFile] = []
-    materials = (
-        case.materials.filter(is_current=True).select_related("material", "licence").order_by("material__order", "pk")
-    )
-    reused: list[str] = []
-    number = 0
-    for material in materials:
-        if not material.file:
-            if material.licence is not None:
-                reused.append(f"{material.material.name}：{material.licence.identifier}")
-            continue
-        number += 1
-        extension = "." + str(material.file.name).rsplit(".", 1)[-1].lower()
+    reused = [
+        f"{material.material.name}：{material.licence.identifier}"
+        for material in case.materials.filter(is_current=True, licence__isnull=False).select_related(
+            "material", "licence"
+        )
+        if not material.file and material.licence is not None
+    ]
+    for material, path in material_paths(case):
         files.append(
-            PayloadFile(
-                f"materials/{number:02d}-{_UNSAFE.sub('_', material.material.name)[:60]}{extension}",
-                source=material.file,
-                expected_sha256=material.sha256,
-                content_type=material.content_type,
-            )
+            PayloadFile(path, source=material.file, expected_sha256=material.sha256, content_type=material.content_type)
         )
     if case.accepted_on is not None:
         files.append(
             PayloadFile(
                 "documents/acceptance-notice.pdf",
-                content=render_acceptance_notice(case),
+                content=acceptance_notice(case),
                 content_type="application/pdf",
                 signed=True,
             )

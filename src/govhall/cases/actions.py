@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -16,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from govhall.audit.actions import record
+from govhall.cases import tasks
 from govhall.cases.constants import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -38,7 +42,11 @@ from govhall.identity.queries import departments_covered, list_entities_for
 from govhall.lib.errors import Conflict
 from govhall.lib.jsonforms import validate_answers, with_known_answers
 from govhall.lib.signing import SignatureCheck, SignatureStatus, check_pdf_signatures
-from govhall.lib.storage import discard_files_on_rollback, files_discarded_on_rollback, save_until_committed
+from govhall.lib.storage import (
+    discard_files_on_rollback,
+    files_discarded_on_rollback,
+    save_until_committed,
+)
 from govhall.lib.uploads import inspect_upload
 from govhall.lib.workdays import Count, WorkingCalendar
 from govhall.licences import queries as licence_queries
@@ -728,7 +736,27 @@ def accept_case(case: Case, *, actor: User, note: str = "") -> Case:
             "statutory_due_is_provisional": case.statutory_due_is_provisional,
         },
     )
+    case_id = case.pk
+    transaction.on_commit(lambda: tasks.keep_acceptance_notice.enqueue(case_id))
     return case
+
+
+@transaction.atomic
+def keep_acceptance_notice(case_id: int) -> bool:
+    """Make, sign and keep an accepted case's acceptance notice once (the task after acceptance runs this)."""
+    case = Case.objects.select_for_update().filter(pk=case_id).first()
+    if case is None or case.accepted_on is None or case.acceptance_notice:
+        return False
+    from govhall.cases.documents import render_acceptance_notice
+
+    name = save_until_committed(
+        f"cases/{case.public_id}/acceptance-notice-{uuid.uuid4().hex}.pdf",
+        ContentFile(render_acceptance_notice(case)),
+        storage=case.acceptance_notice.storage,
+    )
+    case.acceptance_notice.name = name
+    case.save(update_fields=["acceptance_notice"])
+    return True
 
 
 @transaction.atomic
@@ -1289,3 +1317,23 @@ def load_holiday_notice(
     """
     loaded = load_year(year, source=source, days=days, actor=actor)
     return {"days": loaded, **recount_due_dates({year}, actor=actor)}
+
+
+@transaction.atomic
+def release_materials_to_archive(case: Case, copies: dict[int, str]) -> int:
+    """The archive holds these materials now: point each at its copy, delete the live file after commit.
+
+    ``copies``: material row id -> the copy's name in ``lib.storage.archive_storage`` (already
+    checked against the material's hash by the archive). Called by archives once a case's
+    package is accepted and the bureau's rule says the live files may go.
+    """
+    released = 0
+    for material in case.materials.filter(pk__in=list(copies)).exclude(file=""):
+        live, storage = str(material.file.name), material.file.storage
+        material.archived_copy.name = copies[material.pk]
+        material.file.name = ""
+        material.save(update_fields=["archived_copy", "file"])
+        transaction.on_commit(functools.partial(storage.delete, live))
+        released += 1
+    record("cases.materials_archived", None, case, {"files": released})
+    return released

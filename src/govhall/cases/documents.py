@@ -35,6 +35,14 @@ def chinese_typography(text: str) -> str:
     return escaped
 
 
+def acceptance_notice(case: Case) -> bytes:
+    """The signed acceptance notice: the one kept when the case was accepted, or made now if not kept yet."""
+    if case.acceptance_notice:
+        with case.acceptance_notice.open("rb") as handle:
+            return handle.read()
+    return render_acceptance_notice(case)
+
+
 def render_acceptance_notice(case: Case) -> bytes:
     """The acceptance notice of an accepted case, from what the case records (same every time)."""
     if case.accepted_on is None:

@@ -18,7 +18,7 @@ from govhall.cases.constants import (
     warning_label,
 )
 from govhall.lib.signing import STATUS_LABELS, SignatureStatus
-from govhall.lib.storage import private_storage
+from govhall.lib.storage import archive_storage, private_storage
 
 SIGNATURE_CHOICES = [(status.value, label) for status, label in STATUS_LABELS.items()]
 
@@ -52,6 +52,9 @@ class Case(models.Model):
     submit_key = models.CharField(max_length=64, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
+    # The signed acceptance notice (受理通知书) as issued: made once after acceptance and served
+    # (and archived) from here ever after:
+    acceptance_notice = models.FileField(_("受理通知书"), storage=private_storage, max_length=200, blank=True)
     due_on = models.DateField(_("承诺办结日期"), null=True, blank=True)
     statutory_due_on = models.DateField(_("法定办结日期"), null=True, blank=True)
     # Counted on the statutory holidays of a year whose State Council notice is not loaded yet;
@@ -197,6 +200,9 @@ class CaseMaterial(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Once the case is archived and the live file released: the same bytes inside the package
+    # (its path under the archive's first copy); served instead of ``file`` after a hash check:
+    archived_copy = models.FileField(_("档案中的文件"), storage=archive_storage, max_length=300, blank=True)
     original_name = models.CharField(_("文件名"), max_length=120)
     content_type = models.CharField(_("文件类型"), max_length=40)
     size = models.PositiveBigIntegerField(_("大小"))

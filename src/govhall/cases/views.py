@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from govhall.audit.actions import record
 from govhall.cases import actions, queries
 from govhall.cases.constants import CaseAction, CaseStatus, due_cells, status_label
-from govhall.cases.documents import render_acceptance_notice
+from govhall.cases.documents import acceptance_notice
 from govhall.cases.forms import DESK_FORMS, CompleteStepForm, CountersignAnswerForm, DeskForm, ExtensionDecisionForm
 from govhall.cases.guidance import next_step_for_applicant
 from govhall.cases.models import Case
@@ -32,7 +32,7 @@ from govhall.identity.queries import access_entity_for
 from govhall.lib.forms import Form
 from govhall.lib.html import html_rows
 from govhall.lib.jsonforms import answers_of, build_form, sentences, show_errors
-from govhall.lib.storage import private_download
+from govhall.lib.storage import file_matches, private_download
 from govhall.lib.urls import object_url
 from govhall.licences import queries as licence_queries
 
@@ -562,20 +562,36 @@ def _int(value: str | None) -> int:
         return 0
 
 
-def _serve(material: Any) -> FileResponse:
-    if not material.file:
-        raise Http404(_("这项材料是复用的电子证照，没有上传文件。"))
-    return private_download(material.file, content_type=material.content_type, filename=material.original_name)
+def _serve(material: Any) -> HttpResponse | FileResponse:
+    if material.file:
+        return private_download(material.file, content_type=material.content_type, filename=material.original_name)
+    if material.archived_copy:
+        if not material.archived_copy.storage.exists(material.archived_copy.name):
+            raise Http404(_("这份材料已随办件档案按保管期限销毁。"))
+        # Released to the archive: served from the package once its bytes are checked against the
+        # hash taken at upload (a changed copy is never served as the applicant's material):
+        if not file_matches(material.archived_copy, material.sha256):
+            return HttpResponse(
+                _(
+                    "这份材料在电子档案中的副本未通过完整性校验，为防止提供被改动的文件，暂不能查看。请联系档案管理员用另一份副本修复后再试。"
+                ),
+                status=409,
+                content_type="text/plain; charset=utf-8",
+            )
+        return private_download(
+            material.archived_copy, content_type=material.content_type, filename=material.original_name
+        )
+    raise Http404(_("这项材料是复用的电子证照，没有上传文件。"))
 
 
 @applicant_required
-def my_material(request: HttpRequest, public_id: str, material_id: str) -> FileResponse:
+def my_material(request: HttpRequest, public_id: str, material_id: str) -> HttpResponse | FileResponse:
     case = queries.access_case_for_applicant(request.user, public_id)
     return _serve(get_object_or_404(case.materials, public_id=material_id))
 
 
 @staff_required
-def desk_material(request: HttpRequest, public_id: str, material_id: str) -> FileResponse:
+def desk_material(request: HttpRequest, public_id: str, material_id: str) -> HttpResponse | FileResponse:
     case = queries.access_case_for_staff(request.user, public_id)
     material = get_object_or_404(case.materials, public_id=material_id)
     record("cases.material_viewed", request.user, case, {"material": material.original_name}, request=request)
@@ -585,7 +601,7 @@ def desk_material(request: HttpRequest, public_id: str, material_id: str) -> Fil
 def _notice(case: Any) -> HttpResponse:
     if case.accepted_on is None:
         raise Http404
-    response = HttpResponse(render_acceptance_notice(case), content_type="application/pdf")
+    response = HttpResponse(acceptance_notice(case), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="acceptance-{case.reference}.pdf"'
     return response
 

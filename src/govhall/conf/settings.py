@@ -91,6 +91,9 @@ ARCHIVES_FIXITY_SAMPLE = env_int("GOVHALL_ARCHIVES_FIXITY_SAMPLE", 0)
 ARCHIVES_FIXITY_SECONDS = env_int("GOVHALL_ARCHIVES_FIXITY_SECONDS", 86400)
 ARCHIVES_UPKEEP_SECONDS = env_int("GOVHALL_ARCHIVES_UPKEEP_SECONDS", 60)
 ARCHIVES_DISPOSAL_WAIT_DAYS = env_int("GOVHALL_ARCHIVES_DISPOSAL_WAIT_DAYS", 7)
+# Days after archiving when a case's live material files are deleted and served from the
+# package instead (0: never; the live store keeps them):
+ARCHIVES_RELEASE_MATERIALS_AFTER_DAYS = env_int("GOVHALL_ARCHIVES_RELEASE_MATERIALS_AFTER_DAYS", 0)
 # Audit records younger than this are never deleted (网络安全法 art. 21: at least six months):
 AUDIT_RETENTION_DAYS = env_int("GOVHALL_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 183:

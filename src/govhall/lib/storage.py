@@ -20,14 +20,17 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import hashlib
+import os
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from django.apps import apps
+from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse
@@ -48,6 +51,38 @@ _saved_in_block: ContextVar[tuple[list[tuple[Storage, str]], ...]] = ContextVar(
 def private_storage() -> Storage:
     """The storage outside any served folder (settings.STORAGES["private"])."""
     return storages["private"]
+
+
+class _ArchiveStorage(FileSystemStorage):
+    """The first copy of the archival packages, wherever ``settings.ARCHIVES_PRIMARY_DIR`` says now."""
+
+    @property
+    def base_location(self) -> str:
+        return str(settings.ARCHIVES_PRIMARY_DIR)
+
+    @property
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
+_archive_storage = _ArchiveStorage()
+
+
+def archive_storage() -> Storage:
+    """Files kept inside archival packages (a live case's materials once released to the archive)."""
+    return _archive_storage
+
+
+def file_matches(file: FieldFile, sha256: str) -> bool:
+    """Whether a stored file exists and its bytes hash to ``sha256``."""
+    digest = hashlib.sha256()
+    try:
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except (FileNotFoundError, OSError):
+        return False
+    return digest.hexdigest() == sha256
 
 
 def private_download(file: FieldFile, *, content_type: str, filename: str) -> FileResponse:

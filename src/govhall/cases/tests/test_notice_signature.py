@@ -51,3 +51,32 @@ def test_the_acceptance_notice_is_signed_with_the_seal_and_pdfsig_validates_it(
     assert widget["/V"]["/Name"] == f"{felling.implementing_body}业务受理专用章"
     text = subprocess.run(["pdftotext", str(tmp_path / "notice.pdf"), "-"], capture_output=True, text=True).stdout
     assert "受理通知书" in text and case.reference in text.replace("\n", "")
+
+
+def test_the_notice_is_kept_once_after_acceptance_and_served_as_kept(
+    felling: ItemVersion, alice: User, bob: User, django_capture_on_commit_callbacks
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    case = actions.submit_case(
+        felling,
+        applicant=alice,
+        form_data={"location": "东孚镇", "volume": 3},
+        submit_key="kept",
+        files=material_files(felling),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        case = actions.accept_case(case, actor=bob)
+    assert DBTaskResult.objects.filter(
+        task_path__endswith="keep_acceptance_notice", args_kwargs__args=[case.pk]
+    ).exists()
+    assert actions.keep_acceptance_notice(case.pk) is True
+    assert actions.keep_acceptance_notice(case.pk) is False  # once
+    case.refresh_from_db()
+    with case.acceptance_notice.open("rb") as handle:
+        kept = handle.read()
+    client = Client()
+    client.post("/login/", {"account": ALICE_ID, "password": PASSWORD})
+    url = f"/my/cases/{case.public_id}/acceptance-notice.pdf"
+    assert client.get(url).content == kept == client.get(url).content
+    assert check_pdf_signatures(io.BytesIO(kept)).status == SignatureStatus.VALID
