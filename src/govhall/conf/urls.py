@@ -45,6 +45,7 @@ urlpatterns = [
     path("", include("govhall.archives.urls")),
     path("", include("govhall.sensors.urls")),
     path("", include("govhall.inspections.urls")),
+    path("", include("govhall.proactive.urls")),
     path("", include("govhall.audit.urls")),
     path("", include("govhall.portal.urls")),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -92,3 +94,59 @@ class RenewalReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence_id} −{self.days_before}"
+
+
+class Entitlement(models.Model):
+    """A benefit given without an application (免申即享) to every holder of a valid licence of one type."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("政策名称"), max_length=200)
+    description = models.TextField(_("享受内容"))
+    legal_basis = models.CharField(_("政策依据"), max_length=300)
+    department = models.ForeignKey(
+        "identity.Department", verbose_name=_("兑现单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Who is eligible: holders of a valid licence of this type (issued on or after a day, if set):
+    licence_type = models.ForeignKey(
+        "licences.LicenceType", verbose_name=_("持有证照类型"), on_delete=models.PROTECT, related_name="+"
+    )
+    issued_since = models.DateField(_("证照颁发不早于"), null=True, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("免申即享政策")
+        verbose_name_plural = _("免申即享政策")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GrantStatus(models.TextChoices):
+    PROPOSED = "proposed", _("待确认")
+    GRANTED = "granted", _("已兑现")
+    DECLINED = "declined", _("本人已放弃")
+
+
+class EntitlementGrant(models.Model):
+    """One subject found eligible, then granted by staff with a stated purpose; the person may decline."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="grants")
+    subject_key = models.CharField(max_length=64)  # the licences' holder key
+    subject_name = models.CharField(_("享受对象"), max_length=200)  # as the public may see it (a person's masked)
+    licence = models.ForeignKey("licences.Licence", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("状态"), max_length=16, choices=GrantStatus.choices, default=GrantStatus.PROPOSED)
+    found_at = models.DateTimeField(auto_now_add=True)
+    purpose = models.CharField(_("兑现事由"), max_length=300, blank=True)
+    granted_by = models.ForeignKey("identity.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(_("放弃原因"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("免申即享兑现")
+        verbose_name_plural = _("免申即享兑现")
+        constraints = [models.UniqueConstraint(fields=["entitlement", "subject_key"], name="proactive_grant_once")]
+
+    def __str__(self) -> str:
+        return f"{self.entitlement} {self.subject_name}"

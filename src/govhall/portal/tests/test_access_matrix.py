@@ -55,6 +55,7 @@ from govhall.licences.tests.conftest import (  # noqa: F401 - fixtures
 )
 from govhall.office import actions as office_actions
 from govhall.office.models import Document, Evidence, Task
+from govhall.proactive.models import Entitlement, EntitlementGrant
 from govhall.ratings import actions as ratings_actions
 from govhall.ratings.models import Rectification, RectificationEvidence
 from govhall.stats import actions as stats_actions
@@ -97,6 +98,7 @@ VISIBLE = {
     "plan": {"grace", "dan"},
     "draw": {"grace", "dan"},
     "inspection": FORESTRY_RECORDS,
+    "entitlement": {"grace", "dan"},  # 免申即享: the paying unit's approver and supervisor
     "package": {"lucy"},
     "disposal": {"lucy"},
 }
@@ -234,6 +236,9 @@ MATRIX: dict[str, Rule] = {
     "desk/inspections/plans/<uuid:public_id>/guidance/": _staff(VISIBLE["plan"], "plan", ("GET", "POST")),
     "desk/inspections/draws/<uuid:public_id>/": _staff(VISIBLE["draw"], "draw", ("GET", "POST")),
     "desk/inspections/tasks/<uuid:public_id>/": _staff(VISIBLE["inspection"], "inspection", ("GET", "POST")),
+    # 免申即享:
+    "desk/entitlements/": _staff(STAFF),  # each sees the entitlements of the units they grant for
+    "desk/entitlements/<uuid:public_id>/": _staff(VISIBLE["entitlement"], "entitlement", ("GET", "POST")),
     # The API: the public parts, the applicant's own cases, the desk, the catalog editors:
     "api/schema/": Rule("public"),
     "api/v1/catalog/items/": Rule("public"),
@@ -319,6 +324,7 @@ class World:
     plan: InspectionPlan
     draw: Draw
     inspection: Inspection
+    entitlement: Entitlement
 
     def object_arguments(self, kind: str) -> dict[str, str]:
         if kind in {"case", "material"}:
@@ -355,6 +361,7 @@ class World:
             "plan": self.plan,
             "draw": self.draw,
             "inspection": self.inspection,
+            "entitlement": self.entitlement,
         }
         return {"public_id": str(objects[kind].public_id)}
 
@@ -382,6 +389,7 @@ class World:
             self.disposal.status,
             Draw.objects.filter(voided_at__isnull=True).count(),
             tuple(Inspection.objects.order_by("pk").values_list("status", flat=True)),
+            tuple(EntitlementGrant.objects.order_by("pk").values_list("status", flat=True)),
             AuditRecord.objects.exclude(event__in=_HARMLESS_AUDIT).count(),
         )
 
@@ -506,6 +514,13 @@ def world(
         plan,
         draw,
         draw.inspections.get(),
+        Entitlement.objects.create(
+            name="采伐迹地更新补助",
+            description="补助直接拨付。",
+            legal_basis="《森林法》",
+            department=forestry,
+            licence_type=licence.licence_type,
+        ),
     )
 
 

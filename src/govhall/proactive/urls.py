@@ -1,0 +1,12 @@
+from django.urls import path
+
+from govhall.proactive import views
+
+app_name = "proactive"
+
+urlpatterns = [
+    path("my/entitlements/", views.my_entitlements, name="my_entitlements"),
+    path("my/entitlements/<uuid:public_id>/decline/", views.my_entitlement_decline, name="my_entitlement_decline"),
+    path("desk/entitlements/", views.desk_entitlements, name="desk_entitlements"),
+    path("desk/entitlements/<uuid:public_id>/", views.desk_entitlement, name="desk_entitlement"),
+]

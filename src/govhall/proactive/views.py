@@ -1,0 +1,88 @@
+"""免申即享 pages: the desk's entitlements (find, confirm) and the person's own grants (decline)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from govhall.identity.decorators import applicant_required, staff_required
+from govhall.identity.models import User
+from govhall.lib.errors import Conflict
+from govhall.proactive import entitlements
+from govhall.proactive.models import GrantStatus
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _say(request: HttpRequest, exc: Exception) -> None:
+    for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+        messages.error(request, message)
+
+
+@staff_required
+def desk_entitlements(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "proactive/desk_entitlements.html",
+        {"surface": "desk", "entitlements": entitlements.list_entitlements_for(_user(request))},
+    )
+
+
+@staff_required
+def desk_entitlement(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _user(request)
+    entitlement = entitlements.access_entitlement_for(user, public_id)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "find":
+                found = entitlements.find_eligible(entitlement, actor=user)
+                messages.success(
+                    request, _("找到 %(count)s 个新的符合条件的对象，请核对后确认兑现。") % {"count": found}
+                )
+            else:
+                count = entitlements.grant(
+                    entitlement, request.POST.getlist("grants"), actor=user, purpose=request.POST.get("purpose", "")
+                )
+                messages.success(request, _("已为 %(count)s 个对象确认兑现，并已通知本人。") % {"count": count})
+        except (ValidationError, PermissionDenied, Conflict) as exc:
+            _say(request, exc)
+        return redirect("proactive:desk_entitlement", public_id=entitlement.public_id)
+    grants = entitlement.grants.select_related("licence").order_by("status", "pk")
+    return render(
+        request,
+        "proactive/desk_entitlement.html",
+        {
+            "surface": "desk",
+            "entitlement": entitlement,
+            "proposed": [g for g in grants if g.status == GrantStatus.PROPOSED],
+            "done": [g for g in grants if g.status != GrantStatus.PROPOSED],
+        },
+    )
+
+
+@applicant_required
+def my_entitlements(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "proactive/my_entitlements.html",
+        {"surface": "workspace", "grants": entitlements.grants_of(_user(request))},
+    )
+
+
+@applicant_required
+@require_POST
+def my_entitlement_decline(request: HttpRequest, public_id: str) -> HttpResponse:
+    try:
+        item = entitlements.decline(public_id, user=_user(request), reason=request.POST.get("reason", ""))
+    except Conflict as exc:
+        _say(request, exc)
+    else:
+        messages.success(request, _("您已放弃“%(name)s”，我们不会再为您兑现。") % {"name": item.entitlement.name})
+    return redirect("proactive:my_entitlements")
