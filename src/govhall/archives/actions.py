@@ -5,14 +5,11 @@ from __future__ import annotations
 import csv
 import datetime
 import functools
-import hashlib
 import io
 import json
 import shutil
 import tarfile
 import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from govhall.archives import packaging, queries
+from govhall.archives import fixity, packaging, queries
 from govhall.archives.checks import run_checks
 from govhall.archives.constants import (
     ARCHIVIST,
@@ -40,6 +37,7 @@ from govhall.archives.constants import (
     ReviewDecision,
     StartRule,
 )
+from govhall.archives.fixity import CopyState
 from govhall.archives.models import (
     ArchivalPackage,
     DisposalItem,
@@ -52,6 +50,7 @@ from govhall.archives.models import (
 )
 from govhall.audit.actions import record
 from govhall.audit.models import AuditOutcome
+from govhall.cases import actions as case_actions
 from govhall.cases.constants import CaseStatus
 from govhall.cases.feed import consume
 from govhall.cases.models import Case, CaseEvent
@@ -196,6 +195,10 @@ def build_package(package: ArchivalPackage) -> ArchivalPackage:
     )
     if case is None:
         raise Conflict(_("办件已不存在，无法归档。"))
+    if case.accepted_on is not None and not case.acceptance_notice:
+        # The notice is kept once after acceptance; a case whose task has not run keeps it now:
+        case_actions.keep_acceptance_notice(case.pk)
+        case.refresh_from_db(fields=["acceptance_notice"])
     package.attempts += 1
     primary = packaging.primary_root()
     target = packaging.bag_path(primary, package.reference)
@@ -299,71 +302,13 @@ def retry_package(package: ArchivalPackage, *, actor: User) -> ArchivalPackage:
 # Fixity -----------------------------------------------------------------------------------
 
 
-@dataclass
-class CopyState:
-    problems: list[str] = field(default_factory=list)
-    bytes_read: int = 0
-    digests: dict[str, str] = field(default_factory=dict)  # path -> digest read now
-
-
-def _read_manifest(path: Path) -> dict[str, str]:
-    entries = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            entries[name.strip()] = digest.lower()
-    return entries
-
-
 def verify_copy(folder: Path, package: ArchivalPackage) -> CopyState:
     """Re-hash one copy against the anchor kept in the database: tag manifest → manifests → files."""
-    state = CopyState()
-    algorithm = (package.algorithms or ["sha256"])[0]
-    if not folder.is_dir():
-        state.problems.append("the package is missing")
-        return state
-    tagmanifest = folder / f"tagmanifest-{algorithm}.txt"
-    if not tagmanifest.is_file():
-        state.problems.append(f"{tagmanifest.name}: missing")
-        return state
-    if packaging.file_digest(tagmanifest, algorithm) != package.tagmanifest_digest:
-        state.problems.append(f"{tagmanifest.name}: changed")
-    expected = _read_manifest(tagmanifest)
-    manifest = folder / f"manifest-{algorithm}.txt"
-    if manifest.is_file():
-        expected.update(_read_manifest(manifest))
-    on_disk = {str(path.relative_to(folder)) for path in packaging.walk_files(folder)} - {tagmanifest.name}
-    for name in sorted(set(expected) | on_disk):
-        path = folder / name
-        if name not in expected:
-            state.problems.append(f"{name}: not in the manifest")
-            continue
-        if not path.is_file():
-            state.problems.append(f"{name}: missing")
-            continue
-        digest, size = _hash(path, algorithm)
-        state.bytes_read += size
-        state.digests[name] = digest
-        if digest != expected[name]:
-            state.problems.append(f"{name}: changed")
-    return state
+    return fixity.verify_copy(folder, _algorithm(package), package.tagmanifest_digest)
 
 
-def _hash(path: Path, algorithm: str) -> tuple[str, int]:
-    import hashlib
-
-    digest = hashlib.new(algorithm)
-    size = 0
-    with open(path, "rb", buffering=0) as source:
-        buffer = bytearray(1 << 20)
-        view = memoryview(buffer)
-        while True:
-            read = source.readinto(buffer)
-            if not read:
-                break
-            digest.update(view[:read])
-            size += read
-    return digest.hexdigest(), size
+def _algorithm(package: ArchivalPackage) -> str:
+    return (package.algorithms or ["sha256"])[0]
 
 
 def _copies(package: ArchivalPackage) -> dict[str, Path]:
@@ -375,13 +320,19 @@ def _copies(package: ArchivalPackage) -> dict[str, Path]:
 
 def check_fixity(package: ArchivalPackage) -> FixityCheck:
     """Re-hash both copies of one accepted package; a damaged copy alerts the archivists and the security administrator."""
-    copies = _copies(package)
-    # The two copies are read side by side (hashlib lets go of the GIL while it hashes), so the
-    # check keeps the disk busy instead of waiting on one file at a time:
-    with ThreadPoolExecutor(max_workers=len(copies)) as pool:
-        futures = {name: pool.submit(verify_copy, path, package) for name, path in copies.items()}
-        states = {name: future.result() for name, future in futures.items()}
-    return _record_fixity(package, states)
+    return _record_fixity(package, _verify_packages([package])[0])
+
+
+def _verify_packages(packages: list[ArchivalPackage]) -> list[dict[str, CopyState]]:
+    """Both copies of every package, read together (``fixity.verify_copies``); each package's states by copy."""
+    wanted = [(package, name, path) for package in packages for name, path in _copies(package).items()]
+    states = fixity.verify_copies(
+        (path, _algorithm(package), package.tagmanifest_digest) for package, _name, path in wanted
+    )
+    found: dict[int, dict[str, CopyState]] = {}
+    for (package, name, _path), state in zip(wanted, states, strict=True):
+        found.setdefault(package.pk, {})[name] = state
+    return [found[package.pk] for package in packages]
 
 
 @transaction.atomic
@@ -409,8 +360,11 @@ def _record_fixity(package: ArchivalPackage, states: dict[str, CopyState]) -> Fi
 def run_fixity(sample: int | None = None) -> dict[str, int]:
     """Check the accepted packages checked longest ago (``ARCHIVES_FIXITY_SAMPLE`` of them; 0 = all)."""
     size = settings.ARCHIVES_FIXITY_SAMPLE if sample is None else sample
-    packages = ArchivalPackage.objects.filter(status=PackageStatus.ACCEPTED).order_by(
-        "last_fixity_at", "pk"
+    # The check reports are not needed here (and are the rows' largest field):
+    packages = (
+        ArchivalPackage.objects.filter(status=PackageStatus.ACCEPTED)
+        .defer("check_report")
+        .order_by("last_fixity_at", "pk")
     )  # never-checked first (NULLs first on SQLite; PostgreSQL puts them last: asked below)
     if size:
         never = list(packages.filter(last_fixity_at__isnull=True)[:size])
@@ -418,30 +372,27 @@ def run_fixity(sample: int | None = None) -> dict[str, int]:
     else:
         packages_list = list(packages)
     counts = {"checked": 0, "damaged": 0, "bytes": 0}
-    # Every copy of the batch is read by a few threads at once (hashlib lets go of the GIL), so
-    # the disk stays busy across packages; the intact ones are then recorded together, the
-    # damaged ones one by one with their alerts:
+    # A batch of packages is read at once (both copies, every file), so the disk is never idle
+    # between packages; the intact ones are then recorded in one transaction, the damaged ones
+    # one by one with their alerts:
     for start in range(0, len(packages_list), FIXITY_BATCH):
         batch = packages_list[start : start + FIXITY_BATCH]
-        with ThreadPoolExecutor(max_workers=FIXITY_THREADS) as pool:
-            futures = [
-                {name: pool.submit(verify_copy, path, package) for name, path in _copies(package).items()}
-                for package in batch
-            ]
-            states = [{name: future.result() for name, future in copies.items()} for copies in futures]
-        intact = [(p, s) for p, s in zip(batch, states, strict=True) if not any(x.problems for x in s.values())]
-        _record_intact(intact)
+        states = _verify_packages(batch)
+        _record_intact([(p, s) for p, s in zip(batch, states, strict=True) if not _damaged(s)])
         for package, state in zip(batch, states, strict=True):
             counts["checked"] += 1
             counts["bytes"] += sum(x.bytes_read for x in state.values())
-            if any(x.problems for x in state.values()):
+            if _damaged(state):
                 _record_fixity(package, state)
                 counts["damaged"] += 1
     return counts
 
 
 FIXITY_BATCH = 200
-FIXITY_THREADS = 4
+
+
+def _damaged(states: dict[str, CopyState]) -> bool:
+    return any(state.problems for state in states.values())
 
 
 @transaction.atomic
@@ -1001,41 +952,42 @@ def keep_archives() -> dict[str, Any]:
 def release_live_materials(package: ArchivalPackage) -> int:
     """Point the case's materials at their copies in the package and delete the live files.
 
-    Each copy is checked against the hash taken at upload first; if one does not match (or
-    is missing), nothing is released and the package is left for the fixity check to find.
-    The live files are deleted only after the commit. Returns how many were released.
+    Each copy in the first copy of the package is hashed and must match both the package's
+    manifest and the hash the case took at upload; if one does not (or is missing, or the
+    package is known damaged), nothing is released (audited as refused) and the fixity check
+    finds the fault. Locks the package row; the live files are deleted only after the commit.
+    Returns how many were released.
     """
-    from govhall.cases.actions import release_materials_to_archive
-
-    package = ArchivalPackage.objects.select_for_update().select_related("case").get(pk=package.pk)
-    if package.status != PackageStatus.ACCEPTED or package.materials_released_at or package.case is None:
+    package = ArchivalPackage.objects.select_for_update(of=("self",)).select_related("case").get(pk=package.pk)
+    case = package.case
+    if package.status != PackageStatus.ACCEPTED or package.materials_released_at or case is None:
         return 0
     root = packaging.bag_path(packaging.primary_root(), package.reference)
-    copies = {}
-    for material, path in queries.material_paths(package.case):
+    try:
+        manifest = fixity.parse_manifest((root / "manifest-sha256.txt").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    materials = queries.material_paths(case)
+    copies: dict[int, str] = {}
+    for material, path in materials:
         copy = root / "data" / path
-        if not copy.is_file() or _sha256_of(copy) != material.sha256:
+        digest = fixity.hash_file(str(copy), "sha256")[0] if copy.is_file() else ""
+        if package.is_damaged or not digest or digest != manifest.get(f"data/{path}") or digest != material.sha256:
             record("archives.release_refused", None, package, {"file": path}, outcome=AuditOutcome.FAILURE)
             return 0
         copies[material.pk] = f"{package.reference}/data/{path}"
-    released = release_materials_to_archive(package.case, copies)
+    # The case's materials now name their copy in the package (``CaseMaterial.archived_copy``,
+    # on ``lib.storage.archive_storage``), and the case's pages serve that:
+    released = case_actions.release_materials_to_archive(case, copies)
     package.materials_released_at = timezone.now()
     package.save(update_fields=["materials_released_at"])
     record("archives.materials_released", None, package, {"files": released})
     return released
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def release_due_materials(now: datetime.datetime | None = None) -> int:
     """Release the live materials of packages archived longer ago than the setting (0: never)."""
-    days = settings.ARCHIVES_RELEASE_MATERIALS_AFTER_DAYS
+    days = getattr(settings, "ARCHIVES_RELEASE_MATERIALS_AFTER_DAYS", 0)
     if days <= 0:
         return 0
     line = (now or timezone.now()) - datetime.timedelta(days=days)

@@ -202,8 +202,6 @@ def material_paths(case: Case) -> list[tuple[Any, str]]:
 
 def package_contents(case: Case, package: ArchivalPackage, *, archived_at: datetime.datetime) -> Contents:
     """Gather everything the case's package holds (no file written yet)."""
-    from govhall.cases.documents import acceptance_notice
-
     version = case.item_version
     licence = _licence_of(case)
     retention = package.retention_class
@@ -220,11 +218,13 @@ def package_contents(case: Case, package: ArchivalPackage, *, archived_at: datet
         files.append(
             PayloadFile(path, source=material.file, expected_sha256=material.sha256, content_type=material.content_type)
         )
-    if case.accepted_on is not None:
+    if case.acceptance_notice:
+        # The notice as issued and kept on the case (build_package keeps it first if the task
+        # after acceptance has not run), copied like the licence:
         files.append(
             PayloadFile(
                 "documents/acceptance-notice.pdf",
-                content=acceptance_notice(case),
+                source=case.acceptance_notice,
                 content_type="application/pdf",
                 signed=True,
             )

@@ -743,7 +743,12 @@ def accept_case(case: Case, *, actor: User, note: str = "") -> Case:
 
 @transaction.atomic
 def keep_acceptance_notice(case_id: int) -> bool:
-    """Make, sign and keep an accepted case's acceptance notice once (the task after acceptance runs this)."""
+    """Make, sign and keep an accepted case's acceptance notice, once; False if there is nothing to do.
+
+    The task queued after acceptance runs this; the notice's page and archiving call it too
+    when that task has not run yet. Locks the case row, so two callers keep one notice; the
+    file is removed again if the transaction rolls back.
+    """
     case = Case.objects.select_for_update().filter(pk=case_id).first()
     if case is None or case.accepted_on is None or case.acceptance_notice:
         return False
@@ -756,6 +761,7 @@ def keep_acceptance_notice(case_id: int) -> bool:
     )
     case.acceptance_notice.name = name
     case.save(update_fields=["acceptance_notice"])
+    record("cases.acceptance_notice_kept", None, case, {"file": name})
     return True
 
 

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from govhall.audit.actions import record
 from govhall.cases import actions, queries
 from govhall.cases.constants import CaseAction, CaseStatus, due_cells, status_label
-from govhall.cases.documents import acceptance_notice
 from govhall.cases.forms import DESK_FORMS, CompleteStepForm, CountersignAnswerForm, DeskForm, ExtensionDecisionForm
 from govhall.cases.guidance import next_step_for_applicant
 from govhall.cases.models import Case
@@ -601,7 +600,12 @@ def desk_material(request: HttpRequest, public_id: str, material_id: str) -> Htt
 def _notice(case: Any) -> HttpResponse:
     if case.accepted_on is None:
         raise Http404
-    response = HttpResponse(acceptance_notice(case), content_type="application/pdf")
+    # The notice as issued, kept by the task after acceptance; kept now if that task has not run:
+    if not case.acceptance_notice:
+        actions.keep_acceptance_notice(case.pk)
+        case.refresh_from_db(fields=["acceptance_notice"])
+    with case.acceptance_notice.open("rb") as handle:
+        response = HttpResponse(handle.read(), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="acceptance-{case.reference}.pdf"'
     return response
 

@@ -37,7 +37,10 @@ def test_the_package_is_a_bag_the_independent_validator_accepts(
     assert {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt"} <= names
     assert "archive-check-report.json" in names
     assert {"data/metadata.xml", "data/events.xml", "data/audit/audit-extract.jsonl"} <= names
-    assert "data/documents/acceptance-notice.pdf" in names
+    # The acceptance notice as issued: the one the case kept (kept by archiving, its task not run here):
+    closed_case.refresh_from_db()
+    with closed_case.acceptance_notice.open("rb") as kept:
+        assert (bag / "data/documents/acceptance-notice.pdf").read_bytes() == kept.read()
     assert any(n.startswith("data/documents/licence-") for n in names)
     materials = [n for n in names if n.startswith("data/materials/")]
     assert len(materials) == closed_case.materials.filter(is_current=True).exclude(file="").count() > 0

@@ -38,6 +38,10 @@ def test_the_acceptance_notice_is_signed_with_the_seal_and_pdfsig_validates_it(
     client.post("/login/", {"account": ALICE_ID, "password": PASSWORD})
     data = client.get(f"/my/cases/{case.public_id}/acceptance-notice.pdf").content
     assert check_pdf_signatures(io.BytesIO(data)).status == SignatureStatus.VALID
+    # Asked for before the task after acceptance ran: made and kept now, the same file ever after:
+    case.refresh_from_db()
+    with case.acceptance_notice.open("rb") as handle:
+        assert handle.read() == data
     (tmp_path / "notice.pdf").write_bytes(data)
     report = subprocess.run(["pdfsig", str(tmp_path / "notice.pdf")], capture_output=True, text=True).stdout
     assert "Signature is Valid." in report and "Total document signed" in report
