@@ -25,16 +25,10 @@ from govhall.complaints.models import Complaint, SupervisionOrder
 from govhall.identity.constants import Role
 from govhall.identity.queries import departments_covered
 from govhall.lib.crypto import lookup_hash
+from govhall.lib.errors import uuid_or_404
 
 STAFF_ROLES = (Role.CLERK, Role.REVIEWER, Role.APPROVER, Role.SUPERVISOR)
 QUERY_CODE = "complaint_query_code"
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError as exc:
-        raise Http404 from exc
 
 
 def is_supervisor(user: Any) -> bool:
@@ -58,7 +52,7 @@ def access_complaint_for(user: Any, public_id: Any) -> Complaint:
     complaint = (
         list_complaints_for(user)
         .select_related("about_department", "about_staff", "item", "case", "assignee", "complainant")
-        .filter(public_id=_uuid(public_id))
+        .filter(public_id=uuid_or_404(public_id))
         .first()
     )
     if complaint is None:
@@ -74,7 +68,9 @@ def list_orders_for(user: Any) -> QuerySet[SupervisionOrder]:
 
 def access_order_for(user: Any, public_id: Any) -> SupervisionOrder:
     """Load a supervision order the user may see, or 404."""
-    order = list_orders_for(user).select_related("case", "raised_by", "replied_by").filter(public_id=_uuid(public_id))
+    order = (
+        list_orders_for(user).select_related("case", "raised_by", "replied_by").filter(public_id=uuid_or_404(public_id))
+    )
     found = order.first()
     if found is None:
         raise Http404

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,16 +13,10 @@ from govhall.identity.queries import departments_covered, has_role_for
 from govhall.inspections import draws
 from govhall.inspections.constants import INSPECTORS_PER_INSPECTION, InspectionStatus
 from govhall.inspections.models import Draw, Inspection, InspectionPlan
+from govhall.lib.errors import uuid_or_404
 
 # Who plans and draws for a unit: its approvers and supervisors (the bureau's cover every unit):
 PLANNING_ROLES = (Role.APPROVER, Role.SUPERVISOR)
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
 
 
 def may_plan_for(user: Any, plan: InspectionPlan) -> bool:
@@ -38,7 +31,7 @@ def list_plans_for(user: Any) -> QuerySet[InspectionPlan]:
 
 
 def access_plan_for(user: Any, public_id: Any) -> InspectionPlan:
-    plan = list_plans_for(user).filter(public_id=_uuid(public_id)).first()
+    plan = list_plans_for(user).filter(public_id=uuid_or_404(public_id)).first()
     if plan is None:
         raise Http404
     return plan
@@ -47,7 +40,7 @@ def access_plan_for(user: Any, public_id: Any) -> InspectionPlan:
 def access_draw_for(user: Any, public_id: Any) -> Draw:
     draw = (
         Draw.objects.select_related("plan", "plan__licence_type", "drawn_by", "voided_by")
-        .filter(public_id=_uuid(public_id), plan__in=list_plans_for(user))
+        .filter(public_id=uuid_or_404(public_id), plan__in=list_plans_for(user))
         .first()
     )
     if draw is None:
@@ -67,7 +60,7 @@ def list_inspections_for(user: Any) -> QuerySet[Inspection]:
 
 
 def access_inspection_for(user: Any, public_id: Any) -> Inspection:
-    inspection = list_inspections_for(user).filter(public_id=_uuid(public_id)).first()
+    inspection = list_inspections_for(user).filter(public_id=uuid_or_404(public_id)).first()
     if inspection is None:
         raise Http404
     return inspection
@@ -118,7 +111,7 @@ def list_public_draws() -> QuerySet[Draw]:
 
 
 def get_public_draw(public_id: Any) -> Draw:
-    draw = list_public_draws().filter(public_id=_uuid(public_id)).first()
+    draw = list_public_draws().filter(public_id=uuid_or_404(public_id)).first()
     if draw is None:
         raise Http404
     return draw

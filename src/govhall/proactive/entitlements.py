@@ -10,7 +10,6 @@ notices, and this one reads licences.)
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,20 +24,13 @@ from govhall.audit.actions import record
 from govhall.identity.constants import Role
 from govhall.identity.models import User
 from govhall.identity.queries import departments_covered, has_role_for, list_entities_for
-from govhall.lib.errors import Conflict
+from govhall.lib.errors import Conflict, uuid_or_404
 from govhall.licences.actions import holder_accounts, public_holder_name
 from govhall.licences.queries import holder_keys, valid_licences_of_type
 from govhall.proactive.actions import notify_many
 from govhall.proactive.models import Entitlement, EntitlementGrant, GrantStatus
 
 GRANTING_ROLES = (Role.APPROVER, Role.SUPERVISOR)
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
 
 
 def may_grant(user: Any, entitlement: Entitlement) -> bool:
@@ -53,7 +45,7 @@ def list_entitlements_for(user: Any) -> QuerySet[Entitlement]:
 
 
 def access_entitlement_for(user: Any, public_id: Any) -> Entitlement:
-    entitlement = list_entitlements_for(user).filter(public_id=_uuid(public_id)).first()
+    entitlement = list_entitlements_for(user).filter(public_id=uuid_or_404(public_id)).first()
     if entitlement is None:
         raise Http404
     return entitlement
@@ -105,7 +97,7 @@ def grant(entitlement: Entitlement, grant_ids: list[Any], *, actor: User, purpos
         raise ValidationError({"purpose": _("请写明兑现事由（例如“2026年度生态公益林补偿”），它将记入审计日志。")})
     chosen = list(
         EntitlementGrant.objects.select_for_update()
-        .filter(entitlement=entitlement, public_id__in=[_uuid(g) for g in grant_ids])
+        .filter(entitlement=entitlement, public_id__in=[uuid_or_404(g) for g in grant_ids])
         .select_related("licence")
     )
     if not chosen:
@@ -142,7 +134,7 @@ def grant(entitlement: Entitlement, grant_ids: list[Any], *, actor: User, purpos
 @transaction.atomic
 def decline(grant_id: Any, *, user: User, reason: str = "") -> EntitlementGrant:
     """The person gives up a benefit granted to them (or to a company they act for)."""
-    item = grants_of(user).select_for_update().filter(public_id=_uuid(grant_id)).first()
+    item = grants_of(user).select_for_update().filter(public_id=uuid_or_404(grant_id)).first()
     if item is None:
         raise Http404
     if item.status != GrantStatus.GRANTED:
