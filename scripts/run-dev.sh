@@ -46,8 +46,28 @@ $PY manage.py plan_inspections --schedule
 # Reminders to renew licences coming to an end, daily (docs/licences.md, Renewal):
 $PY manage.py send_renewal_reminders --schedule
 $PY manage.py db_worker --queue-name '*' --no-reload &
-WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+PIDS=($!)
+trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT INT TERM
+# Field sensors (docs/sensors.md): the MQTT subscriber and the sweep (offline stations, escalation
+# of unacknowledged red alarms, reading partitions). In development the broker is an anonymous
+# Mosquitto on 127.0.0.1:1883: started here if nothing listens there; the subscriber reconnects by
+# itself if it comes later.
+MQTT_PORT="${GOVHALL_SENSORS_MQTT_PORT:-1883}"
+if ! (exec 3<>"/dev/tcp/127.0.0.1/$MQTT_PORT") 2>/dev/null && [ -x /usr/sbin/mosquitto ]; then
+  /usr/sbin/mosquitto -p "$MQTT_PORT" >var/mosquitto.log 2>&1 &
+  PIDS+=($!)
+fi
+$PY manage.py sensors_subscriber &
+PIDS+=($!)
+$PY manage.py sweep_sensors --loop 60 >/dev/null &
+PIDS+=($!)
+# The exchange with the province (docs/exchange.md): the provincial sandbox on 127.0.0.1:8026,
+# the two platforms pointed at it, and the outbox's sender (it also releases the open data sets):
+$PY manage.py province_sandbox --port 8026 >var/province-sandbox.log 2>&1 &
+PIDS+=($!)
+$PY manage.py setup_exchange_sandbox --url http://127.0.0.1:8026
+$PY manage.py run_exchange >var/exchange.log 2>&1 &
+PIDS+=($!)
 
 cat <<MSG
 
@@ -55,6 +75,7 @@ cat <<MSG
   staff desk:           http://$HOST:$PORT/desk/login/
   health:               http://$HOST:$PORT/healthz
   licence QR codes to:  $GOVHALL_PUBLIC_URL
+  field sensors:        http://$HOST:$PORT/sensors/  (a demo storm: .venv/bin/python manage.py simulate_storm)
   development keys in:  var/keys/ (never commit them)
   Stop with Ctrl-C.
 

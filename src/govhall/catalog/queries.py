@@ -26,6 +26,11 @@ from govhall.identity.queries import has_role
 LIVE_STATES = [VersionState.PUBLISHED, VersionState.SUPERSEDED]
 
 
+def published_versions() -> QuerySet[ItemVersion]:
+    """Every version ever published (in force, published for a later date, or superseded since)."""
+    return ItemVersion.objects.filter(state__in=LIVE_STATES, published_at__isnull=False)
+
+
 def live_versions(day: datetime.date | None = None) -> QuerySet[ItemVersion]:
     """The version of each item in use that the public sees on ``day`` (default today).
 

@@ -94,6 +94,29 @@ ARCHIVES_DISPOSAL_WAIT_DAYS = env_int("GOVHALL_ARCHIVES_DISPOSAL_WAIT_DAYS", 7)
 # Days after archiving when a case's live material files are deleted and served from the
 # package instead (0: never; the live store keeps them):
 ARCHIVES_RELEASE_MATERIALS_AFTER_DAYS = env_int("GOVHALL_ARCHIVES_RELEASE_MATERIALS_AFTER_DAYS", 0)
+# Field sensors (sensors/, docs/sensors.md): the subscriber's broker and its own account (the
+# stations' accounts come from the registry), the CA file for TLS, the per-person interval
+# between non-red notices, and the minutes before an unacknowledged red alarm goes to the duty
+# officer:
+SENSORS_MQTT_HOST = env_str("GOVHALL_SENSORS_MQTT_HOST", "127.0.0.1")
+SENSORS_MQTT_PORT = env_int("GOVHALL_SENSORS_MQTT_PORT", 1883)
+SENSORS_MQTT_USERNAME = env_str("GOVHALL_SENSORS_MQTT_USERNAME", "")
+SENSORS_MQTT_PASSWORD = env_str("GOVHALL_SENSORS_MQTT_PASSWORD", "")
+SENSORS_MQTT_CLIENT_ID = env_str("GOVHALL_SENSORS_MQTT_CLIENT_ID", "govhall-sensors")
+SENSORS_MQTT_TLS_CA = env_str("GOVHALL_SENSORS_MQTT_TLS_CA", "")
+SENSORS_NOTICE_INTERVAL_MINUTES = env_int("GOVHALL_SENSORS_NOTICE_INTERVAL_MINUTES", 60)
+SENSORS_ESCALATE_MINUTES = env_int("GOVHALL_SENSORS_ESCALATE_MINUTES", 15)
+# Exchange with higher-level platforms (sharing/, docs/exchange.md): messages per request, the
+# platform's backoff after a failed request (base and cap, seconds), a refused message's own
+# backoff cap and refusals before it is dead, the sender's lease on a
+# platform, and how often the worker looks for new events:
+EXCHANGE_BATCH = env_int("GOVHALL_EXCHANGE_BATCH", 200)
+EXCHANGE_BACKOFF_BASE_SECONDS = env_int("GOVHALL_EXCHANGE_BACKOFF_BASE_SECONDS", 2)
+EXCHANGE_BACKOFF_CAP_SECONDS = env_int("GOVHALL_EXCHANGE_BACKOFF_CAP_SECONDS", 60)
+EXCHANGE_MESSAGE_BACKOFF_CAP_SECONDS = env_int("GOVHALL_EXCHANGE_MESSAGE_BACKOFF_CAP_SECONDS", 3600)
+EXCHANGE_MAX_ATTEMPTS = env_int("GOVHALL_EXCHANGE_MAX_ATTEMPTS", 8)
+EXCHANGE_LEASE_SECONDS = env_int("GOVHALL_EXCHANGE_LEASE_SECONDS", 120)
+EXCHANGE_POLL_SECONDS = env_int("GOVHALL_EXCHANGE_POLL_SECONDS", 5)
 # Audit records younger than this are never deleted (网络安全法 art. 21: at least six months):
 AUDIT_RETENTION_DAYS = env_int("GOVHALL_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 183:

@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("govhall.publicinfo.urls")),
     path("", include("govhall.archives.urls")),
     path("", include("govhall.sensors.urls")),
+    path("", include("govhall.sharing.urls")),
     path("", include("govhall.inspections.urls")),
     path("", include("govhall.proactive.urls")),
     path("", include("govhall.audit.urls")),

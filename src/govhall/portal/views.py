@@ -15,6 +15,7 @@ from govhall.identity.queries import list_entities_for, list_roles
 from govhall.portal.context_processors import LARGE_TEXT_COOKIE
 from govhall.portal.health import check_database, check_worker
 from govhall.proactive.queries import list_notifications
+from govhall.sharing.queries import outbox_lag
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -54,6 +55,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "is_audit_admin": is_audit_admin,
             "reads_reports": any(membership.role in RECORD_ROLES for membership in roles),
             "is_archivist": any(membership.role == Role.ARCHIVIST for membership in roles),
+            "manages_exchange": any(membership.role in (Role.SUPERVISOR, Role.SYSTEM_ADMIN) for membership in roles),
         },
     )
 
@@ -85,4 +87,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "database": database,
         "worker": worker,
     }
+    if database["status"] == "ok":
+        # How far behind the provincial outbox is (docs/exchange.md); it never makes the platform unusable:
+        body["exchange"] = outbox_lag()
     return JsonResponse(body, status=200 if healthy else 503)

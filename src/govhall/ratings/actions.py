@@ -57,6 +57,8 @@ from govhall.ratings.models import (
     RectificationEvent,
     RectificationEvidence,
 )
+from govhall.sharing.actions import queue_rating
+from govhall.sharing.constants import Flag
 
 S = RectificationStatus
 A = RectificationAction
@@ -224,6 +226,8 @@ def _create_rating(
     )
     if rating.is_bad:
         _open_rectification(rating)
+    # To the provincial 好差评 system, in this transaction (the outbox; docs/exchange.md):
+    queue_rating(rating)
     return rating
 
 
@@ -755,6 +759,7 @@ def decide_appeal(rectification: Rectification, *, actor: User, remove: bool, re
     rectification.appeal_decision = _required(reason, "reason", _("请填写审核意见。"))
     if remove:
         Rating.objects.filter(pk=rectification.rating_id).update(is_removed=True)
+        queue_rating(Rating.objects.get(pk=rectification.rating_id), flag=Flag.DELETE)  # withdrawn upstream too
         rectification.closed_at = timezone.now()
         move(rectification, S.REMOVED, actor=actor, action=A.DECIDE_APPEAL, note=reason.strip(), data={"removed": True})
     else:

@@ -58,6 +58,11 @@ from govhall.office.models import Document, Evidence, Task
 from govhall.proactive.models import Entitlement, EntitlementGrant
 from govhall.ratings import actions as ratings_actions
 from govhall.ratings.models import Rectification, RectificationEvidence
+from govhall.sensors.constants import AlarmStatus, Severity, StationType
+from govhall.sensors.models import Alarm, AlarmRule, Station
+from govhall.sharing import actions as sharing_actions
+from govhall.sharing.constants import Adapter, InboundStatus
+from govhall.sharing.models import InboundApplication, OutboxMessage
 from govhall.stats import actions as stats_actions
 from govhall.stats.models import ServiceReport
 
@@ -101,6 +106,10 @@ VISIBLE = {
     "entitlement": {"grace", "dan"},  # 免申即享: the paying unit's approver and supervisor
     "package": {"lucy"},
     "disposal": {"lucy"},
+    "message": {"dan", "erin"},  # the exchange: supervisors and system administrators
+    "inbound": {"dan", "erin"},
+    "station": FORESTRY_RECORDS,  # a field station of the forestry unit
+    "alarm": FORESTRY_RECORDS,
 }
 ARCHIVIST = {"lucy"}
 OFFICE = {"grace", "dan"}  # bureau-level roles: the office sees all documents and tasks
@@ -239,6 +248,26 @@ MATRIX: dict[str, Rule] = {
     # 免申即享:
     "desk/entitlements/": _staff(STAFF),  # each sees the entitlements of the units they grant for
     "desk/entitlements/<uuid:public_id>/": _staff(VISIBLE["entitlement"], "entitlement", ("GET", "POST")),
+    # Field sensors (水雨情监测):
+    "desk/sensors/": _staff(STAFF),  # each sees the stations of their units
+    "desk/sensors/enrol/": _staff({"bob", "carol", "dan"}, methods=("GET", "POST")),  # clerks and supervisors
+    "desk/sensors/stations/<uuid:public_id>/": _staff(VISIBLE["station"], "station"),
+    "desk/sensors/alarms/<uuid:public_id>/<slug:action>/": _staff(
+        VISIBLE["alarm"], "alarm", ("POST",), action="acknowledge"
+    ),
+    "api/v1/sensors/": Rule("public"),
+    "api/v1/desk/sensor-alarms/": _staff(STAFF),
+    "api/v1/desk/sensor-alarms/<uuid:public_id>/acknowledge/": _staff(VISIBLE["alarm"], "alarm", ("POST",)),
+    # The exchange with the province (数据报送):
+    "desk/exchange/": _staff(VISIBLE["message"]),
+    "desk/exchange/replay/": _staff(VISIBLE["message"], methods=("POST",)),
+    "desk/exchange/messages/": _staff(VISIBLE["message"]),
+    "desk/exchange/messages/<uuid:public_id>/": _staff(VISIBLE["message"], "message", ("GET", "POST")),
+    "desk/exchange/inbound/": _staff(VISIBLE["inbound"]),
+    "desk/exchange/inbound/<uuid:public_id>/": _staff(VISIBLE["inbound"], "inbound", ("GET", "POST")),
+    "api/v1/exchange/inbound/": Rule("client", methods=("POST",)),  # signed by the provincial platform only
+    "api/v1/open-data/": Rule("public"),
+    "api/v1/open-data/<slug:slug>/": Rule("public", arguments={"slug": "service-items"}),
     # The API: the public parts, the applicant's own cases, the desk, the catalog editors:
     "api/schema/": Rule("public"),
     "api/v1/catalog/items/": Rule("public"),
@@ -325,6 +354,10 @@ class World:
     draw: Draw
     inspection: Inspection
     entitlement: Entitlement
+    station: Station
+    alarm: Alarm
+    message: OutboxMessage
+    inbound: InboundApplication
 
     def object_arguments(self, kind: str) -> dict[str, str]:
         if kind in {"case", "material"}:
@@ -362,6 +395,10 @@ class World:
             "draw": self.draw,
             "inspection": self.inspection,
             "entitlement": self.entitlement,
+            "station": self.station,
+            "alarm": self.alarm,
+            "message": self.message,
+            "inbound": self.inbound,
         }
         return {"public_id": str(objects[kind].public_id)}
 
@@ -390,6 +427,9 @@ class World:
             Draw.objects.filter(voided_at__isnull=True).count(),
             tuple(Inspection.objects.order_by("pk").values_list("status", flat=True)),
             tuple(EntitlementGrant.objects.order_by("pk").values_list("status", flat=True)),
+            tuple(Alarm.objects.order_by("pk").values_list("status", flat=True)),
+            tuple(OutboxMessage.objects.order_by("pk").values_list("status", "attempts", "next_attempt_at")),
+            tuple(InboundApplication.objects.order_by("pk").values_list("status", flat=True)),
             AuditRecord.objects.exclude(event__in=_HARMLESS_AUDIT).count(),
         )
 
@@ -497,6 +537,29 @@ def world(
     for inspector in (bob, frank):
         Inspector.objects.create(user=inspector, department=forestry)
     draw = inspection_actions.draw_inspections(plan, actor=dan, period="2026Q4", purpose="年度抽查")
+    # A forest-fire-area rain gauge of the forestry unit with an active red alarm:
+    station = Station.objects.create(
+        code="matrix-rain", name="林场雨量站", station_type=StationType.RAIN, department=forestry
+    )
+    now = timezone.now()
+    alarm = Alarm.objects.create(
+        rule=AlarmRule.objects.create(name="3小时雨量≥100毫米", station=station, severity=Severity.RED),
+        station=station,
+        severity=Severity.RED,
+        status=AlarmStatus.ACTIVE,
+        started_at=now,
+        last_met_at=now,
+        activated_at=now,
+    )
+    # The provincial platform with the case's messages, and an application pushed down that waits for review:
+    province = sharing_actions.save_platform(
+        code="350000", name="福建省网上办事大厅", adapter=Adapter.PROVINCE, url="http://127.0.0.1:9", secret="s" * 32
+    )
+    sharing_actions.consume_case_events()
+    inbound = InboundApplication.objects.create(
+        platform=province, provincial_number="FJ2026000001", message_id="m1", status=InboundStatus.REVIEW
+    )
+    sharing_actions.define_default_datasets(actor="test")
     return World(
         closed,
         licence,
@@ -521,6 +584,10 @@ def world(
             department=forestry,
             licence_type=licence.licence_type,
         ),
+        station,
+        alarm,
+        OutboxMessage.objects.order_by("pk").first(),
+        inbound,
     )
 
 

@@ -18,6 +18,9 @@ from govhall.proactive.models import Notification
 from govhall.ratings import actions, queries
 from govhall.ratings.constants import RatingLevel, RectificationStatus, Warning
 from govhall.ratings.models import Rating, Rectification, RectificationEvent
+from govhall.sharing.actions import queue_rating, save_platform
+from govhall.sharing.constants import Adapter
+from govhall.sharing.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 S = RectificationStatus
@@ -111,6 +114,12 @@ def test_an_explanation_of_no_fault_still_needs_the_follow_up_call(
 def test_a_supervisor_removes_a_malicious_rating_with_reasons(
     rectification: Rectification, dan: User, ivy: User
 ) -> None:
+    # The province holds the rating already (its message commits with the rating):
+    province = save_platform(
+        code="350000", name="省网上办事大厅", adapter=Adapter.PROVINCE, url="http://127.0.0.1:9", secret="s" * 32
+    )
+    rating = rectification.rating
+    queue_rating(rating)
     rectification = _assigned(rectification, dan, ivy)
     rectification = actions.appeal_rectification(rectification, actor=ivy, reason="评价内容与办件无关，系恶意。")
     with pytest.raises(ValidationError) as error:
@@ -119,6 +128,10 @@ def test_a_supervisor_removes_a_malicious_rating_with_reasons(
     rectification = actions.decide_appeal(rectification, actor=dan, remove=True, reason="经核实为恶意差评。")
     assert rectification.status == S.REMOVED
     assert Rating.objects.get().is_removed
+    # …and is told to withdraw it, after the rating itself, in the case's stream:
+    sent = OutboxMessage.objects.filter(platform=province, message_type="36").order_by("sequence")
+    assert [(m.flag, m.payload["is_removed"]) for m in sent] == [("I", False), ("D", True)]
+    assert len({m.stream for m in sent}) == 1
 
 
 def test_an_appeal_refused_upholds_the_rating_and_the_unit_rectifies(

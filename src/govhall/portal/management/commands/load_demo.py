@@ -14,6 +14,9 @@ from govhall.licences.demo import load_licence_demo
 from govhall.office.demo import load_office_demo
 from govhall.proactive.demo import load_entitlement_demo, load_renewal_demo
 from govhall.ratings.demo import load_ratings_demo
+from govhall.sensors.demo import load_sensors_demo
+from govhall.sharing.actions import define_default_datasets, refresh_dataset
+from govhall.sharing.queries import list_open_datasets
 
 
 class Command(BaseCommand):
@@ -43,6 +46,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo office work: {len(office)} documents and tasks made."))
         draws = load_inspections_demo()
         self.stdout.write(self.style.SUCCESS(f"Demo post-licence supervision: {draws} random draw made."))
+        stations = load_sensors_demo()
+        if not list_open_datasets().exists():  # defined once: each definition records its secrecy review
+            for dataset in define_default_datasets(actor="manage.py load_demo"):
+                refresh_dataset(dataset)
+        self.stdout.write(self.style.SUCCESS("Demo open data: published at /data/."))
+        self.stdout.write(self.style.SUCCESS(f"Demo field sensors: {stations} stations made (storm: simulate_storm)."))
         for tracking_number, query_code in complaints:
             self.stdout.write(
                 f"  complaint {tracking_number}: follow it at /complaints/follow/ with the code {query_code}"

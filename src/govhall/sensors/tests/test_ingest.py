@@ -1,0 +1,97 @@
+"""Storing readings: de-duplication, late arrival, bad input kept as problems, rolling windows."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from django.utils import timezone
+
+from govhall.sensors.actions import store_messages
+from govhall.sensors.ingest import Message
+from govhall.sensors.models import DailyValue, IngestProblem, LatestValue, RainfallWindow, Reading, Station
+from govhall.sensors.tests.conftest import data, rain_series
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def test_it_stores_each_reading_once_however_often_it_arrives(stations: dict[str, Station]) -> None:
+    moment = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=10)
+    message = data("hc-guoban-rain", moment, {"PJ": 1.5, "VT": 12.6})
+    first = store_messages([message, message])
+    again = store_messages([message])
+    assert (first.stored, first.duplicates) == (2, 2)
+    assert (again.stored, again.duplicates) == (0, 2)
+    assert Reading.objects.filter(station=stations["hc-guoban-rain"]).count() == 2
+    day = DailyValue.objects.get(station=stations["hc-guoban-rain"], element_id="PJ")
+    assert (day.count, day.total) == (1, 1.5)
+
+
+def test_a_late_reading_is_stored_but_never_replaces_a_newer_latest_value(stations: dict[str, Station]) -> None:
+    now = timezone.now().replace(microsecond=0)
+    store_messages([data("hc-guoban-river", now - datetime.timedelta(minutes=5), {"Z": 12.1})])
+    store_messages([data("hc-guoban-river", now - datetime.timedelta(minutes=30), {"Z": 11.7})])
+    latest = LatestValue.objects.get(station=stations["hc-guoban-river"], element_id="Z")
+    assert latest.value == 12.1
+    assert Reading.objects.filter(station=stations["hc-guoban-river"], element_id="Z").count() == 2
+
+
+def test_rainfall_windows_follow_the_newest_reading_including_late_ones(stations: dict[str, Station]) -> None:
+    end = timezone.now().replace(second=0, microsecond=0)
+    series = rain_series("hc-guoban-rain", end, [2.0] * 36)  # 3 h of 2 mm every 5 minutes
+    store_messages(series[:-1] + [])
+    store_messages(series[-1:])
+    window = RainfallWindow.objects.get(station=stations["hc-guoban-rain"])
+    assert (window.h1, window.h3, window.h24) == (24.0, 72.0, 72.0)
+    # A buffered reading of two hours ago arrives late: the windows that cover it grow.
+    store_messages([data("hc-guoban-rain", end - datetime.timedelta(minutes=122), {"PJ": 5.0})])
+    window.refresh_from_db()
+    assert (window.h1, window.h3) == (24.0, 77.0)
+
+
+def _problems() -> list[tuple[str, str]]:
+    return list(IngestProblem.objects.order_by("pk").values_list("kind", "station_code"))
+
+
+def test_bad_input_is_refused_with_a_clear_problem_and_nothing_silently_dropped(stations: dict[str, Station]) -> None:
+    now = timezone.now().replace(microsecond=0)
+    rain = "govhall/350205/hc-guoban-rain/data"
+    result = store_messages(
+        [
+            Message(rain, b"{not json", now),
+            Message(
+                rain,
+                json.dumps({"station": "hc-guoban-river", "time": now.isoformat(), "values": {"PJ": 99}}).encode(),
+                now,
+            ),
+            data("hc-guoban-rain", now, {"Z": 3.0}),
+            data("hc-guoban-rain", now, {"PJ": {"value": 3, "unit": "cm"}}),
+            data("hc-guoban-rain", now + datetime.timedelta(hours=2), {"PJ": 1.0}),
+            data("hc-nowhere", now, {"PJ": 1.0}),
+            Message("govhall/other", b"{}", now),
+        ]
+    )
+    assert result.stored == 0
+    assert _problems() == [
+        ("malformed", "hc-guoban-rain"),
+        ("spoofed", "hc-guoban-rain"),
+        ("unknown_element", "hc-guoban-rain"),
+        ("wrong_unit", "hc-guoban-rain"),
+        ("future", "hc-guoban-rain"),
+        ("unknown_station", "hc-nowhere"),
+        ("unknown_topic", ""),
+    ]
+    assert "与主题中的测站 hc-guoban-rain 不符" in IngestProblem.objects.get(kind="spoofed").detail
+    assert Reading.objects.count() == 0
+
+
+def test_an_impossible_value_is_kept_flagged_and_left_out_of_windows(stations: dict[str, Station]) -> None:
+    now = timezone.now().replace(microsecond=0)
+    store_messages([data("hc-guoban-rain", now - datetime.timedelta(minutes=5), {"PJ": 1.0})])
+    store_messages([data("hc-guoban-rain", now, {"PJ": 900.0})])
+    flagged = Reading.objects.get(station=stations["hc-guoban-rain"], element_id="PJ", value=900.0)
+    assert flagged.quality == 1
+    assert IngestProblem.objects.get().kind == "impossible"
+    assert RainfallWindow.objects.get(station=stations["hc-guoban-rain"]).h1 == 1.0

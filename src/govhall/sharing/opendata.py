@@ -1,0 +1,213 @@
+"""The open data sets' queries: public, non-personal data only, small counts suppressed (docs/exchange.md §Open data).
+
+Each query returns its field descriptions and its rows. A count below the data set's
+``min_count`` (5 by default) is published as empty (``null``), together with every figure
+derived from the same few cases, so that nobody can be singled out. The queries read the
+other apps' tables for aggregates only (never a row about one person).
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from govhall.cases.constants import CaseStatus
+from govhall.cases.models import Case
+from govhall.catalog.queries import live_versions
+from govhall.licences.models import Licence
+from govhall.ratings.constants import LEVEL_SCORES
+from govhall.ratings.models import Rating
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    title: str
+    type: str  # string, integer, number, date
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Query:
+    title: str
+    fields: list[Field]
+    rows: Callable[[int], list[dict[str, Any]]]
+
+
+def _month(value: datetime.datetime | datetime.date) -> str:
+    return value.strftime("%Y-%m")
+
+
+def _catalog(min_count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "TASK_CODE": v.item.implementation_code,
+            "TASK_NAME": v.name,
+            "TASK_TYPE": v.item_type,
+            "DEPT_NAME": v.handling_department.name,
+            "ANTICIPATE_DAY": v.statutory_limit,
+            "PROMISE_DAY": v.committed_limit,
+            "TASK_VERSION": v.number,
+        }
+        for v in live_versions().select_related("item", "handling_department").order_by("item__implementation_code")
+    ]
+
+
+def _cases_by_item_month(min_count: int) -> list[dict[str, Any]]:
+    filed = (
+        Case.objects.exclude(status=CaseStatus.DRAFT)
+        .filter(submitted_at__isnull=False)
+        .annotate(month=TruncMonth("submitted_at"))
+        .values("item_version__item__implementation_code", "item_version__name", "month")
+        .annotate(filed=Count("pk"), closed=Count("pk", filter=Q(status=CaseStatus.CLOSED)))
+        .order_by("item_version__item__implementation_code", "month")
+    )
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in filed:
+        key = (row["item_version__item__implementation_code"], _month(row["month"]))
+        entry = merged.setdefault(
+            key, {"TASK_CODE": key[0], "TASK_NAME": row["item_version__name"], "MONTH": key[1], "FILED": 0, "CLOSED": 0}
+        )
+        entry["FILED"] += row["filed"]
+        entry["CLOSED"] += row["closed"]
+    rows = []
+    for entry in merged.values():
+        small = entry["FILED"] < min_count
+        rows.append({**entry, "FILED": None if small else entry["FILED"], "CLOSED": None if small else entry["CLOSED"]})
+    return rows
+
+
+def _handling_days(min_count: int) -> list[dict[str, Any]]:
+    days: dict[str, list[float]] = {}
+    names: dict[str, str] = {}
+    for code, name, submitted, closed in Case.objects.filter(
+        status=CaseStatus.CLOSED, submitted_at__isnull=False, closed_at__isnull=False
+    ).values_list("item_version__item__implementation_code", "item_version__name", "submitted_at", "closed_at"):
+        if closed is None or submitted is None:  # excluded by the filter; for the type checker
+            continue
+        days.setdefault(code, []).append((closed - submitted).total_seconds() / 86400)
+        names[code] = name
+    rows = []
+    for code in sorted(days):
+        values = days[code]
+        small = len(values) < min_count
+        rows.append(
+            {
+                "TASK_CODE": code,
+                "TASK_NAME": names[code],
+                "CLOSED": None if small else len(values),
+                "AVERAGE_DAYS": None if small else round(statistics.fmean(values), 1),
+                "MEDIAN_DAYS": None if small else round(statistics.median(values), 1),
+            }
+        )
+    return rows
+
+
+def _ratings(min_count: int) -> list[dict[str, Any]]:
+    scores = {str(level): score for level, score in LEVEL_SCORES.items()}
+    grouped: dict[tuple[str, str], list[int]] = {}
+    for department, rated_at, level in Rating.objects.filter(is_removed=False).values_list(
+        "department__name", "rated_at", "level"
+    ):
+        grouped.setdefault((department, _month(timezone.localtime(rated_at))), []).append(scores[level])
+    rows = []
+    for (department, month), values in sorted(grouped.items()):
+        small = len(values) < min_count
+        rows.append(
+            {
+                "DEPT_NAME": department,
+                "MONTH": month,
+                "RATINGS": None if small else len(values),
+                "AVERAGE_SCORE": None if small else round(statistics.fmean(values), 2),
+                "BAD_RATINGS": None if small else sum(1 for v in values if v <= 2),
+            }
+        )
+    return rows
+
+
+def _licence_counts(min_count: int) -> list[dict[str, Any]]:
+    rows = []
+    for row in (
+        Licence.objects.values("licence_type__code", "licence_type__name", "issued_on__year")
+        .annotate(n=Count("pk"), valid=Count("pk", filter=Q(status="01")))
+        .order_by("licence_type__code", "issued_on__year")
+    ):
+        small = row["n"] < min_count
+        rows.append(
+            {
+                "ZZLXDM": row["licence_type__code"],
+                "ZZMC": row["licence_type__name"],
+                "YEAR": row["issued_on__year"],
+                "ISSUED": None if small else row["n"],
+                "VALID_NOW": None if small else row["valid"],
+            }
+        )
+    return rows
+
+
+QUERIES: dict[str, Query] = {
+    "catalog": Query(
+        "政务服务事项目录",
+        [
+            Field("TASK_CODE", "实施编码", "string"),
+            Field("TASK_NAME", "事项名称", "string"),
+            Field("TASK_TYPE", "事项类型", "string", "01 行政许可 … 20 公共服务"),
+            Field("DEPT_NAME", "承办科室", "string"),
+            Field("ANTICIPATE_DAY", "法定办结时限", "integer"),
+            Field("PROMISE_DAY", "承诺办结时限", "integer"),
+            Field("TASK_VERSION", "版本号", "integer"),
+        ],
+        _catalog,
+    ),
+    "cases_by_item_month": Query(
+        "按事项和月份的办件量",
+        [
+            Field("TASK_CODE", "实施编码", "string"),
+            Field("TASK_NAME", "事项名称", "string"),
+            Field("MONTH", "月份", "string", "YYYY-MM，按提交时间"),
+            Field("FILED", "申请件数", "integer", "少于阈值时为空"),
+            Field("CLOSED", "其中已办结", "integer", "少于阈值时为空"),
+        ],
+        _cases_by_item_month,
+    ),
+    "handling_days": Query(
+        "办结用时",
+        [
+            Field("TASK_CODE", "实施编码", "string"),
+            Field("TASK_NAME", "事项名称", "string"),
+            Field("CLOSED", "已办结件数", "integer", "少于阈值时为空"),
+            Field("AVERAGE_DAYS", "平均用时（自然日）", "number", "从提交到办结"),
+            Field("MEDIAN_DAYS", "用时中位数（自然日）", "number"),
+        ],
+        _handling_days,
+    ),
+    "ratings": Query(
+        "好差评汇总",
+        [
+            Field("DEPT_NAME", "被评价单位", "string"),
+            Field("MONTH", "月份", "string"),
+            Field("RATINGS", "评价数", "integer", "少于阈值时为空"),
+            Field("AVERAGE_SCORE", "平均分（1–5）", "number"),
+            Field("BAD_RATINGS", "差评数", "integer"),
+        ],
+        _ratings,
+    ),
+    "licence_counts": Query(
+        "电子证照数量",
+        [
+            Field("ZZLXDM", "证照类型代码", "string"),
+            Field("ZZMC", "证照名称", "string"),
+            Field("YEAR", "颁发年份", "integer"),
+            Field("ISSUED", "颁发数", "integer", "少于阈值时为空"),
+            Field("VALID_NOW", "目前有效数", "integer", "少于阈值时为空"),
+        ],
+        _licence_counts,
+    ),
+}

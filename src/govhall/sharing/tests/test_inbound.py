@@ -1,0 +1,111 @@
+"""Applications filed on the provincial hall come down signed and make exactly one local case."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from django.test import Client
+
+from govhall.cases.models import Case
+from govhall.cases.tests.conftest import pdf_bytes
+from govhall.catalog.models import ItemVersion
+from govhall.identity.models import User
+from govhall.sharing import actions, signing
+from govhall.sharing.constants import Adapter, InboundStatus
+from govhall.sharing.models import InboundApplication, OutboxMessage, Platform
+
+from .exchange_helpers import SECRET
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/exchange/inbound/"
+PERSON_ID = "350205199001010010"
+
+
+@pytest.fixture
+def province(db: None) -> Platform:
+    return actions.save_platform(
+        code="350000", name="福建省网上办事大厅", adapter=Adapter.PROVINCE, url="http://127.0.0.1:9", secret=SECRET
+    )
+
+
+def application(version: ItemVersion, number: str = "FJ350000202609240001", **data: Any) -> dict[str, Any]:
+    return {
+        "MSG_ID": f"FJ-{number}",
+        "MSG_TYPE": "10",
+        "FLAG": "I",
+        "DATA": {
+            "PROV_PROJID": number,
+            "TASK_CODE": version.item.implementation_code,
+            "APPLYER_TYPE": "1",
+            "APPLYER_NAME": "李海生",
+            "APPLYER_PAGE_CODE": PERSON_ID,
+            "APPLYER_MOBILE": "13900000002",
+            "FORM_DATA": {"location": "东孚镇鼎美村3林班", "volume": 12.5},
+            "MATERIALS": [
+                {
+                    "MATERIAL_NAME": m.name,
+                    "FILE_NAME": f"{m.name}.pdf",
+                    "CONTENT_TYPE": "application/pdf",
+                    "FILE_CONTENT": base64.b64encode(pdf_bytes()).decode(),
+                }
+                for m in version.materials.all()
+            ],
+            **data,
+        },
+    }
+
+
+def post(client: Client, *messages: dict[str, Any], secret: str = SECRET) -> Any:
+    body = json.dumps({"PROTOCOL_VERSION": "1.0", "SENDER_CODE": "350000", "MESSAGES": list(messages)}).encode()
+    headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signing.sign(secret, body).items()}
+    return client.post(URL, body, content_type="application/json", HTTP_X_EXCHANGE_SENDER="350000", **headers)
+
+
+def test_an_application_sent_twice_makes_one_case_and_its_events_go_back_up(
+    province: Platform, felling: ItemVersion, on_day: Any
+) -> None:
+    client = Client()
+    first = post(client, application(felling))
+    assert first.status_code == 200
+    # The answer is signed with the platform's key:
+    assert signing.verify(SECRET, first.content, first["X-Exchange-Timestamp"], first["X-Exchange-Signature"]) == ""
+    [ack] = first.json()["ACKS"]
+    assert ack["RESULT"] == "accepted"
+    case = Case.objects.get()
+    assert ack["ACK_ID"] == case.reference
+    assert case.applicant_name == "李海生" and case.materials.count() == felling.materials.count()
+    again = post(client, application(felling))
+    assert again.json()["ACKS"][0]["RESULT"] == "duplicate"
+    assert Case.objects.count() == 1
+    inbound = InboundApplication.objects.get()
+    assert inbound.times_received == 2 and inbound.status == InboundStatus.MADE_CASE
+    assert PERSON_ID not in json.dumps(inbound.payload)  # kept masked
+    actions.consume_case_events()
+    [up] = OutboxMessage.objects.filter(stream=f"case:{case.reference}")
+    assert up.payload["PROV_PROJID"] == "FJ350000202609240001"
+
+
+def test_an_unknown_item_or_a_wrong_id_number_waits_for_review_with_its_reason(
+    province: Platform, felling: ItemVersion, dan: User, on_day: Any
+) -> None:
+    client = Client()
+    post(client, application(felling, "FJ-1", TASK_CODE="11350205MB01000124350100009999"))
+    post(client, application(felling, "FJ-2", APPLYER_PAGE_CODE="350205199001010011"))
+    assert Case.objects.count() == 0
+    unknown, wrong = InboundApplication.objects.order_by("provincial_number")
+    assert unknown.status == wrong.status == InboundStatus.REVIEW
+    assert "没有在办的事项" in unknown.reason
+    assert "身份证号码有误" in wrong.reason
+    actions.dismiss_inbound(wrong, actor=dan, reason="身份证号码与姓名不符，请申请人核对后重新申请。")
+    [told] = OutboxMessage.objects.filter(stream="province:FJ-2")
+    assert told.payload["RESULT_CODE"] == "3"
+
+
+def test_an_unsigned_or_forged_batch_is_refused_and_changes_nothing(province: Platform, felling: ItemVersion) -> None:
+    response = post(Client(), application(felling), secret="not-the-key")
+    assert response.status_code == 401 and response.json()["error"] == "bad signature"
+    assert not InboundApplication.objects.exists()
