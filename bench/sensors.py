@@ -123,7 +123,9 @@ def _broker(folder: Path, port: int) -> subprocess.Popen[bytes]:
         f.write(f"{PUBLISHER[0]}:{_mosquitto_hash(PUBLISHER[1])}\n")
     with open(folder / "acl", "a") as f:
         f.write(f"\nuser {PUBLISHER[0]}\ntopic write govhall/#\n")
-    process = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(folder / "mosquitto.conf")], stderr=subprocess.DEVNULL)
+    # The broker's log is kept beside its files: a shortfall in the figures is looked for there.
+    log = open(folder / "mosquitto.log", "wb")  # noqa: SIM115 - open for the broker's lifetime
+    process = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(folder / "mosquitto.conf")], stderr=log, stdout=log)
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -196,7 +198,8 @@ def run(stations: int, minutes: int, probes: int, url: str, paced: int = 2000) -
             "bench-subscriber",
         ],  # fmt: skip
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=open(folder / "subscriber.log", "wb"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
     )
     try:
         publisher = _publisher(port)

@@ -32,6 +32,7 @@ from govhall.identity.models import User
 from govhall.identity.queries import get_department_tree
 from govhall.lib.jsonforms import build_form
 from govhall.lib.pagecache import anonymous_page_cache
+from govhall.publicinfo.queries import entries_for_item, guides_to_review, published_key
 
 # Portal ---------------------------------------------------------------------------------
 
@@ -73,12 +74,24 @@ def _guide_context(version: ItemVersion) -> dict[str, Any]:
     }
 
 
-@anonymous_page_cache(queries.live_catalog_key)
+def _guide_key() -> tuple[Any, ...]:
+    # The guide lists the public information linked to its item (publicinfo), kept under both keys:
+    return (queries.live_catalog_key(), published_key())
+
+
+@anonymous_page_cache(_guide_key)
 def guide_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     version = queries.get_guide(public_id)
     context = _guide_context(version)
     live = queries.live_versions().filter(item=version.item).first()
-    context.update({"surface": "portal", "is_current": live is not None and live.pk == version.pk, "live": live})
+    context.update(
+        {
+            "surface": "portal",
+            "is_current": live is not None and live.pk == version.pk,
+            "live": live,
+            "public_entries": entries_for_item(version.item),
+        }
+    )
     return render(request, "catalog/guide_detail.html", context)
 
 
@@ -115,6 +128,7 @@ def desk_catalog(request: HttpRequest) -> HttpResponse:
             "rows": queries.list_items_for_desk(),
             "submitted": queries.list_submitted_versions(),
             "indicators": queries.online_level_indicators(),
+            "guide_flags": guides_to_review(),  # a linked law or policy changed since the guide
             "can_edit": queries.can_edit_catalog(request.user),
             "can_publish": queries.can_publish_catalog(request.user),
         },

@@ -117,6 +117,11 @@ EXCHANGE_MESSAGE_BACKOFF_CAP_SECONDS = env_int("GOVHALL_EXCHANGE_MESSAGE_BACKOFF
 EXCHANGE_MAX_ATTEMPTS = env_int("GOVHALL_EXCHANGE_MAX_ATTEMPTS", 8)
 EXCHANGE_LEASE_SECONDS = env_int("GOVHALL_EXCHANGE_LEASE_SECONDS", 120)
 EXCHANGE_POLL_SECONDS = env_int("GOVHALL_EXCHANGE_POLL_SECONDS", 5)
+# Public information (publicinfo/, docs/publicinfo.md): disclosure requests and questions per
+# address an hour, follow-ups per address a minute, and working days to answer a question:
+PUBLICINFO_REQUESTS_PER_HOUR = env_int("GOVHALL_PUBLICINFO_REQUESTS_PER_HOUR", 10)
+PUBLICINFO_FOLLOWS_PER_MINUTE = env_int("GOVHALL_PUBLICINFO_FOLLOWS_PER_MINUTE", 10)
+PUBLICINFO_QUESTION_DAYS = env_int("GOVHALL_PUBLICINFO_QUESTION_DAYS", 5)
 # Audit records younger than this are never deleted (网络安全法 art. 21: at least six months):
 AUDIT_RETENTION_DAYS = env_int("GOVHALL_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 183:

@@ -188,6 +188,23 @@ def register_applicant(
     return user
 
 
+@transaction.atomic
+def account_for_person(person: NaturalPerson, *, source: str) -> User:
+    """The applicant account of a person known to the platform, opened without a password if
+    there is none (an application filed for them elsewhere, e.g. on the provincial hall; they
+    claim it with the password reset of online registration). ``source`` is audited.
+    """
+    account = User.objects.select_for_update().filter(kind=UserKind.APPLICANT, person=person).first()
+    if account is not None:
+        return account
+    account = User(username=f"applicant-{person.public_id.hex[:16]}", full_name=person.name, kind=UserKind.APPLICANT)
+    account.person = person
+    account.set_unusable_password()
+    account.save()
+    record("identity.applicant_opened_for", "system", account, {"source": source})
+    return account
+
+
 def _account_for_number(number: str, *, lock: bool = False) -> User | None:
     accounts = User.objects.filter(
         kind=UserKind.APPLICANT, person__id_number_hash=lookup_hash(number, purpose=ID_NUMBER)

@@ -27,8 +27,8 @@ from govhall.cases.feed import consume
 from govhall.cases.models import Case, CaseEvent
 from govhall.catalog.constants import ItemStatus
 from govhall.catalog.queries import live_versions, published_versions
-from govhall.identity.actions import register_person
-from govhall.identity.constants import Role, UserKind
+from govhall.identity.actions import account_for_person, register_person
+from govhall.identity.constants import Role
 from govhall.identity.models import Department, LegalEntity, Membership, User
 from govhall.identity.queries import find_entity_by_credit_code
 from govhall.lib.crypto import decrypt_text, encrypt_text
@@ -731,18 +731,7 @@ def _applicant_for(data: dict[str, Any]) -> tuple[User, LegalEntity | None]:
     person = register_person(
         name=name or _("省级平台申请人"), id_number=code, phone=str(data.get("APPLYER_MOBILE") or "")
     )
-    account = User.objects.filter(kind=UserKind.APPLICANT, person=person).first()
-    if account is None:
-        # identity has no action for an account opened on someone's behalf; the lead is asked
-        # to move this there (see the issue 26 report). Same shape as register_applicant's:
-        account = User(
-            username=f"applicant-{person.public_id.hex[:16]}", full_name=person.name, kind=UserKind.APPLICANT
-        )
-        account.person = person
-        account.set_unusable_password()
-        account.save()
-        record("identity.applicant_opened_for_province", "system", account, {"source": "province"})
-    return account, None
+    return account_for_person(person, source="province"), None
 
 
 def _files(version: Any, data: dict[str, Any]) -> dict[int, UploadedFile]:

@@ -56,6 +56,9 @@ from govhall.licences.tests.conftest import (  # noqa: F401 - fixtures
 from govhall.office import actions as office_actions
 from govhall.office.models import Document, Evidence, Task
 from govhall.proactive.models import Entitlement, EntitlementGrant
+from govhall.publicinfo import actions as info_actions
+from govhall.publicinfo.constants import ApplicantKind, EntryKind, FormWanted
+from govhall.publicinfo.models import DisclosureRequest, Entry, Question
 from govhall.ratings import actions as ratings_actions
 from govhall.ratings.models import Rectification, RectificationEvidence
 from govhall.sensors.constants import AlarmStatus, Severity, StationType
@@ -106,6 +109,9 @@ VISIBLE = {
     "entitlement": {"grace", "dan"},  # 免申即享: the paying unit's approver and supervisor
     "package": {"lucy"},
     "disposal": {"lucy"},
+    "entry": {"helen", "grace"},  # 政务公开: the content editor and the approver
+    "request": {"helen", "grace"},
+    "question": {"helen", "grace"},
     "message": {"dan", "erin"},  # the exchange: supervisors and system administrators
     "inbound": {"dan", "erin"},
     "station": FORESTRY_RECORDS,  # a field station of the forestry unit
@@ -258,6 +264,18 @@ MATRIX: dict[str, Rule] = {
     "api/v1/sensors/": Rule("public"),
     "api/v1/desk/sensor-alarms/": _staff(STAFF),
     "api/v1/desk/sensor-alarms/<uuid:public_id>/acknowledge/": _staff(VISIBLE["alarm"], "alarm", ("POST",)),
+    # Public information (政务公开):
+    "desk/info/": _staff(VISIBLE["entry"]),
+    "desk/info/new/": _staff({"helen"}, methods=("GET", "POST")),
+    "desk/info/<uuid:public_id>/": _staff(VISIBLE["entry"], "entry"),
+    "desk/info/<uuid:public_id>/<slug:action>/": _staff(VISIBLE["entry"], "entry", ("POST",), action="pass"),
+    "desk/info/requests/<uuid:public_id>/": _staff(VISIBLE["request"], "request", ("GET", "POST")),
+    "desk/info/requests/<uuid:public_id>/letter.pdf": _staff(set(), "request"),  # none until answered
+    "desk/info/questions/<uuid:public_id>/": _staff(VISIBLE["question"], "question", ("GET", "POST")),
+    "api/v1/info/entries/": Rule("public"),
+    "api/v1/info/entries/<uuid:public_id>/": Rule("public"),
+    "api/v1/info/requests/": Rule("public", methods=("POST",)),
+    "api/v1/info/requests/follow/": Rule("public", methods=("POST",)),
     # The exchange with the province (数据报送):
     "desk/exchange/": _staff(VISIBLE["message"]),
     "desk/exchange/replay/": _staff(VISIBLE["message"], methods=("POST",)),
@@ -267,7 +285,7 @@ MATRIX: dict[str, Rule] = {
     "desk/exchange/inbound/<uuid:public_id>/": _staff(VISIBLE["inbound"], "inbound", ("GET", "POST")),
     "api/v1/exchange/inbound/": Rule("client", methods=("POST",)),  # signed by the provincial platform only
     "api/v1/open-data/": Rule("public"),
-    "api/v1/open-data/<slug:slug>/": Rule("public", arguments={"slug": "service-items"}),
+    "api/v1/open-data/<slug:slug>/": Rule("public"),
     # The API: the public parts, the applicant's own cases, the desk, the catalog editors:
     "api/schema/": Rule("public"),
     "api/v1/catalog/items/": Rule("public"),
@@ -358,6 +376,9 @@ class World:
     alarm: Alarm
     message: OutboxMessage
     inbound: InboundApplication
+    entry: Entry
+    request: DisclosureRequest
+    question: Question
 
     def object_arguments(self, kind: str) -> dict[str, str]:
         if kind in {"case", "material"}:
@@ -399,6 +420,9 @@ class World:
             "alarm": self.alarm,
             "message": self.message,
             "inbound": self.inbound,
+            "entry": self.entry,
+            "request": self.request,
+            "question": self.question,
         }
         return {"public_id": str(objects[kind].public_id)}
 
@@ -430,6 +454,9 @@ class World:
             tuple(Alarm.objects.order_by("pk").values_list("status", flat=True)),
             tuple(OutboxMessage.objects.order_by("pk").values_list("status", "attempts", "next_attempt_at")),
             tuple(InboundApplication.objects.order_by("pk").values_list("status", flat=True)),
+            tuple(Entry.objects.order_by("pk").values_list("status", "version")),
+            tuple(DisclosureRequest.objects.order_by("pk").values_list("status", "due_on")),
+            tuple(Question.objects.order_by("pk").values_list("answered_at", flat=True)),
             AuditRecord.objects.exclude(event__in=_HARMLESS_AUDIT).count(),
         )
 
@@ -560,6 +587,29 @@ def world(
         platform=province, provincial_number="FJ2026000001", message_id="m1", status=InboundStatus.REVIEW
     )
     sharing_actions.define_default_datasets(actor="test")
+    # A published policy (helen drafts and reviews, grace approves), a disclosure request, a question:
+    entry = info_actions.create_draft(
+        actor=helen,
+        department=helen.memberships.get().department,
+        data={
+            "kind": EntryKind.POLICY,
+            "title": "林木采伐管理办法",
+            "issuer": "海沧区农林水利局",
+            "written_on": datetime.date(2026, 11, 2),
+            "body": "第一条。",
+        },
+    )
+    info_actions.record_secrecy_review(entry, actor=helen, passed=True, note="不涉密")
+    entry = info_actions.approve(entry, actor=grace)
+    request, _code = info_actions.submit_request(
+        applicant_kind=ApplicantKind.PERSON,
+        name="白雅",
+        id_number="350205199001010010",
+        contact_phone="13800000002",
+        description="2025年林木采伐许可证发放数量",
+        form_wanted=FormWanted.ELECTRONIC,
+    )
+    question = info_actions.ask_question(asker_name="白女士", text="采伐许可证多久能办好？")
     return World(
         closed,
         licence,
@@ -588,6 +638,9 @@ def world(
         alarm,
         OutboxMessage.objects.order_by("pk").first(),
         inbound,
+        entry,
+        request,
+        question,
     )
 
 

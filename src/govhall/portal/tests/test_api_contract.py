@@ -121,6 +121,9 @@ KNOWN_GAPS = {
     "POST /api/v1/sharing/cases/": positive_data_acceptance,
     "POST /api/v1/sharing/licences/": positive_data_acceptance,
     "POST /api/v1/sharing/licence-check/": positive_data_acceptance,
+    # publicinfo/: a disclosure request's ID number or credit code must carry a valid check
+    # digit and its phone number must be one, which no schema can say (400 otherwise):
+    "POST /api/v1/info/requests/": positive_data_acceptance,
 }
 
 # Examples per operation, per kind of data (valid, invalid) and per caller (about 25 s in all on 2 cores):

@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from govhall.publicinfo.api import views
+
+urlpatterns = [
+    path("info/entries/", views.EntryListView.as_view(), name="api-info-entries"),
+    path("info/entries/<uuid:public_id>/", views.EntryDetailView.as_view(), name="api-info-entry"),
+    path("info/requests/", views.SubmitRequestView.as_view(), name="api-info-requests"),
+    path("info/requests/follow/", views.FollowRequestView.as_view(), name="api-info-request-follow"),
+]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import random
 
 import pytest
 
 from django.utils import timezone
 
-from govhall.sensors.actions import store_messages
+from govhall.sensors.actions import _refresh_rainfall_windows, store_messages
+from govhall.sensors.constants import RAIN_WINDOWS
 from govhall.sensors.ingest import Message
 from govhall.sensors.models import DailyValue, IngestProblem, LatestValue, RainfallWindow, Reading, Station
 from govhall.sensors.tests.conftest import data, rain_series
@@ -49,6 +51,38 @@ def test_rainfall_windows_follow_the_newest_reading_including_late_ones(stations
     store_messages([data("hc-guoban-rain", end - datetime.timedelta(minutes=122), {"PJ": 5.0})])
     window.refresh_from_db()
     assert (window.h1, window.h3) == (24.0, 77.0)
+
+
+def test_windows_moved_batch_by_batch_equal_a_full_recount(stations: dict[str, Station]) -> None:
+    # 30 hours of minute rain in batches of uneven size, a tenth of the readings arriving late
+    # and out of order: the windows kept on write must equal a recount from all the readings.
+    gauge = stations["hc-guoban-rain"]
+    chance = random.Random(651)
+    end = timezone.now().replace(second=0, microsecond=0)
+    minutes = [end - datetime.timedelta(minutes=m) for m in range(30 * 60, -1, -1)]
+    late = set(chance.sample(range(len(minutes)), len(minutes) // 10))
+    on_time = [m for i, m in enumerate(minutes) if i not in late]
+    held = [m for i, m in enumerate(minutes) if i in late]
+    position = 0
+    while position < len(on_time):
+        size = chance.randint(1, 120)
+        batch = [
+            data("hc-guoban-rain", m, {"PJ": round(chance.uniform(0, 3), 1)})
+            for m in on_time[position : position + size]
+        ]
+        if held and chance.random() < 0.5:  # a buffered reading from somewhere earlier
+            batch.append(data("hc-guoban-rain", held.pop(chance.randrange(len(held))), {"PJ": 1.3}))
+        store_messages(batch)
+        position += size
+    store_messages([data("hc-guoban-rain", m, {"PJ": 0.7}) for m in held])
+    kept = RainfallWindow.objects.get(station=gauge)
+    kept_sums = [round(kept.window(h), 3) for h in RAIN_WINDOWS]
+    RainfallWindow.objects.all().delete()
+    _refresh_rainfall_windows([gauge.pk])
+    recount = RainfallWindow.objects.get(station=gauge)
+    assert kept.as_of == recount.as_of == end
+    assert kept_sums == [round(recount.window(h), 3) for h in RAIN_WINDOWS]
+    assert kept_sums[0] > 0 and kept_sums[-1] > kept_sums[0]
 
 
 def _problems() -> list[tuple[str, str]]:

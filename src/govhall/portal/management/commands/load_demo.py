@@ -13,6 +13,7 @@ from govhall.inspections.demo import load_inspections_demo
 from govhall.licences.demo import load_licence_demo
 from govhall.office.demo import load_office_demo
 from govhall.proactive.demo import load_entitlement_demo, load_renewal_demo
+from govhall.publicinfo.demo import load_publicinfo_demo
 from govhall.ratings.demo import load_ratings_demo
 from govhall.sensors.demo import load_sensors_demo
 from govhall.sharing.actions import define_default_datasets, refresh_dataset
@@ -35,6 +36,8 @@ class Command(BaseCommand):
                 f"{len(report.unchanged)} unchanged."
             )
         )
+        entries = load_publicinfo_demo()
+        self.stdout.write(self.style.SUCCESS(f"Demo public information: {len(entries)} entries published at /info/."))
         licences = load_licence_demo()
         load_renewal_demo()
         load_entitlement_demo()

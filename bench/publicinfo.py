@@ -1,0 +1,123 @@
+"""`python -m bench.publicinfo`: column page, home page and API list timings over many published entries.
+
+    .venv/bin/python -m bench.publicinfo [--entries 20000] [--requests 200] [--database-url …]
+
+Makes a fresh PostgreSQL database govhall_bench_publicinfo (or --database-url, which must name
+a govhall_bench* database), publishes ``--entries`` entries spread over the seven columns
+(bulk-inserted: the workflow is not what is measured), then times ``--requests`` requests each
+through Django's test client (the whole middleware stack, no network): a column page (its
+first page and a deep page), the /info/ home (a section per column) and the API list.
+Prints p50/p95 in ms and a JSON line. The issue asks a column page p95 ≤ 30 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/govhall_bench_publicinfo"
+
+
+def _setup(url: str) -> None:
+    root = Path(__file__).resolve().parent.parent
+    for path in (str(root), str(root / "src")):
+        if path not in sys.path:
+            sys.path.append(path)
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "govhall.conf.settings"
+    os.environ.setdefault("GOVHALL_VAR_DIR", str(root / "var" / "bench"))
+    os.environ.setdefault("GOVHALL_LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def _world(count: int) -> None:
+    from django.utils import timezone
+
+    from govhall.identity import actions
+    from govhall.identity.constants import Role
+    from govhall.publicinfo.constants import EntryKind, EntryStatus
+    from govhall.publicinfo.models import Entry
+
+    office = actions.save_department(code="office", name="办公室", credit_code="11350205MB01000025")
+    editor = actions.create_staff(username="helen", full_name="许海伦", password="Bench#Pass2026")
+    actions.grant_role(editor, office, Role.CONTENT_EDITOR)
+    kinds = list(EntryKind)
+    start = datetime.date(2020, 1, 1)
+    now = timezone.now()
+    rows = [
+        Entry(
+            kind=kinds[n % len(kinds)],
+            title=f"海沧区农林水利局公开信息第{n}号",
+            doc_number=f"厦海农林水〔{2020 + n % 6}〕{n}号",
+            issuer="厦门市海沧区农林水利局",
+            body="正文" * 200,
+            written_on=start + datetime.timedelta(days=n % 2000),
+            published_on=start + datetime.timedelta(days=n % 2000),
+            status=EntryStatus.PUBLISHED,
+            department=office,
+            author=editor,
+            approved_by=editor,
+            approved_at=now,
+            secrecy_reviewed_at=now,
+        )
+        for n in range(count)
+    ]
+    Entry.objects.bulk_create(rows, batch_size=2000)
+
+
+def _time(client: object, path: str, runs: int) -> dict[str, float]:
+    times = []
+    for _n in range(runs):
+        started = time.perf_counter()
+        response = client.get(path)  # type: ignore[attr-defined]
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    times.sort()
+    return {"p50": round(statistics.median(times), 2), "p95": round(times[int(len(times) * 0.95) - 1], 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.publicinfo", description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=20000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_PUBLICINFO_DATABASE_URL", DEFAULT_URL))
+    args = parser.parse_args(argv)
+    from bench.__main__ import drop_database, recreate_database
+
+    recreate_database(args.database_url)
+    _setup(args.database_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print("publicinfo bench", flush=True)
+    _world(args.entries)
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    figures = {
+        "column_first_page": _time(client, "/info/policy/", args.requests),
+        "column_deep_page": _time(client, "/info/policy/?page=100", args.requests),
+        "home": _time(client, "/info/", args.requests),
+        "api_list": _time(client, "/api/v1/info/entries/?kind=notice", args.requests),
+    }
+    for name, figure in figures.items():
+        print(f"  {name:<18} p50 {figure['p50']:7.2f} ms   p95 {figure['p95']:7.2f} ms")
+    ok = figures["column_first_page"]["p95"] <= 30
+    from django.db import connections
+
+    connections.close_all()
+    drop_database(args.database_url)
+    print(json.dumps({"bench": "publicinfo", "entries": args.entries, **figures, "column_p95_ok": ok}))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

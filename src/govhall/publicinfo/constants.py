@@ -1,0 +1,72 @@
+"""Choices and fixed values of 政务公开."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from govhall.identity.constants import Role
+
+EDITOR = Role.CONTENT_EDITOR
+APPROVER = Role.APPROVER
+DISCLOSURE_DAYS = 20  # 条例 第二十六条 (proactive) and 第三十三条 (on request)
+EXTENSION_DAYS = 20
+WARNING_DAYS = 5  # working days before the disclosure deadline that an entry joins the warning list
+
+
+class EntryKind(models.TextChoices):
+    LAW = "law", _("法律法规")
+    RULE = "rule", _("规章")
+    POLICY = "policy", _("规范性文件/政策文件")
+    INTERPRETATION = "interpretation", _("政策解读")
+    NOTICE = "notice", _("通知公告")
+    REVIEW_RULE = "review_rule", _("审查细则")
+    FAQ = "faq", _("常见问题")
+
+
+class Validity(models.TextChoices):
+    VALID = "valid", _("有效")
+    EXPIRED = "expired", _("失效")
+    AMENDED = "amended", _("已修改")
+    REPEALED = "repealed", _("废止")
+
+
+class EntryStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    REVIEWED = "reviewed", _("已通过保密审查，待审批")
+    PUBLISHED = "published", _("已发布")
+    SUPERSEDED = "superseded", _("已被新版本替代")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+LIVE_STATUSES = (EntryStatus.DRAFT, EntryStatus.REVIEWED, EntryStatus.PUBLISHED)
+
+
+class ApplicantKind(models.TextChoices):
+    PERSON = "person", _("公民")
+    ORGANISATION = "organisation", _("法人或者其他组织")
+
+
+class FormWanted(models.TextChoices):
+    PAPER = "paper", _("纸质文本")
+    ELECTRONIC = "electronic", _("电子文件")
+    EMAIL = "email", _("电子邮件")
+
+
+class RequestStatus(models.TextChoices):
+    RECEIVED = "received", _("已受理，办理中")
+    EXTENDED = "extended", _("已延期答复")
+    CORRECTION = "correction", _("待申请人补正")
+    ANSWERED = "answered", _("已答复")
+
+
+class AnswerKind(models.TextChoices):
+    DISCLOSED = "disclosed", _("予以公开")
+    PARTLY = "partly", _("部分公开")
+    REFUSED = "refused", _("不予公开")
+    NOT_EXIST = "not_exist", _("信息不存在")
+    NOT_OURS = "not_ours", _("非本机关负责公开")
+    CORRECTION = "correction", _("告知补正")
+    REPEATED = "repeated", _("重复申请")
+
+
+# The answers that need a reason written into the letter:
+ANSWERS_WITH_REASON = frozenset({AnswerKind.PARTLY, AnswerKind.REFUSED, AnswerKind.NOT_OURS, AnswerKind.CORRECTION})

@@ -1,0 +1,271 @@
+"""Reads of 政务公开: public columns, an entry's versions, the disclosure clock, the desk's lists."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Max, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from govhall.catalog.models import ServiceItem
+from govhall.holidays.queries import get_calendar
+from govhall.identity.constants import Role
+from govhall.identity.queries import departments_covered, has_role
+from govhall.lib.workdays import WorkingCalendar
+from govhall.publicinfo.constants import (
+    APPROVER,
+    DISCLOSURE_DAYS,
+    EDITOR,
+    WARNING_DAYS,
+    EntryKind,
+    EntryStatus,
+    RequestStatus,
+)
+from govhall.publicinfo.models import DisclosureRequest, Entry, Question
+
+# Who may do what ---------------------------------------------------------------------------
+
+
+def editor_departments(user: Any) -> list[int]:
+    return departments_covered(user, [EDITOR])
+
+
+def approver_departments(user: Any) -> list[int]:
+    """An approver approves the entries of their unit and every unit below it (the bureau's: all)."""
+    return departments_covered(user, [APPROVER])
+
+
+def reviewer_departments(user: Any) -> list[int]:
+    """保密审查 is done by a content editor or an approver of the entry's unit (or above)."""
+    return departments_covered(user, [EDITOR, APPROVER])
+
+
+def can_use_desk(user: Any) -> bool:
+    return bool(departments_covered(user, [EDITOR, APPROVER]))
+
+
+def can_handle_requests(user: Any) -> bool:
+    return has_role(user, Role.CONTENT_EDITOR) or has_role(user, Role.APPROVER)
+
+
+# Public reads ------------------------------------------------------------------------------
+
+
+def published() -> QuerySet[Entry]:
+    return Entry.objects.filter(status=EntryStatus.PUBLISHED)
+
+
+def column(kind: str, limit: int | None = None) -> list[Entry]:
+    entries = published().filter(kind=kind).order_by("-published_on", "-pk")
+    return list(entries[:limit] if limit else entries)
+
+
+def sections(limit: int = 8) -> list[tuple[str, str, list[Entry]]]:
+    """Every column with its newest entries, in the order of the types."""
+    return [(kind.value, str(kind.label), column(kind.value, limit)) for kind in EntryKind]
+
+
+def get_public_entry(public_id: Any) -> Entry:
+    """A published, superseded or withdrawn version (never a draft): its history is public."""
+    entry = (
+        Entry.objects.filter(public_id=public_id)
+        .exclude(status__in=[EntryStatus.DRAFT, EntryStatus.REVIEWED])
+        .select_related("interprets", "supersedes")
+        .first()
+    )
+    if entry is None:
+        raise Http404
+    return entry
+
+
+def history(entry: Entry) -> list[Entry]:
+    """Every version of the entry's lineage that was ever public, newest first."""
+    return list(Entry.objects.filter(lineage=entry.lineage, approved_at__isnull=False).order_by("-version"))
+
+
+def current_version(lineage: Any) -> Entry | None:
+    return Entry.objects.filter(lineage=lineage, status=EntryStatus.PUBLISHED).order_by("-version").first()
+
+
+def interpretations_of(entry: Entry) -> list[Entry]:
+    return list(published().filter(interprets__lineage=entry.lineage))
+
+
+def policy_of(entry: Entry) -> Entry | None:
+    """The current published version of the policy an interpretation explains."""
+    if entry.interprets is None:
+        return None
+    return current_version(entry.interprets.lineage)
+
+
+def linked_items(entry: Entry) -> list[dict[str, Any]]:
+    """The catalog items an entry concerns, with their live guide (if any) to link to."""
+    from govhall.catalog.queries import live_versions
+
+    items = list(entry.items.all())
+    guides = {v.item_id: v for v in live_versions().filter(item__in=items)}
+    return [{"item": item, "guide": guides.get(item.pk)} for item in items]
+
+
+def entries_for_item(item: ServiceItem) -> list[Entry]:
+    """The published entries linked to a catalog item, laws and policies first: for the guide page."""
+    order = {kind.value: n for n, kind in enumerate(EntryKind)}
+    entries = list(published().filter(items=item).order_by("-published_on", "-pk"))
+    return sorted(entries, key=lambda e: order.get(e.kind, 99))
+
+
+# Desk reads --------------------------------------------------------------------------------
+
+
+def desk_entries(user: Any) -> QuerySet[Entry]:
+    return Entry.objects.filter(department__in=reviewer_departments(user)).select_related("department", "author")
+
+
+def access_entry_for(user: Any, public_id: Any) -> Entry:
+    entry = desk_entries(user).filter(public_id=public_id).first()
+    if entry is None:
+        raise Http404
+    return entry
+
+
+def disclosure_start(entry: Entry) -> datetime.date:
+    """The day the 20-working-day proactive-disclosure clock starts: 成文 for a first version, the change for a correction."""
+    if entry.supersedes_id:
+        return timezone.localdate(entry.created_at)
+    return entry.written_on or timezone.localdate(entry.created_at)
+
+
+@dataclass(frozen=True)
+class Warning:
+    entry: Entry
+    due_on: datetime.date
+    days_left: int  # working days; negative when overdue
+
+
+def disclosure_due(entry: Entry, calendar: WorkingCalendar | None = None) -> datetime.date:
+    return (calendar or get_calendar()).add_working_days(disclosure_start(entry), DISCLOSURE_DAYS)
+
+
+def disclosure_warnings(user: Any, today: datetime.date | None = None) -> list[Warning]:
+    """Unpublished entries whose proactive-disclosure deadline is within WARNING_DAYS working days or past."""
+    today = today or timezone.localdate()
+    calendar = get_calendar()
+    warnings = []
+    for entry in desk_entries(user).filter(status__in=[EntryStatus.DRAFT, EntryStatus.REVIEWED]):
+        due = disclosure_due(entry, calendar)
+        left = calendar.working_days_between(today, due) if due >= today else -calendar.working_days_between(due, today)
+        if left <= WARNING_DAYS:
+            warnings.append(Warning(entry, due, left))
+    return sorted(warnings, key=lambda w: w.due_on)
+
+
+def awaiting_approval(user: Any) -> QuerySet[Entry]:
+    return Entry.objects.filter(status=EntryStatus.REVIEWED, department__in=approver_departments(user)).exclude(
+        author=user
+    )
+
+
+def open_requests() -> QuerySet[DisclosureRequest]:
+    return DisclosureRequest.objects.exclude(status=RequestStatus.ANSWERED).order_by("due_on", "pk")
+
+
+def find_request(number: str, code: str) -> DisclosureRequest | None:
+    """A request by its acknowledgement number and query code (both must match)."""
+    digest = hashlib.sha256(code.strip().upper().encode()).hexdigest()
+    request = DisclosureRequest.objects.filter(number=number.strip().upper()).first()
+    if request is None or request.query_code_hash != digest:
+        return None
+    return request
+
+
+def open_questions() -> QuerySet[Question]:
+    return Question.objects.filter(answered_at__isnull=True).select_related("item").order_by("due_on", "pk")
+
+
+@dataclass(frozen=True)
+class GuideFlag:
+    """A catalog item whose live guide was published before a linked law or policy changed or ended."""
+
+    item: ServiceItem
+    guide: Any  # the live ItemVersion
+    entry: Entry
+    reason: str
+
+
+def guides_to_review() -> list[GuideFlag]:
+    """Items whose guide may cite a dead or changed rule: for the catalog editor (shown on the desk for now).
+
+    A flag is raised by a law, rule or policy linked to the item that, after the guide's live
+    version was published, was superseded by a correction, withdrawn, or published as 废止/失效/已修改.
+    """
+    from django.utils.translation import gettext as _
+
+    from govhall.catalog.queries import live_versions
+    from govhall.publicinfo.constants import Validity
+
+    rules = [EntryKind.LAW, EntryKind.RULE, EntryKind.POLICY]
+    changed = (
+        Entry.objects.filter(kind__in=rules, items__isnull=False)
+        .exclude(status__in=[EntryStatus.DRAFT, EntryStatus.REVIEWED])
+        .exclude(status=EntryStatus.PUBLISHED, validity=Validity.VALID)
+        .prefetch_related("items")
+        .distinct()
+    )
+    guides = {v.item_id: v for v in live_versions()}
+    flags = []
+    for entry in changed:
+        when = entry.ended_at if entry.status != EntryStatus.PUBLISHED else entry.approved_at
+        if entry.status == EntryStatus.PUBLISHED:
+            reason = _("关联的《%(title)s》已%(validity)s") % {
+                "title": entry.title,
+                "validity": entry.get_validity_display(),
+            }
+        elif entry.status == EntryStatus.SUPERSEDED:
+            reason = _("关联的《%(title)s》已更正（新版本）") % {"title": entry.title}
+        else:
+            reason = _("关联的《%(title)s》已撤回") % {"title": entry.title}
+        for item in entry.items.all():
+            guide = guides.get(item.pk)
+            if guide is not None and when is not None and (guide.published_at is None or guide.published_at < when):
+                flags.append(GuideFlag(item, guide, entry, reason))
+    return flags
+
+
+_published_key: tuple[Any, ...] = ()
+_published_checked_at = -math.inf
+_published_lock = threading.Lock()
+
+
+def published_key() -> tuple[Any, ...]:
+    """What identifies the published public information now: the catalog's guide page, which
+    lists ``entries_for_item``, is kept under this key beside the live catalog's.
+
+    One small query, made at most every ``CATALOG_RECHECK_SECONDS`` per process (as the live
+    catalog's key), so a guide served from the page cache costs no query for it.
+    """
+    global _published_key, _published_checked_at
+    with _published_lock:
+        if time.monotonic() - _published_checked_at < settings.CATALOG_RECHECK_SECONDS:
+            return _published_key
+    figures = Entry.objects.filter(approved_at__isnull=False).aggregate(
+        approved=Max("approved_at"), ended=Max("ended_at"), count=Count("pk")
+    )
+    key = (figures["approved"], figures["ended"], figures["count"])
+    with _published_lock:
+        _published_key, _published_checked_at = key, time.monotonic()
+    return key
+
+
+def forget_published_key() -> None:
+    """Make this process look at the database on its next ``published_key`` (the publishing actions call it)."""
+    global _published_checked_at
+    with _published_lock:
+        _published_checked_at = -math.inf

@@ -1,0 +1,379 @@
+"""Pages of 政务公开: the public columns and entries, disclosure requests, and the desk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from govhall.audit.actions import client_ip
+from govhall.identity.decorators import staff_required
+from govhall.identity.queries import departments_with_role
+from govhall.lib.ratelimit import over_limit
+from govhall.publicinfo import actions, queries
+from govhall.publicinfo.api.views import follows_per_minute, requests_per_hour
+from govhall.publicinfo.constants import EDITOR, EntryKind, EntryStatus
+from govhall.publicinfo.documents import answer_letter
+from govhall.publicinfo.forms import (
+    AnswerForm,
+    EntryForm,
+    ExtendForm,
+    FollowForm,
+    QuestionAnswerForm,
+    QuestionForm,
+    RequestForm,
+    ReviewForm,
+    WithdrawForm,
+)
+from govhall.publicinfo.models import DisclosureRequest, Entry, Question
+
+COLUMN_PAGE_SIZE = 20
+
+
+def _desk(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    return render(request, template, {"surface": "desk", **context}, status=status)
+
+
+def _put_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _letter(request: DisclosureRequest) -> HttpResponse:
+    response = HttpResponse(answer_letter(request), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{request.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# Public ------------------------------------------------------------------------------------
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    """政务公开: a section per type with its newest entries, and the way to ask for more."""
+    return render(request, "publicinfo/index.html", {"sections": queries.sections()})
+
+
+def column(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in EntryKind.values:
+        raise Http404
+    page = Paginator(queries.published().filter(kind=kind).order_by("-published_on", "-pk"), COLUMN_PAGE_SIZE)
+    entries = page.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "publicinfo/column.html",
+        {"kind": kind, "label": EntryKind(kind).label, "entries": entries},
+    )
+
+
+def entry(request: HttpRequest, public_id: str) -> HttpResponse:
+    found = queries.get_public_entry(public_id)
+    return render(
+        request,
+        "publicinfo/entry.html",
+        {
+            "entry": found,
+            "current": queries.current_version(found.lineage),
+            "versions": queries.history(found),
+            "items": queries.linked_items(found),
+            "interpretations": queries.interpretations_of(found),
+            "policy": queries.policy_of(found),
+            "attachments": found.attachments.all(),
+        },
+    )
+
+
+def request_form(request: HttpRequest) -> HttpResponse:
+    """依申请公开: the request form; the acknowledgement shows the number and the query code once."""
+    form = RequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if over_limit(f"publicinfo-request:{client_ip(request)}", requests_per_hour(), 3600):
+            form.add_error(None, _("提交过于频繁，请一小时后再试，或到政务服务窗口现场提交。"))
+            return render(request, "publicinfo/request_form.html", {"form": form}, status=429)
+        try:
+            filed, code = actions.submit_request(**form.cleaned_data, user=request.user)
+        except ValidationError as error:
+            _put_errors(form, error)
+        else:
+            response = render(request, "publicinfo/request_ack.html", {"filed": filed, "code": code})
+            response["Cache-Control"] = "private, no-store"
+            return response
+    return render(request, "publicinfo/request_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def request_follow(request: HttpRequest) -> HttpResponse:
+    """Follow a request by its number and query code (posted, so the code stays out of addresses and logs)."""
+    form = FollowForm(request.POST or None)
+    found = None
+    if request.method == "POST" and over_limit(f"publicinfo-follow:{client_ip(request)}", follows_per_minute()):
+        form.add_error(None, _("查询过于频繁，请一分钟后再试。"))
+        return render(request, "publicinfo/request_follow.html", {"form": form, "found": None}, status=429)
+    if request.method == "POST" and form.is_valid():
+        found = queries.find_request(form.cleaned_data["number"], form.cleaned_data["code"])
+        if found is None:
+            form.add_error(None, _("受理编号或查询码不正确，请核对后重试。"))
+        elif request.POST.get("letter") and found.answered_on:
+            return _letter(found)
+    response = render(request, "publicinfo/request_follow.html", {"form": form, "found": found})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# Desk --------------------------------------------------------------------------------------
+
+
+def _staff(request: HttpRequest) -> Any:
+    if not queries.can_use_desk(request.user):
+        raise Http404
+    return request.user
+
+
+@staff_required
+def desk_home(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    entries = queries.desk_entries(user)
+    return _desk(
+        request,
+        "publicinfo/desk_home.html",
+        {
+            "warnings": queries.disclosure_warnings(user),
+            "drafts": entries.filter(status=EntryStatus.DRAFT),
+            "to_approve": queries.awaiting_approval(user),
+            "recent": entries.filter(status=EntryStatus.PUBLISHED).order_by("-approved_at")[:20],
+            "requests": queries.open_requests()[:50] if queries.can_handle_requests(user) else [],
+            "questions": queries.open_questions()[:50] if queries.can_handle_requests(user) else [],
+            "can_edit": bool(queries.editor_departments(user)),
+            "guide_flags": queries.guides_to_review(),
+        },
+    )
+
+
+def _entry_data(form: EntryForm) -> tuple[dict[str, Any], dict[str, Any]]:
+    data = dict(form.cleaned_data)
+    links = {
+        "items": list(data.pop("items") or []),
+        "interprets": data.pop("interprets"),
+        "attachments": [data.pop("attachments")] if data.get("attachments") else [],
+    }
+    data.pop("attachments", None)
+    return data, links
+
+
+@staff_required
+def desk_new(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    units = list(departments_with_role(user, EDITOR))
+    if not units:
+        raise PermissionDenied
+    form = EntryForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data, links = _entry_data(form)
+        try:
+            created = actions.create_draft(actor=user, department=units[0], data=data, **links)
+        except ValidationError as error:
+            _put_errors(form, error)
+        else:
+            messages.success(request, _("草稿已保存。下一步：保密审查。"))
+            return redirect("publicinfo:desk_entry", public_id=created.public_id)
+    return _desk(
+        request, "publicinfo/desk_edit.html", {"form": form, "entry": None}, status=400 if form.errors else 200
+    )
+
+
+def _initial(entry: Entry) -> dict[str, Any]:
+    fields = [*actions.TEXT_FIELDS, *actions.DATE_FIELDS, "kind", "validity"]
+    initial = {name: getattr(entry, name) for name in fields}
+    initial["items"] = list(entry.items.all())
+    initial["interprets"] = entry.interprets
+    return initial
+
+
+@staff_required
+def desk_entry(request: HttpRequest, public_id: str) -> HttpResponse:
+    """One entry at the desk: the draft's form, or the read-only text with the next step's buttons."""
+    user = _staff(request)
+    found = queries.access_entry_for(user, public_id)
+    form = None
+    if found.status == EntryStatus.DRAFT and found.department_id in queries.editor_departments(user):
+        form = EntryForm(request.POST or None, request.FILES or None, initial=_initial(found))
+    if request.method == "POST":
+        if form is None:
+            messages.error(
+                request,
+                _("已送审或已发布的信息不能直接修改。如需更正，请在已发布的版本上“新建更正版本”，审批后替代原版本。"),
+            )
+            return redirect("publicinfo:desk_entry", public_id=found.public_id)
+        if form.is_valid():
+            data, links = _entry_data(form)
+            try:
+                actions.update_draft(found, actor=user, data=data, **links)
+            except ValidationError as error:
+                _put_errors(form, error)
+            else:
+                messages.success(request, _("草稿已保存。"))
+                return redirect("publicinfo:desk_entry", public_id=found.public_id)
+    return _desk(
+        request,
+        "publicinfo/desk_entry.html",
+        {
+            "entry": found,
+            "form": form,
+            "review_form": ReviewForm(),
+            "withdraw_form": WithdrawForm(),
+            "versions": queries.history(found),
+            "due_on": queries.disclosure_due(found),
+            "can_review": found.status == EntryStatus.DRAFT
+            and found.department_id in queries.reviewer_departments(user),
+            "can_approve": found.status == EntryStatus.REVIEWED
+            and found.department_id in queries.approver_departments(user)
+            and found.author_id != user.pk,
+            "can_correct": found.status == EntryStatus.PUBLISHED
+            and found.department_id in queries.editor_departments(user),
+            "can_withdraw": found.status == EntryStatus.PUBLISHED
+            and found.department_id in queries.approver_departments(user),
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@staff_required
+@require_POST
+def desk_entry_action(request: HttpRequest, public_id: str, action: str) -> HttpResponseBase:
+    user = _staff(request)
+    found = queries.access_entry_for(user, public_id)
+    try:
+        if action == "pass":
+            actions.record_secrecy_review(found, actor=user, passed=True, note=request.POST.get("note", ""))
+            messages.success(request, _("保密审查通过，已送审批。"))
+        elif action == "fail":
+            actions.record_secrecy_review(found, actor=user, passed=False, note=request.POST.get("note", ""))
+            messages.warning(request, _("保密审查不通过，已退回修改。"))
+        elif action == "approve":
+            actions.approve(found, actor=user)
+            messages.success(request, _("已审批发布。"))
+        elif action == "correct":
+            copy = actions.start_correction(found, actor=user)
+            messages.success(request, _("已新建更正版本（第 %(n)d 版），审批发布后替代原版本。") % {"n": copy.version})
+            return redirect("publicinfo:desk_entry", public_id=copy.public_id)
+        elif action == "withdraw":
+            actions.withdraw(found, actor=user, reason=request.POST.get("reason", ""))
+            messages.success(request, _("已撤回。"))
+        else:
+            raise Http404
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    except PermissionDenied as error:
+        messages.error(request, str(error) or _("您没有权限进行这个操作。"))
+    return redirect("publicinfo:desk_entry", public_id=found.public_id)
+
+
+def _handler(request: HttpRequest) -> Any:
+    if not queries.can_handle_requests(request.user):
+        raise Http404
+    return request.user
+
+
+@staff_required
+def desk_request(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _handler(request)
+    found = DisclosureRequest.objects.filter(public_id=public_id).first()
+    if found is None:
+        raise Http404
+    answer = AnswerForm(request.POST if request.POST.get("step") == "answer" else None)
+    extend = ExtendForm(request.POST if request.POST.get("step") == "extend" else None)
+    if request.method == "POST" and request.POST.get("step") == "corrected":
+        try:
+            actions.resume_after_correction(found, actor=user)
+            messages.success(request, _("已收到补正，答复期限重新计算。"))
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        return redirect("publicinfo:desk_request", public_id=found.public_id)
+    if request.method == "POST":
+        form: Any = answer if request.POST.get("step") == "answer" else extend
+        if form.is_valid():
+            try:
+                if form is answer:
+                    actions.answer_request(found, actor=user, **form.cleaned_data)
+                    messages.success(request, _("已答复，答复书已生成。"))
+                else:
+                    actions.extend_request(found, actor=user, reason=form.cleaned_data["reason"])
+                    messages.success(request, _("已延长答复期限。"))
+            except ValidationError as error:
+                _put_errors(form, error)
+            else:
+                return redirect("publicinfo:desk_request", public_id=found.public_id)
+    return _desk(
+        request,
+        "publicinfo/desk_request.html",
+        {"found": found, "answer_form": answer, "extend_form": extend},
+        status=400 if answer.errors or extend.errors else 200,
+    )
+
+
+@staff_required
+def desk_request_letter(request: HttpRequest, public_id: str) -> HttpResponse:
+    _handler(request)
+    found = DisclosureRequest.objects.filter(public_id=public_id, answered_on__isnull=False).first()
+    if found is None:
+        raise Http404
+    return _letter(found)
+
+
+def ask(request: HttpRequest) -> HttpResponse:
+    """咨询: ask a question online; the answer is due within a few working days."""
+    form = QuestionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if over_limit(f"publicinfo-ask:{client_ip(request)}", requests_per_hour(), 3600):
+            form.add_error(None, _("提交过于频繁，请一小时后再试，或拨打咨询电话。"))
+            return render(request, "publicinfo/ask.html", {"form": form}, status=429)
+        try:
+            asked = actions.ask_question(**form.cleaned_data, user=request.user)
+        except ValidationError as error:
+            _put_errors(form, error)
+        else:
+            return render(request, "publicinfo/ask.html", {"asked": asked})
+    return render(request, "publicinfo/ask.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@staff_required
+def desk_question(request: HttpRequest, public_id: str) -> HttpResponse:
+    user = _handler(request)
+    found = Question.objects.filter(public_id=public_id).select_related("item", "faq").first()
+    if found is None:
+        raise Http404
+    form = QuestionAnswerForm(request.POST if request.POST.get("step") == "answer" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("step") == "faq":
+                units = list(departments_with_role(user, EDITOR))
+                if not units:
+                    raise PermissionDenied(_("只有内容编辑可以新建常见问题。"))
+                entry = actions.draft_faq_from(found, actor=user, department=units[0])
+                messages.success(request, _("已生成常见问题草稿，经保密审查和审批后发布。"))
+                return redirect("publicinfo:desk_entry", public_id=entry.public_id)
+            if form.is_valid():
+                actions.answer_question(found, actor=user, answer=form.cleaned_data["answer"])
+                messages.success(request, _("已答复。"))
+                return redirect("publicinfo:desk_question", public_id=found.public_id)
+        except (ValidationError, PermissionDenied) as error:
+            if form.is_bound:
+                _put_errors(form, error if isinstance(error, ValidationError) else ValidationError(str(error)))
+            else:
+                for message in error.messages if isinstance(error, ValidationError) else [str(error)]:
+                    messages.error(request, message)
+                return redirect("publicinfo:desk_question", public_id=found.public_id)
+    return _desk(
+        request, "publicinfo/desk_question.html", {"found": found, "form": form}, status=400 if form.errors else 200
+    )
