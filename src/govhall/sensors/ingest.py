@@ -65,8 +65,9 @@ class Parsed:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _excerpt(payload: bytes) -> str:
-    return payload[:500].decode("utf-8", errors="replace")
+def excerpt(payload: bytes) -> str:
+    # (PostgreSQL refuses NUL in text: a binary frame is kept readable, never refused at storing)
+    return payload[:500].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
 def _time(text: Any) -> datetime.datetime | None:
@@ -74,9 +75,11 @@ def _time(text: Any) -> datetime.datetime | None:
         return None
     try:
         moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            return None  # a time without its offset is ambiguous
+        return moment.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):  # not a time, or one outside what can be stored (year 1 in +08:00)
         return None
-    return moment if moment.tzinfo is not None else None  # a time without its offset is ambiguous
 
 
 def parse_messages(
@@ -93,7 +96,7 @@ def parse_messages(
                     message.topic,
                     "",
                     "主题不是 govhall/<区划>/<测站>/data|state",
-                    _excerpt(message.payload),
+                    excerpt(message.payload),
                 )
             )
             continue
@@ -106,7 +109,7 @@ def parse_messages(
                     message.topic,
                     code,
                     "测站未登记、已停用或区划不符",
-                    _excerpt(message.payload),
+                    excerpt(message.payload),
                 )
             )
             continue
@@ -118,7 +121,7 @@ def parse_messages(
 
 
 def _parse_state(message: Message, station: StationInfo, out: Parsed) -> None:
-    text = message.payload.decode("utf-8", errors="replace").strip()
+    text = message.payload.decode("utf-8", errors="replace").replace("\x00", "\ufffd").strip()
     try:
         decoded = json.loads(text)
     except ValueError:
@@ -136,7 +139,7 @@ def _parse_state(message: Message, station: StationInfo, out: Parsed) -> None:
 
 def _parse_data(message: Message, station: StationInfo, elements: dict[str, ElementInfo], out: Parsed) -> None:
     def problem(kind: str, detail: str) -> None:
-        out.problems.append(Problem(kind, message.topic, station.code, detail[:300], _excerpt(message.payload)))
+        out.problems.append(Problem(kind, message.topic, station.code, detail[:300], excerpt(message.payload)))
 
     try:
         body = json.loads(message.payload)
@@ -198,10 +201,13 @@ def _parse_value(
     if unit != element.unit:
         problem(ProblemKind.WRONG_UNIT, f"要素 {code} 的单位应为 {element.unit!r}，收到 {unit!r}，未保存")
         return
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-        problem(ProblemKind.MALFORMED, f"要素 {code} 的数值 {raw!r} 不是有限数字")
+    try:
+        value = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else math.nan
+    except OverflowError:  # an integer of hundreds of digits
+        value = math.nan
+    if not math.isfinite(value):
+        problem(ProblemKind.MALFORMED, f"要素 {code} 的数值 {str(raw)[:40]!r} 不是有限数字")
         return
-    value = float(raw)
     quality = 0
     if (element.minimum is not None and value < element.minimum) or (
         element.maximum is not None and value > element.maximum

@@ -19,6 +19,7 @@ from django.utils import timezone
 from govhall.identity.constants import RECORD_ROLES, Role
 from govhall.identity.models import User
 from govhall.identity.queries import departments_covered
+from govhall.lib.errors import uuid_or_404
 from govhall.sensors.constants import OPEN_ALARM_STATUSES, SEVERITY_RANK, AlarmStatus, ElementKind, Severity
 from govhall.sensors.models import (
     Alarm,
@@ -179,7 +180,7 @@ def list_subscriptions(user: User) -> QuerySet[Subscription]:
 
 def access_subscription_for(user: User, public_id: Any) -> Subscription:
     """One of the user's own subscriptions; Http404 for another's exactly as for none."""
-    sub = list_subscriptions(user).filter(public_id=public_id).first()
+    sub = list_subscriptions(user).filter(public_id=uuid_or_404(public_id)).first()
     if sub is None:
         raise Http404
     return sub

@@ -15,6 +15,7 @@ to store is retried after a pause; its messages are never acknowledged until it 
 
 from __future__ import annotations
 
+import datetime
 import logging
 import queue
 import threading
@@ -24,11 +25,12 @@ from dataclasses import dataclass, field
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from django.db import close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils import timezone
 
-from govhall.sensors.actions import StoreResult, store_messages
-from govhall.sensors.ingest import Message
+from govhall.sensors.actions import StoreResult, record_problem, store_messages
+from govhall.sensors.constants import ProblemKind
+from govhall.sensors.ingest import Message, excerpt
 from govhall.sensors.partitions import ensure_current_partitions
 
 log = logging.getLogger("govhall.sensors")
@@ -140,11 +142,44 @@ class Subscriber:
             try:
                 close_old_connections()
                 return store_messages(messages, now=now)
-            except Exception:
-                # The database is away (or a bug): keep the batch, unacknowledged, and try again.
+            except (OperationalError, InterfaceError):
+                # The database is away: keep the batch, unacknowledged, and try again.
                 log.exception("sensors subscriber: storing a batch of %d messages failed; retrying in 2 s", len(batch))
                 if self.stopping.wait(2):
                     raise
+            except Exception:
+                # Something in the batch this code cannot store: retrying it would stop every
+                # station's ingest for good. Store the messages one by one instead.
+                log.exception("sensors subscriber: a batch of %d messages could not be stored; one by one", len(batch))
+                return self._store_each(messages, now)
+
+    def _store_each(self, messages: list[Message], now: datetime.datetime) -> StoreResult:
+        """Store each message alone; one that still fails is kept as an ingest problem (and acknowledged)."""
+        total = StoreResult()
+        for message in messages:
+            while True:
+                try:
+                    close_old_connections()
+                    result = store_messages([message], now=now)
+                except (OperationalError, InterfaceError):
+                    log.exception("sensors subscriber: the database is away; retrying in 2 s")
+                    if self.stopping.wait(2):
+                        raise
+                    continue
+                except Exception as exc:
+                    log.exception("sensors subscriber: a message on %s cannot be stored", message.topic)
+                    record_problem(
+                        ProblemKind.MALFORMED,
+                        message.topic,
+                        f"报文无法保存（{type(exc).__name__}），已记录原文，请检查测站的报文格式",
+                        payload=excerpt(message.payload),
+                    )
+                    total.problems += 1
+                    break
+                for name in ("received", "stored", "duplicates", "problems", "alarms_changed", "notices"):
+                    setattr(total, name, getattr(total, name) + getattr(result, name))
+                break
+        return total
 
     def run_once(self) -> int:
         batch = self._take_batch()

@@ -658,10 +658,17 @@ def _mask_payload(data: dict[str, Any]) -> dict[str, Any]:
     """The application as kept on the inbound row: no file bytes, the ID number masked."""
     kept = {k: v for k, v in data.items() if k != "MATERIALS"}
     code = str(data.get("APPLYER_PAGE_CODE") or "")
-    if str(data.get("APPLYER_TYPE") or "1") == "1" and code:
+    # Anything but an organisation (type 2) is a person, as _applicant_for reads it: masked.
+    if str(data.get("APPLYER_TYPE") or "1") != "2" and code:
         kept["APPLYER_PAGE_CODE"] = mask_id_number(code) if len(code) == 18 else "*" * len(code)
+    mobile = str(data.get("APPLYER_MOBILE") or "")
+    if mobile:  # a phone number is shown masked everywhere (DESIGN §5)
+        kept["APPLYER_MOBILE"] = mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 8 else "*" * len(mobile)
+    materials = data.get("MATERIALS") or []
     kept["MATERIALS"] = [
-        {k: v for k, v in m.items() if k != "FILE_CONTENT"} for m in data.get("MATERIALS") or [] if isinstance(m, dict)
+        {k: v for k, v in m.items() if k != "FILE_CONTENT"}
+        for m in (materials if isinstance(materials, list) else [])
+        if isinstance(m, dict)
     ]
     return kept
 
@@ -678,6 +685,8 @@ def receive_application(platform: Platform, message: dict[str, Any]) -> tuple[In
     number = str(data.get("PROV_PROJID") or "").strip()
     if not number or len(number) > 60:
         raise ValidationError(_("报文缺少省级办件编号（PROV_PROJID）。"))
+    if not isinstance(data.get("MATERIALS") or [], list):
+        raise ValidationError(_("报文的材料（MATERIALS）须为列表。"))
     with transaction.atomic():
         existing = (
             InboundApplication.objects.select_for_update().filter(platform=platform, provincial_number=number).first()

@@ -60,6 +60,13 @@ def _catalog(min_count: int) -> list[dict[str, Any]]:
     ]
 
 
+def _part(part: int, whole: int, min_count: int) -> int | None:
+    """A count inside a published total: empty when it, or the rest of the total, is a small
+    count (1 to min_count − 1), so that neither can single anybody out; 0 is published."""
+    rest = whole - part
+    return None if 0 < part < min_count or 0 < rest < min_count else part
+
+
 def _cases_by_item_month(min_count: int) -> list[dict[str, Any]]:
     filed = (
         Case.objects.exclude(status=CaseStatus.DRAFT)
@@ -80,7 +87,8 @@ def _cases_by_item_month(min_count: int) -> list[dict[str, Any]]:
     rows = []
     for entry in merged.values():
         small = entry["FILED"] < min_count
-        rows.append({**entry, "FILED": None if small else entry["FILED"], "CLOSED": None if small else entry["CLOSED"]})
+        closed = None if small else _part(entry["CLOSED"], entry["FILED"], min_count)
+        rows.append({**entry, "FILED": None if small else entry["FILED"], "CLOSED": closed})
     return rows
 
 
@@ -126,7 +134,7 @@ def _ratings(min_count: int) -> list[dict[str, Any]]:
                 "MONTH": month,
                 "RATINGS": None if small else len(values),
                 "AVERAGE_SCORE": None if small else round(statistics.fmean(values), 2),
-                "BAD_RATINGS": None if small else sum(1 for v in values if v <= 2),
+                "BAD_RATINGS": None if small else _part(sum(1 for v in values if v <= 2), len(values), min_count),
             }
         )
     return rows
@@ -146,7 +154,7 @@ def _licence_counts(min_count: int) -> list[dict[str, Any]]:
                 "ZZMC": row["licence_type__name"],
                 "YEAR": row["issued_on__year"],
                 "ISSUED": None if small else row["n"],
-                "VALID_NOW": None if small else row["valid"],
+                "VALID_NOW": None if small else _part(row["valid"], row["n"], min_count),
             }
         )
     return rows

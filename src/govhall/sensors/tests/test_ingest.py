@@ -121,6 +121,56 @@ def test_bad_input_is_refused_with_a_clear_problem_and_nothing_silently_dropped(
     assert Reading.objects.count() == 0
 
 
+def test_payloads_that_could_break_storing_become_problems_beside_good_readings(stations: dict[str, Station]) -> None:
+    # A 400-digit number, a time that cannot be stored, a binary frame with NUL bytes (on the data
+    # and the state topic): each a problem, and the good reading of the same batch is stored.
+    now = timezone.now().replace(microsecond=0)
+    rain = "govhall/350205/hc-guoban-rain"
+    huge = b'{"station": "hc-guoban-rain", "time": "%s", "values": {"PJ": 1%s}}' % (
+        now.isoformat().encode(),
+        b"0" * 400,
+    )
+    result = store_messages(
+        [
+            Message(f"{rain}/data", huge, now),
+            data("hc-guoban-rain", now, {"PJ": 1.0}, time="0001-01-01T00:00:00+08:00"),
+            Message(f"{rain}/data", b"\x68\x00\x01\x02binary SL651 frame\x00", now),
+            Message(f"{rain}/state", b"off\x00line", now),
+            data("hc-guoban-rain", now, {"PJ": 2.5}),
+        ]
+    )
+    assert result.stored == 1
+    assert [kind for kind, _code in _problems()] == ["malformed"] * 4
+    assert Reading.objects.get().value == 2.5
+    assert all("\x00" not in p.payload for p in IngestProblem.objects.all())
+
+
+def test_a_message_that_cannot_be_stored_is_kept_as_a_problem_and_ingest_goes_on(
+    stations: dict[str, Station], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whatever goes wrong with one message (here: a bug met by the river's), the batch is stored
+    # message by message, the failing one kept as a problem, and nothing waits for ever:
+    from govhall.sensors import subscriber as module
+
+    real = module.store_messages
+
+    def failing(messages: list[Message], **kwargs: object) -> object:
+        if any("river" in m.topic for m in messages):
+            raise ValueError("a bug")
+        return real(messages, **kwargs)
+
+    monkeypatch.setattr(module, "store_messages", failing)
+    # (the subscriber refreshes its connection between messages; inside the test's transaction it must not)
+    monkeypatch.setattr(module, "close_old_connections", lambda: None)
+    now = timezone.now().replace(microsecond=0)
+    result = module.Subscriber()._store_each(
+        [data("hc-guoban-rain", now, {"PJ": 1.5}), data("hc-guoban-river", now, {"Z": 11.0})], now
+    )
+    assert (result.stored, result.problems) == (1, 1)
+    problem = IngestProblem.objects.get()
+    assert problem.topic == "govhall/350205/hc-guoban-river/data" and "ValueError" in problem.detail
+
+
 def test_an_impossible_value_is_kept_flagged_and_left_out_of_windows(stations: dict[str, Station]) -> None:
     now = timezone.now().replace(microsecond=0)
     store_messages([data("hc-guoban-rain", now - datetime.timedelta(minutes=5), {"PJ": 1.0})])

@@ -80,6 +80,8 @@ def test_a_villager_subscribes_on_the_workspace_and_cannot_end_a_bureau_enrolmen
     assert Subscription.objects.get(pk=statutory.pk).is_active
     client.post("/my/sensors/", {"end": str(sub.public_id)})
     assert not Subscription.objects.get(pk=sub.pk).is_active
+    # A tampered form is "not found", as another person's subscription would be:
+    assert client.post("/my/sensors/", {"end": "abc"}).status_code == 404
 
 
 def test_old_readings_make_the_year_chart_from_the_day_table(stations: dict[str, Station], carol: User) -> None:

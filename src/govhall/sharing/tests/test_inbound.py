@@ -109,3 +109,25 @@ def test_an_unsigned_or_forged_batch_is_refused_and_changes_nothing(province: Pl
     response = post(Client(), application(felling), secret="not-the-key")
     assert response.status_code == 401 and response.json()["error"] == "bad signature"
     assert not InboundApplication.objects.exists()
+
+
+def test_what_is_kept_of_an_application_names_nobody_and_odd_shapes_are_refused(
+    province: Platform, felling: ItemVersion, on_day: Any
+) -> None:
+    client = Client()
+    # A type other than "2" is read as a person: the ID number and the phone are kept masked.
+    post(client, application(felling, "FJ-3", APPLYER_TYPE="0", APPLYER_PAGE_CODE="350205199001010011"))
+    kept = InboundApplication.objects.get(provincial_number="FJ-3").payload
+    assert kept["APPLYER_PAGE_CODE"] == "350205********0011" and kept["APPLYER_MOBILE"] == "139****0002"
+    # MATERIALS that is not a list is refused with the reason, never a server error:
+    answer = post(client, application(felling, "FJ-4", MATERIALS=1))
+    assert answer.status_code == 200
+    [ack] = answer.json()["ACKS"]
+    assert ack["RESULT"] == "rejected" and "MATERIALS" in ack["REASON"]
+    assert not InboundApplication.objects.filter(provincial_number="FJ-4").exists()
+
+
+def test_a_count_inside_a_published_total_is_empty_when_it_or_the_rest_is_small() -> None:
+    from govhall.sharing.opendata import _part
+
+    assert [_part(part, 10, 5) for part in (0, 3, 5, 8, 10)] == [0, None, 5, None, 10]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError, close_old_connections
 
 from govhall.sensors.actions import sweep_sensors
+
+log = logging.getLogger("govhall.sensors")
 
 
 class Command(BaseCommand):
@@ -18,7 +22,17 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         while True:
-            result = sweep_sensors()
+            try:
+                result = sweep_sensors()
+            except DatabaseError:
+                # A lost connection or a deadlock with the subscriber must not end offline
+                # detection and escalation: log it and try again on the next round.
+                if not options["loop"]:
+                    raise
+                log.exception("sensors sweep failed; trying again in %s s", options["loop"])
+                close_old_connections()
+                time.sleep(options["loop"])
+                continue
             self.stdout.write(
                 f"offline {result.offline}, back online {result.back_online}, escalated {result.escalated}, "
                 f"partitions made {len(result.partitions)}"
