@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Min, Q
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -400,13 +400,19 @@ def _next_batch(platform: Platform, size: int) -> list[OutboxMessage]:
     """The due messages that may go now: per stream, the unbroken run from its first undelivered message.
 
     A stream whose first undelivered message is waiting (a later retry) or dead sends nothing:
-    a case's later message waits for its earlier one.
+    a case's later message waits for its earlier one. Those streams are left out in the query
+    itself, so any number of held-back streams never hides the ones that could go.
     """
     now = timezone.now()
+    blocker = (
+        OutboxMessage.objects.filter(platform=platform, stream=OuterRef("stream"), sequence__lt=OuterRef("sequence"))
+        .exclude(status=MessageStatus.DELIVERED)
+        .exclude(status=MessageStatus.PENDING, next_attempt_at__lte=now)
+    )
     due = list(
-        OutboxMessage.objects.filter(
-            platform=platform, status=MessageStatus.PENDING, next_attempt_at__lte=now
-        ).order_by("next_attempt_at", "pk")[: size * 2]
+        OutboxMessage.objects.filter(platform=platform, status=MessageStatus.PENDING, next_attempt_at__lte=now)
+        .exclude(Exists(blocker))
+        .order_by("pk")[: size * 2]
     )
     if not due:
         return []

@@ -17,6 +17,7 @@ from govhall.catalog.models import ItemVersion
 from govhall.identity.models import User
 from govhall.sharing import actions
 from govhall.sharing.constants import Adapter, MessageStatus
+from govhall.sharing.exchange import case_stream
 from govhall.sharing.models import OutboxMessage, Platform
 
 from .exchange_helpers import SECRET, call, sandbox_in_thread
@@ -105,6 +106,8 @@ def test_a_platform_that_is_down_keeps_its_messages_and_backs_off(
     sandbox: Any, province: Platform, felling: ItemVersion, alice: User, bob: User, on_day: Any, settings: Any
 ) -> None:
     box, url = sandbox
+    # Long enough that a slow machine cannot pass the retry time before the assertion:
+    settings.EXCHANGE_BACKOFF_BASE_SECONDS = 30
     settings.EXCHANGE_BACKOFF_CAP_SECONDS = 60
     call(url + "/control/down?on=1", method="POST", body=b"")
     three_cases(felling, alice, bob)
@@ -149,6 +152,30 @@ def test_a_refused_message_goes_to_the_dead_letters_and_holds_back_its_case(
     actions.replay_message(dead, actor=dan)
     drain(province)
     assert [r["SEQ"] for r in box.received] == [1, 2, 3]
+
+
+def test_streams_held_back_by_dead_letters_never_stall_the_others(
+    sandbox: Any, province: Platform, felling: ItemVersion, alice: User, bob: User, on_day: Any, settings: Any
+) -> None:
+    """More held-back messages than two batches wait in front; a new case's messages still go."""
+    box, url = sandbox
+    settings.EXCHANGE_MAX_ATTEMPTS = 1
+    settings.EXCHANGE_BATCH = 2
+    held = [submit(felling, alice, key) for key in "abc"]
+    actions.consume_case_events()
+    call(url + "/control/reject-next?count=3", method="POST", body=b"")
+    drain(province, rounds=10)
+    assert OutboxMessage.objects.filter(status=MessageStatus.DEAD).count() == 3
+    for case in held:  # each held-back case gets later messages that must wait
+        cases.accept_case(case, actor=bob)
+    actions.consume_case_events()
+    waiting = OutboxMessage.objects.filter(status=MessageStatus.PENDING).count()
+    assert waiting > 2 * settings.EXCHANGE_BATCH
+    fresh = submit(felling, alice, "d")
+    actions.consume_case_events()
+    drain(province, rounds=10)
+    assert {r["STREAM"] for r in box.received} == {case_stream(fresh)}
+    assert OutboxMessage.objects.filter(status=MessageStatus.PENDING).count() == waiting
 
 
 def test_replay_from_a_time_restores_a_platform_that_lost_data(
