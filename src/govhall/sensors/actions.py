@@ -44,6 +44,7 @@ from govhall.sensors.constants import (
     OPEN_ALARM_STATUSES,
     RAIN_WINDOWS,
     RAINFALL,
+    SEVERITY_RANK,
     STATUS,
     TRANSITIONS,
     AlarmStatus,
@@ -819,16 +820,27 @@ def _notice(
     return 1 if notification is not None else 0
 
 
-def _recently_told(subscription: Subscription, since: datetime.datetime, *, red: bool, village: str) -> bool:
+def _recently_told(subscription: Subscription, since: datetime.datetime, *, alarm: Alarm) -> bool:
     """The per-person limit: was this person already told, since ``since``, what this notice would say?
 
-    A red notice goes out at once unless the person already had a red one for this village in
-    the interval (several red rules fire together in a storm: one 立即转移 is enough); a lower
-    level goes out at most once per interval, and not after a red one.
+    A notice is held back only when the person already heard, in the interval, a notice of the
+    same kind (flood or drought) for the same place at the same level or a higher one. So a
+    rising storm always gets through (蓝 → 黄 → 橙 准备转移 → 红 立即转移), a drought notice never
+    holds back a flood warning, and several rules of one level firing together in a storm send
+    one notice, not five.
     """
-    sent = AlarmNotice.objects.filter(audience="resident", outcome=NoticeOutcome.SENT, created_at__gte=since)
-    if red:
-        sent = sent.filter(severity=Severity.RED, alarm__station__village=village)
+    station = alarm.station
+    rank = SEVERITY_RANK[alarm.severity]  # type: ignore[index]
+    as_high = [level for level, r in SEVERITY_RANK.items() if r >= rank]
+    sent = AlarmNotice.objects.filter(
+        audience="resident",
+        outcome=NoticeOutcome.SENT,
+        created_at__gte=since,
+        severity__in=as_high,
+        alarm__rule__notice_kind=alarm.rule.notice_kind,
+        alarm__station__village=station.village,
+        alarm__station__township=station.township,
+    )
     if subscription.user_id:
         return sent.filter(user_id=subscription.user_id).exists()
     return sent.filter(subscription__person_id=subscription.person_id, user__isnull=True).exists()
@@ -839,8 +851,9 @@ def send_alarm_notices(alarm: Alarm, *, now: datetime.datetime) -> int:
 
     The station's unit hears of every alarm. Villagers subscribed to the station's village hear
     of flood and drought alarms: red at once, always (an opt-out of non-emergency notices and a
-    bureau enrolment still receive red), one red per person and village per interval; lower
-    levels at most once per person per interval (the rest are recorded as rate-limited). An intake's holder and the water section hear of
+    bureau enrolment still receive red); per person, place and kind, one notice of each level
+    per interval and never a lower one after a higher one (the rest are recorded as
+    rate-limited; see ``_recently_told``). An intake's holder and the water section hear of
     the licensed-volume alarms. Each notice is recorded with its alarm.
     """
     rule, station = alarm.rule, alarm.station
@@ -888,7 +901,7 @@ def _tell_residents(alarm: Alarm, now: datetime.datetime) -> int:
             )
             continue
         text = _in_language(sub.user, lambda: _resident_text(alarm))
-        told = _recently_told(sub, since, red=is_red, village=station.village)
+        told = _recently_told(sub, since, alarm=alarm)
         outcome = NoticeOutcome.RATE_LIMITED if told else NoticeOutcome.SENT
         sent += _notice(
             alarm,

@@ -159,3 +159,31 @@ def test_an_intake_crossing_80_percent_of_its_licensed_volume_tells_the_holder_a
     actions.store_messages([data(intake.code, now, {"WU": 200.0})])
     assert set(Alarm.objects.filter(station=intake).values_list("rule__threshold", flat=True)) == {80, 100}
     assert AlarmRule.objects.filter(condition="intake_volume").count() == 2
+
+
+def test_the_notice_limit_lets_a_rising_level_through_and_keeps_flood_and_drought_apart(
+    stations: dict[str, Station], alice: User
+) -> None:
+    """Per person, place and kind: one notice per level in the interval, never a lower one after a higher one."""
+    actions.subscribe_village(alice, village="过坂村")
+    station = stations["hc-guoban-rain"]
+    flood = iter(AlarmRule.objects.filter(notice_kind="flood").order_by("pk"))
+    drought = AlarmRule.objects.filter(notice_kind="drought").first()
+    now = timezone.now()
+
+    def fire(severity: str, rule: AlarmRule | None = None) -> str:
+        alarm = Alarm.objects.create(
+            rule=rule or next(flood), station=station, severity=severity, status=AlarmStatus.ACTIVE,
+            value=1.0, started_at=now, last_met_at=now, activated_at=now,
+        )  # fmt: skip
+        actions.send_alarm_notices(alarm, now=now)
+        return AlarmNotice.objects.get(alarm=alarm, user=alice).outcome
+
+    assert fire("blue") == "sent"
+    assert fire("blue") == "rate_limited"  # a second rule of the same level in the same storm
+    assert fire("orange") == "sent"  # a higher level always gets through
+    assert fire("yellow") == "rate_limited"  # never a lower one after a higher one
+    assert fire("blue", drought) == "sent"  # drought is its own kind
+    assert fire("red") == "sent"
+    assert fire("red") == "rate_limited"
+    assert _resident_subjects(alice)[-1] == "【红色预警】过坂村：立即转移"
