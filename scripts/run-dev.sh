@@ -39,6 +39,8 @@ $PY manage.py sweep_ratings
 $PY manage.py sweep_supervision
 $PY manage.py sweep_office
 $PY manage.py keep_service_reports
+# The indicators (docs/indicators.md): every day not yet computed, then hourly on the worker:
+$PY manage.py compute_indicators --schedule
 # Archiving of closed cases and the fixity checks: queued for the worker (docs/archives.md):
 $PY manage.py sweep_archives --schedule
 # Post-licence inspections that came due (after-end and yearly plans), daily (docs/inspections.md):

@@ -122,6 +122,8 @@ EXCHANGE_POLL_SECONDS = env_int("GOVHALL_EXCHANGE_POLL_SECONDS", 5)
 PUBLICINFO_REQUESTS_PER_HOUR = env_int("GOVHALL_PUBLICINFO_REQUESTS_PER_HOUR", 10)
 PUBLICINFO_FOLLOWS_PER_MINUTE = env_int("GOVHALL_PUBLICINFO_FOLLOWS_PER_MINUTE", 10)
 PUBLICINFO_QUESTION_DAYS = env_int("GOVHALL_PUBLICINFO_QUESTION_DAYS", 5)
+# The public indicators page holds back a rate counted on fewer cases than this (no one can be picked out):
+STATS_PUBLIC_MIN_COUNT = env_int("GOVHALL_STATS_PUBLIC_MIN_COUNT", 10)
 # Audit records younger than this are never deleted (网络安全法 art. 21: at least six months):
 AUDIT_RETENTION_DAYS = env_int("GOVHALL_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 183:

@@ -54,6 +54,7 @@ from govhall.sharing.constants import (
 from govhall.sharing.exchange import (
     Draft,
     case_stream,
+    figures_message,
     item_message,
     licence_message,
     messages_for_event,
@@ -332,6 +333,35 @@ def queue_published_items() -> int:
     return stored
 
 
+def queue_kept_reports() -> int:
+    """Queue each kept monthly report's indicators not on the outbox yet (message 60); return how many.
+
+    A month goes up once its report is kept (the month is over and its figures are final),
+    in month order, so a report kept while the exchange was down goes as soon as it runs.
+    """
+    from govhall.stats.models import ServiceReport  # read only: stats keeps the report
+
+    platforms = [
+        p for p in Platform.objects.filter(is_active=True) if MessageType.FIGURES in TYPES_OF_ADAPTER[p.adapter]
+    ]
+    if not platforms:
+        return 0
+    queued = set(
+        OutboxMessage.objects.filter(message_type=MessageType.FIGURES, platform__in=platforms)
+        .values_list("platform_id", "source")
+        .distinct()
+    )
+    stored = 0
+    for month, figures in ServiceReport.objects.order_by("month").values_list("month", "figures"):
+        indicators = (figures or {}).get("indicators")
+        source = f"figures:{month:%Y-%m}"
+        missing = [p for p in platforms if (p.pk, source) not in queued]
+        if indicators and missing:
+            with transaction.atomic():
+                stored += _store([(source, figures_message(month, indicators))], missing)
+    return stored
+
+
 @transaction.atomic
 def collect_licences(year: int, *, actor: Any = None) -> int:
     """Push the year's licences (issued here and imported) to the district licence library (message 50).
@@ -603,6 +633,7 @@ def deliver_all(*, max_seconds: float | None = None) -> dict[str, DeliveryReport
     """Consume the case events and the item publications, then deliver to every active platform whose time has come."""
     consume_case_events()
     queue_published_items()
+    queue_kept_reports()
     return {p.code: deliver(p, max_seconds=max_seconds) for p in Platform.objects.filter(is_active=True)}
 
 

@@ -24,7 +24,7 @@ CONSUMER = "province"
 
 
 class MessageType(models.TextChoices):
-    """Fujian exchange message types (STANDARDS §11); 40 and 50 are govhall's own, for the item and the licence."""
+    """Fujian exchange message types (STANDARDS §11); 40, 50 and 60 are govhall's own: item, licence, month's figures."""
 
     CASE = "10", _("办件信息")
     STEP = "20", _("办理过程")
@@ -38,6 +38,7 @@ class MessageType(models.TextChoices):
     RATING = "36", _("好差评")
     ITEM = "40", _("事项发布")
     LICENCE = "50", _("证照归集")
+    FIGURES = "60", _("统计月报")
     ACK = "99", _("回执")
 
 
@@ -75,6 +76,7 @@ TYPES_OF_ADAPTER: dict[str, frozenset[str]] = {
             MessageType.RESULT_FILE,
             MessageType.RATING,
             MessageType.ITEM,
+            MessageType.FIGURES,
         }
     ),
     Adapter.DISTRICT: frozenset({MessageType.LICENCE}),

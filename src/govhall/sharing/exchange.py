@@ -283,3 +283,29 @@ def licence_message(licence: Any) -> Draft:
             "AREA_CODE": region_code(),
         },
     )
+
+
+def figures_message(month: datetime.date, indicators: dict[str, Any]) -> Draft:
+    """Message 60 (统计月报): a closed month's indicators as kept in its 通报, for the higher level.
+
+    The same numbers as the kept report (stats.queries.indicator_summary), never recomputed:
+    the bureau's value and target of each measure, and each unit's values.
+    """
+    return Draft(
+        MessageType.FIGURES,
+        Flag.INSERT,
+        f"figures:{region_code()}",
+        {
+            "AREA_CODE": region_code(),
+            "MONTH": f"{month:%Y-%m}",
+            "COMPLETE": bool(indicators.get("complete")),
+            "MEASURES": [
+                {"CODE": m["key"], "NAME": m["title"], "VALUE": m["value"], "TARGET": m["target"]}
+                for m in indicators.get("measures", [])
+            ],
+            "UNITS": [
+                {"DEPT_CODE": unit["code"], "DEPT_NAME": unit["name"], "VALUES": unit["values"]}
+                for unit in indicators.get("units", [])
+            ],
+        },
+    )

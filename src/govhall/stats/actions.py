@@ -17,10 +17,13 @@ from govhall.lib.schedule import queue_once
 from govhall.lib.storage import save_until_committed
 from govhall.stats.documents import render_service_report
 from govhall.stats.figures import compute_month
-from govhall.stats.models import ServiceReport
+from govhall.stats.models import ComputedDay, Figure, ServiceReport
+from govhall.stats.queries import indicator_summary
 
 # The report task looks for ended months this often:
 REPORTS_EVERY_SECONDS = 6 * 3600
+# The indicators task computes today so far, and every day not computed since it was over:
+INDICATORS_EVERY_SECONDS = 3600
 
 
 def keep_service_report(
@@ -43,6 +46,10 @@ def keep_service_report(
     if kept is not None:
         return kept
     figures = compute_month(first)
+    # The month's indicators from its daily figures, every day of it computed first:
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    compute_days(first, following - datetime.timedelta(days=1), only_missing=True)
+    figures["indicators"] = indicator_summary(first)
     pdf = render_service_report(first, figures, made_on=today)
     try:
         with transaction.atomic():
@@ -97,3 +104,106 @@ def schedule_reports(*, delay_seconds: int = REPORTS_EVERY_SECONDS) -> bool:
     from govhall.stats.tasks import keep_reports
 
     return queue_once(keep_reports, delay_seconds=delay_seconds)
+
+
+# Indicators ------------------------------------------------------------------------------------
+
+
+def compute_day(day: datetime.date, *, now: datetime.datetime | None = None, calendar: object = None) -> int:
+    """Compute every counter of ``day`` into ``Figure`` rows, replacing that day's rows; return how many.
+
+    One transaction: a reader sees the old day or the new one, never half. Computing a day
+    again gives the same rows as long as the data of that day has not changed (every counter
+    is dated by its own event: submitted, accepted, closed, answered…). A day that is not over
+    yet is marked partial. Raises ValidationError for a day in the future.
+    """
+    from govhall.holidays.queries import get_calendar
+    from govhall.stats.measures import count_rows, counters_to_compute
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if day > today:
+        raise ValidationError(_("%(day)s 还没有到，不能统计。") % {"day": day.isoformat()}, code="future_day")
+    calendar = calendar or get_calendar()
+    rows = [
+        Figure(
+            day=day,
+            counter=counter.key,
+            department_id=row["unit"],
+            item_code=row["item"][:31],
+            facet=row["facet"][:24],
+            value=row["value"],
+            histogram=row["histogram"],
+        )
+        for counter in counters_to_compute()
+        for row in count_rows(counter, day, calendar=calendar)
+        if row["value"] or row["histogram"]
+    ]
+    with transaction.atomic():
+        Figure.objects.filter(day=day).delete()
+        Figure.objects.bulk_create(rows, batch_size=1000)
+        ComputedDay.objects.update_or_create(
+            day=day, defaults={"computed_at": now, "is_complete": day < today, "rows": len(rows)}
+        )
+    return len(rows)
+
+
+def first_day_with_data() -> datetime.date | None:
+    """The first day anything was filed in the catalog or the cases (where the indicators start)."""
+    from govhall.cases.models import Case
+    from govhall.catalog.models import ItemVersion
+
+    starts = [
+        first
+        for first in (
+            Case.objects.filter(submitted_at__isnull=False)
+            .order_by("submitted_at")
+            .values_list("submitted_at", flat=True)
+            .first(),
+            ItemVersion.objects.filter(published_at__isnull=False)
+            .order_by("published_at")
+            .values_list("published_at", flat=True)
+            .first(),
+        )
+        if first is not None
+    ]
+    return timezone.localdate(min(starts)) if starts else None
+
+
+def compute_days(
+    first: datetime.date, last: datetime.date, *, only_missing: bool = False, now: datetime.datetime | None = None
+) -> list[datetime.date]:
+    """Compute every day from ``first`` to ``last``; with ``only_missing``, only days not computed since they ended.
+
+    The holiday calendar is loaded once for the whole run. Returns the days computed.
+    """
+    from govhall.holidays.queries import get_calendar
+
+    now = now or timezone.now()
+    last = min(last, timezone.localdate(now))
+    done = set(ComputedDay.objects.filter(is_complete=True).values_list("day", flat=True)) if only_missing else set()
+    calendar = get_calendar()
+    computed = []
+    day = first
+    while day <= last:
+        if day not in done:
+            compute_day(day, now=now, calendar=calendar)
+            computed.append(day)
+        day += datetime.timedelta(days=1)
+    return computed
+
+
+def compute_missing_days(*, now: datetime.datetime | None = None) -> list[datetime.date]:
+    """The nightly work: every day since the first data that is not computed whole, and today so far."""
+    now = now or timezone.now()
+    first = first_day_with_data()
+    if first is None:
+        return []
+    return compute_days(first, timezone.localdate(now), only_missing=True, now=now)
+
+
+def schedule_indicators(*, delay_seconds: int = INDICATORS_EVERY_SECONDS) -> bool:
+    """Queue the next run of the indicators task unless one is already waiting (``lib.schedule``)."""
+    from govhall.stats.tasks import compute_indicators
+
+    return queue_once(compute_indicators, delay_seconds=delay_seconds)

@@ -110,6 +110,7 @@ def render_service_report(month: datetime.date, figures: dict[str, Any], *, made
             ),
             base,
         ),
+        *_indicator_section(figures.get("indicators"), base=base, cell=cell),
         Spacer(1, 10 * mm),
         Paragraph(escape(settings.BUREAU_NAME), right),
         Paragraph(escape(f"{made_on.year}年{made_on.month}月{made_on.day}日"), right),
@@ -127,3 +128,59 @@ def render_service_report(month: datetime.date, figures: dict[str, Any], *, made
         initialFontName=font,
     ).build(story)
     return sign_notice(buffer.getvalue(), authority=settings.BUREAU_NAME, title="", reason=_("月度服务情况通报"))
+
+
+def _shown(kind: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if kind == "rate":
+        return f"{value:.1f}%"
+    return f"{int(value)}" if kind == "count" else f"{value:g}"
+
+
+def _indicator_section(indicators: dict[str, Any] | None, *, base: ParagraphStyle, cell: ParagraphStyle) -> list[Any]:
+    """The month's indicators: the bureau against the plan's targets, then the units ranked (kept figures only)."""
+    if not indicators:
+        return []  # a report kept before the indicators existed
+    heading = ParagraphStyle("heading", parent=base, fontSize=13, leading=20, firstLineIndent=0, spaceBefore=8)
+    story: list[Any] = [Spacer(1, 6 * mm), Paragraph(escape(_("主要指标与规划目标")), heading)]
+    if not indicators.get("complete"):
+        story.append(Paragraph(escape(_("注意：本月有日期的统计尚未完整计算，以下数字可能偏少。")), base))
+    rows: list[list[Any]] = [[Paragraph(escape(text), cell) for text in (_("指标"), _("本月"), _("目标"), _("情况"))]]
+    for measure in indicators["measures"]:
+        target, value = measure["target"], measure["value"]
+        if target is None or value is None:
+            verdict = "—"
+        elif (value <= target) if measure["lower_is_better"] else (value >= target):
+            verdict = _("达标")
+        else:
+            verdict = _("未达标")
+        aim = "—" if target is None else ("≤" if measure["lower_is_better"] else "≥") + _shown(measure["kind"], target)
+        rows.append(
+            [Paragraph(escape(text), cell) for text in (measure["title"], _shown(measure["kind"], value), aim, verdict)]
+        )
+    plan = Table(rows, repeatRows=1, colWidths=[80 * mm, 30 * mm, 30 * mm, 30 * mm])
+    plan.setStyle(_GRID)
+    story += [plan, Spacer(1, 5 * mm), Paragraph(escape(_("各单位办件指标（按按时办结率排序）")), heading)]
+    titles = {measure["key"]: measure for measure in indicators["measures"]}
+    keys = indicators["headline"]
+    header = [_("排名"), _("单位")] + [titles[key]["title"] for key in keys]
+    ranking: list[list[Any]] = [[Paragraph(escape(text), cell) for text in header]]
+    for place, unit in enumerate(indicators["units"], start=1):
+        values = [str(place), unit["name"]] + [_shown(titles[key]["kind"], unit["values"].get(key)) for key in keys]
+        ranking.append([Paragraph(escape(value), cell) for value in values])
+    table = Table(
+        ranking, repeatRows=1, colWidths=[12 * mm, 52 * mm] + [(241 - 64) / max(1, len(keys)) * mm] * len(keys)
+    )
+    table.setStyle(_GRID)
+    story.append(table)
+    return story
+
+
+_GRID = TableStyle(
+    [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.93, 0.93, 0.93)),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]
+)

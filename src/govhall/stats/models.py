@@ -31,3 +31,54 @@ class ServiceReport(models.Model):
 
     def __str__(self) -> str:
         return self.month.strftime("%Y-%m")
+
+
+class Figure(models.Model):
+    """One counter's value on one day for one unit, item and facet: what the indicators are made of.
+
+    Written only by ``stats.actions.compute_day``, which replaces a day's rows as a whole, so
+    a rerun for any past day gives the same rows. ``facet`` is the case's channel (online,
+    province) or a look-up's purpose; empty where the counter has none. A month's figure is
+    the sum of its days (a flow counter) or its last computed day (a stock counter, such as
+    the items in use). ``histogram`` holds, for the handling-time counter, how many cases
+    took each number of working days, so that months and units add up to a true p90.
+    """
+
+    day = models.DateField(_("日期"))
+    counter = models.CharField(_("计数项"), max_length=40)
+    department = models.ForeignKey(
+        "identity.Department", verbose_name=_("单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    item_code = models.CharField(_("事项实施编码"), max_length=31, blank=True)
+    facet = models.CharField(_("渠道或目的"), max_length=24, blank=True)
+    value = models.BigIntegerField(_("数值"))
+    histogram = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("统计数")
+        verbose_name_plural = _("统计数")
+        indexes = [models.Index(fields=["counter", "day"], name="stats_figure_counter_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.counter}={self.value}"
+
+
+class ComputedDay(models.Model):
+    """That a day's figures were computed, when, and whether the day was over then.
+
+    A day computed while it was still running (today, on demand) is partial; the nightly run
+    computes it again once it is over. A month with a day missing or partial says so.
+    """
+
+    day = models.DateField(_("日期"), unique=True)
+    computed_at = models.DateTimeField(_("计算时间"))
+    is_complete = models.BooleanField(_("全天已计算"), default=False)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+
+    class Meta:
+        verbose_name = _("已计算日期")
+        verbose_name_plural = _("已计算日期")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return self.day.isoformat()

@@ -14,3 +14,14 @@ def keep_reports() -> list[str]:
         return [str(report) for report in keep_missing_reports()]
     finally:
         schedule_reports()
+
+
+@task()
+def compute_indicators() -> int:
+    """Compute the days not yet computed whole, and today so far; queue the next run whatever happened."""
+    from govhall.stats.actions import compute_missing_days, schedule_indicators
+
+    try:
+        return len(compute_missing_days())
+    finally:
+        schedule_indicators()

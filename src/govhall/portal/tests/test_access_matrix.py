@@ -217,6 +217,10 @@ MATRIX: dict[str, Rule] = {
     # The monthly service report (通报):
     "desk/reports/": _staff(VISIBLE["report"]),
     "desk/reports/<uuid:public_id>/report.pdf": _staff(VISIBLE["report"], "report"),
+    # The indicators: the same staff as the 通报 (each sees the units they cover):
+    "desk/indicators/": _staff(VISIBLE["report"]),
+    "desk/indicators/export.xlsx": _staff(VISIBLE["report"]),
+    "desk/indicators/<slug:key>/<slug:part>/": _staff(VISIBLE["report"], key="on_time", part="numerator"),
     # Office work (联动办公): documents countersigned across units and supervised tasks:
     "desk/office/": _staff(STAFF),
     "desk/office/weekly/": _staff(OFFICE),

@@ -196,3 +196,22 @@ def test_replay_from_a_time_restores_a_platform_that_lost_data(
     assert actions.replay_since(province, lost_from - datetime.timedelta(seconds=1), actor=dan) >= 2
     drain(province)
     assert len(box.received) == 12 and in_order(sorted(box.received, key=lambda r: (r["STREAM"], r["SEQ"])))
+
+
+def test_a_kept_month_s_indicators_go_up_once_with_the_report_s_numbers(
+    sandbox: Any, province: Platform, felling: ItemVersion, alice: User, bob: User
+) -> None:
+    from govhall.stats.actions import keep_service_report
+
+    box, _url = sandbox
+    three_cases(felling, alice, bob)
+    month = timezone.localdate().replace(day=1)
+    report = keep_service_report(month, today=(month + datetime.timedelta(days=32)).replace(day=1))
+    assert actions.queue_kept_reports() == 1
+    assert actions.queue_kept_reports() == 0  # never twice
+    drain(province)
+    [sent] = [r for r in box.received if r["MSG_TYPE"] == "60"]
+    assert sent["DATA"]["MONTH"] == f"{month:%Y-%m}"
+    kept = {m["key"]: m["value"] for m in report.figures["indicators"]["measures"]}
+    assert {m["CODE"]: m["VALUE"] for m in sent["DATA"]["MEASURES"]} == kept
+    assert [u["DEPT_CODE"] for u in sent["DATA"]["UNITS"]] == [u["code"] for u in report.figures["indicators"]["units"]]

@@ -1,0 +1,668 @@
+"""The indicators (统计与考核): every counter and every measure, each defined once, here.
+
+A **counter** counts rows of another app on one day: cases submitted, cases closed on time,
+materials taken from a held licence, items at online level III… Its ``rows`` function is the
+one definition: the nightly computation counts it per unit, item and facet into
+``stats.Figure``, and the drill-down lists exactly the same rows, so a number and the list
+behind it always agree. A **measure** is what a reader sees: a rate (numerator counter ÷
+denominator counter), a count, an average or a p90, with the plan's target where it sets one.
+
+Days are local calendar days of the platform's time zone; handling time is counted in
+working days on the holiday calendar (``holidays``). docs/indicators.md says the same in
+words, measure by measure. A measure whose data the platform does not collect yet (the
+hall's window intake, fees, delivery) names what it waits for and is never shown as zero.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Case as SqlCase
+from django.db.models import CharField, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+FLOW = "flow"  # a month is the sum of its days
+STOCK = "stock"  # a month is its last computed day
+
+CASES, MATERIALS, ITEMS, RATINGS, COMPLAINTS, ORDERS, LOOKUPS, ALARMS, DISCLOSURES = (
+    "cases",
+    "materials",
+    "items",
+    "ratings",
+    "complaints",
+    "orders",
+    "lookups",
+    "alarms",
+    "disclosures",
+)
+
+ONLINE, PROVINCE = "online", "province"
+CHANNEL_LABELS = {ONLINE: _("网上申请"), PROVINCE: _("省网上办事大厅")}
+
+
+def day_bounds(first: datetime.date, last: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The first instant of ``first`` and of the day after ``last``, in the platform's time zone."""
+    start = timezone.make_aware(datetime.datetime.combine(first, datetime.time()))
+    end = timezone.make_aware(datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time()))
+    return start, end
+
+
+# Cases ----------------------------------------------------------------------------------------
+
+
+def _cases() -> QuerySet[Any]:
+    """Every filed case with the three dimensions a figure is kept by: unit, item and channel."""
+    from govhall.cases.constants import CaseStatus
+    from govhall.cases.models import Case
+
+    return (
+        Case.objects.exclude(status=CaseStatus.DRAFT)
+        .annotate(
+            stat_unit=F("department_id"),
+            stat_item=F("item_version__item__implementation_code"),
+            stat_facet=SqlCase(
+                When(submit_key__startswith="province:", then=Value(PROVINCE)),
+                default=Value(ONLINE),
+                output_field=CharField(),
+            ),
+        )
+        .order_by()
+    )
+
+
+def _submitted(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    start, end = day_bounds(first, last)
+    return _cases().filter(submitted_at__gte=start, submitted_at__lt=end)
+
+
+def _accepted(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _cases().filter(accepted_on__gte=first, accepted_on__lte=last)
+
+
+def _closed(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Cases closed (办结) in the days with a decision, granted or refused; withdrawals and 不予受理 are not 办结."""
+    from govhall.cases.constants import CaseStatus
+
+    start, end = day_bounds(first, last)
+    return (
+        _cases()
+        .filter(status=CaseStatus.CLOSED, closed_at__gte=start, closed_at__lt=end, accepted_on__isnull=False)
+        .annotate(closed_day=TruncDate("closed_at", tzinfo=timezone.get_current_timezone()))
+    )
+
+
+def _closed_on_time(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _closed(first, last).filter(Q(due_on__isnull=True) | Q(closed_day__lte=F("due_on")))
+
+
+def _closed_early(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _closed(first, last).filter(due_on__isnull=False, closed_day__lt=F("due_on"))
+
+
+def _closed_late(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _closed(first, last).filter(due_on__isnull=False, closed_day__gt=F("due_on"))
+
+
+def _closed_same_day(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _closed(first, last).filter(closed_day=F("accepted_on"))
+
+
+def _closed_fully_online(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Filed online (portal or provincial hall) for an item whose guide asks no visit (到现场次数 0).
+
+    Every decision here is an electronic document signed by the bureau, so the result is
+    electronic; the visits are the guide's promise until the hall records real visits.
+    """
+    return _closed(first, last).filter(item_version__visits=0)
+
+
+def _corrections(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Cases sent a 一次性告知补正 in the days (a case told twice on two days counts on each)."""
+    from govhall.cases.constants import EventKind
+    from govhall.cases.models import CaseEvent
+
+    start, end = day_bounds(first, last)
+    asked = CaseEvent.objects.filter(
+        kind=EventKind.CORRECTION_REQUESTED, created_at__gte=start, created_at__lt=end
+    ).values("case_id")
+    return _cases().filter(pk__in=asked)
+
+
+def handling_days(row: dict[str, Any], calendar: Any) -> int:
+    """Working days from acceptance to the day closed, less the days the clock was stopped."""
+    closed_day = timezone.localdate(row["closed_at"])
+    days = calendar.working_days_between(row["accepted_on"], closed_day) - (row["paused_working_days"] or 0)
+    return max(0, days)
+
+
+# Materials ------------------------------------------------------------------------------------
+
+
+def _materials(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Materials attached to filed cases in the days, uploaded or taken from a held licence (current ones)."""
+    from govhall.cases.constants import CaseStatus
+    from govhall.cases.models import CaseMaterial
+
+    start, end = day_bounds(first, last)
+    return (
+        CaseMaterial.objects.filter(uploaded_at__gte=start, uploaded_at__lt=end, is_current=True)
+        .exclude(case__status=CaseStatus.DRAFT)
+        .annotate(
+            stat_unit=F("case__department_id"),
+            stat_item=F("case__item_version__item__implementation_code"),
+            stat_facet=SqlCase(
+                When(case__submit_key__startswith="province:", then=Value(PROVINCE)),
+                default=Value(ONLINE),
+                output_field=CharField(),
+            ),
+        )
+        .order_by()
+    )
+
+
+def _materials_reused(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _materials(first, last).filter(licence__isnull=False)
+
+
+# Ratings, complaints, supervision, look-ups, alarms, disclosure ---------------------------------
+
+
+def _ratings(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """First ratings (not 追加) given in the days; removed malicious ones left out (as the service report)."""
+    from govhall.ratings.models import Rating
+
+    start, end = day_bounds(first, last)
+    return (
+        Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, is_follow_up=False, is_removed=False)
+        .annotate(
+            stat_unit=F("department_id"),
+            stat_item=F("case__item_version__item__implementation_code"),
+            stat_facet=F("channel"),
+        )
+        .order_by()
+    )
+
+
+def _ratings_good(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    from govhall.stats.figures import GOOD_LEVELS
+
+    return _ratings(first, last).filter(level__in=GOOD_LEVELS)
+
+
+def _complaints_answered(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    from govhall.complaints.models import Complaint
+
+    start, end = day_bounds(first, last)
+    return (
+        Complaint.objects.filter(answered_at__gte=start, answered_at__lt=end)
+        .annotate(
+            stat_unit=F("department_id"),
+            stat_item=F("item__implementation_code"),
+            stat_facet=F("kind"),
+            answered_day=TruncDate("answered_at", tzinfo=timezone.get_current_timezone()),
+        )
+        .order_by()
+    )
+
+
+def _complaints_on_time(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _complaints_answered(first, last).filter(answered_day__lte=F("due_on"))
+
+
+def _orders(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    from govhall.complaints.models import SupervisionOrder
+
+    start, end = day_bounds(first, last)
+    return (
+        SupervisionOrder.objects.filter(raised_at__gte=start, raised_at__lt=end)
+        .annotate(
+            stat_unit=F("department_id"),
+            stat_item=F("case__item_version__item__implementation_code"),
+            stat_facet=F("level"),
+        )
+        .order_by()
+    )
+
+
+def _orders_replied(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    from govhall.complaints.models import SupervisionOrder
+
+    start, end = day_bounds(first, last)
+    return (
+        SupervisionOrder.objects.filter(replied_at__gte=start, replied_at__lt=end)
+        .annotate(
+            stat_unit=F("department_id"),
+            stat_item=F("case__item_version__item__implementation_code"),
+            stat_facet=F("level"),
+            replied_day=TruncDate("replied_at", tzinfo=timezone.get_current_timezone()),
+        )
+        .order_by()
+    )
+
+
+def _orders_replied_on_time(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _orders_replied(first, last).filter(replied_day__lte=F("reply_due_on"))
+
+
+def _lookups(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """One-code (一码) dossier look-ups that were allowed, by their stated purpose (from the audit trail)."""
+    from govhall.audit.models import AuditOutcome, AuditRecord
+
+    start, end = day_bounds(first, last)
+    return AuditRecord.objects.filter(
+        event="dossier.looked_up", outcome=AuditOutcome.SUCCESS, occurred_at__gte=start, occurred_at__lt=end
+    ).order_by()
+
+
+def _alarms(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    from govhall.sensors.models import Alarm
+
+    start, end = day_bounds(first, last)
+    return (
+        Alarm.objects.filter(activated_at__gte=start, activated_at__lt=end)
+        .annotate(stat_unit=F("station__department_id"), stat_item=Value(""), stat_facet=F("severity"))
+        .order_by()
+    )
+
+
+def _alarms_acknowledged(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _alarms(first, last).filter(acknowledged_at__isnull=False)
+
+
+def _disclosures_answered(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    from govhall.publicinfo.models import DisclosureRequest
+
+    return (
+        DisclosureRequest.objects.filter(answered_on__gte=first, answered_on__lte=last)
+        .annotate(stat_unit=Value(None, output_field=IntegerField()), stat_item=Value(""), stat_facet=Value(""))
+        .order_by()
+    )
+
+
+def _disclosures_on_time(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _disclosures_answered(first, last).filter(answered_on__lte=F("due_on"))
+
+
+# Items (a stock: the live catalog on the day) -------------------------------------------------
+
+
+def live_items(day: datetime.date) -> list[Any]:
+    """The item versions live on ``day`` (catalog.queries.live_versions), secret ones included."""
+    from govhall.catalog.queries import live_versions
+
+    return list(live_versions(day))
+
+
+def _is_public(version: Any) -> bool:
+    from govhall.catalog.constants import Secrecy
+
+    return version.secrecy == Secrecy.NONE
+
+
+ITEM_TESTS: dict[str, Callable[[Any], bool]] = {
+    "items": lambda v: True,
+    "items_public": _is_public,
+    "items_level3": lambda v: _is_public(v) and v.online_level in ("III", "IV"),
+    "items_level4": lambda v: _is_public(v) and v.online_level == "IV",
+    "items_in_hall": lambda v: _is_public(v) and v.in_hall,
+    "items_one_visit": lambda v: _is_public(v) and v.visits <= 1,
+    "items_no_visit": lambda v: _is_public(v) and v.visits == 0,
+    "items_online_payment": lambda v: _is_public(v) and v.online_payment,
+    "items_express": lambda v: _is_public(v) and v.express_delivery,
+    "items_appointment": lambda v: _is_public(v) and v.appointment,
+}
+
+
+# The registry ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Counter:
+    """What is counted on one day. ``rows(first, last)`` is the definition; ``source`` says what a row is."""
+
+    key: str
+    label: Any
+    source: str
+    rows: Callable[[datetime.date, datetime.date], QuerySet[Any]] | None = None
+    basis: str = FLOW
+    requires: tuple[str, ...] = ()
+
+
+COUNTERS: dict[str, Counter] = {
+    counter.key: counter
+    for counter in [
+        Counter("submitted", _("提交申请的办件"), CASES, _submitted),
+        Counter("accepted", _("受理的办件"), CASES, _accepted),
+        Counter("closed", _("办结的办件"), CASES, _closed),
+        Counter("closed_on_time", _("按时办结的办件"), CASES, _closed_on_time),
+        Counter("closed_early", _("提前办结的办件"), CASES, _closed_early),
+        Counter("closed_late", _("超期办结的办件"), CASES, _closed_late),
+        Counter("closed_same_day", _("当日办结的办件"), CASES, _closed_same_day),
+        Counter("closed_fully_online", _("全程网办的办件"), CASES, _closed_fully_online),
+        Counter("handling_days", _("办结办件的办理工作日"), CASES, _closed),
+        Counter("committed_days", _("办结办件的承诺时限（工作日）"), CASES, _closed),
+        Counter("corrections", _("收到补正告知的办件"), CASES, _corrections),
+        Counter("materials", _("办件材料"), MATERIALS, _materials),
+        Counter("materials_reused", _("由证照库提供的材料"), MATERIALS, _materials_reused),
+        Counter("ratings", _("评价"), RATINGS, _ratings, requires=("ratings",)),
+        Counter("ratings_good", _("好评"), RATINGS, _ratings_good, requires=("ratings",)),
+        Counter("complaints_answered", _("答复的投诉举报"), COMPLAINTS, _complaints_answered, requires=("complaints",)),
+        Counter(
+            "complaints_on_time", _("按时答复的投诉举报"), COMPLAINTS, _complaints_on_time, requires=("complaints",)
+        ),
+        Counter("orders", _("发起的督办"), ORDERS, _orders, requires=("complaints",)),
+        Counter("orders_replied", _("回复的督办"), ORDERS, _orders_replied, requires=("complaints",)),
+        Counter(
+            "orders_replied_on_time", _("按时回复的督办"), ORDERS, _orders_replied_on_time, requires=("complaints",)
+        ),
+        Counter("lookups", _("一码档案查询"), LOOKUPS, _lookups, requires=("dossier",)),
+        Counter("alarms", _("发出的报警"), ALARMS, _alarms, requires=("sensors",)),
+        Counter("alarms_acknowledged", _("已签收的报警"), ALARMS, _alarms_acknowledged, requires=("sensors",)),
+        Counter(
+            "disclosures_answered", _("答复的依申请公开"), DISCLOSURES, _disclosures_answered, requires=("publicinfo",)
+        ),
+        Counter(
+            "disclosures_on_time",
+            _("按时答复的依申请公开"),
+            DISCLOSURES,
+            _disclosures_on_time,
+            requires=("publicinfo",),
+        ),
+        *[
+            Counter(key, label, ITEMS, basis=STOCK)
+            for key, label in [
+                ("items", _("在用事项")),
+                ("items_public", _("非涉密事项")),
+                ("items_level3", _("网办深度三级及以上的事项")),
+                ("items_level4", _("网办深度四级的事项")),
+                ("items_in_hall", _("进驻政务大厅的事项")),
+                ("items_one_visit", _("最多跑一次的事项")),
+                ("items_no_visit", _("零跑动的事项")),
+                ("items_online_payment", _("支持网上支付的事项")),
+                ("items_express", _("支持物流快递的事项")),
+                ("items_appointment", _("支持预约办理的事项")),
+            ]
+        ],
+    ]
+}
+
+RATE, COUNT, AVERAGE, P90 = "rate", "count", "average", "p90"
+
+GROUPS = {
+    "items": _("事项"),
+    "cases": _("办件"),
+    "reuse": _("减材料与数据共享"),
+    "ratings": _("好差评、投诉与督办"),
+    "sensors": _("物联网监测"),
+    "publicinfo": _("政务公开"),
+    "later": _("待相关功能上线后统计"),
+}
+
+# Apps this platform will have; a measure needing one that is not installed waits for it:
+WAITING_FOR = {
+    "halls": _("实体大厅窗口受理上线后统计"),
+    "payments": _("缴费功能上线后统计"),
+    "delivery": _("结果送达功能上线后统计"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Measure:
+    """One indicator as readers see it. Its value comes from counters only (``evaluate``)."""
+
+    key: str
+    title: Any
+    group: str
+    kind: str
+    numerator: str
+    denominator: str = ""
+    target: float | None = None
+    lower_is_better: bool = False
+    requires: tuple[str, ...] = ()
+    definition: Any = ""
+
+    @property
+    def counters(self) -> tuple[str, ...]:
+        return tuple(key for key in (self.numerator, self.denominator) if key)
+
+    @property
+    def is_available(self) -> bool:
+        needed = set(self.requires)
+        for key in self.counters:
+            needed.update(COUNTERS[key].requires if key in COUNTERS else ())
+        return all(apps.is_installed(f"govhall.{label}") for label in needed)
+
+    @property
+    def waiting_for(self) -> str:
+        missing = [label for label in self.requires if not apps.is_installed(f"govhall.{label}")]
+        return str(WAITING_FOR.get(missing[0], "")) if missing else ""
+
+
+MEASURES: dict[str, Measure] = {
+    measure.key: measure
+    for measure in [
+        # 事项 (the plan's targets):
+        Measure("online_level3", _("网办深度三级及以上事项占比"), "items", RATE, "items_level3", "items_public", 90,
+                definition=_("非涉密在用事项中，网上办理深度达到三级（三星）及以上的比例。")),
+        Measure("online_level4", _("全程网办（四级）事项占比"), "items", RATE, "items_level4", "items_public", 60,
+                definition=_("非涉密在用事项中，网上办理深度达到四级（四星）的比例。")),
+        Measure("in_hall", _("进驻大厅事项占比"), "items", RATE, "items_in_hall", "items_public", 100,
+                definition=_("非涉密在用事项中，进驻政务大厅办理的比例。")),
+        Measure("one_visit", _("最多跑一次事项占比"), "items", RATE, "items_one_visit", "items_public",
+                definition=_("非涉密在用事项中，办事指南规定到现场不超过一次的比例。")),
+        Measure("no_visit", _("零跑动事项占比"), "items", RATE, "items_no_visit", "items_public",
+                definition=_("非涉密在用事项中，办事指南规定无需到现场的比例。")),
+        Measure("online_payment", _("支持网上支付事项占比"), "items", RATE, "items_online_payment", "items_public"),
+        Measure("express", _("支持物流快递事项占比"), "items", RATE, "items_express", "items_public"),
+        Measure("appointment", _("支持预约办理事项占比"), "items", RATE, "items_appointment", "items_public"),
+        # 办件:
+        Measure("submitted", _("申请件数"), "cases", COUNT, "submitted"),
+        Measure("closed", _("办结件数"), "cases", COUNT, "closed"),
+        Measure("fully_online", _("全程网办率"), "cases", RATE, "closed_fully_online", "closed",
+                definition=_("办结件中，网上或省网上办事大厅提交、事项无需到现场、结果为电子文书的比例。")),
+        Measure("on_time", _("按时办结率"), "cases", RATE, "closed_on_time", "closed", 100,
+                definition=_("办结件中，在承诺办结日期当日或之前办结的比例。")),
+        Measure("early", _("提前办结率"), "cases", RATE, "closed_early", "closed",
+                definition=_("办结件中，在承诺办结日期之前办结的比例。")),
+        Measure("late", _("超期办结率"), "cases", RATE, "closed_late", "closed", 0, lower_is_better=True,
+                definition=_("办结件中，晚于承诺办结日期办结的比例。")),
+        Measure("same_day", _("即办结率"), "cases", RATE, "closed_same_day", "closed",
+                definition=_("办结件中，受理当日即办结的比例。")),
+        Measure("handling_average", _("平均办理时间（工作日）"), "cases", AVERAGE, "handling_days", "closed",
+                lower_is_better=True, definition=_("办结件从受理到办结的工作日数（扣除补正、特别程序等暂停计时）的平均值。")),
+        Measure("handling_p90", _("90%办件的办理时间不超过（工作日）"), "cases", P90, "handling_days",
+                lower_is_better=True, definition=_("办结件办理工作日数的第90百分位。")),
+        Measure("committed_average", _("平均承诺时限（工作日）"), "cases", AVERAGE, "committed_days", "closed",
+                definition=_("办结件所属事项版本的承诺办结时限的平均值，与平均办理时间对照。")),
+        Measure("correction_rate", _("补正率"), "cases", RATE, "corrections", "submitted", lower_is_better=True,
+                definition=_("收到一次性告知补正的办件数与提交申请件数之比（同一办件在不同日期补正的，分别计数）。")),
+        # 减材料:
+        Measure("reuse_rate", _("减材料率（证照库复用）"), "reuse", RATE, "materials_reused", "materials",
+                definition=_("办件材料中，由电子证照库提供、申请人无需提交的比例。")),
+        Measure("licences_reused", _("电子证照复用次数"), "reuse", COUNT, "materials_reused"),
+        Measure("lookups", _("一码档案查询次数"), "reuse", COUNT, "lookups",
+                definition=_("工作人员说明目的后查询一码档案的次数（审计记录中允许的查询），按目的分列。")),
+        # 好差评、投诉与督办:
+        Measure("good_rate", _("好评率"), "ratings", RATE, "ratings_good", "ratings",
+                definition=_("当期首次评价（不含追加评价和已认定的恶意评价）中，非常满意、满意和基本满意的比例。")),
+        Measure("complaints_on_time", _("投诉举报按时答复率"), "ratings", RATE, "complaints_on_time",
+                "complaints_answered", 100, definition=_("当期答复的投诉举报中，在答复期限内答复的比例。")),
+        Measure("orders", _("督办件数"), "ratings", COUNT, "orders", lower_is_better=True),
+        Measure("orders_on_time", _("督办按时回复率"), "ratings", RATE, "orders_replied_on_time", "orders_replied",
+                100, definition=_("当期回复的督办中，在回复期限内回复的比例。")),
+        # 物联网监测:
+        Measure("alarms", _("发出报警次数"), "sensors", COUNT, "alarms"),
+        Measure("alarms_acknowledged", _("报警签收率"), "sensors", RATE, "alarms_acknowledged", "alarms", 100,
+                definition=_("当期发出的报警中，已由值班人员签收的比例（计算时的状态）。")),
+        # 政务公开:
+        Measure("disclosures_on_time", _("依申请公开按时答复率"), "publicinfo", RATE, "disclosures_on_time",
+                "disclosures_answered", 100, definition=_("当期答复的政府信息公开申请中，在答复期限内答复的比例。")),
+        # Waiting for the work that collects their data:
+        Measure("online_application", _("网上申请率"), "later", RATE, "submitted", "submitted", requires=("halls",),
+                definition=_("提交的申请中，经网上（含省网上办事大厅）提交的比例；窗口受理的办件登记上线前无法统计。")),
+        Measure("online_closed", _("网上办结率"), "later", RATE, "closed", "closed", requires=("halls",)),
+        Measure("visits_per_case", _("平均跑动次数"), "later", AVERAGE, "closed", "closed", requires=("halls",)),
+        Measure("paid_online", _("网上缴费率"), "later", RATE, "closed", "closed", requires=("payments",)),
+        Measure("delivered_by_post", _("结果邮寄送达率"), "later", RATE, "closed", "closed", requires=("delivery",)),
+    ]
+}  # fmt: skip
+
+
+def counters_to_compute() -> list[Counter]:
+    """The counters whose data this platform holds (their apps are installed)."""
+    return [c for c in COUNTERS.values() if all(apps.is_installed(f"govhall.{label}") for label in c.requires)]
+
+
+def count_rows(counter: Counter, day: datetime.date, *, calendar: Any = None) -> list[dict[str, Any]]:
+    """The counter's figures of one day: a dict per unit, item and facet with "value" (and "histogram")."""
+    if counter.source == ITEMS:
+        return _count_items(counter, day)
+    assert counter.rows is not None
+    rows = counter.rows(day, day)
+    if counter.source == LOOKUPS:
+        purposes = Tally(str((extra or {}).get("purpose", "")) for extra in rows.values_list("extra", flat=True))
+        return [{"unit": None, "item": "", "facet": p, "value": n, "histogram": None} for p, n in purposes.items()]
+    if counter.key == "handling_days":
+        return _count_handling_days(rows, calendar)
+    if counter.key == "committed_days":
+        from govhall.catalog.constants import LimitUnit
+
+        totals: Tally[tuple[Any, str, str]] = Tally()
+        for row in rows.values("stat_unit", "stat_item", "stat_facet", "item_version__committed_limit",
+                                "item_version__committed_unit"):  # fmt: skip
+            days = (
+                row["item_version__committed_limit"]
+                if row["item_version__committed_unit"] == LimitUnit.WORKING_DAYS
+                else 0
+            )
+            totals[(row["stat_unit"], row["stat_item"] or "", row["stat_facet"] or "")] += days or 0
+        return [{"unit": u, "item": i, "facet": f, "value": n, "histogram": None} for (u, i, f), n in totals.items()]
+    from django.db.models import Count
+
+    return [
+        {"unit": row["stat_unit"], "item": row["stat_item"] or "", "facet": row["stat_facet"] or "",
+         "value": row["n"], "histogram": None}
+        for row in rows.values("stat_unit", "stat_item", "stat_facet").annotate(n=Count("pk"))
+    ]  # fmt: skip
+
+
+def _count_handling_days(rows: QuerySet[Any], calendar: Any) -> list[dict[str, Any]]:
+    if calendar is None:
+        from govhall.holidays.queries import get_calendar
+
+        calendar = get_calendar()
+    grouped: dict[tuple[Any, str, str], Tally[int]] = {}
+    for row in rows.values("stat_unit", "stat_item", "stat_facet", "accepted_on", "closed_at", "paused_working_days"):
+        key = (row["stat_unit"], row["stat_item"] or "", row["stat_facet"] or "")
+        grouped.setdefault(key, Tally())[handling_days(row, calendar)] += 1
+    return [
+        {"unit": u, "item": i, "facet": f, "value": sum(d * n for d, n in hist.items()),
+         "histogram": {str(d): n for d, n in sorted(hist.items())}}
+        for (u, i, f), hist in grouped.items()
+    ]  # fmt: skip
+
+
+def _count_items(counter: Counter, day: datetime.date, versions: Iterable[Any] | None = None) -> list[dict[str, Any]]:
+    test = ITEM_TESTS[counter.key]
+    per_unit: Tally[Any] = Tally()
+    for version in live_items(day) if versions is None else versions:
+        if test(version):
+            per_unit[version.item.department_id] += 1
+    return [{"unit": u, "item": "", "facet": "", "value": n, "histogram": None} for u, n in per_unit.items()]
+
+
+def items_behind(counter_key: str, day: datetime.date, departments: list[int] | None) -> list[Any]:
+    """The live item versions a stock counter counted on ``day`` (the drill-down of an item measure)."""
+    test = ITEM_TESTS[counter_key]
+    return [v for v in live_items(day) if test(v) and (departments is None or v.item.department_id in departments)]
+
+
+def rows_behind(
+    counter_key: str,
+    first: datetime.date,
+    last: datetime.date,
+    *,
+    departments: list[int] | None,
+    item: str = "",
+    facet: str = "",
+) -> QuerySet[Any]:
+    """The rows a flow counter counted in the days (the drill-down), narrowed like the figure."""
+    counter = COUNTERS[counter_key]
+    assert counter.rows is not None
+    rows = counter.rows(first, last)
+    if counter.source == LOOKUPS:
+        return rows.filter(extra__purpose=facet) if facet else rows
+    if departments is not None:
+        rows = rows.filter(stat_unit__in=departments)
+    if item:
+        rows = rows.filter(stat_item=item)
+    if facet:
+        rows = rows.filter(stat_facet=facet)
+    return rows
+
+
+def evaluate(measure: Measure, sums: dict[str, int], histograms: dict[str, dict[str, int]]) -> float | None:
+    """The measure's value from its counters' sums; None where there is nothing to count (never 0 %)."""
+    top = sums.get(measure.numerator, 0)
+    if measure.kind == COUNT:
+        return float(top)
+    if measure.kind == P90:
+        return percentile(histograms.get(measure.numerator) or {}, 0.9)
+    bottom = sums.get(measure.denominator, 0)
+    if not bottom:
+        return None
+    if measure.kind == RATE:
+        return round(100 * top / bottom, 1)
+    return round(top / bottom, 1)
+
+
+def percentile(histogram: dict[str, int], share: float) -> float | None:
+    """The smallest value with at least ``share`` of the counted cases at or below it (nearest rank)."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    needed, seen = share * total, 0
+    for value in sorted(histogram, key=int):
+        seen += histogram[value]
+        if seen >= needed:
+            return float(int(value))
+    return None
+
+
+# The measures every unit is ranked on (the dashboard's units table, the export, the 通报):
+HEADLINE = ("on_time", "late", "fully_online", "handling_average", "reuse_rate", "good_rate", "complaints_on_time")
+
+
+def facet_labels(source: str) -> dict[str, str]:
+    """What a counter's facet values mean, in the active language (channels, purposes, kinds, levels)."""
+    if source in (CASES, MATERIALS):
+        return {key: str(label) for key, label in CHANNEL_LABELS.items()}
+    choices: list[tuple[str, Any]] = []
+    if source == LOOKUPS:
+        from govhall.dossier.constants import Purpose
+
+        choices = Purpose.choices
+    elif source == RATINGS:
+        from govhall.ratings.constants import Channel
+
+        choices = Channel.choices
+    elif source == COMPLAINTS:
+        from govhall.complaints.constants import ComplaintKind
+
+        choices = ComplaintKind.choices
+    elif source == ORDERS:
+        from govhall.complaints.constants import Level
+
+        choices = Level.choices
+    elif source == ALARMS:
+        from govhall.sensors.constants import Severity
+
+        choices = Severity.choices
+    return {key: str(label) for key, label in choices}
