@@ -102,7 +102,11 @@ class Rating(models.Model):
                 name="ratings_of_a_real_service",
             ),
         ]
-        indexes = [models.Index(fields=["department", "rated_at"], name="ratings_by_unit")]
+        indexes = [
+            models.Index(fields=["department", "rated_at"], name="ratings_by_unit"),
+            # The indicators count a day's ratings of every unit (stats/measures.py):
+            models.Index(fields=["rated_at"], name="ratings_rated_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case or self.visit_reference} {self.level}"

@@ -112,22 +112,36 @@ def schedule_reports(*, delay_seconds: int = REPORTS_EVERY_SECONDS) -> bool:
 def compute_day(day: datetime.date, *, now: datetime.datetime | None = None, calendar: object = None) -> int:
     """Compute every counter of ``day`` into ``Figure`` rows, replacing that day's rows; return how many.
 
-    One transaction: a reader sees the old day or the new one, never half. Computing a day
-    again gives the same rows as long as the data of that day has not changed (every counter
-    is dated by its own event: submitted, accepted, closed, answered…). A day that is not over
-    yet is marked partial. Raises ValidationError for a day in the future.
+    Raises ValidationError for a day in the future. See ``compute_days``.
+    """
+    return _compute_run(day, day, now=now or timezone.now(), calendar=calendar)
+
+
+def _compute_run(first: datetime.date, last: datetime.date, *, now: datetime.datetime, calendar: object = None) -> int:
+    """Replace the figures of the days ``first``–``last`` (at most a month or so) in one transaction.
+
+    One grouped query per counter over the days. A reader sees the old days or the new ones,
+    never half. Computing a past day again gives the same rows as long as its data has not
+    changed (every counter is dated by its own event: submitted, accepted, closed,
+    answered…). A day not over yet is marked partial.
     """
     from govhall.holidays.queries import get_calendar
-    from govhall.stats.measures import count_rows, counters_to_compute
+    from govhall.stats.measures import count_rows, counters_to_compute, live_items
 
-    now = now or timezone.now()
     today = timezone.localdate(now)
-    if day > today:
-        raise ValidationError(_("%(day)s 还没有到，不能统计。") % {"day": day.isoformat()}, code="future_day")
+    if last > today:
+        raise ValidationError(_("%(day)s 还没有到，不能统计。") % {"day": last.isoformat()}, code="future_day")
     calendar = calendar or get_calendar()
+    live_by_day: dict[datetime.date, list[object]] = {}
+
+    def live(day: datetime.date) -> list[object]:
+        if day not in live_by_day:
+            live_by_day[day] = live_items(day)
+        return live_by_day[day]
+
     rows = [
         Figure(
-            day=day,
+            day=row["day"],
             counter=counter.key,
             department_id=row["unit"],
             item_code=row["item"][:31],
@@ -136,14 +150,19 @@ def compute_day(day: datetime.date, *, now: datetime.datetime | None = None, cal
             histogram=row["histogram"],
         )
         for counter in counters_to_compute()
-        for row in count_rows(counter, day, calendar=calendar)
+        for row in count_rows(counter, first, last, calendar=calendar, live=live)
         if row["value"] or row["histogram"]
     ]
+    days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+    per_day: dict[datetime.date, int] = {}
+    for figure in rows:
+        per_day[figure.day] = per_day.get(figure.day, 0) + 1
     with transaction.atomic():
-        Figure.objects.filter(day=day).delete()
-        Figure.objects.bulk_create(rows, batch_size=1000)
-        ComputedDay.objects.update_or_create(
-            day=day, defaults={"computed_at": now, "is_complete": day < today, "rows": len(rows)}
+        Figure.objects.filter(day__gte=first, day__lte=last).delete()
+        Figure.objects.bulk_create(rows, batch_size=2000)
+        ComputedDay.objects.filter(day__gte=first, day__lte=last).delete()
+        ComputedDay.objects.bulk_create(
+            [ComputedDay(day=day, computed_at=now, is_complete=day < today, rows=per_day.get(day, 0)) for day in days]
         )
     return len(rows)
 
@@ -173,22 +192,32 @@ def first_day_with_data() -> datetime.date | None:
 def compute_days(
     first: datetime.date, last: datetime.date, *, only_missing: bool = False, now: datetime.datetime | None = None
 ) -> list[datetime.date]:
-    """Compute every day from ``first`` to ``last``; with ``only_missing``, only days not computed since they ended.
+    """Compute every day from ``first`` to ``last`` (up to today); with ``only_missing``, only days not computed whole.
 
-    The holiday calendar is loaded once for the whole run. Returns the days computed.
+    The days go in runs of at most one calendar month, each one transaction and one query
+    per counter, so ten years is some 120 runs. Returns the days computed.
     """
     from govhall.holidays.queries import get_calendar
 
     now = now or timezone.now()
     last = min(last, timezone.localdate(now))
-    done = set(ComputedDay.objects.filter(is_complete=True).values_list("day", flat=True)) if only_missing else set()
+    done = (
+        set(ComputedDay.objects.filter(is_complete=True, day__gte=first, day__lte=last).values_list("day", flat=True))
+        if only_missing
+        else set()
+    )
     calendar = get_calendar()
-    computed = []
+    computed: list[datetime.date] = []
+    run: list[datetime.date] = []
     day = first
-    while day <= last:
-        if day not in done:
-            compute_day(day, now=now, calendar=calendar)
-            computed.append(day)
+    while day <= last + datetime.timedelta(days=1):
+        ends_run = day > last or day in done or (run and day.month != run[0].month)
+        if ends_run and run:
+            _compute_run(run[0], run[-1], now=now, calendar=calendar)
+            computed += run
+            run = []
+        if day <= last and day not in done:
+            run.append(day)
         day += datetime.timedelta(days=1)
     return computed
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections import Counter as Tally
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
+from django.db import models
 from django.db.models import Case as SqlCase
 from django.db.models import CharField, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
@@ -31,8 +32,9 @@ from django.utils.translation import gettext_lazy as _
 FLOW = "flow"  # a month is the sum of its days
 STOCK = "stock"  # a month is its last computed day
 
-CASES, MATERIALS, ITEMS, RATINGS, COMPLAINTS, ORDERS, LOOKUPS, ALARMS, DISCLOSURES = (
+CASES, EVENTS, MATERIALS, ITEMS, RATINGS, COMPLAINTS, ORDERS, LOOKUPS, ALARMS, DISCLOSURES, GRANTS = (
     "cases",
+    "events",
     "materials",
     "items",
     "ratings",
@@ -41,6 +43,7 @@ CASES, MATERIALS, ITEMS, RATINGS, COMPLAINTS, ORDERS, LOOKUPS, ALARMS, DISCLOSUR
     "lookups",
     "alarms",
     "disclosures",
+    "grants",
 )
 
 ONLINE, PROVINCE = "online", "province"
@@ -52,6 +55,20 @@ def day_bounds(first: datetime.date, last: datetime.date) -> tuple[datetime.date
     start = timezone.make_aware(datetime.datetime.combine(first, datetime.time()))
     end = timezone.make_aware(datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time()))
     return start, end
+
+
+def _on(rows: QuerySet[Any], field: str, first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """``rows`` whose ``field`` falls in the days, each with its local day as ``stat_day``.
+
+    A date-time field is cut at local midnight (``TIME_ZONE``), so a case closed at 23:59 in
+    Xiamen belongs to that day; a date field is taken as it is.
+    """
+    if isinstance(rows.model._meta.get_field(field), models.DateTimeField):
+        start, end = day_bounds(first, last)
+        return rows.filter(**{f"{field}__gte": start, f"{field}__lt": end}).annotate(
+            stat_day=TruncDate(field, tzinfo=timezone.get_current_timezone())
+        )
+    return rows.filter(**{f"{field}__gte": first, f"{field}__lte": last}).annotate(stat_day=F(field))
 
 
 # Cases ----------------------------------------------------------------------------------------
@@ -78,40 +95,56 @@ def _cases() -> QuerySet[Any]:
 
 
 def _submitted(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    start, end = day_bounds(first, last)
-    return _cases().filter(submitted_at__gte=start, submitted_at__lt=end)
+    return _on(_cases(), "submitted_at", first, last)
+
+
+def _renewals_reminded(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Renewals (换证) filed after the platform reminded the holder that the licence was ending (a proactive start)."""
+    from django.db.models import Exists, OuterRef
+
+    from govhall.proactive.models import RenewalReminder
+
+    reminded = RenewalReminder.objects.filter(
+        licence__public_id=OuterRef("renews_licence"), sent_at__lte=OuterRef("submitted_at")
+    )
+    return _submitted(first, last).filter(renews_licence__isnull=False).filter(Exists(reminded))
+
+
+def _grants(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """免申即享 benefits granted in the days: services given without any application."""
+    from govhall.proactive.models import EntitlementGrant, GrantStatus
+
+    grants = EntitlementGrant.objects.filter(status=GrantStatus.GRANTED).annotate(
+        stat_unit=F("entitlement__department_id"), stat_item=Value(""), stat_facet=Value("")
+    )
+    return _on(grants.order_by(), "granted_at", first, last)
 
 
 def _accepted(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    return _cases().filter(accepted_on__gte=first, accepted_on__lte=last)
+    return _on(_cases(), "accepted_on", first, last)
 
 
 def _closed(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     """Cases closed (办结) in the days with a decision, granted or refused; withdrawals and 不予受理 are not 办结."""
     from govhall.cases.constants import CaseStatus
 
-    start, end = day_bounds(first, last)
-    return (
-        _cases()
-        .filter(status=CaseStatus.CLOSED, closed_at__gte=start, closed_at__lt=end, accepted_on__isnull=False)
-        .annotate(closed_day=TruncDate("closed_at", tzinfo=timezone.get_current_timezone()))
-    )
+    return _on(_cases().filter(status=CaseStatus.CLOSED, accepted_on__isnull=False), "closed_at", first, last)
 
 
 def _closed_on_time(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    return _closed(first, last).filter(Q(due_on__isnull=True) | Q(closed_day__lte=F("due_on")))
+    return _closed(first, last).filter(Q(due_on__isnull=True) | Q(stat_day__lte=F("due_on")))
 
 
 def _closed_early(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    return _closed(first, last).filter(due_on__isnull=False, closed_day__lt=F("due_on"))
+    return _closed(first, last).filter(due_on__isnull=False, stat_day__lt=F("due_on"))
 
 
 def _closed_late(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    return _closed(first, last).filter(due_on__isnull=False, closed_day__gt=F("due_on"))
+    return _closed(first, last).filter(due_on__isnull=False, stat_day__gt=F("due_on"))
 
 
 def _closed_same_day(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    return _closed(first, last).filter(closed_day=F("accepted_on"))
+    return _closed(first, last).filter(stat_day=F("accepted_on"))
 
 
 def _closed_fully_online(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -124,15 +157,20 @@ def _closed_fully_online(first: datetime.date, last: datetime.date) -> QuerySet[
 
 
 def _corrections(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    """Cases sent a 一次性告知补正 in the days (a case told twice on two days counts on each)."""
+    """一次性告知补正 sent in the days, one row per request (a case told on two days counts on each)."""
     from govhall.cases.constants import EventKind
     from govhall.cases.models import CaseEvent
 
-    start, end = day_bounds(first, last)
-    asked = CaseEvent.objects.filter(
-        kind=EventKind.CORRECTION_REQUESTED, created_at__gte=start, created_at__lt=end
-    ).values("case_id")
-    return _cases().filter(pk__in=asked)
+    events = CaseEvent.objects.filter(kind=EventKind.CORRECTION_REQUESTED).annotate(
+        stat_unit=F("case__department_id"),
+        stat_item=F("case__item_version__item__implementation_code"),
+        stat_facet=SqlCase(
+            When(case__submit_key__startswith="province:", then=Value(PROVINCE)),
+            default=Value(ONLINE),
+            output_field=CharField(),
+        ),
+    )
+    return _on(events.order_by(), "created_at", first, last)
 
 
 def handling_days(row: dict[str, Any], calendar: Any) -> int:
@@ -150,9 +188,8 @@ def _materials(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     from govhall.cases.constants import CaseStatus
     from govhall.cases.models import CaseMaterial
 
-    start, end = day_bounds(first, last)
-    return (
-        CaseMaterial.objects.filter(uploaded_at__gte=start, uploaded_at__lt=end, is_current=True)
+    materials = (
+        CaseMaterial.objects.filter(is_current=True)
         .exclude(case__status=CaseStatus.DRAFT)
         .annotate(
             stat_unit=F("case__department_id"),
@@ -165,6 +202,7 @@ def _materials(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
         )
         .order_by()
     )
+    return _on(materials, "uploaded_at", first, last)
 
 
 def _materials_reused(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -178,16 +216,12 @@ def _ratings(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     """First ratings (not 追加) given in the days; removed malicious ones left out (as the service report)."""
     from govhall.ratings.models import Rating
 
-    start, end = day_bounds(first, last)
-    return (
-        Rating.objects.filter(rated_at__gte=start, rated_at__lt=end, is_follow_up=False, is_removed=False)
-        .annotate(
-            stat_unit=F("department_id"),
-            stat_item=F("case__item_version__item__implementation_code"),
-            stat_facet=F("channel"),
-        )
-        .order_by()
+    ratings = Rating.objects.filter(is_follow_up=False, is_removed=False).annotate(
+        stat_unit=F("department_id"),
+        stat_item=F("case__item_version__item__implementation_code"),
+        stat_facet=F("channel"),
     )
+    return _on(ratings.order_by(), "rated_at", first, last)
 
 
 def _ratings_good(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -199,77 +233,53 @@ def _ratings_good(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
 def _complaints_answered(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     from govhall.complaints.models import Complaint
 
-    start, end = day_bounds(first, last)
-    return (
-        Complaint.objects.filter(answered_at__gte=start, answered_at__lt=end)
-        .annotate(
-            stat_unit=F("department_id"),
-            stat_item=F("item__implementation_code"),
-            stat_facet=F("kind"),
-            answered_day=TruncDate("answered_at", tzinfo=timezone.get_current_timezone()),
-        )
-        .order_by()
+    complaints = Complaint.objects.annotate(
+        stat_unit=F("department_id"), stat_item=F("item__implementation_code"), stat_facet=F("kind")
     )
+    return _on(complaints.order_by(), "answered_at", first, last)
 
 
 def _complaints_on_time(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    return _complaints_answered(first, last).filter(answered_day__lte=F("due_on"))
+    return _complaints_answered(first, last).filter(stat_day__lte=F("due_on"))
+
+
+def _orders_of_units() -> QuerySet[Any]:
+    from govhall.complaints.models import SupervisionOrder
+
+    return SupervisionOrder.objects.annotate(
+        stat_unit=F("department_id"),
+        stat_item=F("case__item_version__item__implementation_code"),
+        stat_facet=F("level"),
+    ).order_by()
 
 
 def _orders(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    from govhall.complaints.models import SupervisionOrder
-
-    start, end = day_bounds(first, last)
-    return (
-        SupervisionOrder.objects.filter(raised_at__gte=start, raised_at__lt=end)
-        .annotate(
-            stat_unit=F("department_id"),
-            stat_item=F("case__item_version__item__implementation_code"),
-            stat_facet=F("level"),
-        )
-        .order_by()
-    )
+    return _on(_orders_of_units(), "raised_at", first, last)
 
 
 def _orders_replied(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    from govhall.complaints.models import SupervisionOrder
-
-    start, end = day_bounds(first, last)
-    return (
-        SupervisionOrder.objects.filter(replied_at__gte=start, replied_at__lt=end)
-        .annotate(
-            stat_unit=F("department_id"),
-            stat_item=F("case__item_version__item__implementation_code"),
-            stat_facet=F("level"),
-            replied_day=TruncDate("replied_at", tzinfo=timezone.get_current_timezone()),
-        )
-        .order_by()
-    )
+    return _on(_orders_of_units(), "replied_at", first, last)
 
 
 def _orders_replied_on_time(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    return _orders_replied(first, last).filter(replied_day__lte=F("reply_due_on"))
+    return _orders_replied(first, last).filter(stat_day__lte=F("reply_due_on"))
 
 
 def _lookups(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     """One-code (一码) dossier look-ups that were allowed, by their stated purpose (from the audit trail)."""
     from govhall.audit.models import AuditOutcome, AuditRecord
 
-    start, end = day_bounds(first, last)
-    return AuditRecord.objects.filter(
-        event="dossier.looked_up", outcome=AuditOutcome.SUCCESS, occurred_at__gte=start, occurred_at__lt=end
-    ).order_by()
+    looked = AuditRecord.objects.filter(event="dossier.looked_up", outcome=AuditOutcome.SUCCESS)
+    return _on(looked.order_by(), "occurred_at", first, last)
 
 
 def _alarms(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     from govhall.sensors.models import Alarm
 
-    start, end = day_bounds(first, last)
-    return (
-        Alarm.objects.filter(activated_at__gte=start, activated_at__lt=end)
-        .annotate(stat_unit=F("station__department_id"), stat_item=Value(""), stat_facet=F("severity"))
-        .order_by()
+    alarms = Alarm.objects.annotate(
+        stat_unit=F("station__department_id"), stat_item=Value(""), stat_facet=F("severity")
     )
+    return _on(alarms.order_by(), "activated_at", first, last)
 
 
 def _alarms_acknowledged(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -279,11 +289,10 @@ def _alarms_acknowledged(first: datetime.date, last: datetime.date) -> QuerySet[
 def _disclosures_answered(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     from govhall.publicinfo.models import DisclosureRequest
 
-    return (
-        DisclosureRequest.objects.filter(answered_on__gte=first, answered_on__lte=last)
-        .annotate(stat_unit=Value(None, output_field=IntegerField()), stat_item=Value(""), stat_facet=Value(""))
-        .order_by()
+    answered = DisclosureRequest.objects.annotate(
+        stat_unit=Value(None, output_field=IntegerField()), stat_item=Value(""), stat_facet=Value("")
     )
+    return _on(answered.order_by(), "answered_on", first, last)
 
 
 def _disclosures_on_time(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -340,6 +349,8 @@ COUNTERS: dict[str, Counter] = {
     for counter in [
         Counter("submitted", _("提交申请的办件"), CASES, _submitted),
         Counter("accepted", _("受理的办件"), CASES, _accepted),
+        Counter("renewals_reminded", _("到期提醒后提交的换证申请"), CASES, _renewals_reminded, requires=("proactive",)),
+        Counter("grants", _("免申即享兑现"), GRANTS, _grants, requires=("proactive",)),
         Counter("closed", _("办结的办件"), CASES, _closed),
         Counter("closed_on_time", _("按时办结的办件"), CASES, _closed_on_time),
         Counter("closed_early", _("提前办结的办件"), CASES, _closed_early),
@@ -348,7 +359,7 @@ COUNTERS: dict[str, Counter] = {
         Counter("closed_fully_online", _("全程网办的办件"), CASES, _closed_fully_online),
         Counter("handling_days", _("办结办件的办理工作日"), CASES, _closed),
         Counter("committed_days", _("办结办件的承诺时限（工作日）"), CASES, _closed),
-        Counter("corrections", _("收到补正告知的办件"), CASES, _corrections),
+        Counter("corrections", _("补正告知"), EVENTS, _corrections),
         Counter("materials", _("办件材料"), MATERIALS, _materials),
         Counter("materials_reused", _("由证照库提供的材料"), MATERIALS, _materials_reused),
         Counter("ratings", _("评价"), RATINGS, _ratings, requires=("ratings",)),
@@ -400,6 +411,7 @@ GROUPS = {
     "cases": _("办件"),
     "reuse": _("减材料与数据共享"),
     "ratings": _("好差评、投诉与督办"),
+    "proactive": _("主动服务"),
     "sensors": _("物联网监测"),
     "publicinfo": _("政务公开"),
     "later": _("待相关功能上线后统计"),
@@ -497,6 +509,11 @@ MEASURES: dict[str, Measure] = {
         Measure("orders", _("督办件数"), "ratings", COUNT, "orders", lower_is_better=True),
         Measure("orders_on_time", _("督办按时回复率"), "ratings", RATE, "orders_replied_on_time", "orders_replied",
                 100, definition=_("当期回复的督办中，在回复期限内回复的比例。")),
+        # 主动服务:
+        Measure("reminded_renewals", _("到期提醒后主动换证占比"), "proactive", RATE, "renewals_reminded", "submitted",
+                definition=_("提交的申请中，平台提醒证照即将到期后持证人提交的换证申请所占比例。")),
+        Measure("grants", _("免申即享兑现次数"), "proactive", COUNT, "grants",
+                definition=_("无需申请、由平台依据已有数据兑现的政策次数。")),
         # 物联网监测:
         Measure("alarms", _("发出报警次数"), "sensors", COUNT, "alarms"),
         Measure("alarms_acknowledged", _("报警签收率"), "sensors", RATE, "alarms_acknowledged", "alarms", 100,
@@ -520,37 +537,51 @@ def counters_to_compute() -> list[Counter]:
     return [c for c in COUNTERS.values() if all(apps.is_installed(f"govhall.{label}") for label in c.requires)]
 
 
-def count_rows(counter: Counter, day: datetime.date, *, calendar: Any = None) -> list[dict[str, Any]]:
-    """The counter's figures of one day: a dict per unit, item and facet with "value" (and "histogram")."""
+def count_rows(
+    counter: Counter, first: datetime.date, last: datetime.date, *, calendar: Any = None, live: Any = None
+) -> list[dict[str, Any]]:
+    """The counter's figures of the days: a dict per day, unit, item and facet with "value" (and "histogram").
+
+    One grouped query over the days (a month is one query, not thirty). ``live(day)`` gives
+    the items live on a day (the caller may keep them across counters).
+    """
     if counter.source == ITEMS:
-        return _count_items(counter, day)
+        return _count_items(counter, first, last, live or live_items)
     assert counter.rows is not None
-    rows = counter.rows(day, day)
+    rows = counter.rows(first, last)
     if counter.source == LOOKUPS:
-        purposes = Tally(str((extra or {}).get("purpose", "")) for extra in rows.values_list("extra", flat=True))
-        return [{"unit": None, "item": "", "facet": p, "value": n, "histogram": None} for p, n in purposes.items()]
+        purposes = Tally(
+            (day, str((extra or {}).get("purpose", ""))) for day, extra in rows.values_list("stat_day", "extra")
+        )
+        return [_row(day, None, "", p, n) for (day, p), n in purposes.items()]
     if counter.key == "handling_days":
         return _count_handling_days(rows, calendar)
     if counter.key == "committed_days":
         from govhall.catalog.constants import LimitUnit
 
-        totals: Tally[tuple[Any, str, str]] = Tally()
-        for row in rows.values("stat_unit", "stat_item", "stat_facet", "item_version__committed_limit",
+        totals: Tally[Key] = Tally()
+        for row in rows.values("stat_day", "stat_unit", "stat_item", "stat_facet", "item_version__committed_limit",
                                 "item_version__committed_unit"):  # fmt: skip
-            days = (
-                row["item_version__committed_limit"]
-                if row["item_version__committed_unit"] == LimitUnit.WORKING_DAYS
-                else 0
-            )
-            totals[(row["stat_unit"], row["stat_item"] or "", row["stat_facet"] or "")] += days or 0
-        return [{"unit": u, "item": i, "facet": f, "value": n, "histogram": None} for (u, i, f), n in totals.items()]
+            working = row["item_version__committed_unit"] == LimitUnit.WORKING_DAYS
+            totals[_key(row)] += (row["item_version__committed_limit"] or 0) if working else 0
+        return [_row(*key, n) for key, n in totals.items()]
     from django.db.models import Count
 
     return [
-        {"unit": row["stat_unit"], "item": row["stat_item"] or "", "facet": row["stat_facet"] or "",
-         "value": row["n"], "histogram": None}
-        for row in rows.values("stat_unit", "stat_item", "stat_facet").annotate(n=Count("pk"))
-    ]  # fmt: skip
+        _row(*_key(row), row["n"])
+        for row in rows.values("stat_day", "stat_unit", "stat_item", "stat_facet").annotate(n=Count("pk"))
+    ]
+
+
+Key = tuple[Any, Any, str, str]  # day, unit, item, facet
+
+
+def _key(row: dict[str, Any]) -> Key:
+    return (row["stat_day"], row["stat_unit"], row["stat_item"] or "", row["stat_facet"] or "")
+
+
+def _row(day: Any, unit: Any, item: str, facet: str, value: int, histogram: Any = None) -> dict[str, Any]:
+    return {"day": day, "unit": unit, "item": item, "facet": facet, "value": value, "histogram": histogram}
 
 
 def _count_handling_days(rows: QuerySet[Any], calendar: Any) -> list[dict[str, Any]]:
@@ -558,24 +589,27 @@ def _count_handling_days(rows: QuerySet[Any], calendar: Any) -> list[dict[str, A
         from govhall.holidays.queries import get_calendar
 
         calendar = get_calendar()
-    grouped: dict[tuple[Any, str, str], Tally[int]] = {}
-    for row in rows.values("stat_unit", "stat_item", "stat_facet", "accepted_on", "closed_at", "paused_working_days"):
-        key = (row["stat_unit"], row["stat_item"] or "", row["stat_facet"] or "")
-        grouped.setdefault(key, Tally())[handling_days(row, calendar)] += 1
+    grouped: dict[Key, Tally[int]] = {}
+    for row in rows.values("stat_day", "stat_unit", "stat_item", "stat_facet", "accepted_on", "closed_at",
+                           "paused_working_days"):  # fmt: skip
+        grouped.setdefault(_key(row), Tally())[handling_days(row, calendar)] += 1
     return [
-        {"unit": u, "item": i, "facet": f, "value": sum(d * n for d, n in hist.items()),
-         "histogram": {str(d): n for d, n in sorted(hist.items())}}
-        for (u, i, f), hist in grouped.items()
-    ]  # fmt: skip
+        _row(*key, sum(d * n for d, n in hist.items()), {str(d): n for d, n in sorted(hist.items())})
+        for key, hist in grouped.items()
+    ]
 
 
-def _count_items(counter: Counter, day: datetime.date, versions: Iterable[Any] | None = None) -> list[dict[str, Any]]:
+def _count_items(
+    counter: Counter, first: datetime.date, last: datetime.date, live: Callable[[datetime.date], list[Any]]
+) -> list[dict[str, Any]]:
     test = ITEM_TESTS[counter.key]
-    per_unit: Tally[Any] = Tally()
-    for version in live_items(day) if versions is None else versions:
-        if test(version):
-            per_unit[version.item.department_id] += 1
-    return [{"unit": u, "item": "", "facet": "", "value": n, "histogram": None} for u, n in per_unit.items()]
+    rows = []
+    day = first
+    while day <= last:
+        per_unit: Tally[Any] = Tally(version.item.department_id for version in live(day) if test(version))
+        rows += [_row(day, unit, "", "", n) for unit, n in per_unit.items()]
+        day += datetime.timedelta(days=1)
+    return rows
 
 
 def items_behind(counter_key: str, day: datetime.date, departments: list[int] | None) -> list[Any]:
@@ -642,7 +676,7 @@ HEADLINE = ("on_time", "late", "fully_online", "handling_average", "reuse_rate",
 
 def facet_labels(source: str) -> dict[str, str]:
     """What a counter's facet values mean, in the active language (channels, purposes, kinds, levels)."""
-    if source in (CASES, MATERIALS):
+    if source in (CASES, EVENTS, MATERIALS):
         return {key: str(label) for key, label in CHANNEL_LABELS.items()}
     choices: list[tuple[str, Any]] = []
     if source == LOOKUPS:

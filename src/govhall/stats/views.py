@@ -24,6 +24,7 @@ from govhall.stats.measures import (
     CASES,
     COUNT,
     COUNTERS,
+    EVENTS,
     GROUPS,
     HEADLINE,
     ITEMS,
@@ -265,6 +266,8 @@ def _with_columns(source: str, rows: Any) -> Any:
         ).order_by("pk")  # fmt: skip
     if source == MATERIALS:
         return rows.select_related("case", "material", "licence").order_by("pk")
+    if source == EVENTS:
+        return rows.select_related("case", "case__item_version").order_by("pk")
     return rows.order_by("pk")
 
 

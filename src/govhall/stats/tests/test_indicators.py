@@ -256,3 +256,23 @@ def test_the_monthly_report_ranks_the_units_against_the_plan(handled: dict[str, 
     assert kept["units"][0]["values"]["on_time"] == 66.7
     text = "".join(page.extract_text() for page in PdfReader(report.pdf.open("rb")).pages)
     assert "主要指标与规划目标" in text and "66.7%" in text and "未达标" in text
+
+
+def test_a_run_of_days_gives_the_same_rows_as_each_day_alone(handled: dict[str, Case]) -> None:
+    """The nightly run computes a month in one query per counter; a day alone must give the same rows."""
+    today = timezone.localdate()
+    Case.objects.filter(pk=handled["early"].pk).update(closed_at=timezone.now() - datetime.timedelta(days=1))
+    first = today - datetime.timedelta(days=3)
+
+    def rows() -> list[tuple[Any, ...]]:
+        return sorted(
+            Figure.objects.values_list("day", "counter", "department_id", "item_code", "facet", "value", "histogram")
+        )
+
+    actions.compute_days(first, today)
+    together = rows()
+    Figure.objects.all().delete()
+    for n in range(4):
+        actions.compute_day(first + datetime.timedelta(days=n))
+    assert rows() == together
+    assert {day for day, *_rest in together if _rest[0] == "closed"} == {today - datetime.timedelta(days=1), today}
