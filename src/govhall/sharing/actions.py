@@ -710,6 +710,11 @@ def _mask_payload(data: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _encrypted(value: Any) -> str:
+    text = str(value or "").strip()[:40]
+    return encrypt_text(text) if text else ""
+
+
 def receive_application(platform: Platform, message: dict[str, Any]) -> tuple[InboundApplication, bool]:
     """Keep a provincial application as it arrived; a resend finds the one already kept.
 
@@ -741,6 +746,8 @@ def receive_application(platform: Platform, message: dict[str, Any]) -> tuple[In
                     task_code=str(data.get("TASK_CODE") or "")[:40],
                     applicant_name=str(data.get("APPLYER_NAME") or "")[:200],
                     payload=_mask_payload(data),
+                    applicant_code_encrypted=_encrypted(data.get("APPLYER_PAGE_CODE")),
+                    applicant_mobile_encrypted=_encrypted(data.get("APPLYER_MOBILE")),
                 )
         except IntegrityError:  # the same application at the same moment: the other request kept it
             return InboundApplication.objects.get(platform=platform, provincial_number=number), False
@@ -897,7 +904,13 @@ def retry_inbound(inbound: InboundApplication, *, actor: Any) -> InboundApplicat
     _require_manager(actor)
     if inbound.status != InboundStatus.REVIEW:
         raise Conflict(_("只有待人工核查的申请可以重试。"))
-    return make_case_from_inbound(inbound, dict(inbound.payload), actor=actor)
+    data = dict(inbound.payload)
+    # The payload keeps the ID number and phone masked; the account is found by the real ones:
+    if inbound.applicant_code_encrypted:
+        data["APPLYER_PAGE_CODE"] = decrypt_text(inbound.applicant_code_encrypted)
+    if inbound.applicant_mobile_encrypted:
+        data["APPLYER_MOBILE"] = decrypt_text(inbound.applicant_mobile_encrypted)
+    return make_case_from_inbound(inbound, data, actor=actor)
 
 
 # Open data -----------------------------------------------------------------------------------------

@@ -182,6 +182,10 @@ class InboundApplication(models.Model):
     # The application without its files' bytes and with the ID number masked (the bytes are
     # in the case's materials; the number is on the person, encrypted):
     payload = models.JSONField(_("报文内容"), default=dict)
+    # The applicant's full ID number or credit code and phone, encrypted (the payload keeps them
+    # masked), so that a retry from the review list can still find or open the account:
+    applicant_code_encrypted = models.TextField(blank=True)
+    applicant_mobile_encrypted = models.TextField(blank=True)
     status = models.CharField(_("状态"), max_length=12, choices=InboundStatus.choices, default=InboundStatus.RECEIVED)
     reason = models.TextField(_("原因"), blank=True)
     case_public_id = models.UUIDField(_("本地办件"), null=True, blank=True)

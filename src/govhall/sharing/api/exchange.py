@@ -124,9 +124,9 @@ class InboundView(APIView):
             inbound, is_new = actions.receive_application(platform, message)
         except ValidationError as exc:
             return {"MSG_ID": msg_id, "RESULT": "rejected", "ACK_ID": "", "REASON": "；".join(exc.messages)}
-        if inbound.status in (InboundStatus.RECEIVED, InboundStatus.REVIEW) and (
-            is_new or inbound.status == InboundStatus.RECEIVED
-        ):
+        # A new application, one whose handling was cut short, or a resend of one on the review
+        # list (the province resends it with its files once the applicant fixed it) is tried now:
+        if inbound.status in (InboundStatus.RECEIVED, InboundStatus.REVIEW):
             inbound = actions.make_case_from_inbound(inbound, message["DATA"], actor=f"platform:{platform.code}")
         return {
             "MSG_ID": msg_id,

@@ -131,3 +131,25 @@ def test_a_count_inside_a_published_total_is_empty_when_it_or_the_rest_is_small(
     from govhall.sharing.opendata import _part
 
     assert [_part(part, 10, 5) for part in (0, 3, 5, 8, 10)] == [0, None, 5, None, 10]
+
+
+def test_an_application_on_the_review_list_is_retried_with_the_real_id_number_and_made_on_a_resend(
+    province: Platform, felling: ItemVersion, dan: User, on_day: Any
+) -> None:
+    from govhall.catalog.constants import ItemStatus
+    from govhall.catalog.models import ServiceItem
+
+    client = Client()
+    ServiceItem.objects.filter(pk=felling.item_id).update(status=ItemStatus.SUSPENDED)
+    post(client, application(felling, "FJ-5"))
+    inbound = InboundApplication.objects.get(provincial_number="FJ-5")
+    assert inbound.status == InboundStatus.REVIEW and "没有在办的事项" in inbound.reason
+    assert PERSON_ID not in json.dumps(inbound.payload) and PERSON_ID not in inbound.applicant_code_encrypted
+    ServiceItem.objects.filter(pk=felling.item_id).update(status=ItemStatus.IN_USE)
+    # The retry finds the person by the real ID number; only the files (not kept) are missing now:
+    inbound = actions.retry_inbound(inbound, actor=dan)
+    assert inbound.status == InboundStatus.REVIEW and "身份证号码有误" not in inbound.reason
+    # The province resends the application with its files: the case is made.
+    [ack] = post(client, application(felling, "FJ-5")).json()["ACKS"]
+    inbound.refresh_from_db()
+    assert inbound.status == InboundStatus.MADE_CASE and ack["ACK_ID"] == Case.objects.get().reference
