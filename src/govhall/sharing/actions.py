@@ -194,14 +194,16 @@ def save_platform(
 
 
 def _store(drafts: list[tuple[str, Draft]], platforms: list[Platform] | None = None) -> int:
-    """Store each (source, draft) for every active platform that takes its type; number them per stream.
+    """Store each (source, draft) for every platform that takes its type (paused ones too); number them per stream.
 
     The caller's transaction holds. The streams' counters are locked (select_for_update) so two
     writers to one stream take turns and the numbers have no gap and no repeat.
     """
     if not drafts:
         return 0
-    active = platforms if platforms is not None else list(Platform.objects.filter(is_active=True).order_by("pk"))
+    # Every platform, paused ones too: a paused platform keeps its messages and gets them, in
+    # order, when it is switched on again (nothing that happened meanwhile is lost):
+    active = platforms if platforms is not None else list(Platform.objects.order_by("pk"))
     rows: list[tuple[Platform, str, Draft]] = [
         (platform, source, draft)
         for source, draft in drafts
@@ -316,7 +318,7 @@ def queue_published_items() -> int:
     the published versions (a few hundred) with the item messages already stored, so a version
     published while the exchange was down goes as soon as it runs, and none goes twice.
     """
-    platforms = [p for p in Platform.objects.filter(is_active=True) if MessageType.ITEM in TYPES_OF_ADAPTER[p.adapter]]
+    platforms = [p for p in Platform.objects.all() if MessageType.ITEM in TYPES_OF_ADAPTER[p.adapter]]
     if not platforms:
         return 0
     queued = set(
@@ -342,7 +344,7 @@ def queue_kept_reports() -> int:
     from govhall.stats.models import ServiceReport  # read only: stats keeps the report
 
     platforms = [
-        p for p in Platform.objects.filter(is_active=True) if MessageType.FIGURES in TYPES_OF_ADAPTER[p.adapter]
+        p for p in Platform.objects.all() if MessageType.FIGURES in TYPES_OF_ADAPTER[p.adapter]
     ]
     if not platforms:
         return 0

@@ -215,3 +215,17 @@ def test_a_kept_month_s_indicators_go_up_once_with_the_report_s_numbers(
     kept = {m["key"]: m["value"] for m in report.figures["indicators"]["measures"]}
     assert {m["CODE"]: m["VALUE"] for m in sent["DATA"]["MEASURES"]} == kept
     assert [u["DEPT_CODE"] for u in sent["DATA"]["UNITS"]] == [u["code"] for u in report.figures["indicators"]["units"]]
+
+
+def test_a_paused_platform_keeps_what_happened_meanwhile_and_gets_it_when_switched_on(
+    sandbox: Any, province: Platform, felling: ItemVersion, alice: User, bob: User
+) -> None:
+    box, url = sandbox
+    Platform.objects.filter(pk=province.pk).update(is_active=False)
+    three_cases(felling, alice, bob)
+    assert actions.deliver(province).requests == 0 and box.received == []
+    waiting = OutboxMessage.objects.filter(platform=province, status=MessageStatus.PENDING).count()
+    assert waiting == 9  # three cases: submitted, accepted, the 受理 step
+    Platform.objects.filter(pk=province.pk).update(is_active=True)
+    drain(province)
+    assert len(box.received) == waiting and in_order(box.received)
