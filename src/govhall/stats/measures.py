@@ -358,6 +358,8 @@ COUNTERS: dict[str, Counter] = {
         Counter("closed_same_day", _("当日办结的办件"), CASES, _closed_same_day),
         Counter("closed_fully_online", _("全程网办的办件"), CASES, _closed_fully_online),
         Counter("handling_days", _("办结办件的办理工作日"), CASES, _closed),
+        # The same cases, per day and unit only, with how many took each number of working days:
+        Counter("handling_spread", _("办结办件的办理工作日分布"), CASES, _closed),
         Counter("committed_days", _("办结办件的承诺时限（工作日）"), CASES, _closed),
         Counter("corrections", _("补正告知"), EVENTS, _corrections),
         Counter("materials", _("办件材料"), MATERIALS, _materials),
@@ -489,7 +491,7 @@ MEASURES: dict[str, Measure] = {
                 definition=_("办结件中，受理当日即办结的比例。")),
         Measure("handling_average", _("平均办理时间（工作日）"), "cases", AVERAGE, "handling_days", "closed",
                 lower_is_better=True, definition=_("办结件从受理到办结的工作日数（扣除补正、特别程序等暂停计时）的平均值。")),
-        Measure("handling_p90", _("90%办件的办理时间不超过（工作日）"), "cases", P90, "handling_days",
+        Measure("handling_p90", _("90%办件的办理时间不超过（工作日）"), "cases", P90, "handling_spread",
                 lower_is_better=True, definition=_("办结件办理工作日数的第90百分位。")),
         Measure("committed_average", _("平均承诺时限（工作日）"), "cases", AVERAGE, "committed_days", "closed",
                 definition=_("办结件所属事项版本的承诺办结时限的平均值，与平均办理时间对照。")),
@@ -554,8 +556,8 @@ def count_rows(
             (day, str((extra or {}).get("purpose", ""))) for day, extra in rows.values_list("stat_day", "extra")
         )
         return [_row(day, None, "", p, n) for (day, p), n in purposes.items()]
-    if counter.key == "handling_days":
-        return _count_handling_days(rows, calendar)
+    if counter.key in ("handling_days", "handling_spread"):
+        return _count_handling_days(rows, calendar, spread=counter.key == "handling_spread")
     if counter.key == "committed_days":
         from govhall.catalog.constants import LimitUnit
 
@@ -584,7 +586,10 @@ def _row(day: Any, unit: Any, item: str, facet: str, value: int, histogram: Any 
     return {"day": day, "unit": unit, "item": item, "facet": facet, "value": value, "histogram": histogram}
 
 
-def _count_handling_days(rows: QuerySet[Any], calendar: Any) -> list[dict[str, Any]]:
+def _count_handling_days(rows: QuerySet[Any], calendar: Any, *, spread: bool) -> list[dict[str, Any]]:
+    """Working days of the closed cases: their sum per day, unit, item and channel (for averages), or
+    with ``spread`` how many took each number of days, per day and unit only (a p90 adds these up:
+    a few rows a day instead of one per item and channel)."""
     if calendar is None:
         from govhall.holidays.queries import get_calendar
 
@@ -592,11 +597,14 @@ def _count_handling_days(rows: QuerySet[Any], calendar: Any) -> list[dict[str, A
     grouped: dict[Key, Tally[int]] = {}
     for row in rows.values("stat_day", "stat_unit", "stat_item", "stat_facet", "accepted_on", "closed_at",
                            "paused_working_days"):  # fmt: skip
-        grouped.setdefault(_key(row), Tally())[handling_days(row, calendar)] += 1
-    return [
-        _row(*key, sum(d * n for d, n in hist.items()), {str(d): n for d, n in sorted(hist.items())})
-        for key, hist in grouped.items()
-    ]
+        key = (row["stat_day"], row["stat_unit"], "", "") if spread else _key(row)
+        grouped.setdefault(key, Tally())[handling_days(row, calendar)] += 1
+    if spread:
+        return [
+            _row(*key, sum(hist.values()), {str(d): n for d, n in sorted(hist.items())})
+            for key, hist in grouped.items()
+        ]
+    return [_row(*key, sum(d * n for d, n in hist.items())) for key, hist in grouped.items()]
 
 
 def _count_items(

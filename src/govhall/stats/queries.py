@@ -153,6 +153,9 @@ def _figures(first: datetime.date, last: datetime.date, scope: Scope) -> QuerySe
     return rows
 
 
+HISTOGRAMS = ["handling_spread"]  # the counters that keep a histogram (measures.py)
+
+
 def _add_histogram(into: dict[str, int], histogram: dict[str, int] | None) -> None:
     """Add a day's handling-time histogram (working days → cases) to a month's or a unit's."""
     for days, count in (histogram or {}).items():
@@ -189,7 +192,7 @@ def month_figures(month: datetime.date, scope: Scope, *, today: datetime.date | 
             .annotate(total=Sum("value"))
         )
     histograms: dict[str, dict[str, int]] = {}
-    for counter, histogram in rows.filter(histogram__isnull=False).values_list("counter", "histogram"):
+    for counter, histogram in rows.filter(counter__in=HISTOGRAMS).values_list("counter", "histogram"):
         _add_histogram(histograms.setdefault(counter, {}), histogram)
     computed = dict(ComputedDay.objects.filter(day__gte=first, day__lte=last).values_list("day", "is_complete"))
     return MonthFigures(
@@ -219,7 +222,7 @@ def unit_figures(month: datetime.date, scope: Scope, *, today: datetime.date | N
             per_department.setdefault(row["department_id"], {})[row["counter"]] = row["total"]
     histograms: dict[int | None, dict[str, int]] = {}
     for department_id, histogram in (
-        _figures(first, last, scope).filter(counter="handling_days").values_list("department_id", "histogram")
+        _figures(first, last, scope).filter(counter="handling_spread").values_list("department_id", "histogram")
     ):
         _add_histogram(histograms.setdefault(department_id, {}), histogram)
     tree = get_department_tree()
@@ -248,7 +251,7 @@ def unit_figures(month: datetime.date, scope: Scope, *, today: datetime.date | N
                 "depth": depth,
                 "sums": sums,
                 "values": {
-                    m.key: evaluate(m, sums, {"handling_days": handling}) for m in MEASURES.values() if m.is_available
+                    m.key: evaluate(m, sums, {"handling_spread": handling}) for m in MEASURES.values() if m.is_available
                 },
             }
         )
