@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import logging
 import random
 import time
 import uuid
@@ -62,6 +63,8 @@ from govhall.sharing.exchange import (
 )
 from govhall.sharing.models import ClientAccess, Dataset, InboundApplication, OutboxMessage, Platform, StreamCounter
 from govhall.sharing.opendata import QUERIES
+
+log = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -167,13 +170,18 @@ def save_platform(
 ) -> Platform:
     """Register or change a receiving platform; an empty ``secret`` keeps the one it has.
 
-    Raises ValidationError for an unknown adapter, an address that is not http(s), or a new
-    platform without a secret. The secret is stored encrypted and never audited.
+    Raises ValidationError for an unknown adapter, an address that is not http(s), a timeout
+    outside (0, lease ÷ 4], or a new platform without a secret. The secret is stored encrypted and never audited.
     """
     if adapter not in Adapter.values:
         raise ValidationError({"adapter": _("未知的接口类型。")})
     if not (url.startswith("http://") or url.startswith("https://")):
         raise ValidationError({"url": _("接收地址须以 http:// 或 https:// 开头。")})
+    # A batch must be answered well within the sender's lease, or a second sender could start:
+    if not 0 < timeout_seconds <= _setting("LEASE_SECONDS") / 4:
+        raise ValidationError(
+            {"timeout_seconds": _("超时须大于 0 秒、不超过 %(most)s 秒。") % {"most": _setting("LEASE_SECONDS") // 4}}
+        )
     platform = Platform.objects.select_for_update().filter(code=code).first()
     if platform is None:
         if not secret:
@@ -343,9 +351,7 @@ def queue_kept_reports() -> int:
     """
     from govhall.stats.models import ServiceReport  # read only: stats keeps the report
 
-    platforms = [
-        p for p in Platform.objects.all() if MessageType.FIGURES in TYPES_OF_ADAPTER[p.adapter]
-    ]
+    platforms = [p for p in Platform.objects.all() if MessageType.FIGURES in TYPES_OF_ADAPTER[p.adapter]]
     if not platforms:
         return 0
     queued = set(
@@ -608,7 +614,8 @@ def deliver(platform: Platform, *, batch: int | None = None, max_seconds: float 
             messages = _next_batch(platform, size)
             if not messages:
                 break
-            _take_lease(platform, owner)  # renew
+            if not _take_lease(platform, owner):  # renew; lost if a round ran past the lease
+                break
             report.requests += 1
             report.sent += len(messages)
             try:
@@ -636,7 +643,14 @@ def deliver_all(*, max_seconds: float | None = None) -> dict[str, DeliveryReport
     consume_case_events()
     queue_published_items()
     queue_kept_reports()
-    return {p.code: deliver(p, max_seconds=max_seconds) for p in Platform.objects.filter(is_active=True)}
+    reports: dict[str, DeliveryReport] = {}
+    for platform in Platform.objects.filter(is_active=True).order_by("pk"):
+        try:
+            reports[platform.code] = deliver(platform, max_seconds=max_seconds)
+        except Exception as exc:  # one platform's fault (a bad key, a database hiccup) never stops the others
+            log.exception("exchange: delivery to %s failed", platform.code)
+            reports[platform.code] = DeliveryReport(error=f"{type(exc).__name__}: {exc}"[:300])
+    return reports
 
 
 # Dead letters and replays -------------------------------------------------------------------------

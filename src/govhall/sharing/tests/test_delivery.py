@@ -229,3 +229,28 @@ def test_a_paused_platform_keeps_what_happened_meanwhile_and_gets_it_when_switch
     Platform.objects.filter(pk=province.pk).update(is_active=True)
     drain(province)
     assert len(box.received) == waiting and in_order(box.received)
+
+
+def test_one_platform_s_fault_never_stops_delivery_to_the_others(
+    sandbox: Any, province: Platform, felling: ItemVersion, alice: User, bob: User
+) -> None:
+    box, url = sandbox
+    broken = actions.save_platform(code="350200", name="厦门市平台", adapter=Adapter.PROVINCE, url=url, secret=SECRET)
+    Platform.objects.filter(pk=broken.pk).update(secret_encrypted="not a token")  # a key that cannot be read
+    Platform.objects.filter(pk=province.pk).update(code="359999")  # sorted after the broken one
+    three_cases(felling, alice, bob)
+    reports = actions.deliver_all()
+    assert "InvalidToken" in reports["350200"].error
+    assert reports["359999"].acknowledged == 10  # the three cases (9) and the item published (1)
+
+
+def test_a_timeout_longer_than_a_quarter_of_the_lease_is_refused(settings: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    settings.EXCHANGE_LEASE_SECONDS = 120
+    with pytest.raises(ValidationError, match="不超过 30 秒"):
+        actions.save_platform(
+            code="350000", name="省平台", adapter=Adapter.PROVINCE, url="http://127.0.0.1:9", secret=SECRET,
+            timeout_seconds=31,
+        )  # fmt: skip
+    assert not Platform.objects.exists()
