@@ -104,6 +104,7 @@ class Openness(models.TextChoices):
 
 
 class UpdateFrequency(models.TextChoices):
+    HOURLY = "hourly", _("每小时")
     DAILY = "daily", _("每日")
     MONTHLY = "monthly", _("每月")
 

@@ -160,6 +160,57 @@ def _licence_counts(min_count: int) -> list[dict[str, Any]]:
     return rows
 
 
+# The hourly sensor data set covers this many hours back from the last full hour:
+SENSOR_HOURS = 7 * 24
+
+
+def _sensor_hours(min_count: int) -> list[dict[str, Any]]:
+    """Each public station's readings by hour over the last week: rainfall summed, levels averaged.
+
+    Water-intake meters are left out (a permit holder's use is its business's data), as are
+    status bits, supply voltage and readings flagged as impossible. No person is in these
+    data, so no count is suppressed.
+    """
+    from django.db.models import Avg, Max, Min, Sum
+    from django.db.models.functions import TruncHour
+
+    from govhall.sensors.constants import ElementKind, StationType
+    from govhall.sensors.models import Reading, Station
+
+    end = timezone.now().replace(minute=0, second=0, microsecond=0)
+    start = end - datetime.timedelta(hours=SENSOR_HOURS)
+    stations = {s.pk: s for s in Station.objects.filter(is_active=True).exclude(station_type=StationType.INTAKE)}
+    rows = []
+    for row in (
+        Reading.objects.filter(station_id__in=list(stations), observed_at__gte=start, observed_at__lt=end, quality=0)
+        .exclude(element__kind=ElementKind.STATUS)
+        .exclude(element_id="VT")
+        .annotate(hour=TruncHour("observed_at", tzinfo=timezone.get_current_timezone()))
+        .values("station_id", "element_id", "element__name", "element__unit", "element__kind", "hour")
+        .annotate(total=Sum("value"), mean=Avg("value"), low=Min("value"), high=Max("value"), n=Count("value"))
+        .order_by("station_id", "element_id", "hour")
+    ):
+        station = stations[row["station_id"]]
+        summed = row["element__kind"] == ElementKind.INCREMENT
+        rows.append(
+            {
+                "STCD": station.code,
+                "STNM": station.name,
+                "STTP": station.get_station_type_display(),
+                "TOWNSHIP": station.township,
+                "ELEMENT": row["element_id"],
+                "ELEMENT_NAME": row["element__name"],
+                "UNIT": row["element__unit"],
+                "HOUR": timezone.localtime(row["hour"]).strftime("%Y-%m-%dT%H:00"),
+                "VALUE": round(row["total"] if summed else row["mean"], 3),
+                "MIN": None if summed else round(row["low"], 3),
+                "MAX": None if summed else round(row["high"], 3),
+                "READINGS": row["n"],
+            }
+        )
+    return rows
+
+
 QUERIES: dict[str, Query] = {
     "catalog": Query(
         "政务服务事项目录",
@@ -217,5 +268,23 @@ QUERIES: dict[str, Query] = {
             Field("VALID_NOW", "目前有效数", "integer", "少于阈值时为空"),
         ],
         _licence_counts,
+    ),
+    "sensor_hours": Query(
+        "雨水情逐时数据（近7天）",
+        [
+            Field("STCD", "测站编码", "string"),
+            Field("STNM", "测站名称", "string"),
+            Field("STTP", "测站类型", "string"),
+            Field("TOWNSHIP", "镇街", "string"),
+            Field("ELEMENT", "要素标识符", "string", "SL 651：PJ 降水量，Z 水位，M20 等土壤含水量"),
+            Field("ELEMENT_NAME", "要素名称", "string"),
+            Field("UNIT", "单位", "string"),
+            Field("HOUR", "时段", "string", "本地时间，该小时的开始"),
+            Field("VALUE", "数值", "number", "雨量为该小时累计，水位等为该小时平均"),
+            Field("MIN", "最小值", "number", "累计量为空"),
+            Field("MAX", "最大值", "number", "累计量为空"),
+            Field("READINGS", "观测次数", "integer"),
+        ],
+        _sensor_hours,
     ),
 }

@@ -153,3 +153,10 @@ def test_an_application_on_the_review_list_is_retried_with_the_real_id_number_an
     [ack] = post(client, application(felling, "FJ-5")).json()["ACKS"]
     inbound.refresh_from_db()
     assert inbound.status == InboundStatus.MADE_CASE and ack["ACK_ID"] == Case.objects.get().reference
+
+
+def test_a_provincial_number_too_long_for_the_case_is_refused_not_cut(province: Platform, felling: ItemVersion) -> None:
+    long_number = "FJ" + "1" * 60
+    [ack] = post(Client(), application(felling, long_number)).json()["ACKS"]
+    assert ack["RESULT"] == "rejected" and "最多 55 个字符" in ack["REASON"]
+    assert not InboundApplication.objects.exists() and not Case.objects.exists()

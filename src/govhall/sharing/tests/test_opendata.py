@@ -108,3 +108,39 @@ def test_a_closed_or_conditional_set_cannot_be_downloaded(db: None) -> None:
             review_conclusion="",
         )
     assert "保密审查" in str(refused.value)
+
+
+def test_the_hourly_sensor_set_sums_rain_averages_levels_and_leaves_out_intakes(
+    db: None, departments: dict[str, Any]
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from govhall.sensors import actions as sensor_actions
+    from govhall.sensors.actions import forget_registry
+    from govhall.sensors.demo import load_sensors_demo
+    from govhall.sensors.models import Reading, Station
+    from govhall.sensors.tests.conftest import data, rain_series
+
+    forget_registry()
+    load_sensors_demo(departments["water"])
+    forget_registry()
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(hours=2)
+    sensor_actions.store_messages(rain_series("hc-guoban-rain", hour + datetime.timedelta(minutes=55), [1.5] * 12))
+    sensor_actions.store_messages(
+        [data("hc-guoban-river", hour + datetime.timedelta(minutes=m), {"Z": z}) for m, z in ((5, 10.0), (35, 11.0))]
+    )
+    intake = Station.objects.get(station_type="intake")
+    sensor_actions.store_messages([data(intake.code, hour + datetime.timedelta(minutes=10), {"WU": 12.0})])
+    assert Reading.objects.filter(station=intake).exists()
+    dataset = actions.define_default_datasets()[-1]
+    assert dataset.slug == "sensor-hours" and dataset.update_frequency == UpdateFrequency.HOURLY
+    rows = actions.refresh_dataset(dataset).rows
+    local = timezone.localtime(hour).strftime("%Y-%m-%dT%H:00")
+    [rain] = [r for r in rows if r["STCD"] == "hc-guoban-rain" and r["ELEMENT"] == "PJ" and r["HOUR"] == local]
+    assert rain["VALUE"] == 18.0 and rain["READINGS"] == 12 and rain["MIN"] is None
+    [level] = [r for r in rows if r["STCD"] == "hc-guoban-river" and r["ELEMENT"] == "Z"]
+    assert (level["VALUE"], level["MIN"], level["MAX"]) == (10.5, 10.0, 11.0)
+    assert not [r for r in rows if r["STCD"] == intake.code]
+    assert "蓄电池" not in str(rows)
