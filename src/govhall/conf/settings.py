@@ -117,6 +117,10 @@ EXCHANGE_MESSAGE_BACKOFF_CAP_SECONDS = env_int("GOVHALL_EXCHANGE_MESSAGE_BACKOFF
 EXCHANGE_MAX_ATTEMPTS = env_int("GOVHALL_EXCHANGE_MAX_ATTEMPTS", 8)
 EXCHANGE_LEASE_SECONDS = env_int("GOVHALL_EXCHANGE_LEASE_SECONDS", 120)
 EXCHANGE_POLL_SECONDS = env_int("GOVHALL_EXCHANGE_POLL_SECONDS", 5)
+# A webhook subscriber is paused after this many failed requests in a row; after a key rotation
+# the old key keeps signing beside the new one for this many hours:
+EXCHANGE_WEBHOOK_PAUSE_AFTER = env_int("GOVHALL_EXCHANGE_WEBHOOK_PAUSE_AFTER", 10)
+EXCHANGE_WEBHOOK_ROTATION_HOURS = env_int("GOVHALL_EXCHANGE_WEBHOOK_ROTATION_HOURS", 24)
 # Public information (publicinfo/, docs/publicinfo.md): disclosure requests and questions per
 # address an hour, follow-ups per address a minute, and working days to answer a question:
 PUBLICINFO_REQUESTS_PER_HOUR = env_int("GOVHALL_PUBLICINFO_REQUESTS_PER_HOUR", 10)

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Min, OuterRef, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -203,6 +203,79 @@ def save_platform(
     return platform
 
 
+@transaction.atomic
+def save_webhook(
+    *,
+    code: str,
+    name: str,
+    url: str,
+    message_types: list[str],
+    new_secret: str = "",
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    is_active: bool = True,
+    actor: Any = None,
+) -> Platform:
+    """Subscribe another system to the outbox's messages by webhook, or change its subscription (audited).
+
+    ``message_types`` narrows what it gets (empty: every type a subscription may take). A
+    ``new_secret`` on an existing subscription rotates its key: the old key keeps signing
+    beside the new one for ``EXCHANGE_WEBHOOK_ROTATION_HOURS``, so the subscriber can switch
+    over without losing a message. Switching a paused subscription on again clears its
+    failures. Raises ValidationError for a type it may not take, or a new one without a key.
+    """
+    allowed = TYPES_OF_ADAPTER[Adapter.WEBHOOK]
+    if set(message_types) - allowed:
+        raise ValidationError({"message_types": _("订阅推送只能订阅办件、过程、结果、评价、事项和统计报文。")})
+    if new_secret and len(new_secret) < 32:
+        raise ValidationError({"new_secret": _("签名密钥至少 32 个字符。")})
+    existing = Platform.objects.select_for_update().filter(code=code).first()
+    if existing is not None and existing.adapter != Adapter.WEBHOOK:
+        raise ValidationError({"code": _("该代码已用于上级平台，请换一个代码。")})
+    rotating = existing is not None and bool(new_secret)
+    previous = existing.secret_encrypted if rotating and existing is not None else ""
+    resumed = existing is not None and is_active and not existing.is_active
+    platform = save_platform(
+        code=code, name=name, adapter=Adapter.WEBHOOK, url=url, secret=new_secret,
+        timeout_seconds=timeout_seconds, is_active=is_active, actor=actor,
+    )  # fmt: skip
+    platform.message_types = sorted(set(message_types))
+    fields = ["message_types"]
+    if rotating:
+        platform.previous_secret_encrypted = previous
+        platform.previous_secret_until = timezone.now() + datetime.timedelta(hours=_setting("WEBHOOK_ROTATION_HOURS"))
+        fields += ["previous_secret_encrypted", "previous_secret_until"]
+        record(
+            "sharing.webhook_key_rotated",
+            actor or "system",
+            platform,
+            {"old_key_until": platform.previous_secret_until.isoformat()},
+        )
+    if resumed:
+        platform.failures, platform.retry_at, platform.paused_at = 0, None, None
+        fields += ["failures", "retry_at", "paused_at"]
+    platform.save(update_fields=fields)
+    record("sharing.webhook_saved", actor or "system", platform, {"types": platform.message_types, "active": is_active})
+    return platform
+
+
+@transaction.atomic
+def delete_webhook(platform: Platform, *, actor: Any = None) -> None:
+    """End a webhook subscription: it and every message kept for it are removed (audited with the counts)."""
+    platform = Platform.objects.select_for_update().get(pk=platform.pk)
+    if platform.adapter != Adapter.WEBHOOK:
+        raise ValidationError(_("只有订阅推送可以删除；上级平台请停用。"))
+    counts = {
+        status: n
+        for status, n in OutboxMessage.objects.filter(platform=platform)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    }
+    record("sharing.webhook_deleted", actor or "system", platform, {"messages": counts})
+    OutboxMessage.objects.filter(platform=platform).delete()
+    platform.delete()
+
+
 def _store(drafts: list[tuple[str, Draft]], platforms: list[Platform] | None = None) -> int:
     """Store each (source, draft) for every platform that takes its type (paused ones too); number them per stream.
 
@@ -218,7 +291,7 @@ def _store(drafts: list[tuple[str, Draft]], platforms: list[Platform] | None = N
         (platform, source, draft)
         for source, draft in drafts
         for platform in active
-        if draft.message_type in TYPES_OF_ADAPTER[platform.adapter]
+        if platform.takes(draft.message_type)
     ]
     if not rows:
         return 0
@@ -328,7 +401,7 @@ def queue_published_items() -> int:
     the published versions (a few hundred) with the item messages already stored, so a version
     published while the exchange was down goes as soon as it runs, and none goes twice.
     """
-    platforms = [p for p in Platform.objects.all() if MessageType.ITEM in TYPES_OF_ADAPTER[p.adapter]]
+    platforms = [p for p in Platform.objects.all() if p.takes(MessageType.ITEM)]
     if not platforms:
         return 0
     queued = set(
@@ -497,6 +570,11 @@ def _record_transport_failure(platform: Platform, error: str) -> None:
         # One record when the platform stops answering, not one a retry:
         if platform.failures == 1:
             record("sharing.platform_unreachable", "system", platform, {"error": error[:200]})
+        # A webhook subscriber that keeps failing is paused (its messages keep, for when it is back):
+        if platform.adapter == Adapter.WEBHOOK and platform.failures >= _setting("WEBHOOK_PAUSE_AFTER"):
+            platform.is_active, platform.paused_at = False, timezone.now()
+            platform.save(update_fields=["is_active", "paused_at"])
+            record("sharing.webhook_paused", "system", platform, {"failures": platform.failures, "error": error[:200]})
 
 
 def _mark_delivered(messages: list[OutboxMessage], now: datetime.datetime) -> None:
@@ -610,6 +688,13 @@ def deliver(platform: Platform, *, batch: int | None = None, max_seconds: float 
         return report
     adapter = ADAPTERS[platform.adapter]
     secret = decrypt_text(platform.secret_encrypted)
+    previous = ""
+    if (
+        platform.previous_secret_encrypted
+        and platform.previous_secret_until
+        and platform.previous_secret_until > timezone.now()
+    ):
+        previous = decrypt_text(platform.previous_secret_encrypted)
     started = time.monotonic()
     try:
         while max_seconds is None or time.monotonic() - started < max_seconds:
@@ -628,6 +713,7 @@ def deliver(platform: Platform, *, batch: int | None = None, max_seconds: float 
                     target=platform.code,
                     messages=[m.envelope() for m in messages],
                     timeout=platform.timeout_seconds,
+                    previous_secret=previous,
                 )
             except TransportError as exc:
                 report.transport_failures += 1

@@ -38,7 +38,15 @@ class Ack:
 
 class ExchangeAdapter(Protocol):
     def send(
-        self, *, url: str, secret: str, sender: str, target: str, messages: list[dict[str, Any]], timeout: float
+        self,
+        *,
+        url: str,
+        secret: str,
+        sender: str,
+        target: str,
+        messages: list[dict[str, Any]],
+        timeout: float,
+        previous_secret: str = "",
     ) -> list[Ack]: ...
 
 
@@ -48,7 +56,15 @@ class HttpAdapter:
     route = "/messages"
 
     def send(
-        self, *, url: str, secret: str, sender: str, target: str, messages: list[dict[str, Any]], timeout: float
+        self,
+        *,
+        url: str,
+        secret: str,
+        sender: str,
+        target: str,
+        messages: list[dict[str, Any]],
+        timeout: float,
+        previous_secret: str = "",
     ) -> list[Ack]:
         body = json.dumps(
             {"PROTOCOL_VERSION": PROTOCOL_VERSION, "SENDER_CODE": sender, "TARGET_CODE": target, "MESSAGES": messages},
@@ -79,7 +95,56 @@ class DistrictAdapter(HttpAdapter):
     route = "/licences"
 
 
-ADAPTERS: dict[str, ExchangeAdapter] = {Adapter.PROVINCE: ProvinceAdapter(), Adapter.DISTRICT: DistrictAdapter()}
+class WebhookAdapter:
+    """POST each message on its own to the subscriber's address, signed; any 2xx is its acknowledgement.
+
+    The body is the message's envelope (docs/exchange.md); ``X-Exchange-Message-Id`` repeats its
+    ``MSG_ID`` so the subscriber can drop a resend. While a rotated key is still valid, both
+    keys sign (``X-Exchange-Signature: <new>,<old>``). A 4xx other than 408 and 429 refuses
+    that message (it counts against the message, then the dead letters); anything else — a
+    5xx, 408, 429, a timeout, a refused connection — stops the batch and counts against the
+    subscription (messages already acknowledged in it stay acknowledged on the subscriber's
+    side and come again: at least once, exactly once in effect by the message id).
+    """
+
+    def send(
+        self,
+        *,
+        url: str,
+        secret: str,
+        sender: str,
+        target: str,
+        messages: list[dict[str, Any]],
+        timeout: float,
+        previous_secret: str = "",
+    ) -> list[Ack]:
+        acks = []
+        keys = [secret] + ([previous_secret] if previous_secret else [])
+        for message in messages:
+            body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            headers = {
+                **signing.sign_with_each(keys, body),
+                signing.SENDER_HEADER: sender,
+                MESSAGE_ID_HEADER: str(message.get("MSG_ID", "")),
+            }
+            status, _headers, answer = _post(url, body, headers, timeout)
+            if 200 <= status < 300:
+                acks.append(Ack(str(message.get("MSG_ID", "")), ACCEPTED, f"HTTP {status}"))
+            elif 400 <= status < 500 and status not in (408, 429):
+                reason = f"HTTP {status}: {answer[:200].decode('utf-8', 'replace')}"
+                acks.append(Ack(str(message.get("MSG_ID", "")), REJECTED, "", reason))
+            else:
+                raise TransportError(f"HTTP {status}: {answer[:200].decode('utf-8', 'replace')}")
+        return acks
+
+
+MESSAGE_ID_HEADER = "X-Exchange-Message-Id"
+
+ADAPTERS: dict[str, ExchangeAdapter] = {
+    Adapter.PROVINCE: ProvinceAdapter(),
+    Adapter.DISTRICT: DistrictAdapter(),
+    Adapter.WEBHOOK: WebhookAdapter(),
+}
 
 
 def parse_acks(answer: bytes) -> list[Ack]:

@@ -59,6 +59,7 @@ class Adapter(models.TextChoices):
 
     PROVINCE = "province", _("省网上办事大厅")
     DISTRICT = "district", _("区数据共享平台（证照库）")
+    WEBHOOK = "webhook", _("订阅推送（Webhook）")
 
 
 # Which message types each kind of platform takes:
@@ -80,6 +81,22 @@ TYPES_OF_ADAPTER: dict[str, frozenset[str]] = {
         }
     ),
     Adapter.DISTRICT: frozenset({MessageType.LICENCE}),
+    # Another system of the bureau or the district that subscribed to case, rating, item and
+    # figures messages (each subscription may narrow them):
+    Adapter.WEBHOOK: frozenset(
+        {
+            MessageType.CASE,
+            MessageType.STEP,
+            MessageType.CLOCK_PAUSED,
+            MessageType.CORRECTION,
+            MessageType.CLOCK_RESUMED,
+            MessageType.RESULT,
+            MessageType.RESULT_FILE,
+            MessageType.RATING,
+            MessageType.ITEM,
+            MessageType.FIGURES,
+        }
+    ),
 }
 
 

@@ -72,6 +72,12 @@ class Platform(models.Model):
     last_ack_at = models.DateTimeField(_("最近回执时间"), null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=40, blank=True)
+    # A webhook subscription's choice of message types (empty: all its kind takes):
+    message_types = models.JSONField(_("订阅的报文类型"), default=list, blank=True)
+    # After a key rotation the old key also signs until then, so the subscriber can switch over:
+    previous_secret_encrypted = models.TextField(blank=True)
+    previous_secret_until = models.DateTimeField(_("旧密钥签名截止"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("自动暂停时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("上级平台")
@@ -79,6 +85,23 @@ class Platform(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
+
+    def takes(self, message_type: str) -> bool:
+        """Does this platform get messages of this type (its kind takes it, and it subscribed to it)?"""
+        from govhall.sharing.constants import TYPES_OF_ADAPTER
+
+        return message_type in TYPES_OF_ADAPTER[self.adapter] and (
+            not self.message_types or message_type in self.message_types
+        )
+
+
+class WebhookSubscription(Platform):
+    """The webhook subscriptions among the platforms, for the admin (same rows, same outbox)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("订阅推送（Webhook）")
+        verbose_name_plural = _("订阅推送（Webhook）")
 
 
 class StreamCounter(models.Model):

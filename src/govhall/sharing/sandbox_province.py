@@ -15,12 +15,16 @@ is killed and restarted still knows what it holds. It can be told to misbehave:
   POST   /control/reject-next?count=N    reject the next N new messages (RESULT rejected)
   POST   /control/forget?since=ISO       lose what was received at or after that time (a restore from backup)
   POST   /control/push?url=U             sign the JSON body and POST it to govhall's inbound address U
+  POST   /control/webhook-secret?value=K  the key the webhook route checks from now on (a rotation)
   GET    /received                       what was applied, in order: MSG_ID, MSG_TYPE, STREAM, SEQ, DATA …
+  GET    /webhooks                       what the webhook route accepted, in order (one message a request)
   GET    /state                          counts, stream heads and the switches
   DELETE /received                       forget everything
 
 Exchange routes (signed): POST /messages (the provincial hall), POST /licences (the district
-licence library). Standard library only and no Django: it is a stranger to the platform. Run
+licence library), POST /webhook (a subscribing system: one message a request, any of the
+comma-separated signatures may match; down, fail-next and reject-next apply to it, a rejection
+being a 422). Standard library only and no Django: it is a stranger to the platform. Run
 it with ``manage.py province_sandbox``; the control routes have no authentication, so bind it
 to 127.0.0.1 (the default).
 """
@@ -87,6 +91,8 @@ class ProvinceSandbox:
         self._drop_next = 0
         self._twice_next = 0
         self._reject_next = 0
+        self._webhook_secret = self._secret
+        self._webhooks: dict[str, dict[str, Any]] = {}
         if store is not None and store.exists():
             self._load(store)
 
@@ -143,7 +149,9 @@ class ProvinceSandbox:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         extra_headers: list[tuple[str, str]] = []
-        if (method, path) in (("POST", "/messages"), ("POST", "/licences")):
+        if (method, path) == ("POST", "/webhook"):
+            status, body = self._webhook(environ)
+        elif (method, path) in (("POST", "/messages"), ("POST", "/licences")):
             try:
                 status, raw = self._exchange(environ, path)
             except _HangUp:
@@ -179,6 +187,9 @@ class ProvinceSandbox:
                 return 200, {"received": self.received}
             if (method, path) == ("GET", "/state"):
                 return 200, self.state()
+            if (method, path) == ("GET", "/webhooks"):
+                with self._lock:
+                    return 200, {"received": [dict(r) for r in self._webhooks.values()]}
             if (method, path) == ("DELETE", "/received"):
                 self.clear()
                 return 200, {"cleared": True}
@@ -200,6 +211,8 @@ class ProvinceSandbox:
                 self._reject_next = count()
             elif method == "POST" and path == "/control/forget":
                 return 200, {"lost": self.forget_since(datetime.datetime.fromisoformat(query["since"]))}
+            elif method == "POST" and path == "/control/webhook-secret":
+                self._webhook_secret = query["value"].encode("utf-8")
             elif method == "POST" and path == "/control/push":
                 return self._push(query["url"], environ)
             else:
@@ -228,6 +241,47 @@ class ProvinceSandbox:
                 return response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as exc:
             return exc.code, {"error": exc.read().decode("utf-8", "replace")[:500]}
+
+    # A subscribing system's webhook ----------------------------------------------------------------
+
+    def _webhook(self, environ: WSGIEnvironment) -> tuple[int, bytes]:
+        with self._lock:
+            self._requests += 1
+            down = self.down
+            fail_count, fail_status = self._fail_next
+            if fail_count and not down:
+                self._fail_next = (fail_count - 1, fail_status)
+        if down:
+            return 503, b'{"error": "down (sandbox switch)"}'
+        if fail_count:
+            return fail_status, b'{"error": "failing as asked (fail-next)"}'
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return 400, b'{"error": "Content-Length is not a number"}'
+        if length > MAX_BODY_BYTES:
+            return 413, b'{"error": "body too large"}'
+        body: bytes = environ["wsgi.input"].read(length)
+        stamp = environ.get("HTTP_X_EXCHANGE_TIMESTAMP", "").strip()
+        given = [g.strip().lower() for g in environ.get("HTTP_X_EXCHANGE_SIGNATURE", "").split(",")]
+        if not stamp.isdigit() or abs(time.time() - int(stamp)) > TIMESTAMP_TOLERANCE_SECONDS:
+            return 401, b'{"error": "missing, malformed or stale X-Exchange-Timestamp"}'
+        expected = _signature(self._webhook_secret, stamp, body)
+        if not any(hmac.compare_digest(expected, g) for g in given):
+            return 401, b'{"error": "bad signature"}'
+        try:
+            message = json.loads(body)
+            msg_id = str(message["MSG_ID"])
+        except (ValueError, KeyError, TypeError):
+            return 400, b'{"error": "not a message"}'
+        with self._lock:
+            if msg_id in self._webhooks:
+                return 200, json.dumps({"duplicate": msg_id}).encode()
+            if self._reject_next:
+                self._reject_next -= 1
+                return 422, b'{"error": "refused by the sandbox (reject-next)"}'
+            self._webhooks[msg_id] = {**message, "RECEIVED_AT": _now(), "SIGNATURES": len(given)}
+        return 200, json.dumps({"received": msg_id}).encode()
 
     # The exchange -------------------------------------------------------------------------------
 

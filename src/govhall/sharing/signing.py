@@ -27,6 +27,13 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, st
     return {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: digest}
 
 
+def sign_with_each(secrets: list[str], body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """The headers that sign ``body`` with each key in turn (a key rotation): the signatures comma-separated."""
+    stamp = int(time.time()) if timestamp is None else timestamp
+    signed = [sign(secret, body, stamp) for secret in secrets]
+    return {TIMESTAMP_HEADER: str(stamp), SIGNATURE_HEADER: ",".join(s[SIGNATURE_HEADER] for s in signed)}
+
+
 def verify(secret: str, body: bytes, timestamp: str, signature: str, now: float | None = None) -> str:
     """Why the signature is not good, or "" if it is."""
     timestamp, signature = (timestamp or "").strip(), (signature or "").strip().lower()
