@@ -1073,12 +1073,17 @@ def enrol_village_residents(*, actor: User, village: str, id_numbers: list[str])
 
     Each ID number is looked up (keyed hash); a person with an account is enrolled through it,
     one without through the phone number on record. Returns (enrolled, ID numbers not found, masked).
-    Raises PermissionDenied unless the actor is a supervisor or clerk of the water section or above.
+    Raises PermissionDenied unless the actor is a supervisor or clerk of a unit (or above it)
+    that runs a station in the village.
     """
-    if not departments_covered(actor, [Role.CLERK, Role.SUPERVISOR]):
+    covered = departments_covered(actor, [Role.CLERK, Role.SUPERVISOR])
+    if not covered:
         raise PermissionDenied(_("您没有登记村民预警订阅的岗位角色。"))
     if village not in _known_villages():
         raise ValidationError({"village": _("这个村还没有监测站，暂时不能登记。")})
+    # The unit that runs the village's stations warns it; another unit's clerk may not enrol its people:
+    if not Station.objects.filter(village=village, department_id__in=covered).exists():
+        raise PermissionDenied(_("这个村的监测站不属于您所在的单位，请由负责该村监测站的单位登记。"))
     township = Station.objects.filter(village=village).values_list("township", flat=True).first() or ""
     enrolled, missing = 0, []
     for number in [n.strip() for n in id_numbers if n.strip()]:

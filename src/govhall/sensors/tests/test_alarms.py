@@ -187,3 +187,14 @@ def test_the_notice_limit_lets_a_rising_level_through_and_keeps_flood_and_drough
     assert fire("red") == "sent"
     assert fire("red") == "rate_limited"
     assert _resident_subjects(alice)[-1] == "【红色预警】过坂村：立即转移"
+
+
+def test_only_the_unit_running_a_village_s_stations_enrols_its_residents(
+    stations: dict[str, Station], alice: User, bob: User, carol: User
+) -> None:
+    from conftest import ALICE_ID
+
+    with pytest.raises(PermissionDenied, match="不属于您所在的单位"):
+        actions.enrol_village_residents(actor=bob, village="过坂村", id_numbers=[ALICE_ID])  # forestry
+    assert not Subscription.objects.exists()
+    assert actions.enrol_village_residents(actor=carol, village="过坂村", id_numbers=[ALICE_ID])[0] == 1  # water
