@@ -126,6 +126,18 @@ EXCHANGE_WEBHOOK_ROTATION_HOURS = env_int("GOVHALL_EXCHANGE_WEBHOOK_ROTATION_HOU
 PUBLICINFO_REQUESTS_PER_HOUR = env_int("GOVHALL_PUBLICINFO_REQUESTS_PER_HOUR", 10)
 PUBLICINFO_FOLLOWS_PER_MINUTE = env_int("GOVHALL_PUBLICINFO_FOLLOWS_PER_MINUTE", 10)
 PUBLICINFO_QUESTION_DAYS = env_int("GOVHALL_PUBLICINFO_QUESTION_DAYS", 5)
+# A column not updated for this many days is flagged to its editors, per column ("*": the rest;
+# 0: no duty), e.g. GOVHALL_PUBLICINFO_STALE_DAYS="*=14,law=0,rule=0,review_rule=90":
+PUBLICINFO_STALE_DAYS = {
+    key.strip(): int(value)
+    for key, value in (
+        pair.split("=", 1)
+        for pair in env_str(
+            "GOVHALL_PUBLICINFO_STALE_DAYS", "*=14,law=0,rule=0,review_rule=90,intermediary_service=90,intermediary=90"
+        ).split(",")
+        if "=" in pair
+    )
+}
 # The public indicators page holds back a rate counted on fewer cases than this (no one can be picked out):
 STATS_PUBLIC_MIN_COUNT = env_int("GOVHALL_STATS_PUBLIC_MIN_COUNT", 10)
 # Audit records younger than this are never deleted (网络安全法 art. 21: at least six months):

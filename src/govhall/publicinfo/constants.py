@@ -20,6 +20,10 @@ class EntryKind(models.TextChoices):
     NOTICE = "notice", _("通知公告")
     REVIEW_RULE = "review_rule", _("审查细则")
     FAQ = "faq", _("常见问题")
+    # The intermediary services an item needs (中介服务事项) and the directory of the institutions
+    # that provide them (中介机构: qualification, scope, contact in the text), each linked to the items:
+    INTERMEDIARY_SERVICE = "intermediary_service", _("中介服务事项")
+    INTERMEDIARY = "intermediary", _("中介机构")
 
 
 class Validity(models.TextChoices):

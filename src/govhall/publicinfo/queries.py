@@ -167,6 +167,35 @@ def disclosure_warnings(user: Any, today: datetime.date | None = None) -> list[W
     return sorted(warnings, key=lambda w: w.due_on)
 
 
+@dataclass(frozen=True)
+class StaleColumn:
+    kind: str
+    label: str
+    last: datetime.date | None
+    days: int
+    limit: int
+
+
+def stale_columns(today: datetime.date | None = None) -> list[StaleColumn]:
+    """Columns not updated within their limit (``PUBLICINFO_STALE_DAYS``, per column): flagged to the editors.
+
+    One grouped query: the newest publication date of each column.
+    """
+    today = today or timezone.localdate()
+    newest = dict(published().values("kind").annotate(last=Max("published_on")).values_list("kind", "last"))
+    limits = settings.PUBLICINFO_STALE_DAYS
+    flagged = []
+    for kind, label in EntryKind.choices:
+        limit = int(limits.get(kind, limits.get("*", 14)))
+        if limit <= 0:
+            continue  # a column with no freshness duty (0)
+        last = newest.get(kind)
+        days = (today - last).days if last else -1
+        if last is None or days > limit:
+            flagged.append(StaleColumn(kind, str(label), last, days, limit))
+    return flagged
+
+
 def awaiting_approval(user: Any) -> QuerySet[Entry]:
     return Entry.objects.filter(status=EntryStatus.REVIEWED, department__in=approver_departments(user)).exclude(
         author=user

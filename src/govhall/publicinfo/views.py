@@ -154,6 +154,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
             "questions": queries.open_questions()[:50] if queries.can_handle_requests(user) else [],
             "can_edit": bool(queries.editor_departments(user)),
             "guide_flags": queries.guides_to_review(),
+            "stale_columns": queries.stale_columns() if queries.editor_departments(user) else [],
         },
     )
 

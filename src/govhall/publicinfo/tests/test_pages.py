@@ -121,3 +121,48 @@ def test_the_guide_partial_lists_an_items_entries(published: Entry, felling: Ser
     html = render_to_string("publicinfo/_guide_entries.html", {"entries": entries_for_item(felling)})
     assert "相关政策文件和解读" in html and "海沧区林木采伐管理实施办法" in html and "厦海农林水〔2026〕8号" in html
     assert render_to_string("publicinfo/_guide_entries.html", {"entries": []}).strip() == ""
+
+
+def test_a_column_not_updated_within_its_limit_is_flagged_to_its_editors(
+    desk: Any, helen: User, published: Entry, settings: Any
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from govhall.publicinfo import queries
+    from govhall.publicinfo.models import Entry as EntryModel
+
+    settings.PUBLICINFO_STALE_DAYS = {"*": 14, "law": 0, "rule": 0}
+    today = timezone.localdate()
+    EntryModel.objects.filter(pk=published.pk).update(published_on=today - datetime.timedelta(days=10))
+    flagged = {c.kind: c for c in queries.stale_columns(today)}
+    assert "policy" not in flagged  # 10 days: within its 14
+    assert "law" not in flagged and "rule" not in flagged  # no freshness duty
+    assert flagged["notice"].last is None  # never published
+    EntryModel.objects.filter(pk=published.pk).update(published_on=today - datetime.timedelta(days=20))
+    assert queries.stale_columns(today)[0].kind == "policy"
+    page = desk(helen).get("/desk/info/").content.decode()
+    assert "栏目更新提醒" in page and "已 20 天未更新（本栏目要求 14 天内更新）" in page
+    assert "<title>政务公开工作台" in page and "待答复的咨询" not in page.split("</title>")[0]
+
+
+def test_an_intermediary_institution_is_listed_in_its_column_and_beside_the_item_it_serves(
+    helen: User, grace: User, office: Any, felling: Any
+) -> None:
+    from govhall.publicinfo import actions as info_actions
+    from govhall.publicinfo import queries
+    from govhall.publicinfo.tests.conftest import policy_data
+
+    entry = info_actions.create_draft(
+        actor=helen,
+        department=office,
+        data=policy_data(kind="intermediary", title="厦门绿测林业调查规划有限公司", doc_number="", written_on=None,
+                         body="资质：林业调查规划设计乙级。服务：林木采伐作业设计。电话 0592-6000000。"),
+        items=[felling],
+    )  # fmt: skip
+    info_actions.record_secrecy_review(entry, actor=helen, passed=True, note="公开信息")
+    info_actions.approve(entry, actor=grace)
+    page = Client().get("/info/intermediary/").content.decode()
+    assert "中介机构" in page and "厦门绿测林业调查规划有限公司" in page
+    assert [e.title for e in queries.entries_for_item(felling)] == ["厦门绿测林业调查规划有限公司"]
