@@ -109,6 +109,7 @@ APPLICANT_EVENTS = {
     "withdrawn",
     "special_procedure_started",
     "special_procedure_ended",
+    "forwarded",
     "decided",
     "closed",
 }
@@ -553,6 +554,7 @@ _STEP_KINDS = {
     CaseAction.COMPLETE_STEP: frozenset({StepKind.REVIEW, StepKind.SITE_INSPECTION}),
     CaseAction.COUNTERSIGN: frozenset({StepKind.COUNTERSIGN}),
     CaseAction.DECIDE: frozenset({StepKind.DECISION}),
+    CaseAction.FORWARD: frozenset({StepKind.DECISION}),
 }
 # Actions of the handling unit (not of a step), the roles they need there and the statuses they start from:
 _UNIT_ACTIONS: dict[CaseAction, tuple[tuple[str, ...], frozenset[str]]] = {
@@ -615,6 +617,12 @@ def _refusal(
                 _("办件当前环节是“%(step)s”，不能跳过它执行这个操作。") % {"step": step.name if step else "—"},
                 code="wrong_step",
             )
+        # An item a higher authority decides is forwarded up at the decision step, never decided here:
+        decided_above = case.item_version.decided_above
+        if action == CaseAction.DECIDE and decided_above:
+            return InvalidTransition(_("该事项由上级机关决定：请在初审后报上级审批。"), code="decided_above")
+        if action == CaseAction.FORWARD and not decided_above:
+            return InvalidTransition(_("该事项由本局决定，不需要报上级审批。"), code="decided_here")
         # The step's role in the step's department (or the handling unit), or a unit above it:
         return None if _holds(actor, (step.role,), step.department_id or case.department_id) else _no_role()
     if action == CaseAction.COUNTERSIGN_ANSWER:
@@ -972,6 +980,55 @@ def decide_case(case: Case, *, actor: User, decision: str, reason: str, legal_ba
         if licence is not None:
             data["licence"] = licence.identifier
     move(case, to, actor=actor, kind="decided", opinion=reason, data=data)
+    return case
+
+
+@transaction.atomic
+def forward_case(case: Case, *, actor: User, opinion: str) -> Case:
+    """Forward a case whose decision belongs to a higher authority, with the bureau's preliminary opinion.
+
+    At the decision step, by the step's role. The case waits for the decision (status 已报上级审批):
+    it leaves the bureau's inbox and its clock stops until the decision comes back
+    (``record_higher_decision``). The exchange sends it up (message 32). Raises ValidationError
+    without an opinion.
+    """
+    case = _lock(case)
+    check_case_action(actor, case, CaseAction.FORWARD)
+    _refuse_input({"opinion": _("请写明本局的初审意见。")} if not opinion.strip() else {})
+    case.paused_on = _today()
+    move(case, CaseStatus.FORWARDED, actor=actor, kind="forwarded", opinion=opinion.strip())
+    return case
+
+
+@transaction.atomic
+def record_higher_decision(
+    case: Case, *, decision: str, reason: str, legal_basis: str, decided_by: str, source: str, message_id: str = ""
+) -> Case:
+    """The higher authority's decision on a forwarded case: record it and close the case (办结).
+
+    ``source`` is who brought it (``platform:<code>``); the decision is the higher authority's
+    (``decided_by``), so no licence is issued here (the authority that decides issues it). The
+    clock's pause ends. Raises InvalidTransition if the case is not waiting for a decision, and
+    ValidationError for a decision that is neither 准予 nor 不予 or has no reason or basis.
+    """
+    case = _lock(case)
+    if case.status != CaseStatus.FORWARDED:
+        raise _not_now(case)
+    problems = {}
+    if decision not in Decision.values:
+        problems["decision"] = _("上级机关的决定须为准予或不予。")
+    if not reason.strip() or not legal_basis.strip():
+        problems["reason"] = _("上级机关的决定须写明理由和法律依据。")
+    _refuse_input(problems)
+    pause = _resume_clock(case)
+    case.decision, case.decision_reason, case.decision_basis = decision, reason.strip(), legal_basis.strip()
+    to = CaseStatus.APPROVED if decision == Decision.APPROVE else CaseStatus.DENIED
+    data = {"decision": decision, "basis": case.decision_basis, "decided_by": decided_by[:100], "above": True,
+            "message_id": message_id[:120], **pause}  # fmt: skip
+    move(case, to, actor=source, kind="decided", opinion=case.decision_reason, data=data)
+    case.closed_at = timezone.now()
+    case.step_order = None
+    move(case, CaseStatus.CLOSED, actor=source, kind="closed", opinion=_("上级机关已作出决定，办件办结。"))
     return case
 
 

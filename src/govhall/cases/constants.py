@@ -15,6 +15,7 @@ class CaseStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("办理中")
     COUNTERSIGNING = "countersigning", _("会签中")
     SPECIAL_PROCEDURE = "special_procedure", _("特别程序中")
+    FORWARDED = "forwarded", _("已报上级审批")
     APPROVED = "approved", _("准予许可")
     DENIED = "denied", _("不予许可")
     CLOSED = "closed", _("已办结")
@@ -34,6 +35,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
             S.CORRECTION_REQUESTED,
             S.COUNTERSIGNING,
             S.SPECIAL_PROCEDURE,
+            S.FORWARDED,
             S.APPROVED,
             S.DENIED,
             S.WITHDRAWN,
@@ -41,6 +43,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     S.COUNTERSIGNING: frozenset({S.COUNTERSIGNING, S.IN_PROGRESS}),
     S.SPECIAL_PROCEDURE: frozenset({S.IN_PROGRESS}),
+    # With the higher authority: the bureau waits for its decision (not in its inbox, no clock):
+    S.FORWARDED: frozenset({S.APPROVED, S.DENIED}),
     S.APPROVED: frozenset({S.CLOSED}),
     S.DENIED: frozenset({S.CLOSED}),
     S.NOT_ACCEPTED: frozenset(),
@@ -100,6 +104,7 @@ class EventKind(models.TextChoices):
     COUNTERSIGN_ANSWERED = "countersign_answered", _("会签答复")
     SPECIAL_PROCEDURE_STARTED = "special_procedure_started", _("启动特别程序")
     SPECIAL_PROCEDURE_ENDED = "special_procedure_ended", _("结束特别程序")
+    FORWARDED = "forwarded", _("报上级审批")
     EXTENSION_REQUESTED = "extension_requested", _("申请延期")
     EXTENSION_APPROVED = "extension_approved", _("批准延期")
     EXTENSION_REFUSED = "extension_refused", _("不予延期")
@@ -128,6 +133,7 @@ class CaseAction(enum.StrEnum):
     COUNTERSIGN = "countersign"
     COUNTERSIGN_ANSWER = "countersign-answer"
     DECIDE = "decide"
+    FORWARD = "forward"
     CLOSE = "close"
     SPECIAL_START = "special-start"
     SPECIAL_END = "special-end"

@@ -189,6 +189,13 @@ class ExtensionRequestForm(DeskForm):
         return {"days": self.cleaned_data["days"] or 0, "reason": self.cleaned_data["reason"]}
 
 
+class ForwardForm(DeskForm):
+    action = CaseAction.FORWARD
+    button = _("报上级审批")
+    is_main = True
+    opinion = _text(_("本局初审意见（随办件报送上级机关）"), rows=3)
+
+
 class SpecialStartForm(DeskForm):
     action = CaseAction.SPECIAL_START
     button = _("启动特别程序")
@@ -207,6 +214,7 @@ DESK_FORMS: dict[CaseAction, type[DeskForm]] = {
         CountersignForm,
         CountersignAnswerForm,
         DecisionForm,
+        ForwardForm,
         SpecialEndForm,
         CloseForm,
         ExtensionDecisionForm,

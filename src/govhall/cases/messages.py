@@ -183,8 +183,18 @@ def _special_procedure_ended(case: Case, event: CaseEvent, item: str) -> Applica
     )
 
 
+def _forwarded(case: Case, event: CaseEvent, item: str) -> ApplicantMessage:
+    return ApplicantMessage(
+        _("您的“%(item)s”申请已由本局初审，报送上级机关审批；上级机关作出决定后会通知您，目前不需要您做什么。")
+        % {"item": item},
+        _reference(case),
+    )
+
+
 def _decided(case: Case, event: CaseEvent, item: str) -> ApplicantMessage:
     reasons = grounds(case.decision_reason, case.decision_basis)
+    if (event.data or {}).get("above"):  # decided by the higher authority the case was forwarded to
+        reasons = _paragraphs(_("作出决定的机关：%(body)s。") % {"body": event.data.get("decided_by", "")}, reasons)
     if case.decision != Decision.APPROVE:
         return ApplicantMessage(
             _("您的“%(item)s”申请不予许可，理由：%(reason)s。理由、依据和救济途径见办件页面。")
@@ -234,6 +244,7 @@ _BUILDERS = {
     "withdrawn": _withdrawn,
     "special_procedure_started": _special_procedure_started,
     "special_procedure_ended": _special_procedure_ended,
+    "forwarded": _forwarded,
     "decided": _decided,
     "closed": _closed,
 }

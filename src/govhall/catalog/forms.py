@@ -116,6 +116,7 @@ class VersionForm(forms.ModelForm):
             "express_delivery",
             "online_payment",
             "appointment",
+            "decided_above",
             "self_service",
             "quantity_limits",
             "cooperating_bodies",

@@ -139,6 +139,11 @@ class ItemVersion(models.Model):
     express_delivery = models.BooleanField(_("是否支持物流快递"), default=False)
     online_payment = models.BooleanField(_("是否支持网上支付"), default=False)
     appointment = models.BooleanField(_("是否支持预约办理"), default=False)
+    # 跨层级联动: the bureau does the preliminary review and a higher authority decides; at the
+    # decision step the case is forwarded up through the exchange and its decision comes back:
+    decided_above = models.BooleanField(
+        _("由上级机关决定"), default=False, help_text=_("本局初审后报上级机关审批，决定经省网上办事大厅返回。")
+    )
     self_service = models.BooleanField(_("是否支持自助终端办理"), default=False)
     handle_area = models.CharField(_("通办范围"), max_length=2, blank=True)
     quantity_limits = models.TextField(_("数量限制"), blank=True)

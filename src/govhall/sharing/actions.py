@@ -975,6 +975,43 @@ def make_case_from_inbound(
     return inbound
 
 
+def receive_higher_decision(platform: Platform, message: dict[str, Any]) -> tuple[Case, bool]:
+    """A higher authority's decision on a case this bureau forwarded (message 30 down): record it, once.
+
+    ``DATA`` names the local case (``PROJID``), ``RESULT_CODE`` (1 准予, 2 不予), ``RESULT_REASON``,
+    ``RESULT_BASIS`` and the deciding authority (``DECIDE_DEPT_NAME``). Returns the case and
+    whether this message was already recorded (a resend). Raises ValidationError with the reason
+    for a case that is not here, not forwarded, or already decided, or a malformed decision.
+    """
+    from govhall.cases.actions import record_higher_decision
+    from govhall.cases.constants import Decision
+
+    data = message.get("DATA") if isinstance(message.get("DATA"), dict) else {}
+    assert isinstance(data, dict)
+    msg_id = str(message.get("MSG_ID") or "")[:120]
+    reference = str(data.get("PROJID") or "").strip()
+    case = Case.objects.filter(reference=reference).select_related("item_version").first() if reference else None
+    if case is None:
+        raise ValidationError(_("本局没有办件编号为“%(number)s”的办件。") % {"number": reference[:60]})
+    if msg_id and CaseEvent.objects.filter(case=case, kind="decided", data__message_id=msg_id).exists():
+        return case, True
+    if not case.item_version.decided_above:
+        raise ValidationError(_("该办件的事项由本局决定，不接受上级机关的决定。"))
+    decision = {"1": Decision.APPROVE, "2": Decision.DENY}.get(str(data.get("RESULT_CODE") or ""))
+    if decision is None:
+        raise ValidationError(_("决定结果（RESULT_CODE）须为 1 准予或 2 不予。"))
+    case = record_higher_decision(
+        case,
+        decision=decision,
+        reason=str(data.get("RESULT_REASON") or ""),
+        legal_basis=str(data.get("RESULT_BASIS") or ""),
+        decided_by=str(data.get("DECIDE_DEPT_NAME") or platform.name),
+        source=f"platform:{platform.code}",
+        message_id=msg_id,
+    )
+    return case, False
+
+
 @transaction.atomic
 def dismiss_inbound(inbound: InboundApplication, *, actor: Any, reason: str) -> InboundApplication:
     """Return a provincial application that cannot be handled here; the province is told (message 30, 不予受理)."""

@@ -35,6 +35,7 @@ class MessageType(models.TextChoices):
     PAYMENT = "25", _("缴费信息")
     RESULT = "30", _("办理结果")
     RESULT_FILE = "31", _("结果证照")
+    FORWARD = "32", _("报上级审批")
     RATING = "36", _("好差评")
     ITEM = "40", _("事项发布")
     LICENCE = "50", _("证照归集")
@@ -75,6 +76,7 @@ TYPES_OF_ADAPTER: dict[str, frozenset[str]] = {
             MessageType.PAYMENT,
             MessageType.RESULT,
             MessageType.RESULT_FILE,
+            MessageType.FORWARD,
             MessageType.RATING,
             MessageType.ITEM,
             MessageType.FIGURES,

@@ -180,6 +180,36 @@ def messages_for_event(event: CaseEvent, provincial_number: str | None = None) -
                 },
             )
         ]
+    if kind == EventKind.FORWARDED:
+        # Up to the higher authority, with what it needs to decide: the application, its
+        # materials (named, with their digests: the files go by the platform's file exchange)
+        # and the bureau's opinions so far:
+        opinions = [
+            {"NODE": str(EventKind(e.kind).label) if e.kind in EventKind.values else e.kind, "OPINION": e.opinion,
+             "TIME": _iso(e.created_at)}
+            for e in case.events.filter(kind__in=[EventKind.ACCEPTED, EventKind.STEP_COMPLETED,
+                                                  EventKind.COUNTERSIGN_ANSWERED]).order_by("pk")
+            if e.opinion
+        ]  # fmt: skip
+        materials = [
+            {"MATERIAL_NAME": m.material.name, "FILE_NAME": m.original_name, "SHA256": m.sha256,
+             "FROM_LICENCE": m.licence.identifier if m.licence else None}
+            for m in case.materials.filter(is_current=True).select_related("material", "licence")
+        ]  # fmt: skip
+        return [
+            draft(
+                MessageType.FORWARD,
+                Flag.INSERT,
+                {
+                    **case_fields(case),
+                    "FORM_DATA": case.form_data,
+                    "MATERIALS": materials,
+                    "PRELIMINARY_OPINION": event.opinion,
+                    "OPINIONS": opinions,
+                    "FORWARD_TIME": _iso(event.created_at),
+                },
+            )
+        ]
     if kind in (EventKind.STEP_COMPLETED, EventKind.COUNTERSIGN_ANSWERED):
         node = str(data.get("step") or data.get("department") or EventKind(kind).label)
         return [draft(MessageType.STEP, Flag.INSERT, _step(event, node))]

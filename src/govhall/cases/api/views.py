@@ -354,6 +354,13 @@ DESK_ACTIONS: dict[str, DeskAction] = {
         "Decide (作出决定)",
         "Approve or deny at the decision step, with the reason and legal basis (approver).",
     ),
+    "forward": DeskAction(
+        OpinionSerializer,
+        lambda case, user, data: actions.forward_case(case, actor=user, opinion=data["opinion"]),
+        "Forward to the higher authority (报上级审批)",
+        "At the decision step of an item a higher authority decides: send the case up with the preliminary "
+        "opinion; its decision comes back through the exchange and closes the case.",
+    ),
     "close": DeskAction(
         NoteSerializer,
         lambda case, user, data: actions.close_case(case, actor=user, note=data["note"]),

@@ -87,6 +87,7 @@ GOOD: dict[CaseAction, dict[str, Any]] = {
     A.COUNTERSIGN: {"departments": ["water"], "note": "邻近河道，请会签。"},
     A.COUNTERSIGN_ANSWER: {"agrees": "yes", "opinion": "不涉及河道管理范围，同意。"},
     A.DECIDE: {"decision": "approve", "reason": "符合采伐条件", "legal_basis": "《森林法》第五十六条"},
+    A.FORWARD: {"opinion": "初审符合条件，报请上级审批。"},
     A.CLOSE: {},
     A.SPECIAL_START: {"procedure": "专家评审"},
     A.SPECIAL_END: {"note": "专家评审通过"},

@@ -151,6 +151,7 @@ _CASE_ACTIONS = [
     "countersign",
     "countersign-answer",
     "decide",
+    "forward",
     "close",
     "special-start",
     "special-end",

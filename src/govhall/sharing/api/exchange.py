@@ -118,8 +118,20 @@ class InboundView(APIView):
 
     def _one(self, platform: Platform, message: dict[str, Any]) -> dict[str, str]:
         msg_id = str(message.get("MSG_ID") or "")
+        if message.get("MSG_TYPE") == MessageType.RESULT:
+            # A higher authority's decision on a case forwarded to it:
+            try:
+                case, again = actions.receive_higher_decision(platform, message)
+            except ValidationError as exc:
+                return {"MSG_ID": msg_id, "RESULT": "rejected", "ACK_ID": "", "REASON": "；".join(exc.messages)}
+            return {"MSG_ID": msg_id, "RESULT": "duplicate" if again else "accepted", "ACK_ID": case.reference or ""}
         if message.get("MSG_TYPE") != MessageType.CASE:
-            return {"MSG_ID": msg_id, "RESULT": "rejected", "ACK_ID": "", "REASON": "only MSG_TYPE 10 is taken here"}
+            return {
+                "MSG_ID": msg_id,
+                "RESULT": "rejected",
+                "ACK_ID": "",
+                "REASON": "only MSG_TYPE 10 and 30 are taken here",
+            }
         try:
             inbound, is_new = actions.receive_application(platform, message)
         except ValidationError as exc:

@@ -160,3 +160,50 @@ def test_a_provincial_number_too_long_for_the_case_is_refused_not_cut(province: 
     [ack] = post(Client(), application(felling, long_number)).json()["ACKS"]
     assert ack["RESULT"] == "rejected" and "最多 55 个字符" in ack["REASON"]
     assert not InboundApplication.objects.exists() and not Case.objects.exists()
+
+
+def test_a_case_decided_above_is_forwarded_after_review_and_closed_by_the_decision_that_comes_back(
+    province: Platform, felling: ItemVersion, alice: User, bob: User, frank: User, grace: User, carol: User, on_day: Any
+) -> None:
+    from govhall.cases import actions as cases
+    from govhall.cases.constants import CaseStatus
+    from govhall.cases.queries import inbox_for
+    from govhall.licences.models import Licence
+    from govhall.proactive.models import Notification
+
+    from .test_outbox import submit
+
+    ItemVersion.objects.filter(pk=felling.pk).update(decided_above=True)
+    case = cases.accept_case(submit(felling, alice, "up"), actor=bob)
+    case = cases.complete_step(case, actor=frank, opinion="材料齐全，符合采伐条件。")
+    case = cases.start_countersign(case, actor=frank, departments=[carol.memberships.get().department])
+    case = cases.answer_countersign(case.countersigns.get(), actor=carol, agrees=True, opinion="同意。")
+    with pytest.raises(cases.InvalidTransition, match="由上级机关决定"):
+        cases.decide_case(case, actor=grace, decision="approve", reason="符合", legal_basis="《森林法》")
+    case = cases.forward_case(case, actor=grace, opinion="初审符合条件，报请市局审批。")
+    assert case.status == CaseStatus.FORWARDED and case.paused_on is not None
+    assert case not in inbox_for(bob)  # nothing for the bureau to do while the higher authority decides
+    actions.consume_case_events()
+    [up] = OutboxMessage.objects.filter(message_type="32")
+    assert up.payload["PRELIMINARY_OPINION"] == "初审符合条件，报请市局审批。"
+    assert up.payload["FORM_DATA"] == case.form_data and len(up.payload["MATERIALS"]) == case.materials.count()
+    decision = {
+        "MSG_ID": "FJ-DECISION-1",
+        "MSG_TYPE": "30",
+        "FLAG": "I",
+        "DATA": {"PROJID": case.reference, "RESULT_CODE": "1", "RESULT_REASON": "经审查，符合采伐条件。",
+                 "RESULT_BASIS": "《森林法》第五十六条", "DECIDE_DEPT_NAME": "厦门市资源规划局"},
+    }  # fmt: skip
+    [ack] = post(Client(), decision).json()["ACKS"]
+    assert (ack["RESULT"], ack["ACK_ID"]) == ("accepted", case.reference)
+    case.refresh_from_db()
+    assert (case.status, case.decision, case.paused_on) == (CaseStatus.CLOSED, "approve", None)
+    decided = case.events.get(kind="decided")
+    assert decided.data["decided_by"] == "厦门市资源规划局" and decided.actor_label == "platform:350000"
+    assert not Licence.objects.filter(case_public_id=case.public_id).exists()  # the deciding authority issues it
+    assert Notification.objects.filter(recipient=alice, body__contains="经审查，符合采伐条件").exists()
+    # A resend is a duplicate; a decision for a case that was not forwarded is refused with the reason:
+    assert post(Client(), decision).json()["ACKS"][0]["RESULT"] == "duplicate"
+    other = {**decision, "MSG_ID": "FJ-DECISION-2", "DATA": {**decision["DATA"], "PROJID": "NO-SUCH-CASE"}}
+    [refused] = post(Client(), other).json()["ACKS"]
+    assert refused["RESULT"] == "rejected" and "没有办件编号" in refused["REASON"]
