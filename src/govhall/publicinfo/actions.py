@@ -431,6 +431,43 @@ def extend_request(request: DisclosureRequest, *, actor: User, reason: str) -> D
 
 
 @transaction.atomic
+def start_consultation(request: DisclosureRequest, *, actor: User, third_party: str) -> DisclosureRequest:
+    """征求第三方意见 (条例 第三十二条): the clock stops until the third party's view is in (``end_consultation``)."""
+    _require_handler(actor)
+    request = DisclosureRequest.objects.select_for_update().get(pk=request.pk)
+    third_party = third_party.strip()
+    check_plain_text({"third_party": third_party})
+    if request.status not in (RequestStatus.RECEIVED, RequestStatus.EXTENDED):
+        raise ValidationError(_("只有办理中的申请可以征求第三方意见。"), code="not_open")
+    if not third_party:
+        raise ValidationError({"third_party": _("请填写征求意见的第三方。")})
+    request.third_party = third_party[:200]
+    request.consulting_since = timezone.localdate()
+    request.status = RequestStatus.CONSULTING
+    request.save()
+    record("publicinfo.request_consulting", actor, request, {"since": request.consulting_since.isoformat()})
+    return request
+
+
+@transaction.atomic
+def end_consultation(request: DisclosureRequest, *, actor: User) -> DisclosureRequest:
+    """The third party's view is in (or its 15 days passed): the clock runs again, extended by the days it took."""
+    _require_handler(actor)
+    request = DisclosureRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != RequestStatus.CONSULTING or request.consulting_since is None:
+        raise ValidationError(_("这件申请没有在征求第三方意见。"), code="not_consulting")
+    calendar = get_calendar()
+    paused = calendar.working_days_between(request.consulting_since, timezone.localdate())
+    request.due_on = calendar.add_working_days(request.due_on, paused) if paused else request.due_on
+    request.consulted_working_days += paused
+    request.consulting_since = None
+    request.status = RequestStatus.EXTENDED if request.extended else RequestStatus.RECEIVED
+    request.save()
+    record("publicinfo.request_consulted", actor, request, {"paused": paused, "due_on": request.due_on.isoformat()})
+    return request
+
+
+@transaction.atomic
 def answer_request(
     request: DisclosureRequest, *, actor: User, kind: str, reason: str = "", text: str = ""
 ) -> DisclosureRequest:
@@ -441,6 +478,8 @@ def answer_request(
     check_plain_text({"reason": reason, "text": text})
     if request.status == RequestStatus.ANSWERED:
         raise ValidationError(_("这件申请已经答复。"), code="answered")
+    if request.status == RequestStatus.CONSULTING:
+        raise ValidationError(_("正在征求第三方意见：请先登记意见已收到，再答复。"), code="consulting")
     if kind not in AnswerKind.values:
         raise ValidationError({"kind": _("请选择答复类型。")})
     if kind in ANSWERS_WITH_REASON and not reason:

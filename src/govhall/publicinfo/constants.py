@@ -59,6 +59,7 @@ class RequestStatus(models.TextChoices):
     RECEIVED = "received", _("已受理，办理中")
     EXTENDED = "extended", _("已延期答复")
     CORRECTION = "correction", _("待申请人补正")
+    CONSULTING = "consulting", _("征求第三方意见中")
     ANSWERED = "answered", _("已答复")
 
 

@@ -90,6 +90,10 @@ class ExtendForm(Form):
     reason = forms.CharField(label=_("延期理由"), max_length=300)
 
 
+class ConsultForm(Form):
+    third_party = forms.CharField(label=_("征求意见的第三方（名称）"), max_length=200)
+
+
 class ItemOne(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         version = obj.versions.order_by("-number").first()

@@ -126,6 +126,10 @@ class DisclosureRequest(models.Model):
     due_on = models.DateField(_("答复期限"))
     extended = models.BooleanField(_("已延期"), default=False)
     extension_reason = models.CharField(_("延期理由"), max_length=300, blank=True)
+    # 征求第三方意见 (条例 第三十二条): the time it takes is not counted in the answer's clock:
+    third_party = models.CharField(_("征求意见的第三方"), max_length=200, blank=True)
+    consulting_since = models.DateField(_("征求意见开始日期"), null=True, blank=True)
+    consulted_working_days = models.PositiveIntegerField(_("征求意见占用工作日"), default=0)
     status = models.CharField(
         _("办理状态"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.RECEIVED
     )

@@ -23,6 +23,7 @@ from govhall.publicinfo.constants import EDITOR, EntryKind, EntryStatus
 from govhall.publicinfo.documents import answer_letter
 from govhall.publicinfo.forms import (
     AnswerForm,
+    ConsultForm,
     EntryForm,
     ExtendForm,
     FollowForm,
@@ -293,15 +294,30 @@ def desk_request(request: HttpRequest, public_id: str) -> HttpResponse:
         raise Http404
     answer = AnswerForm(request.POST if request.POST.get("step") == "answer" else None)
     extend = ExtendForm(request.POST if request.POST.get("step") == "extend" else None)
-    if request.method == "POST" and request.POST.get("step") == "corrected":
+    consult = ConsultForm(request.POST if request.POST.get("step") == "consult" else None)
+    simple = {
+        "corrected": (actions.resume_after_correction, _("已收到补正，答复期限重新计算。")),
+        "consulted": (actions.end_consultation, _("已登记第三方意见，答复期限已顺延征求意见所用的工作日。")),
+    }
+    if request.method == "POST" and request.POST.get("step") in simple:
+        act, done = simple[request.POST["step"]]
         try:
-            actions.resume_after_correction(found, actor=user)
-            messages.success(request, _("已收到补正，答复期限重新计算。"))
+            act(found, actor=user)
+            messages.success(request, done)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
         return redirect("publicinfo:desk_request", public_id=found.public_id)
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("step") == "consult":
+        if consult.is_valid():
+            try:
+                actions.start_consultation(found, actor=user, third_party=consult.cleaned_data["third_party"])
+                messages.success(request, _("已开始征求第三方意见，答复期限暂停计算。"))
+            except ValidationError as error:
+                _put_errors(consult, error)
+            else:
+                return redirect("publicinfo:desk_request", public_id=found.public_id)
+    elif request.method == "POST":
         form: Any = answer if request.POST.get("step") == "answer" else extend
         if form.is_valid():
             try:
@@ -318,8 +334,8 @@ def desk_request(request: HttpRequest, public_id: str) -> HttpResponse:
     return _desk(
         request,
         "publicinfo/desk_request.html",
-        {"found": found, "answer_form": answer, "extend_form": extend},
-        status=400 if answer.errors or extend.errors else 200,
+        {"found": found, "answer_form": answer, "extend_form": extend, "consult_form": consult},
+        status=400 if answer.errors or extend.errors or consult.errors else 200,
     )
 
 

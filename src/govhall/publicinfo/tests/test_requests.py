@@ -130,3 +130,24 @@ def test_a_correction_restarts_the_clock_from_the_corrected_day(
     request = actions.resume_after_correction(request, actor=helen, corrected_on=datetime.date(2026, 3, 10))
     assert request.status == RequestStatus.RECEIVED and request.due_on == datetime.date(2026, 4, 8)
     assert request.answer_kind == ""
+
+
+def test_the_clock_stops_while_a_third_party_is_consulted(
+    filed: tuple[DisclosureRequest, str], helen: User, desk: Any
+) -> None:
+    request, _code = filed
+    due = request.due_on  # 2026-03-30: 20 working days from 2 March
+    with mock.patch("govhall.publicinfo.actions.timezone.localdate", return_value=datetime.date(2026, 3, 9)):
+        request = actions.start_consultation(request, actor=helen, third_party="厦门绿源林业专业合作社")
+    assert request.status == RequestStatus.CONSULTING
+    with pytest.raises(ValidationError, match="请先登记意见已收到"):
+        actions.answer_request(request, actor=helen, kind=AnswerKind.DISCLOSED)
+    page = desk(helen).get(f"/desk/info/requests/{request.public_id}/").content.decode()
+    assert "征求第三方意见中" in page and "厦门绿源林业专业合作社" in page and "登记第三方意见已收到" in page
+    # The view came in a week later (5 working days, Monday 9 to Monday 16 March):
+    with mock.patch("govhall.publicinfo.actions.timezone.localdate", return_value=datetime.date(2026, 3, 16)):
+        request = actions.end_consultation(request, actor=helen)
+    assert request.status == RequestStatus.RECEIVED and request.consulted_working_days == 5
+    assert request.due_on == datetime.date(2026, 4, 7) and due == datetime.date(2026, 3, 30)
+    with pytest.raises(ValidationError, match="没有在征求第三方意见"):
+        actions.end_consultation(request, actor=helen)
