@@ -32,7 +32,12 @@ from govhall.identity.models import User
 from govhall.identity.queries import get_department_tree
 from govhall.lib.jsonforms import build_form
 from govhall.lib.pagecache import anonymous_page_cache
-from govhall.publicinfo.queries import entries_for_item, guides_to_review, published_key
+from govhall.publicinfo.queries import (
+    entries_for_item,
+    guides_to_review,
+    open_error_reports_about_guides,
+    published_key,
+)
 
 # Portal ---------------------------------------------------------------------------------
 
@@ -129,6 +134,7 @@ def desk_catalog(request: HttpRequest) -> HttpResponse:
             "submitted": queries.list_submitted_versions(),
             "indicators": queries.online_level_indicators(),
             "guide_flags": guides_to_review(),  # a linked law or policy changed since the guide
+            "error_reports": list(open_error_reports_about_guides()[:50]),  # 我要纠错 on a guide page
             "can_edit": queries.can_edit_catalog(request.user),
             "can_publish": queries.can_publish_catalog(request.user),
         },

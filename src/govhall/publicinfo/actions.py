@@ -37,6 +37,7 @@ from govhall.publicinfo.constants import (
     EntryKind,
     EntryStatus,
     FormWanted,
+    QuestionKind,
     RequestStatus,
     Validity,
 )
@@ -531,6 +532,61 @@ def ask_question(
 
 
 @transaction.atomic
+def report_error(*, page: str, text: str, contact_phone: str = "", user: Any = None) -> Question:
+    """我要纠错: an error reported on a page of this site; due like a question, routed by its page.
+
+    ``page`` must be a path of this site (``/guides/…``); a guide's report names its item, so
+    the catalog editors see it. Raises ValidationError for an empty or too long text, script,
+    a page that is not a local path, or a malformed phone number.
+    """
+    fields = {"text": text.strip(), "contact_phone": contact_phone.strip()}
+    check_plain_text(fields)
+    page = page.strip()
+    errors = {}
+    if not fields["text"]:
+        errors["text"] = _("请写明哪里有错、应当是什么。")
+    elif len(fields["text"]) > 1000:
+        errors["text"] = _("纠错内容请不要超过 1000 字。")
+    if not page.startswith("/") or page.startswith("//") or len(page) > 200 or any(c in page for c in "\r\n"):
+        errors["page"] = _("找不到要纠错的页面，请从页面底部的“我要纠错”进入。")
+    if fields["contact_phone"] and not re.fullmatch(r"[0-9+\- ]{7,20}", fields["contact_phone"]):
+        errors["contact_phone"] = _("请填写正确的联系电话。")
+    if errors:
+        raise ValidationError(errors)
+    today = timezone.localdate()
+    report = Question.objects.create(
+        kind=QuestionKind.ERROR,
+        page=page,
+        item=_item_of_page(page),
+        asker_name=_("网民纠错"),
+        asked_on=today,
+        due_on=get_calendar().add_working_days(today, question_days()),
+        **fields,
+    )
+    record(
+        "publicinfo.error_reported", user if getattr(user, "is_authenticated", False) else None, report, {"page": page}
+    )
+    return report
+
+
+def _item_of_page(page: str) -> ServiceItem | None:
+    """The catalog item a guide page shows (the guide's address names its version), or None."""
+    from django.urls import Resolver404, resolve
+
+    from govhall.catalog.models import ItemVersion
+
+    try:
+        match = resolve(page.split("?")[0])
+    except Resolver404:
+        return None
+    public_id = match.kwargs.get("public_id")
+    if match.view_name != "catalog:guide_detail" or public_id is None:
+        return None
+    version = ItemVersion.objects.filter(public_id=public_id).select_related("item").first()
+    return version.item if version else None
+
+
+@transaction.atomic
 def answer_question(question: Question, *, actor: User, answer: str) -> Question:
     _require_handler(actor)
     question = Question.objects.select_for_update().get(pk=question.pk)
@@ -552,6 +608,8 @@ def answer_question(question: Question, *, actor: User, answer: str) -> Question
 def draft_faq_from(question: Question, *, actor: User, department: Department) -> Entry:
     """An answered question becomes a draft 常见问题 of its item (published after review and approval like any entry)."""
     question = Question.objects.select_for_update().get(pk=question.pk)
+    if question.kind == QuestionKind.ERROR:
+        raise ValidationError(_("纠错意见不能转为常见问题。"), code="error_report")
     if question.answered_at is None:
         raise ValidationError(_("请先答复这条咨询，再转为常见问题。"), code="unanswered")
     if question.faq_id is not None:

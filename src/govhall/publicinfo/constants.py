@@ -75,3 +75,10 @@ class AnswerKind(models.TextChoices):
 
 # The answers that need a reason written into the letter:
 ANSWERS_WITH_REASON = frozenset({AnswerKind.PARTLY, AnswerKind.REFUSED, AnswerKind.NOT_OURS, AnswerKind.CORRECTION})
+
+
+class QuestionKind(models.TextChoices):
+    """What reached the desk through the question model: a 咨询, or a 我要纠错 about a page."""
+
+    QUESTION = "question", _("咨询")
+    ERROR = "error", _("纠错")

@@ -112,5 +112,11 @@ class QuestionForm(Form):
         self.fields["item"].queryset = in_use  # type: ignore[attr-defined]
 
 
+class ErrorReportForm(Form):
+    page = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    text = forms.CharField(label=_("哪里有错，应当是什么"), max_length=1000, widget=forms.Textarea(attrs={"rows": 5}))
+    contact_phone = forms.CharField(label=_("联系电话（选填，方便我们回复您）"), max_length=20, required=False)
+
+
 class QuestionAnswerForm(Form):
     answer = forms.CharField(label=_("答复"), widget=forms.Textarea(attrs={"rows": 5}))

@@ -14,6 +14,7 @@ from govhall.publicinfo.constants import (
     EntryKind,
     EntryStatus,
     FormWanted,
+    QuestionKind,
     RequestStatus,
     Validity,
 )
@@ -167,7 +168,11 @@ class DocNumberClaim(models.Model):
 
 
 class Question(models.Model):
-    """咨询: a question asked online, answered at the desk by its deadline; it may become an FAQ of an item."""
+    """咨询: a question asked online, answered at the desk by its deadline; it may become an FAQ of an item.
+
+    A 我要纠错 (an error reported on a page) is one too, of kind ``error``: same deadline, same
+    answer at the desk, shown to the catalog editors when it is about a guide.
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     asker_name = models.CharField(_("称呼"), max_length=50)
@@ -176,6 +181,9 @@ class Question(models.Model):
         "catalog.ServiceItem", verbose_name=_("咨询事项"), null=True, blank=True, on_delete=models.SET_NULL
     )
     text = models.TextField(_("咨询内容"))
+    # 我要纠错 uses the same model: the page it is about (a path on this site) and, for a guide, its item:
+    kind = models.CharField(_("类别"), max_length=10, choices=QuestionKind.choices, default=QuestionKind.QUESTION)
+    page = models.CharField(_("纠错页面"), max_length=200, blank=True)
     asked_on = models.DateField(_("咨询日期"))
     due_on = models.DateField(_("答复期限"))
     answer = models.TextField(_("答复"), blank=True)

@@ -27,6 +27,7 @@ from govhall.publicinfo.constants import (
     WARNING_DAYS,
     EntryKind,
     EntryStatus,
+    QuestionKind,
     RequestStatus,
 )
 from govhall.publicinfo.models import DisclosureRequest, Entry, Question
@@ -216,7 +217,13 @@ def find_request(number: str, code: str) -> DisclosureRequest | None:
 
 
 def open_questions() -> QuerySet[Question]:
+    """Questions and error reports (我要纠错) not yet answered, nearest deadline first."""
     return Question.objects.filter(answered_at__isnull=True).select_related("item").order_by("due_on", "pk")
+
+
+def open_error_reports_about_guides() -> QuerySet[Question]:
+    """Error reports on guide pages not yet answered: the catalog editors' to check (shown on the catalog desk)."""
+    return open_questions().filter(kind=QuestionKind.ERROR, item__isnull=False)
 
 
 @dataclass(frozen=True)

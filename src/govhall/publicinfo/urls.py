@@ -9,6 +9,7 @@ urlpatterns = [
     path("info/", views.index, name="index"),
     path("info/ask/", views.ask, name="ask"),
     path("info/request/", views.request_form, name="request"),
+    path("info/report-error/", views.report_error, name="report_error"),
     path("info/request/follow/", views.request_follow, name="follow"),
     path("info/e/<uuid:public_id>/", views.entry, name="entry"),
     path("info/<slug:kind>/feed/", ColumnFeed(), name="feed"),

@@ -25,6 +25,7 @@ from govhall.publicinfo.forms import (
     AnswerForm,
     ConsultForm,
     EntryForm,
+    ErrorReportForm,
     ExtendForm,
     FollowForm,
     QuestionAnswerForm,
@@ -346,6 +347,22 @@ def desk_request_letter(request: HttpRequest, public_id: str) -> HttpResponse:
     if found is None:
         raise Http404
     return _letter(found)
+
+
+def report_error(request: HttpRequest) -> HttpResponse:
+    """我要纠错: report an error on the page the visitor came from; it reaches the page's editors."""
+    form = ErrorReportForm(request.POST or None, initial={"page": request.GET.get("page", "")[:200]})
+    if request.method == "POST" and form.is_valid():
+        if over_limit(f"publicinfo-error:{client_ip(request)}", requests_per_hour(), 3600):
+            form.add_error(None, _("提交过于频繁，请一小时后再试，或拨打咨询电话。"))
+            return render(request, "publicinfo/report_error.html", {"form": form}, status=429)
+        try:
+            reported = actions.report_error(**form.cleaned_data, user=request.user)
+        except ValidationError as error:
+            _put_errors(form, error)
+        else:
+            return render(request, "publicinfo/report_error.html", {"reported": reported})
+    return render(request, "publicinfo/report_error.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def ask(request: HttpRequest) -> HttpResponse:

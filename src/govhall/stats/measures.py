@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 FLOW = "flow"  # a month is the sum of its days
 STOCK = "stock"  # a month is its last computed day
 
-CASES, EVENTS, MATERIALS, ITEMS, RATINGS, COMPLAINTS, ORDERS, LOOKUPS, ALARMS, DISCLOSURES, GRANTS = (
+CASES, EVENTS, MATERIALS, ITEMS, RATINGS, COMPLAINTS, ORDERS, LOOKUPS, ALARMS, DISCLOSURES, GRANTS, QUESTIONS = (
     "cases",
     "events",
     "materials",
@@ -44,6 +44,7 @@ CASES, EVENTS, MATERIALS, ITEMS, RATINGS, COMPLAINTS, ORDERS, LOOKUPS, ALARMS, D
     "alarms",
     "disclosures",
     "grants",
+    "questions",
 )
 
 ONLINE, PROVINCE = "online", "province"
@@ -299,6 +300,22 @@ def _disclosures_on_time(first: datetime.date, last: datetime.date) -> QuerySet[
     return _disclosures_answered(first, last).filter(answered_on__lte=F("due_on"))
 
 
+def _questions_answered(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Questions (咨询) and error reports (我要纠错) answered in the days, by kind."""
+    from govhall.publicinfo.models import Question
+
+    answered = Question.objects.annotate(
+        stat_unit=Value(None, output_field=IntegerField()),
+        stat_item=SqlCase(When(item__isnull=False, then=F("item__implementation_code")), default=Value("")),
+        stat_facet=F("kind"),
+    )
+    return _on(answered.order_by(), "answered_at", first, last)
+
+
+def _questions_on_time(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _questions_answered(first, last).filter(stat_day__lte=F("due_on"))
+
+
 # Items (a stock: the live catalog on the day) -------------------------------------------------
 
 
@@ -378,6 +395,10 @@ COUNTERS: dict[str, Counter] = {
         Counter("lookups", _("一码档案查询"), LOOKUPS, _lookups, requires=("dossier",)),
         Counter("alarms", _("发出的报警"), ALARMS, _alarms, requires=("sensors",)),
         Counter("alarms_acknowledged", _("已签收的报警"), ALARMS, _alarms_acknowledged, requires=("sensors",)),
+        Counter("questions_answered", _("答复的咨询和纠错"), QUESTIONS, _questions_answered, requires=("publicinfo",)),
+        Counter(
+            "questions_on_time", _("按时答复的咨询和纠错"), QUESTIONS, _questions_on_time, requires=("publicinfo",)
+        ),
         Counter(
             "disclosures_answered", _("答复的依申请公开"), DISCLOSURES, _disclosures_answered, requires=("publicinfo",)
         ),
@@ -523,6 +544,9 @@ MEASURES: dict[str, Measure] = {
         # 政务公开:
         Measure("disclosures_on_time", _("依申请公开按时答复率"), "publicinfo", RATE, "disclosures_on_time",
                 "disclosures_answered", 100, definition=_("当期答复的政府信息公开申请中，在答复期限内答复的比例。")),
+        Measure("questions_on_time", _("咨询和纠错按时答复率"), "publicinfo", RATE, "questions_on_time",
+                "questions_answered", 100,
+                definition=_("当期答复的网上咨询和“我要纠错”意见中，在答复期限内答复的比例，按类别分列。")),
         # Waiting for the work that collects their data:
         Measure("online_application", _("网上申请率"), "later", RATE, "submitted", "submitted", requires=("halls",),
                 definition=_("提交的申请中，经网上（含省网上办事大厅）提交的比例；窗口受理的办件登记上线前无法统计。")),
@@ -703,6 +727,10 @@ def facet_labels(source: str) -> dict[str, str]:
         from govhall.complaints.constants import Level
 
         choices = Level.choices
+    elif source == QUESTIONS:
+        from govhall.publicinfo.constants import QuestionKind
+
+        choices = QuestionKind.choices
     elif source == ALARMS:
         from govhall.sensors.constants import Severity
 

@@ -276,3 +276,12 @@ def test_a_run_of_days_gives_the_same_rows_as_each_day_alone(handled: dict[str, 
         actions.compute_day(first + datetime.timedelta(days=n))
     assert rows() == together
     assert {day for day, *_rest in together if _rest[0] == "closed"} == {today - datetime.timedelta(days=1), today}
+
+
+def test_every_measure_is_made_of_counters_that_exist_and_each_group_is_named() -> None:
+    from govhall.stats.measures import COUNTERS, GROUPS
+
+    for measure in MEASURES.values():
+        assert measure.group in GROUPS, measure.key
+        for key in measure.counters:
+            assert key in COUNTERS, (measure.key, key)
