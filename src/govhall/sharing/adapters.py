@@ -9,6 +9,7 @@ then retried later, and no message is marked either way.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import urllib.parse
@@ -84,7 +85,7 @@ class HttpAdapter:
         )
         if problem:
             raise TransportError(f"answer not verified: {problem}")
-        return parse_acks(answer)
+        return parse_acks(answer, request_body=body, receiver=target)
 
 
 class ProvinceAdapter(HttpAdapter):
@@ -147,10 +148,19 @@ ADAPTERS: dict[str, ExchangeAdapter] = {
 }
 
 
-def parse_acks(answer: bytes) -> list[Ack]:
-    """The acknowledgements of a signed answer; TransportError if it is not what the protocol says."""
+def parse_acks(answer: bytes, *, request_body: bytes, receiver: str) -> list[Ack]:
+    """The acknowledgements of a signed answer; TransportError if it is not what the protocol says.
+
+    The answer must name the receiver the batch was for (``RECEIVER_CODE``) and the batch it
+    answers (``REQUEST_DIGEST``, the SHA-256 of the request body): a signed answer to another
+    batch, replayed, acknowledges nothing.
+    """
     try:
         data = json.loads(answer)
+        if data.get("RECEIVER_CODE") != receiver:
+            raise ValueError(f"RECEIVER_CODE {data.get('RECEIVER_CODE')!r} is not {receiver!r}")
+        if data.get("REQUEST_DIGEST") != hashlib.sha256(request_body).hexdigest():
+            raise ValueError("REQUEST_DIGEST does not match this request")
         raw = data["ACKS"]
         if not isinstance(raw, list):
             raise TypeError("ACKS is not a list")

@@ -334,7 +334,8 @@ class ProvinceSandbox:
             return 200, b"<html>502 Bad Gateway</html>"
         if twice:
             acks = [a for ack in acks for a in (ack, ack)]
-        return 200, json.dumps({"RECEIVER_CODE": self.code, "ACKS": acks}, ensure_ascii=False).encode("utf-8")
+        answer = {"RECEIVER_CODE": self.code, "REQUEST_DIGEST": hashlib.sha256(body).hexdigest(), "ACKS": acks}
+        return 200, json.dumps(answer, ensure_ascii=False).encode("utf-8")
 
     def _apply(self, messages: list[Any], path: str) -> tuple[list[dict[str, Any]], int]:
         acks: list[dict[str, Any]] = []

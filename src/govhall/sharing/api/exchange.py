@@ -9,6 +9,7 @@ signed with the platform's key, one acknowledgement per message.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -56,6 +57,7 @@ class AckSerializer(serializers.Serializer[dict[str, Any]]):
 
 class AckListSerializer(serializers.Serializer[dict[str, Any]]):
     RECEIVER_CODE = serializers.CharField()
+    REQUEST_DIGEST = serializers.CharField(help_text="SHA-256 (hex) of the request body this answers")
     ACKS = AckSerializer(many=True)
 
 
@@ -110,7 +112,10 @@ class InboundView(APIView):
         except (ValueError, KeyError, TypeError) as exc:
             return _refuse(400, f"not an exchange batch: {exc}")
         acks = [self._one(platform, message) for message in messages]
-        answer = json.dumps({"RECEIVER_CODE": actions.region_code(), "ACKS": acks}, ensure_ascii=False).encode("utf-8")
+        answer = json.dumps(
+            {"RECEIVER_CODE": actions.region_code(), "REQUEST_DIGEST": hashlib.sha256(body).hexdigest(), "ACKS": acks},
+            ensure_ascii=False,
+        ).encode("utf-8")
         response = HttpResponse(answer, content_type="application/json; charset=utf-8")
         for name, value in signing.sign(decrypt_text(platform.secret_encrypted), answer).items():
             response[name] = value

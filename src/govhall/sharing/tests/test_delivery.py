@@ -254,3 +254,18 @@ def test_a_timeout_longer_than_a_quarter_of_the_lease_is_refused(settings: Any) 
             timeout_seconds=31,
         )  # fmt: skip
     assert not Platform.objects.exists()
+
+
+def test_a_signed_answer_to_another_batch_or_from_another_receiver_acknowledges_nothing() -> None:
+    import hashlib
+    import json
+
+    from govhall.sharing.adapters import TransportError, parse_acks
+
+    batch = b'{"MESSAGES": []}'
+    answer = {"RECEIVER_CODE": "350000", "REQUEST_DIGEST": hashlib.sha256(batch).hexdigest(), "ACKS": []}
+    assert parse_acks(json.dumps(answer).encode(), request_body=batch, receiver="350000") == []
+    with pytest.raises(TransportError, match="REQUEST_DIGEST"):
+        parse_acks(json.dumps(answer).encode(), request_body=b'{"MESSAGES": [1]}', receiver="350000")
+    with pytest.raises(TransportError, match="RECEIVER_CODE"):
+        parse_acks(json.dumps(answer).encode(), request_body=batch, receiver="350200")
