@@ -235,13 +235,15 @@ def test_one_platform_s_fault_never_stops_delivery_to_the_others(
     sandbox: Any, province: Platform, felling: ItemVersion, alice: User, bob: User
 ) -> None:
     box, url = sandbox
+    # Made first, so tried first: a platform whose key cannot be read.
+    Platform.objects.filter(pk=province.pk).delete()
     broken = actions.save_platform(code="350200", name="厦门市平台", adapter=Adapter.PROVINCE, url=url, secret=SECRET)
-    Platform.objects.filter(pk=broken.pk).update(secret_encrypted="not a token")  # a key that cannot be read
-    Platform.objects.filter(pk=province.pk).update(code="359999")  # sorted after the broken one
+    Platform.objects.filter(pk=broken.pk).update(secret_encrypted="not a token")
+    actions.save_platform(code="350000", name="福建省网上办事大厅", adapter=Adapter.PROVINCE, url=url, secret=SECRET)
     three_cases(felling, alice, bob)
     reports = actions.deliver_all()
-    assert "InvalidToken" in reports["350200"].error
-    assert reports["359999"].acknowledged == 10  # the three cases (9) and the item published (1)
+    assert list(reports) == ["350200", "350000"] and "InvalidToken" in reports["350200"].error
+    assert reports["350000"].acknowledged == 10  # the three cases (9) and the item published (1)
 
 
 def test_a_timeout_longer_than_a_quarter_of_the_lease_is_refused(settings: Any) -> None:
