@@ -839,6 +839,10 @@ def receive_application(platform: Platform, message: dict[str, Any]) -> tuple[In
         )
     if not isinstance(data.get("MATERIALS") or [], list):
         raise ValidationError(_("报文的材料（MATERIALS）须为列表。"))
+    # A person's name is kept in 100 characters, an organisation's in 200 (identity, cases):
+    longest = 200 if str(data.get("APPLYER_TYPE") or "1") == "2" else 100
+    if len(str(data.get("APPLYER_NAME") or "").strip()) > longest:
+        raise ValidationError(_("申请人名称（APPLYER_NAME）过长：最多 %(most)s 个字符。") % {"most": longest})
     with transaction.atomic():
         existing = (
             InboundApplication.objects.select_for_update().filter(platform=platform, provincial_number=number).first()

@@ -207,3 +207,11 @@ def test_a_case_decided_above_is_forwarded_after_review_and_closed_by_the_decisi
     other = {**decision, "MSG_ID": "FJ-DECISION-2", "DATA": {**decision["DATA"], "PROJID": "NO-SUCH-CASE"}}
     [refused] = post(Client(), other).json()["ACKS"]
     assert refused["RESULT"] == "rejected" and "没有办件编号" in refused["REASON"]
+
+
+def test_an_applicant_name_too_long_to_keep_is_refused_with_the_reason(
+    province: Platform, felling: ItemVersion
+) -> None:
+    [ack] = post(Client(), application(felling, "FJ-LONG", APPLYER_NAME="李" * 101)).json()["ACKS"]
+    assert ack["RESULT"] == "rejected" and "最多 100 个字符" in ack["REASON"]
+    assert not InboundApplication.objects.exists()
