@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from govhall.catalog.models import ServiceItem
 from govhall.holidays.queries import get_calendar
@@ -25,10 +26,13 @@ from govhall.publicinfo.constants import (
     DISCLOSURE_DAYS,
     EDITOR,
     WARNING_DAYS,
+    AnswerKind,
+    ApplicantKind,
     EntryKind,
     EntryStatus,
     QuestionKind,
     RequestStatus,
+    Validity,
 )
 from govhall.publicinfo.models import DisclosureRequest, Entry, Question
 
@@ -305,3 +309,76 @@ def forget_published_key() -> None:
     global _published_checked_at
     with _published_lock:
         _published_checked_at = -math.inf
+
+
+# The annual disclosure report's figures (政府信息公开工作年度报告) --------------------------------
+
+
+@dataclass(frozen=True)
+class AnnualFigures:
+    """The tables of the yearly report that the platform's own records fill (the 2019 template's 一 and 三).
+
+    ``rules``: per kind (规章, 规范性文件), made this year, repealed this year, in force at the year's
+    end. ``requests``: per row, the counts for persons, organisations and in total.
+    """
+
+    year: int
+    rules: list[tuple[str, int, int, int]]
+    requests: list[tuple[str, int, int, int]]
+
+
+def annual_figures(year: int) -> AnnualFigures:
+    """Count the year's rules and disclosure requests as the annual report asks (a few grouped queries)."""
+    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    rules = []
+    for rule_kind in (EntryKind.RULE, EntryKind.POLICY):
+        pieces = Entry.objects.filter(kind=rule_kind, published_on__isnull=False)
+        # Made this year: a piece whose first published version came out this year (corrections are not new):
+        made = (
+            pieces.values("lineage")
+            .annotate(first_published=Min("published_on"))
+            .filter(first_published__gte=first, first_published__lte=last)
+            .count()
+        )
+        repealed = pieces.filter(repealed_on__gte=first, repealed_on__lte=last).values("lineage").distinct().count()
+        # In force at the year's end: the lineage's newest version published by then, valid then:
+        newest = (
+            pieces.filter(published_on__lte=last)
+            .values("lineage")
+            .annotate(last_published=Max("published_on"))
+            .values_list("lineage", "last_published")
+        )
+        in_force = 0
+        for lineage, published_on in newest:
+            version = pieces.filter(lineage=lineage, published_on=published_on).order_by("-pk").first()
+            if version is not None and not (version.repealed_on and version.repealed_on <= last):
+                in_force += version.validity in (Validity.VALID, Validity.AMENDED)
+        rules.append((str(rule_kind.label), made, repealed, in_force))
+    requests = DisclosureRequest.objects.all()
+    person, organisation = ApplicantKind.PERSON, ApplicantKind.ORGANISATION
+
+    def split(rows: QuerySet[DisclosureRequest]) -> tuple[int, int, int]:
+        counts = dict(rows.values("applicant_kind").annotate(n=Count("pk")).values_list("applicant_kind", "n"))
+        return counts.get(person, 0), counts.get(organisation, 0), sum(counts.values())
+
+    table = [
+        (
+            str(_("本年新收政府信息公开申请数量")),
+            *split(requests.filter(received_on__gte=first, received_on__lte=last)),
+        ),
+        (
+            str(_("上年结转政府信息公开申请数量")),
+            *split(requests.filter(received_on__lt=first).exclude(answered_on__lt=first)),
+        ),
+    ]
+    answered = requests.filter(answered_on__gte=first, answered_on__lte=last)
+    for answer_kind, label in AnswerKind.choices:
+        table.append((str(label), *split(answered.filter(answer_kind=answer_kind))))
+    table.append((str(_("本年办结总计")), *split(answered)))
+    table.append(
+        (
+            str(_("结转下年度继续办理")),
+            *split(requests.filter(received_on__lte=last).exclude(answered_on__lte=last)),
+        )
+    )
+    return AnnualFigures(year, rules, table)

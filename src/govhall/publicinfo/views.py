@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -157,6 +158,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
             "can_edit": bool(queries.editor_departments(user)),
             "guide_flags": queries.guides_to_review(),
             "stale_columns": queries.stale_columns() if queries.editor_departments(user) else [],
+            "can_handle_requests": queries.can_handle_requests(user),
         },
     )
 
@@ -337,6 +339,29 @@ def desk_request(request: HttpRequest, public_id: str) -> HttpResponse:
         "publicinfo/desk_request.html",
         {"found": found, "answer_form": answer, "extend_form": extend, "consult_form": consult},
         status=400 if answer.errors or extend.errors or consult.errors else 200,
+    )
+
+
+@staff_required
+def desk_annual(request: HttpRequest) -> HttpResponse:
+    """The figures of the yearly disclosure report that the platform's records fill, for a year up to this one."""
+    _handler(request)
+    this_year = timezone.localdate().year
+    try:
+        year = int(request.GET.get("year") or this_year)
+    except ValueError:
+        year = 0
+    if not 2000 <= year <= this_year:
+        return _desk(
+            request,
+            "publicinfo/desk_annual.html",
+            {"error": _("年份须是 2000 年到今年之间的四位数字。"), "this_year": this_year},
+            status=400,
+        )
+    return _desk(
+        request,
+        "publicinfo/desk_annual.html",
+        {"figures": queries.annual_figures(year), "this_year": this_year, "years": range(this_year, this_year - 5, -1)},
     )
 
 

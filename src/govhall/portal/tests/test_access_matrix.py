@@ -272,6 +272,7 @@ MATRIX: dict[str, Rule] = {
     # Public information (政务公开):
     "desk/info/": _staff(VISIBLE["entry"]),
     "desk/info/new/": _staff({"helen"}, methods=("GET", "POST")),
+    "desk/info/annual/": _staff(VISIBLE["request"]),  # those who handle disclosure requests
     "desk/info/<uuid:public_id>/": _staff(VISIBLE["entry"], "entry"),
     "desk/info/<uuid:public_id>/<slug:action>/": _staff(VISIBLE["entry"], "entry", ("POST",), action="pass"),
     "desk/info/requests/<uuid:public_id>/": _staff(VISIBLE["request"], "request", ("GET", "POST")),

@@ -151,3 +151,32 @@ def test_the_clock_stops_while_a_third_party_is_consulted(
     assert request.due_on == datetime.date(2026, 4, 7) and due == datetime.date(2026, 3, 30)
     with pytest.raises(ValidationError, match="没有在征求第三方意见"):
         actions.end_consultation(request, actor=helen)
+
+
+def test_the_annual_report_counts_the_year_s_requests_and_rules(
+    filed: tuple[DisclosureRequest, str], helen: User, desk: Any
+) -> None:
+    request, _code = filed
+    with mock.patch("govhall.publicinfo.actions.timezone.localdate", return_value=datetime.date(2026, 3, 20)):
+        actions.answer_request(request, actor=helen, kind=AnswerKind.DISCLOSED, text="见附件。")
+    rows = {label: (person, organisation, total) for label, person, organisation, total in
+            queries.annual_figures(2026).requests}  # fmt: skip
+    assert rows["本年新收政府信息公开申请数量"] == (1, 0, 1)
+    assert rows["予以公开"] == (1, 0, 1) and rows["不予公开"] == (0, 0, 0)
+    assert rows["结转下年度继续办理"] == (0, 0, 0)
+    earlier = {label: total for label, _p, _o, total in queries.annual_figures(2025).requests}
+    assert set(earlier.values()) == {0}
+    page = desk(helen).get("/desk/info/annual/?year=2026")
+    assert page.status_code == 200 and "三、收到和处理政府信息公开申请情况" in page.content.decode()
+    bad = desk(helen).get("/desk/info/annual/?year=1999")
+    assert bad.status_code == 400 and "年份须是" in bad.content.decode()
+
+
+def test_the_annual_report_counts_a_policy_published_this_year_as_made_and_in_force(
+    published: Any, helen: User, grace: User
+) -> None:
+    year = published.published_on.year
+    rules = {
+        label: (made, repealed, in_force) for label, made, repealed, in_force in queries.annual_figures(year).rules
+    }
+    assert rules["规范性文件/政策文件"] == (1, 0, 1) and rules["规章"] == (0, 0, 0)
