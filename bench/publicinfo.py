@@ -6,8 +6,9 @@ Makes a fresh PostgreSQL database govhall_bench_publicinfo (or --database-url, w
 a govhall_bench* database), publishes ``--entries`` entries spread over the seven columns
 (bulk-inserted: the workflow is not what is measured), then times ``--requests`` requests each
 through Django's test client (the whole middleware stack, no network): a column page (its
-first page and a deep page), the /info/ home (a section per column) and the API list.
-Prints p50/p95 in ms and a JSON line. The issue asks a column page p95 ≤ 30 ms.
+first page and a deep page), the /info/ home (a section per column), the API list and the
+site-wide search (/search/, one word and two). Prints p50/p95 in ms and a JSON line. The issue
+asks a column page p95 ≤ 30 ms and a site search p95 ≤ 50 ms.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/govhall_bench_publicinfo"
 
@@ -49,27 +51,43 @@ def _world(count: int) -> None:
     office = actions.save_department(code="office", name="办公室", credit_code="11350205MB01000025")
     editor = actions.create_staff(username="helen", full_name="许海伦", password="Bench#Pass2026")
     actions.grant_role(editor, office, Role.CONTENT_EDITOR)
+    from govhall.catalog.search import tokenize
+
     kinds = list(EntryKind)
     start = datetime.date(2020, 1, 1)
     now = timezone.now()
-    rows = [
-        Entry(
-            kind=kinds[n % len(kinds)],
-            title=f"海沧区农林水利局公开信息第{n}号",
-            doc_number=f"厦海农林水〔{2020 + n % 6}〕{n}号",
-            issuer="厦门市海沧区农林水利局",
-            body="正文" * 200,
-            written_on=start + datetime.timedelta(days=n % 2000),
-            published_on=start + datetime.timedelta(days=n % 2000),
-            status=EntryStatus.PUBLISHED,
-            department=office,
-            author=editor,
-            approved_by=editor,
-            approved_at=now,
-            secrecy_reviewed_at=now,
-        )
-        for n in range(count)
+    # Five subjects of this bureau, so that the site search has real words to find:
+    topics = [
+        ("林木采伐许可和采伐限额管理", "申请林木采伐许可应当提交采伐作业设计，采伐限额按年度下达。"),
+        ("取水许可和水资源管理", "取水单位应当按许可水量取水，安装计量设施并按月报送取水量。"),
+        ("耕地地力保护补贴发放", "补贴资金按确权面积发放到户，公示期七天，有异议的可向村委会反映。"),
+        ("防汛防台和山洪灾害防御", "汛期各镇街落实值班制度，收到转移预警后立即组织群众转移。"),
+        ("渔业捕捞许可和休渔期管理", "休渔期内禁止捕捞作业，捕捞许可证到期前三十日申请换证。"),
     ]
+    body_words = [tokenize(subject + text) for subject, text in topics]
+    rows = []
+    for n in range(count):
+        subject, text = topics[n % len(topics)]
+        title = f"关于{subject}的通知（第{n}号）"
+        words = tokenize(title) + body_words[n % len(topics)]
+        rows.append(
+            Entry(
+                kind=kinds[n % len(kinds)],
+                title=title,
+                doc_number=f"厦海农林水〔{2020 + n % 6}〕{n}号",
+                issuer="厦门市海沧区农林水利局",
+                body=text * 20,
+                written_on=start + datetime.timedelta(days=n % 2000),
+                published_on=start + datetime.timedelta(days=n % 2000),
+                status=EntryStatus.PUBLISHED,
+                department=office,
+                author=editor,
+                approved_by=editor,
+                approved_at=now,
+                secrecy_reviewed_at=now,
+                search_text=" ".join(dict.fromkeys(words)),
+            )
+        )
     Entry.objects.bulk_create(rows, batch_size=2000)
 
 
@@ -107,10 +125,15 @@ def main(argv: list[str] | None = None) -> int:
         "column_deep_page": _time(client, "/info/policy/?page=100", args.requests),
         "home": _time(client, "/info/", args.requests),
         "api_list": _time(client, "/api/v1/info/entries/?kind=notice", args.requests),
+        "site_search": _time(client, "/search/?q=" + quote("林木采伐"), args.requests),
+        "site_search_two_words": _time(client, "/search/?q=" + quote("山洪 转移"), args.requests),
     }
     for name, figure in figures.items():
         print(f"  {name:<18} p50 {figure['p50']:7.2f} ms   p95 {figure['p95']:7.2f} ms")
-    ok = figures["column_first_page"]["p95"] <= 30
+    ok = (
+        figures["column_first_page"]["p95"] <= 30
+        and max(figures["site_search"]["p95"], figures["site_search_two_words"]["p95"]) <= 50
+    )
     from django.db import connections
 
     connections.close_all()

@@ -22,6 +22,19 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"surface": "portal"})
 
 
+def site_search(request: HttpRequest) -> HttpResponse:
+    """全站搜索: guides and public information matching every word, from one box (the catalog's segmenter)."""
+    from govhall.catalog.queries import search_guides
+    from govhall.publicinfo.queries import search_entries
+
+    query = request.GET.get("q", "").strip()[:100]
+    guides = search_guides(query, limit=20) if query else []
+    entries = search_entries(query, limit=20) if query else []
+    return render(
+        request, "portal/search.html", {"surface": "portal", "q": query, "guides": guides, "entries": entries}
+    )
+
+
 @applicant_required
 def workspace(request: HttpRequest) -> HttpResponse:
     entities = list_entities_for(request.user)  # type: ignore[arg-type]

@@ -126,6 +126,14 @@ def _check_doc_number(doc_number: str, lineage: Any) -> None:
     claim.save(update_fields=["lineage"])
 
 
+def entry_search_text(entry: Entry) -> str:
+    """The words a reader may search an entry by (the catalog's segmenter): title twice, numbers, text."""
+    from govhall.catalog.search import tokenize
+
+    parts = [entry.title, entry.title, entry.doc_number, entry.index_number, entry.issuer, entry.body[:20000]]
+    return " ".join(dict.fromkeys(tokenize(" ".join(p for p in parts if p))))
+
+
 def _set_links(entry: Entry, items: list[ServiceItem] | None, interprets: Entry | None) -> None:
     if interprets is not None:
         if entry.kind != EntryKind.INTERPRETATION:
@@ -247,6 +255,7 @@ def approve(entry: Entry, *, actor: User) -> Entry:
     entry.approved_by = actor
     entry.approved_at = now
     entry.published_on = timezone.localdate()
+    entry.search_text = entry_search_text(entry)
     entry.save()
     record("publicinfo.published", actor, entry, {"version": entry.version})
     transaction.on_commit(queries.forget_published_key)  # the guide pages show it at once

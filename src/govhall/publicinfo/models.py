@@ -45,6 +45,8 @@ class Entry(models.Model):
     effective_on = models.DateField(_("施行日期"), null=True, blank=True)
     repealed_on = models.DateField(_("废止日期"), null=True, blank=True)
     validity = models.CharField(_("效力状态"), max_length=10, choices=Validity.choices, default=Validity.VALID)
+    # The words of the title, numbers and text, segmented at publication, for the site search:
+    search_text = models.TextField(editable=False, blank=True)
     department = models.ForeignKey(
         "identity.Department", verbose_name=_("主办单位"), on_delete=models.PROTECT, related_name="+"
     )

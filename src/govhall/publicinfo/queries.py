@@ -382,3 +382,61 @@ def annual_figures(year: int) -> AnnualFigures:
         )
     )
     return AnnualFigures(year, rules, table)
+
+
+# The site search's half over public information ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _EntryIndex:
+    key: tuple[Any, ...]
+    ids: list[int]
+    words: list[frozenset[str]]
+    titles: list[str]
+
+
+_index: _EntryIndex | None = None
+_index_lock = threading.Lock()
+
+
+def _entry_index() -> _EntryIndex:
+    """The published entries' words, kept per process under ``published_key`` (rebuilt after a publication)."""
+    global _index
+    key = published_key()
+    with _index_lock:
+        current = _index
+    if current is not None and current.key == key:
+        return current
+    rows = list(published().order_by("-published_on", "-pk").values_list("pk", "search_text", "title"))
+    index = _EntryIndex(
+        key=key,
+        ids=[pk for pk, _text, _title in rows],
+        words=[frozenset(text.split()) for _pk, text, _title in rows],
+        titles=[title.lower() for _pk, _text, title in rows],
+    )
+    with _index_lock:
+        _index = index
+    return index
+
+
+def search_entries(query: str, *, limit: int = 20) -> list[Entry]:
+    """Published entries having every word of ``query`` (the catalog's segmenter), newest first, title hits first.
+
+    The words were segmented at publication (``Entry.search_text``); the scan runs over the
+    process's copy, so a query is one small fetch of the entries found.
+    """
+    from govhall.catalog.search import tokenize
+
+    terms = list(dict.fromkeys(tokenize(query)))[:10]
+    if not terms:
+        return []
+    index = _entry_index()
+    found = [
+        (sum(term in title for term in terms), position)
+        for position, (words, title) in enumerate(zip(index.words, index.titles, strict=True))
+        if all(term in words for term in terms)
+    ]
+    found.sort(key=lambda hit: (-hit[0], hit[1]))
+    ids = [index.ids[position] for _score, position in found[:limit]]
+    entries = {entry.pk: entry for entry in published().filter(pk__in=ids)}
+    return [entries[pk] for pk in ids if pk in entries]

@@ -166,3 +166,15 @@ def test_an_intermediary_institution_is_listed_in_its_column_and_beside_the_item
     page = Client().get("/info/intermediary/").content.decode()
     assert "中介机构" in page and "厦门绿测林业调查规划有限公司" in page
     assert [e.title for e in queries.entries_for_item(felling)] == ["厦门绿测林业调查规划有限公司"]
+
+
+def test_the_site_search_finds_guides_and_public_information_from_one_box(
+    published: Entry, felling: Any, zh_client: Client
+) -> None:
+    page = zh_client.get("/search/?q=林木采伐").content.decode()
+    assert "海沧区林木采伐管理实施办法" in page  # the published policy, segmented at publication
+    assert page.count('href="/items/') >= 1  # and the felling guide
+    nothing = zh_client.get("/search/?q=潮汐发电").content.decode()
+    assert "没有找到相关的公开信息" in nothing and "没有找到相关的办事事项" in nothing
+    assert zh_client.get("/search/?q=" + "采伐" * 200).status_code == 200  # a long query is cut, not an error
+    assert "全站搜索" in zh_client.get("/search/").content.decode()
