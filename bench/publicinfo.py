@@ -35,6 +35,9 @@ def _setup(url: str) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "govhall.conf.settings"
     os.environ.setdefault("GOVHALL_VAR_DIR", str(root / "var" / "bench"))
     os.environ.setdefault("GOVHALL_LOG_LEVEL", "WARNING")
+    # The API's anonymous rate limit (120 a minute) is not what is measured; hundreds of timed
+    # requests from one address would meet it:
+    os.environ.setdefault("GOVHALL_API_ANON_RATE", "100000/minute")
     import django
 
     django.setup()
@@ -124,9 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         "column_first_page": _time(client, "/info/policy/", args.requests),
         "column_deep_page": _time(client, "/info/policy/?page=100", args.requests),
         "home": _time(client, "/info/", args.requests),
-        "api_list": _time(client, "/api/v1/info/entries/?kind=notice", args.requests),
         "site_search": _time(client, "/search/?q=" + quote("林木采伐"), args.requests),
         "site_search_two_words": _time(client, "/search/?q=" + quote("山洪 转移"), args.requests),
+        "api_list": _time(client, "/api/v1/info/entries/?kind=notice", args.requests),
     }
     for name, figure in figures.items():
         print(f"  {name:<18} p50 {figure['p50']:7.2f} ms   p95 {figure['p95']:7.2f} ms")
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
 
     connections.close_all()
     drop_database(args.database_url)
-    print(json.dumps({"bench": "publicinfo", "entries": args.entries, **figures, "column_p95_ok": ok}))
+    print(json.dumps({"bench": "publicinfo", "entries": args.entries, **figures, "ok": ok}))
     return 0 if ok else 1
 
 
