@@ -435,11 +435,14 @@ def queue_kept_reports() -> int:
         .distinct()
     )
     stored = 0
-    for month, figures in ServiceReport.objects.order_by("month").values_list("month", "figures"):
-        indicators = (figures or {}).get("indicators")
+    for month in ServiceReport.objects.order_by("month").values_list("month", flat=True):
         source = f"figures:{month:%Y-%m}"
         missing = [p for p in platforms if (p.pk, source) not in queued]
-        if indicators and missing:
+        if not missing:
+            continue  # read a report's figures only when a platform still needs them
+        figures = ServiceReport.objects.filter(month=month).values_list("figures", flat=True).first()
+        indicators = (figures or {}).get("indicators")
+        if indicators:
             with transaction.atomic():
                 stored += _store([(source, figures_message(month, indicators))], missing)
     return stored

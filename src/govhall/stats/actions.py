@@ -8,7 +8,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,7 @@ from govhall.stats.queries import indicator_summary
 REPORTS_EVERY_SECONDS = 6 * 3600
 # The indicators task computes today so far, and every day not computed since it was over:
 INDICATORS_EVERY_SECONDS = 3600
+COMPUTE_LOCK = 7_302_030  # the advisory lock that serialises the indicators' writes on PostgreSQL
 
 
 def keep_service_report(
@@ -48,7 +49,9 @@ def keep_service_report(
     figures = compute_month(first)
     # The month's indicators from its daily figures, every day of it computed first:
     following = (first + datetime.timedelta(days=32)).replace(day=1)
-    compute_days(first, following - datetime.timedelta(days=1), only_missing=True)
+    # (all of them again: a rating removed as malicious or an alarm acknowledged after a day was
+    # computed would otherwise leave that day's figures behind the report's own):
+    compute_days(first, following - datetime.timedelta(days=1))
     figures["indicators"] = indicator_summary(first)
     pdf = render_service_report(first, figures, made_on=today)
     try:
@@ -158,6 +161,10 @@ def _compute_run(first: datetime.date, last: datetime.date, *, now: datetime.dat
     for figure in rows:
         per_day[figure.day] = per_day.get(figure.day, 0) + 1
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Two runs over the same days (the hourly task, a report being kept) take turns:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COMPUTE_LOCK])
         Figure.objects.filter(day__gte=first, day__lte=last).delete()
         Figure.objects.bulk_create(rows, batch_size=2000)
         ComputedDay.objects.filter(day__gte=first, day__lte=last).delete()

@@ -64,7 +64,10 @@ def _on(rows: QuerySet[Any], field: str, first: datetime.date, last: datetime.da
     A date-time field is cut at local midnight (``TIME_ZONE``), so a case closed at 23:59 in
     Xiamen belongs to that day; a date field is taken as it is.
     """
-    if isinstance(rows.model._meta.get_field(field), models.DateTimeField):
+    model, *path = [rows.model, *field.split("__")]
+    for part in path[:-1]:
+        model = model._meta.get_field(part).related_model
+    if isinstance(model._meta.get_field(path[-1]), models.DateTimeField):
         start, end = day_bounds(first, last)
         return rows.filter(**{f"{field}__gte": start, f"{field}__lt": end}).annotate(
             stat_day=TruncDate(field, tzinfo=timezone.get_current_timezone())
@@ -132,6 +135,13 @@ def _closed(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     return _on(_cases().filter(status=CaseStatus.CLOSED, accepted_on__isnull=False), "closed_at", first, last)
 
 
+def _closed_working_limit(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Closed cases whose item version's committed limit is in working days (the average limit's denominator)."""
+    from govhall.catalog.constants import LimitUnit
+
+    return _closed(first, last).filter(item_version__committed_unit=LimitUnit.WORKING_DAYS)
+
+
 def _closed_on_time(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     return _closed(first, last).filter(Q(due_on__isnull=True) | Q(stat_day__lte=F("due_on")))
 
@@ -185,7 +195,12 @@ def handling_days(row: dict[str, Any], calendar: Any) -> int:
 
 
 def _materials(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    """Materials attached to filed cases in the days, uploaded or taken from a held licence (current ones)."""
+    """The current materials of the cases submitted in the days, uploaded or taken from a held licence.
+
+    Dated by the case's submission, not by the upload: a draft's files are uploaded days
+    before the licence materials are attached at submission, and a correction replaces a
+    material in its slot (the slot is counted once, as it stands).
+    """
     from govhall.cases.constants import CaseStatus
     from govhall.cases.models import CaseMaterial
 
@@ -203,7 +218,7 @@ def _materials(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
         )
         .order_by()
     )
-    return _on(materials, "uploaded_at", first, last)
+    return _on(materials, "case__submitted_at", first, last)
 
 
 def _materials_reused(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -378,6 +393,7 @@ COUNTERS: dict[str, Counter] = {
         # The same cases, per day and unit only, with how many took each number of working days:
         Counter("handling_spread", _("办结办件的办理工作日分布"), CASES, _closed),
         Counter("committed_days", _("办结办件的承诺时限（工作日）"), CASES, _closed),
+        Counter("closed_working_limit", _("承诺时限以工作日计的办结办件"), CASES, _closed_working_limit),
         Counter("corrections", _("补正告知"), EVENTS, _corrections),
         Counter("materials", _("办件材料"), MATERIALS, _materials),
         Counter("materials_reused", _("由证照库提供的材料"), MATERIALS, _materials_reused),
@@ -514,8 +530,8 @@ MEASURES: dict[str, Measure] = {
                 lower_is_better=True, definition=_("办结件从受理到办结的工作日数（扣除补正、特别程序等暂停计时）的平均值。")),
         Measure("handling_p90", _("90%办件的办理时间不超过（工作日）"), "cases", P90, "handling_spread",
                 lower_is_better=True, definition=_("办结件办理工作日数的第90百分位。")),
-        Measure("committed_average", _("平均承诺时限（工作日）"), "cases", AVERAGE, "committed_days", "closed",
-                definition=_("办结件所属事项版本的承诺办结时限的平均值，与平均办理时间对照。")),
+        Measure("committed_average", _("平均承诺时限（工作日）"), "cases", AVERAGE, "committed_days", "closed_working_limit",
+                definition=_("承诺时限以工作日计的办结件，其事项版本承诺办结时限的平均值，与平均办理时间对照。")),
         Measure("correction_rate", _("补正率"), "cases", RATE, "corrections", "submitted", lower_is_better=True,
                 definition=_("收到一次性告知补正的办件数与提交申请件数之比（同一办件在不同日期补正的，分别计数）。")),
         # 减材料:
@@ -663,8 +679,11 @@ def rows_behind(
     counter = COUNTERS[counter_key]
     assert counter.rows is not None
     rows = counter.rows(first, last)
-    if counter.source == LOOKUPS:
-        return rows.filter(extra__purpose=facet) if facet else rows
+    if counter.source in (LOOKUPS, DISCLOSURES):
+        # Counted for the bureau only (no unit): a unit's view lists none, as its figure is none:
+        if departments is not None:
+            return rows.none()
+        return rows.filter(extra__purpose=facet) if facet and counter.source == LOOKUPS else rows
     if departments is not None:
         rows = rows.filter(stat_unit__in=departments)
     if item:

@@ -57,7 +57,11 @@ class Figure(models.Model):
     class Meta:
         verbose_name = _("统计数")
         verbose_name_plural = _("统计数")
-        indexes = [models.Index(fields=["counter", "day"], name="stats_figure_counter_day")]
+        indexes = [
+            models.Index(fields=["counter", "day"], name="stats_figure_counter_day"),
+            # A day's (or a month's) rows replaced as a whole by compute_day:
+            models.Index(fields=["day"], name="stats_figure_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.counter}={self.value}"

@@ -90,6 +90,9 @@ class MonthFigures:
         return self.days_complete == self.days_expected
 
 
+FIRST_YEAR = 2000  # no figures before this (and no date arithmetic near year 1)
+
+
 def parse_month(text: str, *, today: datetime.date | None = None) -> datetime.date:
     """The first day of a "YYYY-MM" month; blank is this month. Raises ValidationError for a bad or future month."""
     today = today or timezone.localdate()
@@ -101,6 +104,8 @@ def parse_month(text: str, *, today: datetime.date | None = None) -> datetime.da
         raise ValidationError(_("月份的格式应为“2026-11”。"), code="bad_month") from None
     if month > today.replace(day=1):
         raise ValidationError(_("%(month)s还没有到，没有统计数据。") % {"month": text.strip()}, code="future_month")
+    if month.year < FIRST_YEAR:
+        raise ValidationError(_("%(year)d 年以前没有统计数据。") % {"year": FIRST_YEAR}, code="early_month")
     return month
 
 
@@ -195,11 +200,14 @@ def month_figures(month: datetime.date, scope: Scope, *, today: datetime.date | 
     for counter, histogram in rows.filter(counter__in=HISTOGRAMS).values_list("counter", "histogram"):
         _add_histogram(histograms.setdefault(counter, {}), histogram)
     computed = dict(ComputedDay.objects.filter(day__gte=first, day__lte=last).values_list("day", "is_complete"))
+    values = {m.key: evaluate(m, sums, histograms) for m in MEASURES.values() if m.is_available}
+    if not computed:
+        values = dict.fromkeys(values)  # no day computed: nothing is known, not zero
     return MonthFigures(
         month=month,
         sums=sums,
         histograms=histograms,
-        values={m.key: evaluate(m, sums, histograms) for m in MEASURES.values() if m.is_available},
+        values=values,
         days_expected=(last - first).days + 1,
         days_complete=sum(1 for done in computed.values() if done),
         days_partial=sum(1 for done in computed.values() if not done),
@@ -366,6 +374,7 @@ def indicator_summary(month: datetime.date) -> dict[str, Any]:
         {"code": unit["department"].code, "name": unit["department"].name,
          "values": {key: unit["values"].get(key) for key in HEADLINE if key in available}}
         for unit in unit_figures(month, scope)
+        if unit["depth"] == 1  # the bureau's units; a unit below is inside its parent's row
     ]  # fmt: skip
 
     def rank(unit: dict[str, Any]) -> tuple[Any, ...]:

@@ -28,10 +28,12 @@ from govhall.stats.measures import (
     GROUPS,
     HEADLINE,
     ITEMS,
+    LOOKUPS,
     MATERIALS,
     MEASURES,
     RATE,
     Measure,
+    facet_labels,
     items_behind,
     rows_behind,
 )
@@ -131,6 +133,9 @@ def meets_target(measure: Measure, value: float | None) -> bool | None:
 
 def _dashboard_input(request: HttpRequest) -> tuple[datetime.date, queries.Scope]:
     user: User = request.user  # type: ignore[assignment]
+    for name in ("unit", "item", "facet", "month", "measure"):
+        if any(ord(c) < 32 for c in request.GET.get(name, "")):
+            raise BadInput(_("请求中含有不能识别的字符，请从页面上的选项选择。"))
     scope = queries.indicator_scope_for(user, request.GET.get("unit", "").strip())
     try:
         month = queries.parse_month(request.GET.get("month", ""))
@@ -181,7 +186,8 @@ def desk_indicators(request: HttpRequest) -> HttpResponse:
                 {
                     **unit,
                     "cells": [
-                        (MEASURES[key].title, format_value(MEASURES[key], unit["values"].get(key))) for key in headline
+                        (MEASURES[key].title, format_value(MEASURES[key], unit["values"].get(key)), key)
+                        for key in headline
                     ],
                 }
                 for unit in units
@@ -231,6 +237,13 @@ def desk_indicator_rows(request: HttpRequest, key: str, part: str) -> HttpRespon
         rows = rows_behind(counter_key, first, last, departments=scope.departments, item=item, facet=facet)
         rows = _with_columns(counter.source, rows)
     page = Paginator(rows, ROWS_PAGE_SIZE).get_page(request.GET.get("page"))
+    if counter.source not in (CASES, MATERIALS, EVENTS, ITEMS):
+        # Ratings, complaints, orders, alarms, look-ups, grants, questions: the day and the kind
+        # only (no person, and no query per row):
+        labels = facet_labels(counter.source)
+        page.object_list = [
+            {"day": row["stat_day"], "kind": labels.get(_kind(row), _kind(row)) or "—"} for row in page.object_list
+        ]
     return render(
         request,
         "stats/desk_indicator_rows.html",
@@ -244,11 +257,15 @@ def desk_indicator_rows(request: HttpRequest, key: str, part: str) -> HttpRespon
             "scope": scope,
             "page": page,
             "figure": figures.sums.get(counter_key, 0),
-            "narrowed": bool(item or facet),
+            "narrowed": bool(item or facet) and counter.source != ITEMS,
             "source": counter.source,
             "back": _without_page(request),
         },
     )
+
+
+def _kind(row: dict[str, Any]) -> str:
+    return str(row.get("stat_facet") or (row.get("extra") or {}).get("purpose", "") or "")
 
 
 def _without_page(request: HttpRequest) -> str:
@@ -268,7 +285,9 @@ def _with_columns(source: str, rows: Any) -> Any:
         return rows.select_related("case", "material", "licence").order_by("pk")
     if source == EVENTS:
         return rows.select_related("case", "case__item_version").order_by("pk")
-    return rows.order_by("pk")
+    if source == LOOKUPS:
+        return rows.values("stat_day", "extra").order_by("pk")
+    return rows.values("stat_day", "stat_facet").order_by("pk")
 
 
 @staff_required

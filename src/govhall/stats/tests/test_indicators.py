@@ -285,3 +285,34 @@ def test_every_measure_is_made_of_counters_that_exist_and_each_group_is_named() 
         assert measure.group in GROUPS, measure.key
         for key in measure.counters:
             assert key in COUNTERS, (measure.key, key)
+
+
+def test_look_ups_are_listed_for_the_bureau_only_and_without_names(
+    handled: dict[str, Case], alice: User, bob: User, dan: User, desk: Any
+) -> None:
+    from conftest import ALICE_ID
+    from govhall.dossier.actions import look_up_subject
+
+    look_up_subject(dan, ALICE_ID, purpose="supervision")
+    actions.compute_day(timezone.localdate())
+    page = desk(dan).get("/desk/indicators/lookups/numerator/").content.decode()
+    assert "清单共 1 条；统计数为 1。" in page and "监督检查" in page and dan.full_name not in page.split("<main")[1]
+    page = desk(bob).get("/desk/indicators/lookups/numerator/?unit=forestry").content.decode()
+    assert "清单共 0 条；统计数为 0。" in page
+
+
+def test_odd_input_is_refused_with_a_message_not_an_error(handled: dict[str, Case], dan: User, desk: Any) -> None:
+    client = desk(dan)
+    for query in ("?month=0001-01", "?unit=%00", "?facet=%00"):
+        response = client.get("/desk/indicators/" + query)
+        assert response.status_code == 400, query
+    response = client.get("/desk/indicators/on_time/numerator/?item=%00")
+    assert response.status_code == 400
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--to needs --from"):
+        call_command("compute_indicators", "--to", "2026-11-30")
+    with pytest.raises(CommandError, match="还没有到"):
+        call_command("compute_indicators", "--day", (timezone.localdate() + datetime.timedelta(days=2)).isoformat())
+    with pytest.raises(CommandError, match="before --from"):
+        call_command("compute_indicators", "--from", "2026-11-30", "--to", "2026-11-01")

@@ -9,7 +9,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from govhall.stats.actions import compute_days, compute_missing_days, first_day_with_data, schedule_indicators
+from govhall.stats.actions import (
+    compute_day,
+    compute_days,
+    compute_missing_days,
+    first_day_with_data,
+    schedule_indicators,
+)
 
 
 def _date(text: str) -> datetime.date:
@@ -34,13 +40,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
+        if options["last"] and not options["first"]:
+            raise CommandError("--to needs --from")
         try:
             if options["day"]:
                 day = _date(options["day"])
-                days = compute_days(day, day)
+                compute_day(day)  # refuses a day in the future
+                days = [day]
             elif options["first"] or options["all"]:
                 first = _date(options["first"]) if options["first"] else first_day_with_data()
                 last = _date(options["last"]) if options["last"] else datetime.date.max
+                if first and last < first:
+                    raise CommandError("--to is before --from")
                 days = compute_days(first, last) if first else []
             else:
                 days = compute_missing_days()
