@@ -130,12 +130,13 @@ def render_service_report(month: datetime.date, figures: dict[str, Any], *, made
     return sign_notice(buffer.getvalue(), authority=settings.BUREAU_NAME, title="", reason=_("月度服务情况通报"))
 
 
-def _shown(kind: str, value: float | None) -> str:
+def shown(kind: str, value: float | None) -> str:
+    """A measure's value as every surface prints it: "87.5%", "1,204", "3.4"; "—" where nothing was counted."""
     if value is None:
         return "—"
     if kind == "rate":
         return f"{value:.1f}%"
-    return f"{int(value)}" if kind == "count" else f"{value:g}"
+    return f"{int(value):,}" if kind == "count" else f"{value:g}"
 
 
 def _indicator_section(indicators: dict[str, Any] | None, *, base: ParagraphStyle, cell: ParagraphStyle) -> list[Any]:
@@ -155,9 +156,9 @@ def _indicator_section(indicators: dict[str, Any] | None, *, base: ParagraphStyl
             verdict = _("达标")
         else:
             verdict = _("未达标")
-        aim = "—" if target is None else ("≤" if measure["lower_is_better"] else "≥") + _shown(measure["kind"], target)
+        aim = "—" if target is None else ("≤" if measure["lower_is_better"] else "≥") + shown(measure["kind"], target)
         rows.append(
-            [Paragraph(escape(text), cell) for text in (measure["title"], _shown(measure["kind"], value), aim, verdict)]
+            [Paragraph(escape(text), cell) for text in (measure["title"], shown(measure["kind"], value), aim, verdict)]
         )
     plan = Table(rows, repeatRows=1, colWidths=[80 * mm, 30 * mm, 30 * mm, 30 * mm])
     plan.setStyle(_GRID)
@@ -167,7 +168,7 @@ def _indicator_section(indicators: dict[str, Any] | None, *, base: ParagraphStyl
     header = [_("排名"), _("单位")] + [titles[key]["title"] for key in keys]
     ranking: list[list[Any]] = [[Paragraph(escape(text), cell) for text in header]]
     for place, unit in enumerate(indicators["units"], start=1):
-        values = [str(place), unit["name"]] + [_shown(titles[key]["kind"], unit["values"].get(key)) for key in keys]
+        values = [str(place), unit["name"]] + [shown(titles[key]["kind"], unit["values"].get(key)) for key in keys]
         ranking.append([Paragraph(escape(value), cell) for value in values])
     table = Table(
         ranking, repeatRows=1, colWidths=[12 * mm, 52 * mm] + [(241 - 64) / max(1, len(keys)) * mm] * len(keys)

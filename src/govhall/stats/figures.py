@@ -137,7 +137,7 @@ def compute_month(month: datetime.date) -> dict[str, Any]:
     ]
     units.sort(key=lambda unit: (unit["code"] == NO_UNIT, unit["name"]))
 
-    item_names = _item_names(set(by_item_ratings))
+    item_names = name_items(set(by_item_ratings))
     items: list[dict[str, Any]] = [
         {"code": code, "name": item_names.get(code, code), "ratings": _ratings_block(counts)}
         for code, counts in by_item_ratings.items()
@@ -199,7 +199,8 @@ def _unit(
     }
 
 
-def _item_names(codes: set[str]) -> dict[str, str]:
+def name_items(codes: set[str]) -> dict[str, str]:
+    """The newest version's name of each item, by implementation code (the reports and the indicators)."""
     from govhall.catalog.models import ItemVersion
 
     names: dict[str, str] = {}

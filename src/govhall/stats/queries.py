@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from govhall.identity.constants import RECORD_ROLES
 from govhall.identity.models import Department, User
 from govhall.identity.queries import departments_below, departments_covered, get_department_tree, list_roles
+from govhall.stats.figures import name_items
 from govhall.stats.measures import COUNTERS, FLOW, MEASURES, P90, STOCK, Measure, evaluate, facet_labels
 from govhall.stats.models import ComputedDay, Figure, ServiceReport
 
@@ -325,7 +326,7 @@ def breakdown(measure: Measure, scope: Scope, month: datetime.date, *, by: str) 
         .annotate(total=Sum("value"))
     ):
         parts.setdefault(row[field], {})[row["counter"]] = row["total"]
-    labels = item_names(set(parts)) if by == "item" else facet_labels(COUNTERS[measure.numerator].source)
+    labels = name_items(set(parts)) if by == "item" else facet_labels(COUNTERS[measure.numerator].source)
     rows = [
         {
             "key": key,
@@ -339,20 +340,6 @@ def breakdown(measure: Measure, scope: Scope, month: datetime.date, *, by: str) 
     ]
     rows.sort(key=lambda row: (-int(row["denominator"] or row["numerator"] or 0), str(row["label"])))
     return rows
-
-
-def item_names(codes: set[str]) -> dict[str, str]:
-    """The newest published name of each item by implementation code."""
-    from govhall.catalog.models import ItemVersion
-
-    names: dict[str, str] = {}
-    for code, name in (
-        ItemVersion.objects.filter(item__implementation_code__in=codes)
-        .order_by("item__implementation_code", "-number")
-        .values_list("item__implementation_code", "name")
-    ):
-        names.setdefault(code, name)
-    return names
 
 
 # The plan's targets and the measures the units are ranked on, in the monthly 通报:

@@ -20,6 +20,7 @@ from govhall.lib.pagecache import anonymous_page_cache
 from govhall.lib.storage import private_download
 from govhall.ratings.constants import RatingLevel
 from govhall.stats import queries
+from govhall.stats.documents import shown
 from govhall.stats.measures import (
     CASES,
     COUNT,
@@ -115,14 +116,7 @@ def _shown(measure: Measure, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 
 def format_value(measure: Measure, value: float | None) -> str:
-    """How a value reads: "87.5%", "12", "3.4"; "—" where there was nothing to count."""
-    if value is None:
-        return "—"
-    if measure.kind == RATE:
-        return f"{value:.1f}%"
-    if measure.kind == COUNT:
-        return f"{int(value):,}"
-    return f"{value:g}"
+    return shown(measure.kind, value)
 
 
 def meets_target(measure: Measure, value: float | None) -> bool | None:
