@@ -22,6 +22,8 @@ if [ "${1:-}" = "--public-url" ]; then  # say what licences would link to, and s
   exit 0
 fi
 PY=.venv/bin/python
+# Fees (docs/finance-platform.md): the finance platform's sandbox on 127.0.0.1:8027, started below:
+export GOVHALL_FINANCE_URL="${GOVHALL_FINANCE_URL:-http://127.0.0.1:8027}"
 
 $PY manage.py load_demo
 # Files a crashed filing left behind (never those a committed row names):
@@ -47,8 +49,12 @@ $PY manage.py sweep_archives --schedule
 $PY manage.py plan_inspections --schedule
 # Reminders to renew licences coming to an end, daily (docs/licences.md, Renewal):
 $PY manage.py send_renewal_reminders --schedule
+# Payments: the 15-minute checks (outbox, pending orders, refunds) and the daily statement:
+$PY manage.py reconcile_payments --schedule
 $PY manage.py db_worker --queue-name '*' --no-reload &
 PIDS=($!)
+$PY manage.py finance_sandbox --port 8027 >var/finance-sandbox.log 2>&1 &
+PIDS+=($!)
 trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT INT TERM
 # Field sensors (docs/sensors.md): the MQTT subscriber and the sweep (offline stations, escalation
 # of unacknowledged red alarms, reading partitions). In development the broker is an anonymous
@@ -77,6 +83,7 @@ cat <<MSG
   staff desk:           http://$HOST:$PORT/desk/login/
   health:               http://$HOST:$PORT/healthz
   licence QR codes to:  $GOVHALL_PUBLIC_URL
+  finance sandbox:      http://127.0.0.1:8027/state  (fees are paid on its page)
   field sensors:        http://$HOST:$PORT/sensors/  (a demo storm: .venv/bin/python manage.py simulate_storm)
   development keys in:  var/keys/ (never commit them)
   Stop with Ctrl-C.

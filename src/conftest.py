@@ -35,6 +35,9 @@ def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object, monkey
 
     monkeypatch.setattr(Case._meta.get_field("acceptance_notice"), "storage", FileSystemStorage(location=str(folder)))
     monkeypatch.setattr(Licence._meta.get_field("document"), "storage", FileSystemStorage(location=str(folder)))
+    from govhall.payments.models import PaymentOrder
+
+    monkeypatch.setattr(PaymentOrder._meta.get_field("notice"), "storage", FileSystemStorage(location=str(folder)))
     from govhall.archives.models import DisposalList
     from govhall.complaints.models import SupervisionEvidence
     from govhall.office.models import Attachment, Document, Evidence

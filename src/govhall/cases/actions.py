@@ -630,6 +630,8 @@ def _refusal(
     roles, statuses = _UNIT_ACTIONS[action]
     if not _holds(actor, roles, case.department_id):
         return _no_role()
+    if action == CaseAction.CLOSE and case.status == CaseStatus.APPROVED and step and step.kind == StepKind.FEE:
+        return InvalidTransition(_("尚未缴费：费用缴清（缴费环节完成）后才能办结。"), code="fee_unpaid")
     if action == CaseAction.ACCEPT and case.status != CaseStatus.SUBMITTED:
         return InvalidTransition(_("只有待受理的办件可以受理。"), code="invalid_transition")
     if action == CaseAction.EXTENSION_REQUEST and (case.status not in statuses or case.extension_days):
@@ -869,6 +871,64 @@ def complete_step(case: Case, *, actor: User, opinion: str) -> Case:
         raise ValidationError({"opinion": _("请填写本环节的办理意见。")})
     case.step_order = _next_step_order(case, step.order)
     move(case, CaseStatus.IN_PROGRESS, actor=actor, kind="step_completed", opinion=opinion, data={"step": step.name})
+    return case
+
+
+def check_fee_step(actor: Any, case: Case) -> ProcessStep:
+    """Refuse unless ``case`` is at a 缴费 step and ``actor`` holds the step's role there; return the step.
+
+    The payments app's rule for assessing the fee (its form on the desk's case page). A 缴费
+    step may come before the decision (the case in progress) or after approval (a licence's fee).
+    """
+    step = current_step(case)
+    if case.status not in {CaseStatus.IN_PROGRESS, CaseStatus.APPROVED} or step is None or step.kind != StepKind.FEE:
+        raise InvalidTransition(_("办件当前不在缴费环节。"), code="wrong_step")
+    if not _holds(actor, (step.role,), step.department_id or case.department_id):
+        raise _no_role()
+    return step
+
+
+def is_at_fee_step(case: Case) -> bool:
+    """Is the case's current step a 缴费 step (waiting for its fee)?"""
+    step = current_step(case)
+    return step is not None and step.kind == StepKind.FEE
+
+
+def record_event(
+    case: Case, kind: str, *, actor: Any, opinion: str = "", data: dict[str, Any] | None = None
+) -> CaseEvent:
+    """An event on the case's timeline that does not change its status (a fee ordered, paid, refunded …).
+
+    For the apps that take part in the flow (DESIGN §3a); the caller holds the case's row lock.
+    """
+    event = CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        from_status=case.status,
+        to_status=case.status,
+        step_order=case.step_order,
+        actor=actor if isinstance(actor, User) else None,
+        actor_label=actor.get_username() if isinstance(actor, User) else str(actor or "system"),
+        opinion=opinion,
+        data=data or {},
+    )
+    record(f"cases.{kind}", actor if isinstance(actor, User) else None, case, data or {})
+    return event
+
+
+def complete_fee_step(case: Case, *, actor: Any, opinion: str, data: dict[str, Any] | None = None) -> Case:
+    """Complete the case's current 缴费 step (the fee paid, waived, or not waited for); go to the next step.
+
+    Called by the payments app inside its transaction, with the case's row locked. Raises
+    InvalidTransition if the case is not at a 缴费 step.
+    """
+    step = current_step(case)
+    if step is None or step.kind != StepKind.FEE:
+        raise InvalidTransition(_("办件当前不在缴费环节。"), code="wrong_step")
+    case.step_order = _next_step_order(case, step.order)
+    move(
+        case, case.status, actor=actor, kind="step_completed", opinion=opinion, data={"step": step.name, **(data or {})}
+    )
     return case
 
 

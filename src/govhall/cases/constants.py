@@ -45,7 +45,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.SPECIAL_PROCEDURE: frozenset({S.IN_PROGRESS}),
     # With the higher authority: the bureau waits for its decision (not in its inbox, no clock):
     S.FORWARDED: frozenset({S.APPROVED, S.DENIED}),
-    S.APPROVED: frozenset({S.CLOSED}),
+    S.APPROVED: frozenset({S.APPROVED, S.CLOSED}),  # APPROVED → APPROVED: a 缴费 step after approval completes
     S.DENIED: frozenset({S.CLOSED}),
     S.NOT_ACCEPTED: frozenset(),
     S.CLOSED: frozenset(),
@@ -112,6 +112,12 @@ class EventKind(models.TextChoices):
     DECIDED = "decided", _("作出决定")
     CLOSED = "closed", _("办结")
     WITHDRAWN = "withdrawn", _("撤回")
+    # Written by the payments app at the 缴费 step (DESIGN §3a):
+    FEE_ORDERED = "fee_ordered", _("开具缴款通知")
+    FEE_PAID = "fee_paid", _("缴费")
+    FEE_ORDER_ENDED = "fee_order_ended", _("缴款通知作废或过期")
+    FEE_REFUND_REQUESTED = "fee_refund_requested", _("申请退款")
+    FEE_REFUNDED = "fee_refunded", _("退款")
 
 
 class Decision(models.TextChoices):

@@ -75,6 +75,7 @@ class StepKind(models.TextChoices):
     REVIEW = "review", _("审查")
     SITE_INSPECTION = "site_inspection", _("现场勘查")
     COUNTERSIGN = "countersign", _("会签")
+    FEE = "fee", _("缴费")
     DECISION = "decision", _("决定")
     CLOSE = "close", _("办结")
     DELIVER = "deliver", _("送达")

@@ -136,6 +136,7 @@ CHILDREN: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("FEE_NAME", "name", "text"),
             ("FEE_STAND", "standard", "text"),
             ("BY_LAW", "basis", "text?"),
+            ("FEE_CODE", "income_code", "text?"),
             ("IS_DESC", "is_reducible", "bool"),
             ("DESC_EXPLAIN", "reduction_basis", "text?"),
             ("ORDER_NUM", "order", "int"),

@@ -120,6 +120,8 @@ class ItemVersion(models.Model):
     visit_reason = models.TextField(_("到现场办理原因"), blank=True)
     has_fee = models.BooleanField(_("是否收费"), default=False)
     fee_basis = models.TextField(_("收费依据"), blank=True)
+    # At the 缴费 step: the case waits there until the payment is confirmed, or moves on when the order is issued:
+    fee_waits = models.BooleanField(_("缴费后方可继续办理"), default=True)
     consultation_phone = models.CharField(_("咨询方式"), max_length=200, blank=True)
     supervision_phone = models.CharField(_("监督投诉方式"), max_length=200, blank=True)
     address = models.CharField(_("办理地点"), max_length=500, blank=True)
@@ -265,6 +267,7 @@ class Fee(models.Model):
     name = models.CharField(_("收费项目名称"), max_length=200)
     standard = models.TextField(_("收费标准"))
     basis = models.TextField(_("收费依据"), blank=True)
+    income_code = models.CharField(_("非税收入项目编码"), max_length=20, blank=True)
     is_reducible = models.BooleanField(_("是否允许减免"), default=False)
     reduction_basis = models.TextField(_("允许减免依据"), blank=True)
 

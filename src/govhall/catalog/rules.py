@@ -87,6 +87,11 @@ def check_version(version: ItemVersion) -> list[Problem]:
         problems.append(Problem("fee", _("收费事项必须填写收费依据和至少一个收费项目。")))
     if not version.has_fee and (version.online_payment or fees):
         problems.append(Problem("fee", _("不收费的事项不能提供网上支付，也不能有收费项目。")))
+    has_fee_step = version.steps.filter(kind=StepKind.FEE).exists()
+    if version.has_fee and not has_fee_step:
+        problems.append(Problem("fee", _("收费事项的办理流程须有“缴费”环节，在该环节核定费用并开具缴款通知。")))
+    if has_fee_step and not version.has_fee:
+        problems.append(Problem("fee", _("不收费的事项不能有“缴费”环节。")))
     if not version.consultation_phone.strip() or not version.supervision_phone.strip():
         problems.append(Problem("phones", _("咨询电话和监督投诉电话都必须填写。")))
     elif version.consultation_phone.strip() == version.supervision_phone.strip():

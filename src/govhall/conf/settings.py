@@ -187,6 +187,8 @@ def check_production_settings() -> None:
         problems.append("GOVHALL_DEV_SKIP_STAFF_2FA is on; staff must use a second factor in production.")
     if any(path.endswith(".SmsGatewaySender") for path in NOTIFICATION_SENDER) and not (SMS_URL and SMS_SECRET):
         problems.append("The SMS channel is configured but GOVHALL_SMS_URL or GOVHALL_SMS_SECRET is not set.")
+    if not (FINANCE_URL.startswith("https://") and FINANCE_SECRET):
+        problems.append("GOVHALL_FINANCE_URL (https://) and GOVHALL_FINANCE_SECRET must name the finance platform.")
     if problems:
         raise ImproperlyConfigured("govhall refuses to start in production:\n  - " + "\n  - ".join(problems))
 
@@ -212,6 +214,7 @@ INSTALLED_APPS = [
     "govhall.catalog",
     "govhall.licences",
     "govhall.cases",
+    "govhall.payments",
     "govhall.complaints",
     "govhall.ratings",
     "govhall.office",
@@ -475,6 +478,16 @@ SMS_URL = env_str("GOVHALL_SMS_URL")
 SMS_SECRET = env_str("GOVHALL_SMS_SECRET") or ("" if IS_PRODUCTION else dev_secret(KEYS_DIR, "govhall_sms_secret"))
 SMS_TIMEOUT = env_int("GOVHALL_SMS_TIMEOUT", 5)
 SMS_LINK_BASE = env_str("GOVHALL_SMS_LINK_BASE")
+# The finance bureau's non-tax revenue platform (docs/finance-platform.md); `make run` starts its sandbox:
+FINANCE_URL = env_str("GOVHALL_FINANCE_URL")
+FINANCE_SECRET = env_str("GOVHALL_FINANCE_SECRET") or (
+    "" if IS_PRODUCTION else dev_secret(KEYS_DIR, "govhall_finance_secret")
+)
+FINANCE_APP_ID = env_str("GOVHALL_FINANCE_APP_ID", "350205-NLSJ")
+FINANCE_TIMEOUT = env_int("GOVHALL_FINANCE_TIMEOUT", 10)
+# Calendar days a payer has to pay a fee order (缴款期限), and the first retry delay toward the platform:
+PAYMENT_DUE_DAYS = env_int("GOVHALL_PAYMENT_DUE_DAYS", 15)
+PAYMENT_RETRY_BASE_SECONDS = env_int("GOVHALL_PAYMENT_RETRY_BASE_SECONDS", 30)
 # /healthz calls the worker stale when its heartbeat or the oldest waiting task is older:
 WORKER_STALE_SECONDS = env_int("GOVHALL_WORKER_STALE_SECONDS", 120)
 # A task RUNNING this long lost its worker (killed mid-task) and is queued again (portal.tasks):

@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("govhall.identity.urls")),
     path("", include("govhall.catalog.urls")),
     path("", include("govhall.cases.urls")),
+    path("", include("govhall.payments.urls")),
     path("", include("govhall.licences.urls")),
     path("", include("govhall.dossier.urls")),
     path("", include("govhall.ratings.urls")),

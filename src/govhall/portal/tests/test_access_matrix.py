@@ -12,6 +12,7 @@ import datetime
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -55,6 +56,8 @@ from govhall.licences.tests.conftest import (  # noqa: F401 - fixtures
 )
 from govhall.office import actions as office_actions
 from govhall.office.models import Document, Evidence, Task
+from govhall.payments.constants import DifferenceKind, OrderStatus
+from govhall.payments.models import Difference, PaymentOrder, Refund, StatementRun
 from govhall.proactive.models import Entitlement, EntitlementGrant
 from govhall.publicinfo import actions as info_actions
 from govhall.publicinfo.constants import ApplicantKind, EntryKind, FormWanted
@@ -115,9 +118,13 @@ VISIBLE = {
     "message": {"dan", "erin"},  # the exchange: supervisors and system administrators
     "inbound": {"dan", "erin"},
     "station": FORESTRY_RECORDS,  # a field station of the forestry unit
+    "fee_order": FORESTRY_RECORDS,  # a fee order of the forestry case
+    "refund": FORESTRY_RECORDS,
+    "difference": {"dan"},  # reconciliation differences: the supervisors
     "alarm": FORESTRY_RECORDS,
 }
 ARCHIVIST = {"lucy"}
+PAYMENT_OBJECTS: dict[str, Any] = {"fee_order": PaymentOrder, "refund": Refund, "difference": Difference}
 OFFICE = {"grace", "dan"}  # bureau-level roles: the office sees all documents and tasks
 
 
@@ -177,6 +184,15 @@ MATRIX: dict[str, Rule] = {
     "desk/cases/<uuid:public_id>/<slug:action>/": _staff(FORESTRY_RECORDS, "case", ("POST",), action="accept"),
     "desk/cases/<uuid:public_id>/materials/<uuid:material_id>/": _staff(FORESTRY_RECORDS, "material"),
     "desk/cases/<uuid:public_id>/acceptance-notice.pdf": _staff(FORESTRY_RECORDS, "case"),
+    # Fees (缴费): the case's order and refunds to its unit; the reconciliation to the supervisors:
+    "desk/payments/": _staff(STAFF),
+    "desk/payments/cases/<uuid:public_id>/issue/": _staff(FORESTRY_RECORDS, "case", ("POST",)),
+    "desk/payments/orders/<uuid:public_id>/notice.pdf": _staff(FORESTRY_RECORDS, "fee_order"),
+    "desk/payments/orders/<uuid:public_id>/<slug:action>/": _staff(
+        FORESTRY_RECORDS, "fee_order", ("POST",), action="cancel"
+    ),
+    "desk/payments/refunds/<uuid:public_id>/decide/": _staff(FORESTRY_RECORDS, "refund", ("POST",)),
+    "desk/payments/differences/<uuid:public_id>/settle/": _staff({"dan"}, "difference", ("POST",)),
     "desk/licences/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "licence"),
     "desk/licences/<uuid:public_id>/licence.pdf": _staff(FORESTRY_RECORDS, "licence"),
     "desk/licences/copies/<uuid:public_id>/copy.pdf": _staff(FORESTRY_RECORDS, "copy"),
@@ -404,6 +420,8 @@ class World:
         if kind == "assignment":
             assignment = self.task.assignments.get()
             return {"public_id": str(self.task.public_id), "assignment_id": str(assignment.public_id)}
+        if kind in PAYMENT_OBJECTS:
+            return {"public_id": str(PAYMENT_OBJECTS[kind].objects.get().public_id)}
         if kind == "order_evidence":
             return {"public_id": str(self.order.public_id), "evidence_id": str(self.order.evidence.get().public_id)}
         objects: dict[str, Any] = {
@@ -463,6 +481,9 @@ class World:
             tuple(Entry.objects.order_by("pk").values_list("status", "version")),
             tuple(DisclosureRequest.objects.order_by("pk").values_list("status", "due_on")),
             tuple(Question.objects.order_by("pk").values_list("answered_at", flat=True)),
+            tuple(PaymentOrder.objects.order_by("pk").values_list("status", "needs_review", "refunded")),
+            tuple(Refund.objects.order_by("pk").values_list("status", flat=True)),
+            tuple(Difference.objects.order_by("pk").values_list("settled_at", flat=True)),
             AuditRecord.objects.exclude(event__in=_HARMLESS_AUDIT).count(),
         )
 
@@ -616,6 +637,16 @@ def world(
         form_wanted=FormWanted.ELECTRONIC,
     )
     question = info_actions.ask_question(asker_name="白女士", text="采伐许可证多久能办好？")
+    # A paid fee of the forestry case, a refund asked of it, and a reconciliation difference:
+    fee_order = PaymentOrder.objects.create(
+        case=closed, payment_code="35020520260000000017", payer_name=closed.applicant_name, total=Decimal("120.00"),
+        due_on=datetime.date(2026, 12, 31), issued_by=bob, status=OrderStatus.PAID, paid_amount=Decimal("120.00"),
+        transaction_id="T1", receipt_number="R1", paid_at=timezone.now(),
+    )  # fmt: skip
+    fee_order.notice.save("notice.pdf", ContentFile(pdf_bytes()))
+    Refund.objects.create(order=fee_order, amount=Decimal("20.00"), reason="多缴", requested_by=bob)
+    run = StatementRun.objects.create(day=datetime.date(2026, 12, 1))
+    Difference.objects.create(run=run, kind=DifferenceKind.UNKNOWN_HERE, payment_code="35020520260000000025")
     return World(
         closed,
         licence,

@@ -22,6 +22,8 @@ GOOD = {
     "GOVHALL_TRUST_ROOTS": "/etc/govhall/root.pem",
     "GOVHALL_CREDENTIAL_KEYS": "/etc/govhall/credential-2026.key",
     "GOVHALL_PUBLIC_URL": "https://govhall.example.gov.cn",
+    "GOVHALL_FINANCE_URL": "https://fssp.example.gov.cn",
+    "GOVHALL_FINANCE_SECRET": "a-long-random-finance-secret",
 }
 
 
@@ -63,6 +65,8 @@ def test_a_complete_production_configuration_starts(tmp_path: Path) -> None:
         ({"GOVHALL_SIGNING_KEY": None}, "GOVHALL_SIGNING_CERT, GOVHALL_SIGNING_KEY"),
         ({"GOVHALL_PUBLIC_URL": None}, "GOVHALL_PUBLIC_URL must be the https:// address"),
         ({"GOVHALL_PUBLIC_URL": "http://127.0.0.1:8000"}, "GOVHALL_PUBLIC_URL must be the https:// address"),
+        ({"GOVHALL_FINANCE_SECRET": None}, "GOVHALL_FINANCE_URL (https://) and GOVHALL_FINANCE_SECRET"),
+        ({"GOVHALL_FINANCE_URL": "http://127.0.0.1:8026"}, "GOVHALL_FINANCE_URL (https://) and GOVHALL_FINANCE_SECRET"),
     ],
 )
 def test_production_refuses_an_unsafe_setting(change: dict[str, str | None], message: str, tmp_path: Path) -> None:
