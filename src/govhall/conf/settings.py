@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -488,6 +489,11 @@ FINANCE_TIMEOUT = env_int("GOVHALL_FINANCE_TIMEOUT", 10)
 # Calendar days a payer has to pay a fee order (缴款期限), and the first retry delay toward the platform:
 PAYMENT_DUE_DAYS = env_int("GOVHALL_PAYMENT_DUE_DAYS", 15)
 PAYMENT_RETRY_BASE_SECONDS = env_int("GOVHALL_PAYMENT_RETRY_BASE_SECONDS", 30)
+# Paying a fee posts to the platform's own page, which then redirects to the finance platform's
+# payment page: a form may lead there too (docs/finance-platform.md):
+if FINANCE_URL:
+    _finance = urlsplit(FINANCE_URL)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_finance.scheme}://{_finance.netloc}")
 # /healthz calls the worker stale when its heartbeat or the oldest waiting task is older:
 WORKER_STALE_SECONDS = env_int("GOVHALL_WORKER_STALE_SECONDS", 120)
 # A task RUNNING this long lost its worker (killed mid-task) and is queued again (portal.tasks):
