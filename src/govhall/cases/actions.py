@@ -123,7 +123,7 @@ def _notify_applicant(case: Case, event: CaseEvent) -> None:
 
 
 def _lock(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("item_version", "department").get(pk=case.pk)
+    return Case.objects.select_for_update(of=("self",)).select_related("item_version", "department").get(pk=case.pk)
 
 
 def _today() -> datetime.date:

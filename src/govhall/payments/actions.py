@@ -119,7 +119,7 @@ def issue_order(case: Case, *, actor: User, assessments: list[Assessment]) -> Pa
     unpaid or paid order (a second click issues nothing). The order is sent to the finance
     platform after commit; the payer is told with a link.
     """
-    case = Case.objects.select_for_update().select_related("item_version", "applicant").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("item_version", "applicant").get(pk=case.pk)
     cases.check_fee_step(actor, case)
     if case.fee_orders.filter(status__in=[*OPEN_ORDER_STATUSES, OrderStatus.PAID]).exists():
         raise PaymentRefused(_("这个办件已经开具了缴款通知，不能重复开具。"), code="order_exists")
@@ -179,7 +179,6 @@ def issue_order(case: Case, *, actor: User, assessments: list[Assessment]) -> Pa
     keep_notice(order)
     data = {"payment_code": order.payment_code, "total": f"{order.total:.2f}", "due_on": order.due_on.isoformat()}
     cases.record_event(case, EventKind.FEE_ORDERED, actor=actor, opinion=_("开具缴款通知"), data=data)
-    record("payments.order_issued", actor, order, data)
     notify(
         case.applicant,
         _("请缴纳费用：%(item)s") % {"item": case.item_version.name},
@@ -311,7 +310,7 @@ def record_payment(order: PaymentOrder, payment: Payment, *, source: str, actor:
     order is flagged for manual review and the difference is logged. A payment reported for
     an order that expired or was cancelled here is recorded (the money is in) and flagged.
     """
-    order = PaymentOrder.objects.select_for_update().select_related("case").get(pk=order.pk)
+    order = PaymentOrder.objects.select_for_update(of=("self",)).select_related("case").get(pk=order.pk)
     if order.status == OrderStatus.PAID:
         if order.transaction_id == payment.transaction_id:
             return "duplicate"
@@ -341,9 +340,10 @@ def record_payment(order: PaymentOrder, payment: Payment, *, source: str, actor:
         return "review"
     data = {"payment_code": order.payment_code, "amount": f"{payment.amount:.2f}", "transaction_id": payment.transaction_id,
             "receipt_number": order.receipt_number, "channel": order.channel, "source": source}  # fmt: skip
-    case = Case.objects.select_for_update().select_related("item_version", "applicant").get(pk=order.case_id)
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("item_version", "applicant").get(pk=order.case_id)
+    )
     cases.record_event(case, EventKind.FEE_PAID, actor=actor or f"payments:{source}", opinion=_("缴费成功"), data=data)
-    record("payments.paid", actor, order, data)
     if cases.is_at_fee_step(case):
         cases.complete_fee_step(case, actor=actor or f"payments:{source}", opinion=_("费用已缴清。"), data=data)
     notify(
@@ -372,9 +372,9 @@ class CallbackAnswer:
 def receive_callback(path: str, headers: dict[str, str], body: bytes) -> CallbackAnswer:
     """A payment callback from the platform: verified, matched, recorded once; what to answer.
 
-    A forged or stale signature (401) or a replayed nonce (409) is refused and logged before
-    anything is read; a callback for an unknown order (404) or with another amount is logged and
-    changes nothing (the amount is flagged for review). A duplicate is answered 200 so that the
+    A forged or stale signature (401) is refused and logged before anything is read; a replayed
+    nonce (409), a callback for an unknown order (404) or with another amount is logged and
+    changes nothing (another amount flags the order for review). A duplicate is answered 200 so that the
     platform stops sending it.
     """
     try:
@@ -383,13 +383,6 @@ def receive_callback(path: str, headers: dict[str, str], body: bytes) -> Callbac
         logger.warning("payments: callback refused: %s", exc)
         record("payments.callback_refused", None, None, {"reason": str(exc)}, outcome="failure")
         return CallbackAnswer(401, str(exc))
-    try:
-        with transaction.atomic():
-            CallbackNonce.objects.create(nonce=nonce)
-    except IntegrityError:
-        logger.warning("payments: callback replayed (nonce %s)", nonce)
-        record("payments.callback_refused", None, None, {"reason": "replayed nonce"}, outcome="failure")
-        return CallbackAnswer(409, "nonce already used (replay)")
     try:
         data = json.loads(body)
         payment = Payment.from_platform(data if isinstance(data, dict) else {})
@@ -401,7 +394,16 @@ def receive_callback(path: str, headers: dict[str, str], body: bytes) -> Callbac
         logger.warning("payments: callback for unknown order %s", payment.payment_code)
         record("payments.callback_unknown", None, None, {"payment_code": payment.payment_code[:20]}, outcome="failure")
         return CallbackAnswer(404, "no such order")
-    outcome = record_payment(order, payment, source="callback")
+    # The nonce is kept with the payment, in one transaction: a callback whose booking failed
+    # may come again; one that was booked may not:
+    try:
+        with transaction.atomic():
+            CallbackNonce.objects.create(nonce=nonce)
+            outcome = record_payment(order, payment, source="callback")
+    except IntegrityError:
+        logger.warning("payments: callback replayed (nonce %s)", nonce)
+        record("payments.callback_refused", None, None, {"reason": "replayed nonce"}, outcome="failure")
+        return CallbackAnswer(409, "nonce already used (replay)")
     return CallbackAnswer(200, outcome)
 
 
@@ -470,7 +472,7 @@ def record_window_payment(order: PaymentOrder, *, actor: User, receipt_number: s
 def cancel_order(order: PaymentOrder, *, actor: User, reason: str,
                  platform: finance.FinancePlatform | None = None) -> PaymentOrder:  # fmt: skip
     """Cancel an unpaid order (a wrong assessment): at the platform first, then here; the step may issue again."""
-    order = PaymentOrder.objects.select_for_update().select_related("case").get(pk=order.pk)
+    order = PaymentOrder.objects.select_for_update(of=("self",)).select_related("case").get(pk=order.pk)
     if order.case.department_id not in departments_covered(actor, [Role.CLERK, Role.APPROVER]):
         raise PermissionDenied(_("只有承办部门的工作人员可以作废缴款通知。"))
     if not reason.strip():
@@ -486,7 +488,6 @@ def cancel_order(order: PaymentOrder, *, actor: User, reason: str,
     case = Case.objects.select_for_update().get(pk=order.case_id)
     data = {"payment_code": order.payment_code}
     cases.record_event(case, EventKind.FEE_ORDER_ENDED, actor=actor, opinion=reason.strip(), data=data)
-    record("payments.order_cancelled", actor, order, {**data, "reason": reason.strip()[:200]})
     return order
 
 
@@ -496,7 +497,7 @@ def cancel_order(order: PaymentOrder, *, actor: User, reason: str,
 @transaction.atomic
 def request_refund(order: PaymentOrder, *, actor: User, amount: str, reason: str) -> Refund:
     """Ask for a refund (over-payment, a withdrawn application); another person approves it."""
-    order = PaymentOrder.objects.select_for_update().select_related("case").get(pk=order.pk)
+    order = PaymentOrder.objects.select_for_update(of=("self",)).select_related("case").get(pk=order.pk)
     if order.case.department_id not in departments_covered(actor, [Role.CLERK, Role.APPROVER]):
         raise PermissionDenied(_("只有承办部门的工作人员可以申请退款。"))
     if order.status != OrderStatus.PAID:
@@ -514,7 +515,6 @@ def request_refund(order: PaymentOrder, *, actor: User, amount: str, reason: str
     assert value is not None
     refund = Refund.objects.create(order=order, amount=value, reason=reason.strip()[:300], requested_by=actor)
     data = {"payment_code": order.payment_code, "amount": f"{value:.2f}"}
-    record("payments.refund_requested", actor, refund, data)
     cases.record_event(order.case, EventKind.FEE_REFUND_REQUESTED, actor=actor, opinion=reason.strip(), data=data)
     return refund
 
@@ -522,7 +522,7 @@ def request_refund(order: PaymentOrder, *, actor: User, amount: str, reason: str
 @transaction.atomic
 def decide_refund(refund: Refund, *, actor: User, approve: bool, note: str = "") -> Refund:
     """Approve (then submit to the platform) or refuse a refund; never by the person who asked for it."""
-    refund = Refund.objects.select_for_update().select_related("order__case").get(pk=refund.pk)
+    refund = Refund.objects.select_for_update(of=("self",)).select_related("order__case").get(pk=refund.pk)
     if refund.order.case.department_id not in departments_covered(actor, [Role.APPROVER]):
         raise PermissionDenied(_("退款须由承办部门的审批人员审批。"))
     if refund.requested_by_id == actor.pk:
@@ -565,10 +565,13 @@ def submit_refund(refund_id: int, *, platform: finance.FinancePlatform | None = 
         refund.status, refund.refunded_at, refund.last_error = RefundStatus.REFUNDED, timezone.now(), ""
         refund.save(update_fields=["status", "refunded_at", "last_error"])
         PaymentOrder.objects.filter(pk=order.pk).update(refunded=order.refunded + refund.amount)
-        case = Case.objects.select_for_update().select_related("applicant", "item_version").get(pk=order.case_id)
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("applicant", "item_version")
+            .get(pk=order.case_id)
+        )
         data = {"payment_code": order.payment_code, "amount": f"{refund.amount:.2f}"}
         cases.record_event(case, EventKind.FEE_REFUNDED, actor="payments:platform", opinion=refund.reason, data=data)
-        record("payments.refunded", None, refund, data)
         notify(
             case.applicant,
             _("退款已办理：%(item)s") % {"item": case.item_version.name},

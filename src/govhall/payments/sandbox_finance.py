@@ -421,7 +421,7 @@ class FinanceSandbox:
         rows.sort()
         for index in range(min(planted.get("alter", 0), len(rows))):
             rows[index][2] = str(Decimal(rows[index][2]) + Decimal("1.00"))
-        rows = rows[planted.get("drop", 0) :] if planted.get("drop") else rows
+        rows = rows[: len(rows) - planted["drop"]] if planted.get("drop") else rows  # the last ones: not the altered
         for index in range(planted.get("extra", 0)):
             rows.append([f"TX{day_text.replace('-', '')}{index:06d}", f"{99999 - index:05d}" + "0" * 15,
                          "88.00", f"{day_text}T10:00:00+08:00", "online", f"R{index:08d}"])  # fmt: skip

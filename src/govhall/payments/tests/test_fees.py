@@ -77,7 +77,7 @@ def test_the_fee_step_issues_an_order_with_a_checked_code_a_signed_notice_and_an
     with order.notice.open("rb") as notice:
         assert check_pdf_signatures(io.BytesIO(notice.read())).status == SignatureStatus.VALID
     assert CaseEvent.objects.filter(case=at_fee_step, kind="fee_ordered").count() == 1
-    assert AuditRecord.objects.filter(event="payments.order_issued").count() == 1
+    assert AuditRecord.objects.filter(event="cases.fee_ordered").count() == 1
     # The case waits at its fee step; closing is refused until the fee is paid:
     at_fee_step.refresh_from_db()
     assert case_actions.is_at_fee_step(at_fee_step)
@@ -147,7 +147,7 @@ def test_paid_on_the_platform_with_the_callback_twice_the_case_moves_on_once(
 
     paid, _message = finance.sandbox.pay(order.payment_code)
     assert paid
-    _wait_for(lambda: len([c for c in finance.sandbox.callbacks if c["status"] == 200]) == 2)
+    _wait_for(lambda: len([c for c in finance.sandbox.callbacks if c["status"] == 200]) == 2, seconds=30)
 
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID and order.paid_amount == Decimal("12000.00")
