@@ -23,6 +23,7 @@ class RecordKind(models.TextChoices):
     MATERIALS = "materials", _("申请材料")
     RATINGS = "ratings", _("服务评价")
     COMPLAINTS = "complaints", _("投诉举报")
+    PAYMENTS = "payments", _("缴费记录")
 
 
 ALL_KINDS = frozenset(RecordKind.values)

@@ -44,6 +44,8 @@ from govhall.lib.identifiers import mask_name, parse_credit_code, parse_resident
 from govhall.licences.constants import LicenceStatus
 from govhall.licences.constants import status_label as licence_status_label
 from govhall.licences.models import Licence
+from govhall.payments.queries import DOSSIER_LISTED as PAYMENTS_LISTED
+from govhall.payments.queries import dossier_payments
 from govhall.ratings.queries import DOSSIER_LISTED as RATINGS_LISTED
 from govhall.ratings.queries import dossier_ratings
 
@@ -116,6 +118,7 @@ class Dossier:
     materials: list[dict[str, Any]] = field(default_factory=list)
     ratings: list[dict[str, Any]] = field(default_factory=list)
     complaints: list[dict[str, Any]] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
     # Materials the subject did not have to submit again (a licence the platform held was used):
     reused_count: int = 0
@@ -294,6 +297,7 @@ SECTIONS: dict[str, Callable[[Subject, Scope], QuerySet[Any]]] = {
     RecordKind.MATERIALS: list_materials,
     RecordKind.RATINGS: dossier_ratings,
     RecordKind.COMPLAINTS: dossier_complaints,
+    RecordKind.PAYMENTS: dossier_payments,
 }
 
 # What a dossier lists of each kind (its pages and its export), read as values (the name in
@@ -337,6 +341,7 @@ LISTED: dict[str, dict[str, str]] = {
     },
     RecordKind.RATINGS: RATINGS_LISTED,
     RecordKind.COMPLAINTS: COMPLAINTS_LISTED,
+    RecordKind.PAYMENTS: PAYMENTS_LISTED,
 }
 # Counted over all of a kind's rows in scope, in the same query as its page (a window):
 _TOTAL = "total_in_scope"
@@ -444,6 +449,19 @@ def export_dossier(dossier: Dossier) -> dict[str, Any]:
                 "answered_at": _iso(complaint["answered_at"]),
             }
             for complaint in dossier.complaints
+        ],
+        "payments": [
+            {
+                "payment_code": payment["payment_code"],
+                "case": payment["case_reference"],
+                "item": payment["item_name"],
+                "amount": f"{payment['total']:.2f}",
+                "status": payment["status"],
+                "receipt_number": payment["receipt_number"] or None,
+                "paid_at": _iso(payment["paid_at"]),
+                "refunded": f"{payment['refunded']:.2f}",
+            }
+            for payment in dossier.payments
         ],
     }
 

@@ -25,6 +25,7 @@ from govhall.identity.models import User
 from govhall.lib.html import html_rows
 from govhall.lib.urls import object_url
 from govhall.licences.constants import status_label as licence_status_label
+from govhall.payments.constants import OrderStatus
 from govhall.ratings.constants import Channel, RatingLevel
 
 
@@ -104,6 +105,15 @@ COMPLAINT_ROW = """
         <td class="nowrap">{}</td>
         <td>{}</td>
         <td>{}</td>
+        <td class="nowrap">{}</td>
+        <td>{}</td>
+      </tr>"""
+PAYMENT_ROW = """
+      <tr>
+        <td><code>{}</code></td>
+        <td><code>{}</code></td>
+        <td>{}</td>
+        <td class="num">{}</td>
         <td class="nowrap">{}</td>
         <td>{}</td>
       </tr>"""
@@ -201,6 +211,28 @@ def _rows(dossier: queries.Dossier, *, desk: bool) -> dict[str, SafeString]:
                     timezone.localdate(complaint["submitted_at"]).isoformat(),
                 )
                 for complaint in dossier.complaints
+            ),
+        ),
+        "payments": html_rows(
+            PAYMENT_ROW,
+            (
+                (
+                    payment["payment_code"],
+                    payment["case_reference"] or "",
+                    payment["item_name"],
+                    f"{payment['total']:,.2f}",
+                    OrderStatus(payment["status"]).label,
+                    (
+                        _("票据号 %(number)s，%(day)s")
+                        % {
+                            "number": payment["receipt_number"],
+                            "day": timezone.localdate(payment["paid_at"]).isoformat(),
+                        }
+                        if payment["receipt_number"] and payment["paid_at"]
+                        else "—"
+                    ),
+                )
+                for payment in dossier.payments
             ),
         ),
     }

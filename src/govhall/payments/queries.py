@@ -74,3 +74,34 @@ def orders_paid_by(user: Any) -> QuerySet[PaymentOrder]:
     return PaymentOrder.objects.filter(Q(case__applicant=user), ~Q(receipt_number="")).select_related(
         "case__item_version"
     )
+
+
+# The dossier's section of fees (一码管理, 我的档案): read as values, as the dossier reads every kind:
+DOSSIER_LISTED: dict[str, str] = {
+    "payment_code": "payment_code",
+    "case_reference": "case__reference",
+    "item_name": "case__item_version__name",
+    "total": "total",
+    "status": "status",
+    "receipt_number": "receipt_number",
+    "paid_at": "paid_at",
+    "refunded": "refunded",
+    "issued_at": "issued_at",
+}
+
+
+def dossier_payments(subject: Any, scope: Any) -> QuerySet[PaymentOrder]:
+    """The fee orders of the subject's cases, in scope, newest first (``dossier.queries`` Subject and Scope).
+
+    A company's are those of the cases filed for it; a person's, those they filed for themselves.
+    """
+    if subject.entity is not None:
+        condition = Q(case__entity=subject.entity)
+    elif subject.person is not None:
+        condition = Q(case__person=subject.person, case__entity__isnull=True)
+    else:
+        return PaymentOrder.objects.none()
+    orders = PaymentOrder.objects.filter(condition)
+    if scope.departments is not None:
+        orders = orders.filter(case__department_id__in=scope.departments)
+    return orders.order_by("-issued_at", "-pk")

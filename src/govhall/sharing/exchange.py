@@ -210,6 +210,34 @@ def messages_for_event(event: CaseEvent, provincial_number: str | None = None) -
                 },
             )
         ]
+    if kind == EventKind.FEE_ORDERED:
+        # The payment notice (payments.actions.issue_order): what is due, by when, under which code:
+        return [
+            draft(
+                MessageType.PAYMENT_NOTICE,
+                Flag.INSERT,
+                {
+                    "PAY_CODE": data.get("payment_code", ""),
+                    "PAY_AMOUNT": data.get("total", ""),
+                    "PAY_DEADLINE": data.get("due_on", ""),
+                    "NOTICE_TIME": _iso(event.created_at),
+                },
+            )  # fmt: skip
+        ]
+    if kind == EventKind.FEE_PAID:
+        return [
+            draft(
+                MessageType.PAYMENT,
+                Flag.INSERT,
+                {
+                    "PAY_CODE": data.get("payment_code", ""),
+                    "PAY_AMOUNT": data.get("amount", ""),
+                    "PAY_CHANNEL": data.get("channel", ""),
+                    "RECEIPT_NO": data.get("receipt_number", ""),
+                    "PAY_TIME": _iso(event.created_at),
+                },
+            )  # fmt: skip
+        ]
     if kind in (EventKind.STEP_COMPLETED, EventKind.COUNTERSIGN_ANSWERED):
         node = str(data.get("step") or data.get("department") or EventKind(kind).label)
         return [draft(MessageType.STEP, Flag.INSERT, _step(event, node))]

@@ -373,3 +373,48 @@ def _files(version: Any) -> Any:
     from govhall.cases.tests.conftest import material_files
 
     return material_files(version)
+
+
+# The province hears of it ------------------------------------------------------------------------------
+
+
+def test_the_notice_and_the_payment_go_to_the_province_as_messages_24_and_25(
+    at_fee_step: Case, bob: User, finance: Finance
+) -> None:
+    from govhall.sharing.exchange import messages_for_event
+
+    finance.control("callbacks?mode=never")
+    order = _issue(at_fee_step, bob)
+    finance.sandbox.pay(order.payment_code)
+    actions.refresh_order(order)
+    order.refresh_from_db()
+    notice = CaseEvent.objects.get(case=at_fee_step, kind="fee_ordered")
+    paid = CaseEvent.objects.get(case=at_fee_step, kind="fee_paid")
+    [drafted] = messages_for_event(notice)
+    assert (drafted.message_type, drafted.data["PAY_CODE"], drafted.data["PAY_AMOUNT"]) == (
+        "24", order.payment_code, "12000.00")  # fmt: skip
+    [drafted] = messages_for_event(paid)
+    assert (drafted.message_type, drafted.data["RECEIPT_NO"]) == ("25", order.receipt_number)
+
+
+def test_the_applicant_sees_the_order_and_the_receipt_on_her_pages_and_in_her_dossier(
+    at_fee_step: Case, bob: User, alice: User, finance: Finance, client: Any
+) -> None:
+    finance.control("callbacks?mode=never")
+    order = _issue(at_fee_step, bob)
+    client.force_login(alice)
+    page = client.get(f"/my/payments/{order.public_id}/").content.decode()
+    assert "去缴费" in page and "12000.00" in page and "财税〔2015〕122号" in page
+    assert client.get(f"/my/payments/{order.public_id}/notice.pdf").status_code == 200
+
+    finance.sandbox.pay(order.payment_code)
+    # Back from the platform's page: the outcome is asked of the platform, not taken from the address:
+    page = client.get(f"/my/payments/{order.public_id}/?payment_code={order.payment_code}").content.decode()
+    order.refresh_from_db()
+    assert "缴费成功" in page and order.receipt_number in page
+    dossier = client.get("/my/dossier/").content.decode()
+    assert "缴费记录（1）" in dossier and f"票据号 {order.receipt_number}" in dossier
+    # Another applicant is told the order does not exist:
+    other = User.objects.create_user(username="bea-applicant", password="x")  # type: ignore[attr-defined]
+    client.force_login(other)
+    assert client.get(f"/my/payments/{order.public_id}/").status_code in {302, 404}
