@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from decimal import Decimal
 
@@ -91,6 +92,14 @@ class PaymentOrder(models.Model):
 
     def __str__(self) -> str:
         return self.payment_code
+
+    @property
+    def receipt_issued_at(self) -> datetime.datetime | None:
+        """When the finance platform issued the receipt (its ISO time, read)."""
+        try:
+            return datetime.datetime.fromisoformat(str(self.receipt.get("issued_at", "")))
+        except ValueError:
+            return None
 
     @property
     def refund_state(self) -> str:

@@ -36,13 +36,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from http import HTTPStatus
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+from govhall.lib.sandbox import make_sandbox_server
+
 logger = logging.getLogger(__name__)
+__all__ = ["SmsSandbox", "make_sandbox_server"]
 
 TIMESTAMP_TOLERANCE_SECONDS = 300
 MAX_BODY_BYTES = 16 * 1024
@@ -252,17 +253,3 @@ def _parse_message(body: bytes) -> tuple[dict[str, str] | None, str]:
     if sent_at.tzinfo is None:
         return None, "sent_at has no UTC offset"
     return message, ""
-
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _LoggingHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("SMS sandbox: %s", format % args)
-
-
-def make_sandbox_server(sandbox: SmsSandbox, host: str = "127.0.0.1", port: int = 0) -> WSGIServer:
-    """Bind a threaded server for ``sandbox``; port 0 picks a free port (``server.server_port``)."""
-    return make_server(host, port, sandbox, server_class=_ThreadingWSGIServer, handler_class=_LoggingHandler)

@@ -43,11 +43,12 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 from wsgiref.types import StartResponse, WSGIEnvironment
+
+from govhall.lib.sandbox import make_sandbox_server as serve
 
 logger = logging.getLogger(__name__)
 
@@ -415,18 +416,8 @@ class ProvinceSandbox:
                 logger.warning("province sandbox: line %s of %s is torn or not a record; skipped", number, store)
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    request_queue_size = 64
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("province sandbox: %s", format % args)
-
-
 def make_sandbox_server(
     sandbox: ProvinceSandbox, host: str = "127.0.0.1", port: int = 0, *, app: Callable[..., Any] | None = None
 ) -> WSGIServer:
     """Bind a threaded server for ``sandbox``; port 0 picks a free port (``server.server_port``)."""
-    return make_server(host, port, app or sandbox, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    return serve(app or sandbox, host, port)
