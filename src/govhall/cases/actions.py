@@ -905,7 +905,7 @@ def record_event(
         case=case,
         kind=kind,
         from_status=case.status,
-        to_status=case.status,
+        to_status="",  # no change of status: the timeline shows none
         step_order=case.step_order,
         actor=actor if isinstance(actor, User) else None,
         actor_label=actor.get_username() if isinstance(actor, User) else str(actor or "system"),

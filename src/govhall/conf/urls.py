@@ -20,6 +20,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language_view, name="set_language"),
     path("api/v1/", include("govhall.catalog.api.urls")),
     path("api/v1/", include("govhall.cases.api.urls")),
+    path("api/v1/", include("govhall.payments.api.urls")),
     path("api/v1/", include("govhall.licences.api.urls")),
     path("api/v1/", include("govhall.sharing.api.urls")),
     path("api/v1/", include("govhall.ratings.api.urls")),

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -588,13 +589,15 @@ def submit_refund(refund_id: int, *, platform: finance.FinancePlatform | None = 
 def poll_pending(
     *, now: datetime.datetime | None = None, platform: finance.FinancePlatform | None = None
 ) -> dict[str, int]:
-    """Every 15 minutes: ask the platform about orders pending 15–30 minutes; flag those pending over 24 h."""
+    """Every 15 minutes: ask the platform about orders pending 15–30 minutes or past their deadline; flag those
+    pending over 24 h; send the approved refunds that have not gone out."""
     now = now or timezone.now()
     counts = {"asked": 0, "paid": 0, "review": 0}
     window = PaymentOrder.objects.filter(
+        Q(issued_at__lte=now - datetime.timedelta(minutes=15), issued_at__gt=now - datetime.timedelta(minutes=30))
+        # and those past their deadline, which the platform has expired (the clerk may then issue anew):
+        | Q(due_on__lt=timezone.localdate(now)),
         status=OrderStatus.PENDING,
-        issued_at__lte=now - datetime.timedelta(minutes=15),
-        issued_at__gt=now - datetime.timedelta(minutes=30),
     )
     try:
         platform = platform or finance.FinancePlatform()

@@ -256,9 +256,14 @@ def test_paying_an_expired_order_is_refused_by_the_platform(at_fee_step: Case, b
     finance.sandbox.orders[order.payment_code]["due_date"] = "2020-01-01"
     paid, message = finance.sandbox.pay(order.payment_code)
     assert not paid and "过缴款期限" in message
-    assert actions.refresh_order(order) == "expired"
+    PaymentOrder.objects.filter(pk=order.pk).update(due_on=datetime.date(2020, 1, 1))
+    assert actions.poll_pending()["asked"] == 1  # past its deadline: asked, and found expired
     order.refresh_from_db()
     assert order.status == OrderStatus.EXPIRED
+    assert CaseEvent.objects.filter(kind="fee_order_ended").count() == 1
+    # The clerk may assess and issue again:
+    _issue(at_fee_step, bob)
+    assert PaymentOrder.objects.count() == 2
 
 
 # At the window ------------------------------------------------------------------------------------------

@@ -325,6 +325,15 @@ MATRIX: dict[str, Rule] = {
     "api/v1/cases/<uuid:public_id>/withdraw/": Rule("applicant", "case", methods=("POST",)),
     "api/v1/cases/<uuid:public_id>/corrections/": Rule("applicant", "case", methods=("POST",)),
     "api/v1/desk/cases/": _staff(STAFF),
+    # Fees: the applicant's own; the desk's for the case's unit:
+    "api/v1/cases/<uuid:public_id>/fees/": Rule("applicant", "case"),
+    "api/v1/fees/<uuid:public_id>/pay/": Rule("applicant", "fee_order", methods=("POST",)),
+    "api/v1/desk/cases/<uuid:public_id>/fees/": _staff(FORESTRY_RECORDS, "case", ("GET", "POST")),
+    **{
+        f"api/v1/desk/fees/<uuid:public_id>/{action}/": _staff(FORESTRY_RECORDS, "fee_order", ("POST",))
+        for action in ("window", "cancel", "refund", "refresh")
+    },
+    "api/v1/desk/refunds/<uuid:public_id>/decision/": _staff(FORESTRY_RECORDS, "refund", ("POST",)),
     "api/v1/desk/cases/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "case"),
     **{
         f"api/v1/desk/cases/<uuid:public_id>/actions/{action}/": _staff(FORESTRY_RECORDS, "case", ("POST",))
