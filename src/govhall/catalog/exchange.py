@@ -66,6 +66,7 @@ SCALARS: list[tuple[str, str, str]] = [
     ("LIMIT_SCENE_EXPLAIN", "visit_reason", "text?"),
     ("IS_FEE", "has_fee", "bool"),
     ("FEE_BASIS", "fee_basis", "text?"),
+    ("FEE_WAIT", "fee_waits", "bool_yes"),
     ("LINK_WAY", "consultation_phone", "text?"),
     ("SUPERVISE_WAY", "supervision_phone", "text?"),
     ("TRANSACT_ADDR", "address", "text?"),
@@ -199,6 +200,8 @@ def _parse(kind: str, raw: Any, departments: dict[str, Department]) -> Any:
                 _("“%(value)s”不是允许的取值（%(allowed)s）") % {"value": raw, "allowed": "、".join(Secrecy.values)}
             )
         return text
+    if kind == "bool_yes":  # a yes/no that means yes when a file written before it does not say
+        kind, raw = "bool", "1" if raw is None or raw == "" else raw
     if raw is None or raw == "":
         if kind in {"list", "strings"}:
             return []
@@ -434,7 +437,7 @@ def _same(version: ItemVersion, content: dict[str, Any], children: dict[str, lis
 
 def _format(kind: str, value: Any) -> Any:
     kind = kind.rstrip("?")
-    if kind == "bool":
+    if kind in {"bool", "bool_yes"}:
         return "1" if value else "0"
     if kind == "list":
         return ",".join(value or [])

@@ -167,6 +167,24 @@ def _closed_fully_online(first: datetime.date, last: datetime.date) -> QuerySet[
     return _closed(first, last).filter(item_version__visits=0)
 
 
+def _fees_paid(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Fees paid in the days (the payments app's 缴费 events), one row per payment; facet: online or window."""
+    from govhall.cases.constants import EventKind
+    from govhall.cases.models import CaseEvent
+
+    events = CaseEvent.objects.filter(kind=EventKind.FEE_PAID).annotate(
+        stat_unit=F("case__department_id"),
+        stat_item=F("case__item_version__item__implementation_code"),
+        stat_facet=SqlCase(When(data__channel="window", then=Value("window")), default=Value(ONLINE),
+                           output_field=CharField()),
+    )  # fmt: skip
+    return _on(events.order_by(), "created_at", first, last)
+
+
+def _fees_paid_online(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _fees_paid(first, last).exclude(data__channel="window")
+
+
 def _corrections(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     """一次性告知补正 sent in the days, one row per request (a case told on two days counts on each)."""
     from govhall.cases.constants import EventKind
@@ -395,6 +413,8 @@ COUNTERS: dict[str, Counter] = {
         Counter("committed_days", _("办结办件的承诺时限（工作日）"), CASES, _closed),
         Counter("closed_working_limit", _("承诺时限以工作日计的办结办件"), CASES, _closed_working_limit),
         Counter("corrections", _("补正告知"), EVENTS, _corrections),
+        Counter("fees_paid", _("缴费（笔）"), EVENTS, _fees_paid, requires=("payments",)),
+        Counter("fees_paid_online", _("网上缴费（笔）"), EVENTS, _fees_paid_online, requires=("payments",)),
         Counter("materials", _("办件材料"), MATERIALS, _materials),
         Counter("materials_reused", _("由证照库提供的材料"), MATERIALS, _materials_reused),
         Counter("ratings", _("评价"), RATINGS, _ratings, requires=("ratings",)),
@@ -568,7 +588,8 @@ MEASURES: dict[str, Measure] = {
                 definition=_("提交的申请中，经网上（含省网上办事大厅）提交的比例；窗口受理的办件登记上线前无法统计。")),
         Measure("online_closed", _("网上办结率"), "later", RATE, "closed", "closed", requires=("halls",)),
         Measure("visits_per_case", _("平均跑动次数"), "later", AVERAGE, "closed", "closed", requires=("halls",)),
-        Measure("paid_online", _("网上缴费率"), "later", RATE, "closed", "closed", requires=("payments",)),
+        Measure("paid_online", _("网上缴费率"), "cases", RATE, "fees_paid_online", "fees_paid", requires=("payments",),
+                definition=_("当期缴清的费用中，经财政非税收入平台网上缴纳的比例（其余为窗口刷卡或现金）。")),
         Measure("delivered_by_post", _("结果邮寄送达率"), "later", RATE, "closed", "closed", requires=("delivery",)),
     ]
 }  # fmt: skip

@@ -59,6 +59,20 @@ def test_an_exported_catalog_imports_as_drafts_with_everything(document: dict, h
     assert version.legal_basis[0]["LAW_NAME"] == "中华人民共和国森林法"
 
 
+def test_whether_a_case_waits_for_its_fee_goes_both_ways_and_a_file_that_does_not_say_means_it_waits(
+    document: dict, helen: User
+) -> None:
+    row = document["items"][0]
+    assert row["FEE_WAIT"] == "1"
+    row["FEE_WAIT"] = "0"
+    import_exchange(document, actor=helen)
+    assert ItemVersion.objects.get().fee_waits is False
+    ServiceItem.objects.all().delete()
+    del row["FEE_WAIT"]  # written before the field existed
+    import_exchange(document, actor=helen)
+    assert ItemVersion.objects.get().fee_waits is True
+
+
 def test_import_is_idempotent(document: dict, helen: User) -> None:
     import_exchange(document, actor=helen)
     report = import_exchange(document, actor=helen)

@@ -423,3 +423,19 @@ def test_the_applicant_sees_the_order_and_the_receipt_on_her_pages_and_in_her_do
     other = User.objects.create_user(username="bea-applicant", password="x")  # type: ignore[attr-defined]
     client.force_login(other)
     assert client.get(f"/my/payments/{order.public_id}/").status_code in {302, 404}
+
+
+def test_the_indicators_count_fees_paid_online_and_at_the_window(
+    at_fee_step: Case, bob: User, finance: Finance
+) -> None:
+    from govhall.stats.measures import COUNTERS, MEASURES
+
+    order = _issue(at_fee_step, bob)
+    finance.control("callbacks?mode=never")
+    finance.control(f"pay/{order.payment_code}?channel=window")
+    actions.refresh_order(order)
+    today = timezone.localdate()
+    assert MEASURES["paid_online"].is_available
+    assert COUNTERS["fees_paid"].rows(today, today).count() == 1  # type: ignore[misc]
+    assert COUNTERS["fees_paid_online"].rows(today, today).count() == 0  # type: ignore[misc]
+    assert list(COUNTERS["fees_paid"].rows(today, today).values_list("stat_facet", flat=True)) == ["window"]  # type: ignore[misc]
