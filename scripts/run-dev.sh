@@ -24,6 +24,8 @@ fi
 PY=.venv/bin/python
 # Fees (docs/finance-platform.md): the finance platform's sandbox on 127.0.0.1:8027, started below:
 export GOVHALL_FINANCE_URL="${GOVHALL_FINANCE_URL:-http://127.0.0.1:8027}"
+# Delivery of results (docs/ems-platform.md): EMS's sandbox on 127.0.0.1:8028, started below:
+export GOVHALL_EMS_URL="${GOVHALL_EMS_URL:-http://127.0.0.1:8028}"
 
 $PY manage.py load_demo
 # Files a crashed filing left behind (never those a committed row names):
@@ -51,9 +53,13 @@ $PY manage.py plan_inspections --schedule
 $PY manage.py send_renewal_reminders --schedule
 # Payments: the 15-minute checks (outbox, pending orders, refunds) and the daily statement:
 $PY manage.py reconcile_payments --schedule
+# Delivery: closed cases' results made ready, EMS waybills and tracking, pick-up reminders, every minute:
+$PY manage.py keep_deliveries --schedule
 $PY manage.py db_worker --queue-name '*' --no-reload &
 PIDS=($!)
 $PY manage.py finance_sandbox --port 8027 >var/finance-sandbox.log 2>&1 &
+PIDS+=($!)
+$PY manage.py ems_sandbox --port 8028 >var/ems-sandbox.log 2>&1 &
 PIDS+=($!)
 trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT INT TERM
 # Field sensors (docs/sensors.md): the MQTT subscriber and the sweep (offline stations, escalation
@@ -84,6 +90,7 @@ cat <<MSG
   health:               http://$HOST:$PORT/healthz
   licence QR codes to:  $GOVHALL_PUBLIC_URL
   finance sandbox:      http://127.0.0.1:8027/state  (fees are paid on its page)
+  EMS sandbox:          http://127.0.0.1:8028/state  (move a parcel: POST /control/advance/<waybill>?to=signed)
   field sensors:        http://$HOST:$PORT/sensors/  (a demo storm: .venv/bin/python manage.py simulate_storm)
   development keys in:  var/keys/ (never commit them)
   Stop with Ctrl-C.

@@ -38,6 +38,12 @@ def _fast_and_isolated(settings: pytest.FixtureRequest, tmp_path: object, monkey
     from govhall.payments.models import PaymentOrder
 
     monkeypatch.setattr(PaymentOrder._meta.get_field("notice"), "storage", FileSystemStorage(location=str(folder)))
+    from govhall.delivery.models import Delivery, Shipment
+
+    monkeypatch.setattr(
+        Delivery._meta.get_field("decision_document"), "storage", FileSystemStorage(location=str(folder))
+    )
+    monkeypatch.setattr(Shipment._meta.get_field("label"), "storage", FileSystemStorage(location=str(folder)))
     from govhall.archives.models import DisposalList
     from govhall.complaints.models import SupervisionEvidence
     from govhall.office.models import Attachment, Document, Evidence

@@ -118,6 +118,12 @@ class EventKind(models.TextChoices):
     FEE_ORDER_ENDED = "fee_order_ended", _("缴款通知作废或过期")
     FEE_REFUND_REQUESTED = "fee_refund_requested", _("申请退款")
     FEE_REFUNDED = "fee_refunded", _("退款")
+    # Written by the delivery app, from the choice to the service of the result (送达):
+    DELIVERY_CHOSEN = "delivery_chosen", _("选择送达方式")
+    RESULT_READY = "result_ready", _("结果待送达")
+    WAYBILL_CREATED = "waybill_created", _("EMS寄出")
+    DELIVERY_FAILED = "delivery_failed", _("未能送达")
+    SERVED = "served", _("送达")
 
 
 class Decision(models.TextChoices):

@@ -190,6 +190,11 @@ def check_production_settings() -> None:
         problems.append("The SMS channel is configured but GOVHALL_SMS_URL or GOVHALL_SMS_SECRET is not set.")
     if not (FINANCE_URL.startswith("https://") and FINANCE_SECRET):
         problems.append("GOVHALL_FINANCE_URL (https://) and GOVHALL_FINANCE_SECRET must name the finance platform.")
+    if not (EMS_URL.startswith("https://") and EMS_SECRET and DELIVERY_SENDER.get("phone")):
+        problems.append(
+            "GOVHALL_EMS_URL (https://), GOVHALL_EMS_SECRET and GOVHALL_DELIVERY_SENDER_PHONE must name EMS "
+            "and the bureau as sender."
+        )
     if problems:
         raise ImproperlyConfigured("govhall refuses to start in production:\n  - " + "\n  - ".join(problems))
 
@@ -216,6 +221,7 @@ INSTALLED_APPS = [
     "govhall.licences",
     "govhall.cases",
     "govhall.payments",
+    "govhall.delivery",
     "govhall.complaints",
     "govhall.ratings",
     "govhall.office",
@@ -489,6 +495,24 @@ FINANCE_TIMEOUT = env_int("GOVHALL_FINANCE_TIMEOUT", 10)
 # Calendar days a payer has to pay a fee order (缴款期限), and the first retry delay toward the platform:
 PAYMENT_DUE_DAYS = env_int("GOVHALL_PAYMENT_DUE_DAYS", 15)
 PAYMENT_RETRY_BASE_SECONDS = env_int("GOVHALL_PAYMENT_RETRY_BASE_SECONDS", 30)
+# EMS's logistics platform (docs/ems-platform.md); `make run` starts its sandbox. The bureau is the
+# sender on every waybill (the service hall's address, a county-level GB/T 2260 code):
+EMS_URL = env_str("GOVHALL_EMS_URL")
+EMS_SECRET = env_str("GOVHALL_EMS_SECRET") or ("" if IS_PRODUCTION else dev_secret(KEYS_DIR, "govhall_ems_secret"))
+EMS_CUSTOMER = env_str("GOVHALL_EMS_CUSTOMER", "350205-NLSJ")
+EMS_TIMEOUT = env_int("GOVHALL_EMS_TIMEOUT", 10)
+DELIVERY_SENDER = {
+    "name": env_str("GOVHALL_DELIVERY_SENDER_NAME", "厦门市海沧区农业农村和水利局"),
+    "phone": env_str("GOVHALL_DELIVERY_SENDER_PHONE", "" if IS_PRODUCTION else "0592-6051234"),
+    "region_code": env_str("GOVHALL_DELIVERY_SENDER_REGION", "350205"),
+    "address": env_str("GOVHALL_DELIVERY_SENDER_ADDRESS", "海沧区行政服务中心 区农业农村和水利局窗口"),
+}
+# Days a result may wait at the window before the applicant is reminded to collect it, and how
+# often the delivery upkeep runs (the case feed, the EMS outbox, tracking queries, reminders):
+DELIVERY_PICKUP_REMINDER_DAYS = env_int("GOVHALL_DELIVERY_PICKUP_REMINDER_DAYS", 5)
+DELIVERY_UPKEEP_SECONDS = env_int("GOVHALL_DELIVERY_UPKEEP_SECONDS", 60)
+DELIVERY_TRACKING_POLL_SECONDS = env_int("GOVHALL_DELIVERY_TRACKING_POLL_SECONDS", 1800)
+DELIVERY_RETRY_BASE_SECONDS = env_int("GOVHALL_DELIVERY_RETRY_BASE_SECONDS", 30)
 # Paying a fee posts to the platform's own page, which then redirects to the finance platform's
 # payment page: a form may lead there too (docs/finance-platform.md):
 if FINANCE_URL:
@@ -528,6 +552,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # What a client sends and what it gets are separate components (read-only fields, a request's minLength):
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DeliveryStatusEnum": "govhall.delivery.constants.DeliveryStatus",
+        "ShipmentStatusEnum": "govhall.delivery.constants.ShipmentStatus",
+        "DeliveryMethodEnum": "govhall.delivery.constants.Method",
+        "TrackingKindEnum": "govhall.delivery.constants.Tracking",
+    },
 }
 
 # Platform identity shown on every page.

@@ -94,6 +94,29 @@ def _region_codes() -> frozenset[str]:
     return frozenset(line.split("\t", 1)[0] for line in lines if line and not line.startswith("#"))
 
 
+@functools.cache
+def _current_regions() -> dict[str, str]:
+    """The divisions in use today (no end year), code to name."""
+    lines = REGION_CODES_FILE.read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    return {row[0]: row[1] for row in rows if len(row) >= 3 and (len(row) < 4 or not row[3].strip())}
+
+
+def county_region_name(code: str) -> str | None:
+    """The full name (福建省厦门市海沧区) of a county-level division in use today; None for any other code.
+
+    A postal address needs the county: a province's or a city's code (…00) is not enough, nor
+    is a city's 市辖区 (…01), nor a division that no longer exists.
+    """
+    regions = _current_regions()
+    if len(code) != 6 or not code.isdigit() or code.endswith("00") or code not in regions:
+        return None
+    if regions[code] == "市辖区":
+        return None
+    province, city = regions.get(code[:2] + "0000", ""), regions.get(code[:4] + "00", "")
+    return province + (city if city not in {"", "市辖区", "县", province} else "") + regions[code]
+
+
 def is_region_code_known(code: str) -> bool:
     """Is ``code`` a GB/T 2260 administrative division that exists or once existed (data/region_codes.tsv)?"""
     return code in _region_codes()

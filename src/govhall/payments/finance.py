@@ -14,30 +14,18 @@ import hashlib
 import hmac
 import io
 import json
-import secrets
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from django.conf import settings
 
-TIMESTAMP_TOLERANCE_SECONDS = 300
+from govhall.lib import signed_http
+from govhall.lib.signed_http import Refused, TransportError, sign
 
-
-class TransportError(Exception):
-    """The platform could not be reached or answered 5xx: try again later, with the same key."""
-
-
-class Refused(Exception):
-    """The platform refused the request (4xx): trying again with the same input will not help."""
-
-    def __init__(self, status: int, error: str) -> None:
-        super().__init__(f"{status}: {error}")
-        self.status, self.error = status, error
+__all__ = ["Refused", "TransportError", "sign"]  # the shared parts, named here as the finance platform's
+_PREFIX, _NAME = "X-Finance", "the finance platform"
 
 
 @dataclass(frozen=True)
@@ -50,27 +38,13 @@ class StatementLine:
     receipt_number: str
 
 
-def sign(secret: bytes, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
-    head = f"{timestamp}.{nonce}.{method.upper()} {path}.".encode()
-    return hmac.new(secret, head + body, hashlib.sha256).hexdigest()
-
-
 def _secret() -> bytes:
     return settings.FINANCE_SECRET.encode("utf-8")
 
 
 def verify_callback(path: str, headers: dict[str, str], body: bytes, *, now: float | None = None) -> str:
     """The callback's nonce if it is signed by the platform and fresh; raise ValueError if not."""
-    timestamp = headers.get("X-Finance-Timestamp", "").strip()
-    nonce = headers.get("X-Finance-Nonce", "").strip()
-    signature = headers.get("X-Finance-Signature", "").strip().lower()
-    if not timestamp.isdigit() or not nonce or len(nonce) > 64:
-        raise ValueError("missing timestamp or nonce")
-    if abs((now if now is not None else time.time()) - int(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS:
-        raise ValueError("timestamp too far from now")
-    if not hmac.compare_digest(sign(_secret(), "POST", path, timestamp, nonce, body), signature):
-        raise ValueError("bad signature")
-    return nonce
+    return signed_http.verify(_PREFIX, _secret(), path, headers, body, now=now)
 
 
 def receipt_is_genuine(receipt: dict[str, Any]) -> bool:
@@ -107,43 +81,12 @@ class FinancePlatform:
         return urljoin(self.base_url + "/", url.lstrip("/")) if url and not url.startswith("http") else url
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None, key: str = "") -> tuple[int, bytes]:
-        data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-        url = self.base_url + path
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "X-Finance-App": settings.FINANCE_APP_ID,
-            "X-Finance-Timestamp": timestamp,
-            "X-Finance-Nonce": nonce,
-            "X-Finance-Signature": sign(_secret(), method, urlsplit(url).path, timestamp, nonce, data),
-        }
-        if key:
-            headers["Idempotency-Key"] = key
-        request = urllib.request.Request(url, data=data if method == "POST" else None, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
-                return answer.status, answer.read()
-        except urllib.error.HTTPError as exc:
-            content = exc.read()
-            if exc.code >= 500:
-                raise TransportError(f"{exc.code} from the finance platform") from exc
-            try:
-                error = str(json.loads(content).get("error", ""))
-            except (ValueError, AttributeError):
-                error = content[:200].decode("utf-8", "replace")
-            raise Refused(exc.code, error) from exc
-        except (OSError, TimeoutError) as exc:  # refused, reset, timed out
-            raise TransportError(f"the finance platform did not answer: {exc}") from exc
+        return signed_http.request(_PREFIX, _secret(), settings.FINANCE_APP_ID, method, self.base_url + path, body,
+                                   key=key, timeout=self.timeout, name=_NAME)  # fmt: skip
 
     def _json(self, method: str, path: str, body: dict[str, Any] | None = None, key: str = "") -> dict[str, Any]:
         _status, content = self._request(method, path, body, key)
-        try:
-            answer = json.loads(content)
-        except ValueError as exc:
-            raise TransportError("the finance platform answered something that is not JSON") from exc
-        if not isinstance(answer, dict):
-            raise TransportError("the finance platform answered something that is not a JSON object")
-        return answer
+        return signed_http.json_object(content, name=_NAME)
 
     def create_order(self, order: dict[str, Any]) -> dict[str, Any]:
         """Create (or, with the same payment code, find again) the order; its id and payment page."""

@@ -151,8 +151,10 @@ def test_paid_on_the_platform_with_the_callback_twice_the_case_moves_on_once(
     # the test's connection and select_for_update is a no-op, so the duplicate can be answered
     # while the first callback is still completing the step (PostgreSQL makes it wait).
     _wait_for(
-        lambda: len([c for c in finance.sandbox.callbacks if c["status"] == 200]) == 2
-        and not case_actions.is_at_fee_step(Case.objects.get(pk=at_fee_step.pk)),
+        lambda: (
+            len([c for c in finance.sandbox.callbacks if c["status"] == 200]) == 2
+            and not case_actions.is_at_fee_step(Case.objects.get(pk=at_fee_step.pk))
+        ),
         seconds=30,
     )
 

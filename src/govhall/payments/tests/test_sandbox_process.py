@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import datetime
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from django.conf import settings
 from django.utils import timezone
 
 from govhall.cases import actions as case_actions
 from govhall.cases.models import Case
 from govhall.identity.models import User
+from govhall.lib.tests.sandbox_process import SandboxProcess
 from govhall.payments import actions
 from govhall.payments.constants import OrderStatus
 from govhall.payments.models import PaymentOrder
@@ -31,53 +23,10 @@ from .conftest import SECRET
 pytestmark = pytest.mark.django_db
 
 
-class FinanceProcess:
-    """``manage.py finance_sandbox`` on a fixed port, its state in a file; SIGKILL at will."""
-
-    def __init__(self, store: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.store = store
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        manage = Path(settings.BASE_DIR) / "manage.py"
-        self.process = subprocess.Popen(
-            [sys.executable, str(manage), "finance_sandbox", "--port", str(self.port), "--store", str(self.store)],
-            env={**os.environ, "GOVHALL_FINANCE_SECRET": SECRET},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                self.state()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the finance sandbox did not start")
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-            self.process = None
-
-    def state(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + "/state", timeout=2) as answer:
-            result: dict[str, Any] = json.loads(answer.read())
-            return result
-
-    def control(self, route: str) -> None:
-        urllib.request.urlopen(urllib.request.Request(self.url + route, data=b"", method="POST"), timeout=5).close()
-
-
 def test_an_order_waits_while_the_platform_is_down_and_nothing_is_lost_or_made_twice_across_a_kill(
     tmp_path: Path, at_fee_step: Case, bob: User, settings: Any
 ) -> None:
-    platform = FinanceProcess(tmp_path / "finance.json")
+    platform = SandboxProcess("finance_sandbox", tmp_path / "finance.json", {"GOVHALL_FINANCE_SECRET": SECRET})
     settings.FINANCE_URL, settings.FINANCE_SECRET, settings.FINANCE_TIMEOUT = platform.url, SECRET, 2
     try:
         # Down when the clerk assesses the fee: the order is kept, and waits in the outbox:

@@ -40,6 +40,8 @@ from govhall.catalog.models import ItemVersion
 from govhall.catalog.tests.conftest import grace, helen  # noqa: F401 - fixtures
 from govhall.complaints import actions as complaint_actions
 from govhall.complaints.models import Complaint, SupervisionOrder
+from govhall.delivery.constants import DeliveryStatus, Method, ShipmentStatus
+from govhall.delivery.models import Delivery, Shipment
 from govhall.identity import actions as identity_actions
 from govhall.identity.constants import Role
 from govhall.identity.models import Department, User
@@ -122,10 +124,19 @@ VISIBLE = {
     "fee_order": FORESTRY_RECORDS,  # a fee order of the forestry case
     "refund": FORESTRY_RECORDS,
     "difference": {"dan"},  # reconciliation differences: the supervisors
+    "delivery": FORESTRY_RECORDS,  # the delivery of the forestry case's result
+    "shipment": FORESTRY_RECORDS,
     "alarm": FORESTRY_RECORDS,
 }
 ARCHIVIST = {"lucy"}
-PAYMENT_OBJECTS: dict[str, Any] = {"fee_order": PaymentOrder, "refund": Refund, "difference": Difference}
+# Kinds with one object in the world, found by its public id:
+PAYMENT_OBJECTS: dict[str, Any] = {
+    "fee_order": PaymentOrder,
+    "refund": Refund,
+    "difference": Difference,
+    "delivery": Delivery,
+    "shipment": Shipment,
+}
 OFFICE = {"grace", "dan"}  # bureau-level roles: the office sees all documents and tasks
 
 
@@ -194,6 +205,12 @@ MATRIX: dict[str, Rule] = {
     ),
     "desk/payments/refunds/<uuid:public_id>/decide/": _staff(FORESTRY_RECORDS, "refund", ("POST",)),
     "desk/payments/differences/<uuid:public_id>/settle/": _staff({"dan"}, "difference", ("POST",)),
+    # Delivery of results (送达): the lists and the window hand-over to every member of staff (each
+    # sees and hands over only what their units cover); the documents to the case's unit:
+    "desk/delivery/": _staff(STAFF),
+    "desk/delivery/handover/": _staff(STAFF, methods=("POST",)),
+    "desk/delivery/shipments/<uuid:public_id>/label.pdf": _staff(FORESTRY_RECORDS, "shipment"),
+    "desk/delivery/<uuid:public_id>/decision.pdf": _staff(FORESTRY_RECORDS, "delivery"),
     "desk/licences/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "licence"),
     "desk/licences/<uuid:public_id>/licence.pdf": _staff(FORESTRY_RECORDS, "licence"),
     "desk/licences/copies/<uuid:public_id>/copy.pdf": _staff(FORESTRY_RECORDS, "copy"),
@@ -334,6 +351,10 @@ MATRIX: dict[str, Rule] = {
         for action in ("window", "cancel", "refund", "refresh")
     },
     "api/v1/desk/refunds/<uuid:public_id>/decision/": _staff(FORESTRY_RECORDS, "refund", ("POST",)),
+    # Delivery: the applicant's own choice; the desk's piles and hand-over:
+    "api/v1/cases/<uuid:public_id>/delivery/": Rule("applicant", "case", methods=("GET", "POST")),
+    "api/v1/desk/deliveries/": _staff(STAFF),
+    "api/v1/desk/deliveries/handover/": _staff(STAFF, methods=("POST",)),
     "api/v1/desk/cases/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "case"),
     **{
         f"api/v1/desk/cases/<uuid:public_id>/actions/{action}/": _staff(FORESTRY_RECORDS, "case", ("POST",))
@@ -493,6 +514,7 @@ class World:
             tuple(Question.objects.order_by("pk").values_list("answered_at", flat=True)),
             tuple(PaymentOrder.objects.order_by("pk").values_list("status", "needs_review", "refunded")),
             tuple(Refund.objects.order_by("pk").values_list("status", flat=True)),
+            tuple(Delivery.objects.order_by("pk").values_list("method", "status", "served_at", "region_code")),
             tuple(Difference.objects.order_by("pk").values_list("settled_at", flat=True)),
             AuditRecord.objects.exclude(event__in=_HARMLESS_AUDIT).count(),
         )
@@ -655,6 +677,14 @@ def world(
     )  # fmt: skip
     fee_order.notice.save("notice.pdf", ContentFile(pdf_bytes()))
     Refund.objects.create(order=fee_order, amount=Decimal("20.00"), reason="多缴", requested_by=bob)
+    # The result of the forestry case, on its way by EMS with its label:
+    delivery = Delivery.objects.create(case=closed, method=Method.EMS, status=DeliveryStatus.IN_TRANSIT,
+                                       ready_at=timezone.now(), recipient="陈爱丽", region_code="350205")  # fmt: skip
+    delivery.decision_document.save("decision.pdf", ContentFile(pdf_bytes()))
+    shipment = Shipment.objects.create(delivery=delivery, attempt=1, order_id=f"{closed.reference}-1",
+                                       status=ShipmentStatus.IN_TRANSIT, waybill_no="EA100000017CN",
+                                       recipient="陈爱丽", region_code="350205", address="福建省厦门市海沧区")  # fmt: skip
+    shipment.label.save("label.pdf", ContentFile(pdf_bytes()))
     run = StatementRun.objects.create(day=datetime.date(2026, 12, 1))
     Difference.objects.create(run=run, kind=DifferenceKind.UNKNOWN_HERE, payment_code="35020520260000000025")
     return World(

@@ -24,6 +24,9 @@ GOOD = {
     "GOVHALL_PUBLIC_URL": "https://govhall.example.gov.cn",
     "GOVHALL_FINANCE_URL": "https://fssp.example.gov.cn",
     "GOVHALL_FINANCE_SECRET": "a-long-random-finance-secret",
+    "GOVHALL_EMS_URL": "https://api.ems.example.com.cn",
+    "GOVHALL_EMS_SECRET": "a-long-random-ems-secret",
+    "GOVHALL_DELIVERY_SENDER_PHONE": "0592-6051234",
 }
 
 
@@ -67,6 +70,8 @@ def test_a_complete_production_configuration_starts(tmp_path: Path) -> None:
         ({"GOVHALL_PUBLIC_URL": "http://127.0.0.1:8000"}, "GOVHALL_PUBLIC_URL must be the https:// address"),
         ({"GOVHALL_FINANCE_SECRET": None}, "GOVHALL_FINANCE_URL (https://) and GOVHALL_FINANCE_SECRET"),
         ({"GOVHALL_FINANCE_URL": "http://127.0.0.1:8026"}, "GOVHALL_FINANCE_URL (https://) and GOVHALL_FINANCE_SECRET"),
+        ({"GOVHALL_EMS_SECRET": None}, "GOVHALL_EMS_URL (https://), GOVHALL_EMS_SECRET"),
+        ({"GOVHALL_DELIVERY_SENDER_PHONE": None}, "GOVHALL_DELIVERY_SENDER_PHONE must name EMS"),
     ],
 )
 def test_production_refuses_an_unsafe_setting(change: dict[str, str | None], message: str, tmp_path: Path) -> None:

@@ -1,0 +1,625 @@
+"""Delivery of results (送达): the applicant's choice, the ready result, EMS, the window hand-over, the download.
+
+The app takes part in the case's flow after the fact (DESIGN §3a): it reads the case feed, and
+a case closed with a decision makes its result ready — the decision letter signed and kept,
+then, as the applicant chose, a pick-up code for the window, a waybill from EMS, or the
+documents to download. The time of service (送达时间) is the signature on the parcel, the
+hand-over at the window or the first download. Every change is an event on the case's timeline
+and an audit record; the applicant is told at each turn.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from govhall.audit.actions import record
+from govhall.cases import actions as cases
+from govhall.cases import feed
+from govhall.cases.constants import CaseStatus, EventKind
+from govhall.cases.models import Case, CaseEvent
+from govhall.catalog.models import ItemVersion
+from govhall.delivery import documents, ems
+from govhall.delivery.constants import (
+    CHANGEABLE_STATUSES,
+    FINAL_SHIPMENT_STATUSES,
+    PROGRESS,
+    TRACKING_STATUS,
+    UNDELIVERED,
+    DeliveryStatus,
+    Method,
+    ShipmentStatus,
+    Tracking,
+)
+from govhall.delivery.models import Delivery, Shipment, TrackingEvent, TrackingNonce
+from govhall.identity.constants import Role
+from govhall.identity.models import User
+from govhall.identity.queries import county_region_name, departments_covered, find_person_by_id_number
+from govhall.lib.crypto import decrypt_text, encrypt_text
+from govhall.lib.errors import Conflict
+from govhall.lib.identifiers import mask_id_number, mask_phone, normalise_phone, parse_resident_id
+from govhall.lib.schedule import queue_once
+from govhall.proactive.actions import notify
+
+logger = logging.getLogger(__name__)
+
+CONSUMER = "delivery"
+# A case closed longer ago than this when the feed first reaches it was served the old way:
+REPLAY_HORIZON = datetime.timedelta(days=30)
+# Statuses in which a case has a result on its way, so the applicant may say how it should come:
+_OPEN_CASE = {
+    CaseStatus.SUBMITTED,
+    CaseStatus.CORRECTION_REQUESTED,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.COUNTERSIGNING,
+    CaseStatus.SPECIAL_PROCEDURE,
+    CaseStatus.FORWARDED,
+    CaseStatus.APPROVED,
+    CaseStatus.DENIED,
+    CaseStatus.CLOSED,
+}
+
+
+class DeliveryRefused(Conflict):
+    """The delivery is not in a state that allows this (already sent, already collected)."""
+
+
+# The choice ------------------------------------------------------------------------------------------
+
+
+def allowed_methods(version: ItemVersion) -> list[str]:
+    """What the item allows: the window where it is handled in the hall, EMS where it allows post,
+    electronic where it is handled online (the decision letter and licence are signed PDFs)."""
+    methods: list[str] = []
+    if version.in_hall or not (version.express_delivery or version.is_online):
+        methods.append(Method.WINDOW)
+    if version.express_delivery:
+        methods.append(Method.EMS)
+    if version.is_online:
+        methods.append(Method.ELECTRONIC)
+    return methods
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where EMS brings the result, as the applicant typed it."""
+
+    recipient: str = ""
+    phone: str = ""
+    region_code: str = ""
+    address: str = ""
+    postcode: str = ""
+
+
+def _check_address(address: Address) -> tuple[str, str, str]:
+    """The recipient's normalised phone and the region's name and code; every problem at once if not."""
+    problems: dict[str, str] = {}
+    if not 2 <= len(address.recipient.strip()) <= 100:
+        problems["recipient"] = _("请填写收件人姓名。")
+    phone = ""
+    try:
+        phone = normalise_phone(address.phone)
+    except ValidationError:
+        problems["phone"] = _("请填写收件人的手机号码或带区号的固定电话，EMS投递前会联系收件人。")
+    code = address.region_code.strip()
+    region = county_region_name(code)
+    if region is None:
+        problems["region_code"] = _(
+            "请选择收件地址所在的区县（GB/T 2260 六位行政区划代码，如海沧区 350205）；省、市一级的代码不能用于投递。"
+        )
+    if not 5 <= len(address.address.strip()) <= 200:
+        problems["address"] = _("请填写街道、门牌号等详细地址（5 到 200 个字）。")
+    if address.postcode and not (len(address.postcode) == 6 and address.postcode.isdigit()):
+        problems["postcode"] = _("邮政编码是 6 位数字，不知道可以不填。")
+    if problems:
+        raise ValidationError(problems)
+    return phone, region or "", code
+
+
+def _locked_delivery(case: Case) -> Delivery:
+    """The case's delivery, made with the item's default the first time; the row locked."""
+    delivery = Delivery.objects.select_for_update().filter(case=case).first()
+    if delivery is not None:
+        return delivery
+    method = allowed_methods(case.item_version)[0]
+    try:
+        with transaction.atomic():
+            Delivery.objects.create(case=case, method=method)
+    except IntegrityError:
+        pass  # made by a concurrent call: take that one
+    return Delivery.objects.select_for_update().get(case=case)
+
+
+@transaction.atomic
+def choose(case: Case, *, applicant: User, method: str, address: Address | None = None) -> Delivery:
+    """The applicant says how the result should reach them; allowed until it is ready (or after a return)."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=case.pk)
+    if case.applicant_id != applicant.pk:
+        raise PermissionDenied(_("这不是您的办件。"))
+    if case.status not in _OPEN_CASE or (case.status == CaseStatus.CLOSED and not case.decision):
+        raise DeliveryRefused(_("这个办件没有需要送达的结果。"), code="no_result")
+    if method not in allowed_methods(case.item_version):
+        raise ValidationError({"method": _("这个事项不支持这种送达方式，请从列出的方式中选择。")})
+    delivery = _locked_delivery(case)
+    if delivery.status not in CHANGEABLE_STATUSES:
+        raise DeliveryRefused(
+            _("结果已经%(status)s，不能再更改送达方式；如有问题请联系承办窗口。")
+            % {"status": delivery.get_status_display()},
+            code="not_changeable",
+        )
+    fields = ["method", "chosen_at", "recipient", "phone_encrypted", "phone_masked", "region_code", "region_name",
+              "address", "postcode", "updated_at"]  # fmt: skip
+    delivery.method, delivery.chosen_at = method, timezone.now()
+    if method == Method.EMS:
+        address = address or Address()
+        phone, region, code = _check_address(address)
+        delivery.recipient, delivery.region_code, delivery.region_name = address.recipient.strip(), code, region
+        delivery.phone_encrypted, delivery.phone_masked = encrypt_text(phone), mask_phone(phone)
+        delivery.address, delivery.postcode = address.address.strip(), address.postcode.strip()
+    delivery.save(update_fields=fields)
+    data = {"method": method, "region_code": delivery.region_code if method == Method.EMS else ""}
+    cases.record_event(case, EventKind.DELIVERY_CHOSEN, actor=applicant, opinion=str(Method(method).label), data=data)
+    if delivery.status == DeliveryStatus.RETURNED:  # the result is ready: send it again, the new way
+        _start(delivery, case, actor=applicant)
+    return delivery
+
+
+# The result is ready ------------------------------------------------------------------------------------
+
+
+def handle_case_events(events: list[CaseEvent]) -> None:
+    """The feed's handler: a case closed with a decision has its result made ready."""
+    horizon = timezone.now() - REPLAY_HORIZON
+    for event in events:
+        if event.kind == EventKind.CLOSED and event.created_at >= horizon:
+            prepare(event.case_id)
+
+
+def consume_case_events(*, batch: int = 200) -> int:
+    total = 0
+    while handled := feed.consume(CONSUMER, handle_case_events, batch=batch):
+        total += handled
+    return total
+
+
+def prepare(case_id: int) -> Delivery | None:
+    """Make the closed case's result ready to deliver, once: the decision letter, then the chosen way."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=case_id)
+        if case.status != CaseStatus.CLOSED or not case.decision:
+            return None
+        delivery = _locked_delivery(case)
+        if delivery.status != DeliveryStatus.WAITING:
+            return delivery
+        delivery.ready_at = timezone.now()
+        delivery.save(update_fields=["ready_at", "updated_at"])
+        delivery.case = case
+        documents.keep_decision(delivery)
+        cases.record_event(case, EventKind.RESULT_READY, actor="delivery", opinion=delivery.get_method_display(),
+                           data={"method": delivery.method})  # fmt: skip
+        _start(delivery, case, actor="delivery")
+        return delivery
+
+
+def _pickup_code() -> str:
+    while True:
+        code = f"{secrets.randbelow(10**8):08d}"
+        if not Delivery.objects.filter(pickup_code=code, status=DeliveryStatus.AWAITING_COLLECTION).exists():
+            return code
+
+
+def _start(delivery: Delivery, case: Case, *, actor: Any) -> None:
+    """Send the ready result the chosen way (the delivery and the case locked by the caller)."""
+    name = case.item_version.name
+    link = f"/my/cases/{case.public_id}/#delivery"
+    if delivery.method == Method.WINDOW:
+        delivery.status, delivery.pickup_code, delivery.reminded_at = (
+            DeliveryStatus.AWAITING_COLLECTION, _pickup_code(), None,
+        )  # fmt: skip
+        delivery.save(update_fields=["status", "pickup_code", "reminded_at", "updated_at"])
+        version = case.item_version
+        notify(
+            case.applicant,
+            _("办理结果可以领取了：%(item)s") % {"item": name},
+            body=_(
+                "办件 %(reference)s 的结果已备好。请凭取件码 %(code)s 和本人身份证件到 %(place)s 领取（%(hours)s）；"
+                "委托他人代领的，代领人须带本人身份证件和您签名的授权委托书。"
+            )
+            % {
+                "reference": case.reference,
+                "code": delivery.pickup_code,
+                "place": version.address or _("办事大厅"),
+                "hours": version.hours or _("工作日办公时间"),
+            },  # fmt: skip
+            link=link,
+        )
+    elif delivery.method == Method.ELECTRONIC:
+        delivery.status = DeliveryStatus.AVAILABLE
+        delivery.save(update_fields=["status", "updated_at"])
+        notify(
+            case.applicant,
+            _("办理结果已可下载：%(item)s") % {"item": name},
+            body=_("办件 %(reference)s 的决定书和电子证照已可在“我的办件”中下载；您第一次下载的时间即为送达时间。")
+            % {"reference": case.reference},
+            link=link,
+        )
+    else:
+        attempt = (delivery.shipments.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
+        shipment = Shipment.objects.create(
+            delivery=delivery,
+            attempt=attempt,
+            order_id=f"{case.reference}-{attempt}",
+            recipient=delivery.recipient,
+            region_code=delivery.region_code,
+            address=delivery.full_address,
+            next_send_at=timezone.now(),
+        )
+        delivery.status = DeliveryStatus.TO_SEND
+        delivery.save(update_fields=["status", "updated_at"])
+        record("delivery.shipment_created", actor if isinstance(actor, User) else None, shipment,
+               {"order_id": shipment.order_id})  # fmt: skip
+        shipment_id = shipment.pk
+        transaction.on_commit(lambda: _enqueue_send(shipment_id))
+
+
+def _enqueue_send(shipment_id: int) -> None:
+    from govhall.delivery.tasks import send_shipment
+
+    send_shipment.enqueue(shipment_id)
+
+
+# EMS ------------------------------------------------------------------------------------------------------
+
+
+def _backoff(attempts: int) -> datetime.timedelta:
+    return datetime.timedelta(seconds=min(settings.DELIVERY_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600))
+
+
+def send_shipment(shipment_id: int, *, platform: ems.EmsPlatform | None = None) -> str:
+    """Ask EMS for the waybill of one created shipment (retry-safe: the order id is EMS's idempotency key)."""
+    with transaction.atomic():
+        shipment = (
+            Shipment.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("delivery__case__item_version")
+            .filter(pk=shipment_id)
+            .first()
+        )
+        if shipment is None or shipment.status != ShipmentStatus.CREATED:
+            return "nothing"
+        delivery, case = shipment.delivery, shipment.delivery.case
+        body = {
+            "order_id": shipment.order_id,
+            "sender": settings.DELIVERY_SENDER,
+            "receiver": {
+                "name": shipment.recipient,
+                "phone": decrypt_text(delivery.phone_encrypted) if delivery.phone_encrypted else "",
+                "region_code": shipment.region_code,
+                "address": shipment.address,
+                "postcode": delivery.postcode,
+            },
+            "contents": _("%(item)s 审批结果") % {"item": case.item_version.name[:40]},
+            "notify_url": settings.PUBLIC_URL + "/delivery/ems/push/",
+        }
+        shipment.send_attempts += 1
+        try:
+            platform = platform or ems.EmsPlatform()
+            number = platform.create_waybill(body)
+        except ems.TransportError as exc:
+            shipment.next_send_at = timezone.now() + _backoff(shipment.send_attempts)
+            shipment.last_error = str(exc)[:300]
+            shipment.save(update_fields=["send_attempts", "next_send_at", "last_error"])
+            return "later"
+        except ems.Refused as exc:
+            shipment.status, shipment.next_send_at, shipment.last_error = ShipmentStatus.FAILED, None, str(exc)[:300]
+            shipment.save(update_fields=["status", "send_attempts", "next_send_at", "last_error"])
+            record("delivery.waybill_refused", None, shipment, {"error": exc.error[:200]})
+            _reopen(delivery, case, _("EMS未能接收寄递订单（%(error)s）。") % {"error": exc.error[:100]})
+            return "refused"
+        shipment.status, shipment.waybill_no = ShipmentStatus.BOOKED, number
+        shipment.next_send_at, shipment.last_error = None, ""
+        shipment.save(update_fields=["status", "waybill_no", "send_attempts", "next_send_at", "last_error"])
+        documents.keep_label(shipment)
+        case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        cases.record_event(case, EventKind.WAYBILL_CREATED, actor="delivery:ems", opinion=_("EMS运单号 %(no)s") % {"no": number},
+                           data={"waybill_no": number, "attempt": shipment.attempt})  # fmt: skip
+        notify(
+            case.applicant,
+            _("办理结果已交EMS寄出：%(item)s") % {"item": shipment.delivery.case.item_version.name},
+            body=_("EMS运单号 %(no)s，寄往 %(address)s。可在“我的办件”中查看寄递进度。")
+            % {"no": number, "address": shipment.address},
+            link=f"/my/cases/{case.public_id}/#delivery",
+        )
+        return "sent"
+
+
+def send_due_shipments(*, limit: int = 200) -> dict[str, int]:
+    """Send every created shipment whose time has come (the outbox toward EMS); count what happened."""
+    counts: dict[str, int] = {}
+    due = Shipment.objects.filter(status=ShipmentStatus.CREATED, next_send_at__lte=timezone.now())
+    for shipment_id in due.order_by("next_send_at").values_list("pk", flat=True)[:limit]:
+        outcome = send_shipment(shipment_id)
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome == "later":  # EMS is down: the rest wait for the next run
+            break
+    return counts
+
+
+def apply_tracking(shipment: Shipment, events: list[ems.Event]) -> int:
+    """Record the waybill's new tracking events once each, and what they mean; how many were new.
+
+    An event already recorded changes nothing; a late event never moves the parcel back. The
+    signature on the parcel serves the result; a refusal or a return reopens the delivery.
+    """
+    with transaction.atomic():
+        shipment = Shipment.objects.select_for_update(of=("self",)).select_related("delivery").get(pk=shipment.pk)
+        known = set(shipment.events.values_list("event_id", flat=True))
+        new = [event for event in events if event.event_id not in known]
+        if not new:
+            return 0
+        TrackingEvent.objects.bulk_create(
+            [
+                TrackingEvent(
+                    shipment=shipment,
+                    event_id=e.event_id,
+                    kind=e.kind,
+                    carrier_code=e.code,
+                    description=e.description,
+                    place=e.place,
+                    happened_at=e.at,
+                )  # fmt: skip
+                for e in new
+            ]
+        )
+        if shipment.status in FINAL_SHIPMENT_STATUSES:
+            return len(new)
+        latest = max(new, key=lambda e: (PROGRESS[TRACKING_STATUS[e.kind]], e.at))
+        status = TRACKING_STATUS[latest.kind]
+        if PROGRESS[status] < PROGRESS.get(ShipmentStatus(shipment.status), 0):
+            return len(new)
+        shipment.status = status
+        shipment.save(update_fields=["status"])
+        delivery = Delivery.objects.select_for_update().get(pk=shipment.delivery_id)
+        case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=delivery.case_id)
+        if latest.kind == Tracking.SIGNED:
+            _served(delivery, case, how=Method.EMS, at=latest.at, actor="delivery:ems",
+                    data={"waybill_no": shipment.waybill_no})  # fmt: skip
+        elif latest.kind in UNDELIVERED:
+            _reopen(
+                delivery, case, _("EMS邮件 %(no)s %(what)s。") % {"no": shipment.waybill_no, "what": latest.description}
+            )
+        elif delivery.status == DeliveryStatus.TO_SEND:
+            delivery.status = DeliveryStatus.IN_TRANSIT
+            delivery.save(update_fields=["status", "updated_at"])
+        return len(new)
+
+
+def _served(delivery: Delivery, case: Case, *, how: str, at: datetime.datetime, actor: Any,
+            data: dict[str, Any]) -> None:  # fmt: skip
+    delivery.status, delivery.served_at, delivery.served_how = DeliveryStatus.DELIVERED, at, how
+    delivery.save(update_fields=["status", "served_at", "served_how", "updated_at"])
+    cases.record_event(case, EventKind.SERVED, actor=actor, opinion=str(Method(how).label),
+                       data={"served_at": at.isoformat(), "how": how, **data})  # fmt: skip
+
+
+def _reopen(delivery: Delivery, case: Case, what: str) -> None:
+    """The result did not reach the applicant: they are told and choose again (the clerk sees it too)."""
+    delivery.status = DeliveryStatus.RETURNED
+    delivery.save(update_fields=["status", "updated_at"])
+    cases.record_event(case, EventKind.DELIVERY_FAILED, actor="delivery", opinion=what[:300])
+    notify(
+        case.applicant,
+        _("办理结果未能送达：%(item)s") % {"item": case.item_version.name},
+        body=what
+        + _("请在“我的办件”中核对地址后重新选择送达方式（可改为窗口领取），我们会再次寄送；如有疑问请联系承办窗口。"),
+        link=f"/my/cases/{case.public_id}/#delivery",
+    )
+
+
+@dataclass(frozen=True)
+class PushAnswer:
+    status: int
+    message: str
+
+
+def receive_push(path: str, headers: dict[str, str], body: bytes) -> PushAnswer:
+    """A tracking push from EMS: verified, matched, each event recorded once; what to answer."""
+    try:
+        nonce = ems.verify_push(path, headers, body)
+    except ValueError as exc:
+        logger.warning("delivery: EMS push refused: %s", exc)
+        return PushAnswer(401, "signature")
+    try:
+        data = json.loads(body)
+        events = [ems.Event.read(item) for item in data["events"]]
+        number = str(data["waybill_no"])
+    except (ValueError, KeyError, TypeError) as exc:
+        logger.warning("delivery: EMS push cannot be read: %s", exc)
+        return PushAnswer(400, "unreadable")
+    shipment = Shipment.objects.filter(waybill_no=number).first()
+    if shipment is None:
+        logger.warning("delivery: EMS push for unknown waybill %s", number[:20])
+        return PushAnswer(404, "unknown waybill")
+    try:
+        with transaction.atomic():
+            TrackingNonce.objects.create(nonce=nonce)
+    except IntegrityError:
+        logger.warning("delivery: EMS push replayed (nonce %s)", nonce)
+        return PushAnswer(409, "replayed")
+    apply_tracking(shipment, events)
+    return PushAnswer(200, "ok")
+
+
+def poll_tracking(*, limit: int = 200, platform: ems.EmsPlatform | None = None) -> dict[str, int]:
+    """Ask EMS for the events of parcels on the way that were not heard of for a while (pushes get lost)."""
+    counts = {"asked": 0, "events": 0}
+    before = timezone.now() - datetime.timedelta(seconds=settings.DELIVERY_TRACKING_POLL_SECONDS)
+    on_the_way = Shipment.objects.exclude(status__in=[*FINAL_SHIPMENT_STATUSES, ShipmentStatus.CREATED]).filter(
+        waybill_no__isnull=False
+    )
+    due = on_the_way.filter(checked_at__isnull=True) | on_the_way.filter(checked_at__lt=before)
+    for shipment in due.order_by("checked_at")[:limit]:
+        try:
+            events = (platform or ems.EmsPlatform()).events(str(shipment.waybill_no))
+        except (ems.TransportError, ems.Refused) as exc:
+            logger.info("delivery: tracking of %s not available now: %s", shipment.waybill_no, exc)
+            break
+        Shipment.objects.filter(pk=shipment.pk).update(checked_at=timezone.now())
+        counts["asked"] += 1
+        counts["events"] += apply_tracking(shipment, events)
+    return counts
+
+
+# The window -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Collector:
+    """Who collects the result at the window, as the clerk checked them."""
+
+    name: str
+    id_number: str
+    is_proxy: bool = False
+    authorisation_checked: bool = False
+
+
+def hand_over(pickup_code: str, collector: Collector, *, actor: User) -> Delivery:
+    """Hand the result over at the window against its pick-up code and the collector's ID (or a proxy's).
+
+    A wrong or used code is refused, logged and audited (outside the refused transaction).
+    """
+    code = pickup_code.strip()
+    try:
+        return _hand_over(code, collector, actor=actor)
+    except _UnknownCode:
+        logger.warning("delivery: pick-up code refused at the window (by %s)", actor.get_username())
+        record("delivery.pickup_code_refused", actor, None, {"code_length": len(code)})
+        raise ValidationError(
+            {"pickup_code": _("取件码不正确，或这个结果已经领取。请核对申请人收到的 8 位取件码。")}
+        ) from None
+
+
+class _UnknownCode(Exception):
+    pass
+
+
+@transaction.atomic
+def _hand_over(code: str, collector: Collector, *, actor: User) -> Delivery:
+    units = departments_covered(actor, [Role.CLERK])
+    delivery = (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("case__item_version", "case__person")
+        .filter(pickup_code=code, status=DeliveryStatus.AWAITING_COLLECTION, case__department_id__in=units)
+        .first()
+        if len(code) == 8 and code.isdigit()
+        else None
+    )
+    if delivery is None:
+        raise _UnknownCode
+    problems: dict[str, str] = {}
+    number = ""
+    try:
+        number = parse_resident_id(collector.id_number).number
+    except ValidationError:
+        problems["id_number"] = _("领取人的身份证号码不正确，请核对证件后重新输入。")
+    if not 2 <= len(collector.name.strip()) <= 100:
+        problems["name"] = _("请填写领取人姓名。")
+    case = delivery.case
+    if number and not collector.is_proxy:
+        person = find_person_by_id_number(number)
+        if case.person_id is None or person is None or person.pk != case.person_id:
+            problems["id_number"] = _("领取人证件与申请人不一致。由他人代领的，请选择“委托代领”并核验授权委托书。")
+    if collector.is_proxy and not collector.authorisation_checked:
+        problems["authorisation_checked"] = _("委托代领须核验申请人签名的授权委托书原件。")
+    if problems:
+        raise ValidationError(problems)
+    delivery.collector_name, delivery.collector_id_masked = collector.name.strip(), mask_id_number(number)
+    delivery.collector_is_proxy, delivery.handed_over_by = collector.is_proxy, actor
+    delivery.save(update_fields=["collector_name", "collector_id_masked", "collector_is_proxy", "handed_over_by",
+                                 "updated_at"])  # fmt: skip
+    case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=case.pk)
+    _served(delivery, case, how=Method.WINDOW, at=timezone.now(), actor=actor,
+            data={"collector": delivery.collector_id_masked, "proxy": collector.is_proxy})  # fmt: skip
+    notify(
+        case.applicant,
+        _("办理结果已领取：%(item)s") % {"item": case.item_version.name},
+        body=_(
+            "办件 %(reference)s 的结果已于窗口交 %(who)s（证件 %(id)s）领取。如非您本人或您委托的人领取，请立即联系承办窗口。"
+        )
+        % {"reference": case.reference, "who": delivery.collector_name, "id": delivery.collector_id_masked},
+        link=f"/my/cases/{case.public_id}/#delivery",
+    )
+    return delivery
+
+
+def remind_uncollected(*, today: datetime.date | None = None) -> int:
+    """Remind once each applicant whose result has waited at the window for the configured days."""
+    limit = timezone.now() - datetime.timedelta(days=settings.DELIVERY_PICKUP_REMINDER_DAYS)
+    reminded = 0
+    waiting = Delivery.objects.filter(
+        status=DeliveryStatus.AWAITING_COLLECTION, reminded_at__isnull=True, ready_at__lt=limit
+    ).select_related("case__item_version", "case__applicant")
+    for delivery in waiting[:500]:
+        with transaction.atomic():
+            if not Delivery.objects.filter(pk=delivery.pk, reminded_at__isnull=True).update(reminded_at=timezone.now()):
+                continue
+            case = delivery.case
+            notify(
+                case.applicant,
+                _("请领取办理结果：%(item)s") % {"item": case.item_version.name},
+                body=_(
+                    "办件 %(reference)s 的结果已在窗口等候 %(days)s 天，请凭取件码 %(code)s 和身份证件领取；"
+                    "也可以在“我的办件”中改为其他方式。"
+                )
+                % {
+                    "reference": case.reference,
+                    "days": settings.DELIVERY_PICKUP_REMINDER_DAYS,
+                    "code": delivery.pickup_code,
+                },  # fmt: skip
+                link=f"/my/cases/{case.public_id}/#delivery",
+            )
+            reminded += 1
+    return reminded
+
+
+# Electronic -----------------------------------------------------------------------------------------------
+
+
+def record_download(delivery: Delivery, *, applicant: User, what: str) -> bool:
+    """The applicant downloads the decision letter or the licence; the first download of an electronic
+    delivery is its time of service. Whether this one served it."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.method != Method.ELECTRONIC or delivery.status != DeliveryStatus.AVAILABLE:
+            return False
+        case = Case.objects.select_for_update(of=("self",)).get(pk=delivery.case_id)
+        _served(delivery, case, how=Method.ELECTRONIC, at=timezone.now(), actor=applicant, data={"document": what})
+        return True
+
+
+# The upkeep -------------------------------------------------------------------------------------------------
+
+
+def keep_deliveries() -> dict[str, int]:
+    """One round: results made ready from the feed, waybills sent, tracking asked, reminders."""
+    counts = {"prepared_events": consume_case_events()}
+    counts.update(send_due_shipments())
+    counts.update(poll_tracking())
+    counts["reminded"] = remind_uncollected()
+    return counts
+
+
+def schedule_upkeep(*, delay_seconds: int | None = None) -> bool:
+    from govhall.delivery.tasks import keep_deliveries as task
+
+    delay = settings.DELIVERY_UPKEEP_SECONDS if delay_seconds is None else delay_seconds
+    return queue_once(task, delay_seconds=delay)

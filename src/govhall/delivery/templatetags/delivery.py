@@ -1,0 +1,40 @@
+"""The 送达 panel of a case page (desk and workspace), from the app that owns delivery (DESIGN §3a)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from govhall.cases.messages import licence_of
+from govhall.delivery import queries
+from govhall.delivery.actions import allowed_methods
+from govhall.delivery.constants import CHANGEABLE_STATUSES, Method
+
+register = template.Library()
+
+
+@register.inclusion_tag("delivery/_delivery_panel.html", takes_context=True)
+def delivery_panel(context: dict[str, Any], case: Any, surface: str) -> dict[str, Any]:
+    """Where the result is and, for the applicant, how they want it; nothing before the case is filed."""
+    delivery = queries.delivery_of_case(case)
+    methods = allowed_methods(case.item_version)
+    may_choose = (
+        surface != "desk"
+        and case.status not in {"draft", "withdrawn", "not_accepted"}
+        and not (case.status == "closed" and not case.decision)
+        and (delivery is None or delivery.status in CHANGEABLE_STATUSES)
+    )
+    return {
+        "case": case,
+        "delivery": delivery,
+        "surface": surface,
+        "methods": [(m, Method(m).label) for m in methods],
+        "current": delivery.method if delivery else methods[0],
+        "has_ems": Method.EMS in methods,
+        "may_choose": may_choose,
+        "shipments": list(delivery.shipments.all()) if delivery else [],
+        "licence": licence_of(case) if delivery and delivery.ready_at else None,
+        "csrf_token": context.get("csrf_token"),
+        "shown": delivery is not None or may_choose,
+    }
