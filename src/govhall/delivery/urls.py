@@ -5,7 +5,7 @@ from govhall.delivery import views
 app_name = "delivery"
 
 urlpatterns = [
-    path("my/cases/<uuid:public_id>/delivery/", views.my_choose, name="my_choose"),
+    path("my/delivery/cases/<uuid:public_id>/", views.my_choose, name="my_choose"),
     path("my/deliveries/<uuid:public_id>/decision.pdf", views.my_decision, name="my_decision"),
     path("my/deliveries/<uuid:public_id>/licence.pdf", views.my_licence, name="my_licence"),
     path("delivery/ems/push/", views.ems_push, name="ems_push"),

@@ -27,8 +27,9 @@ def _user(request: HttpRequest) -> User:
 
 
 def _say(request: HttpRequest, exc: ValidationError | PermissionDenied) -> None:
+    # Tagged so that the case page's delivery panel repeats them beside its form (delivery/_delivery_panel.html):
     for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
-        messages.error(request, message)
+        messages.error(request, message, extra_tags="delivery")
 
 
 def _to_case(case: Any) -> HttpResponseRedirect:
@@ -99,9 +100,14 @@ def ems_push(request: HttpRequest) -> HttpResponse:
 @staff_required
 def desk_deliveries(request: HttpRequest) -> HttpResponse:
     """Results waiting to be sent, to be collected, in trouble, and on the way; the hand-over form."""
+    return _desk_page(request)
+
+
+def _desk_page(request: HttpRequest, *, given: Any = None, status: int = 200) -> HttpResponse:
     user = _user(request)
     piles = {name: queries.pile(user, name)[:300] for name in queries.PILES}
-    return render(request, "delivery/desk_deliveries.html", {"surface": "desk", "piles": piles})
+    context = {"surface": "desk", "piles": piles, "given": given or {}}
+    return render(request, "delivery/desk_deliveries.html", context, status=status)
 
 
 @staff_required
@@ -117,8 +123,8 @@ def desk_handover(request: HttpRequest) -> HttpResponse:
     try:
         delivery = actions.hand_over(post.get("pickup_code", ""), collector, actor=_user(request))
     except (ValidationError, PermissionDenied, Conflict) as exc:
-        _say(request, exc)
-        return redirect("delivery:desk_deliveries")
+        _say(request, exc)  # shown with what was typed, to correct rather than type again
+        return _desk_page(request, given=post, status=400)
     messages.success(
         request,
         _("已交付：办件 %(reference)s 的结果由 %(name)s 领取，送达时间已记录。")

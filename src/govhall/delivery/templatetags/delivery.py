@@ -36,5 +36,7 @@ def delivery_panel(context: dict[str, Any], case: Any, surface: str) -> dict[str
         "shipments": list(delivery.shipments.all()) if delivery else [],
         "licence": licence_of(case) if delivery and delivery.ready_at else None,
         "csrf_token": context.get("csrf_token"),
+        # What the last choice was refused for, repeated beside the form (the page's summary has it too):
+        "problems": [m for m in context.get("messages", ()) if "delivery" in m.tags.split()],
         "shown": delivery is not None or may_choose,
     }
