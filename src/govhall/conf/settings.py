@@ -502,10 +502,10 @@ EMS_SECRET = env_str("GOVHALL_EMS_SECRET") or ("" if IS_PRODUCTION else dev_secr
 EMS_CUSTOMER = env_str("GOVHALL_EMS_CUSTOMER", "350205-NLSJ")
 EMS_TIMEOUT = env_int("GOVHALL_EMS_TIMEOUT", 10)
 DELIVERY_SENDER = {
-    "name": env_str("GOVHALL_DELIVERY_SENDER_NAME", "厦门市海沧区农业农村和水利局"),
+    "name": env_str("GOVHALL_DELIVERY_SENDER_NAME", "厦门市海沧区农林水利局"),
     "phone": env_str("GOVHALL_DELIVERY_SENDER_PHONE", "" if IS_PRODUCTION else "0592-6051234"),
     "region_code": env_str("GOVHALL_DELIVERY_SENDER_REGION", "350205"),
-    "address": env_str("GOVHALL_DELIVERY_SENDER_ADDRESS", "海沧区行政服务中心 区农业农村和水利局窗口"),
+    "address": env_str("GOVHALL_DELIVERY_SENDER_ADDRESS", "海沧区滨湖北路308号 海沧区行政服务中心2楼农林水利综合窗口"),
 }
 # Days a result may wait at the window before the applicant is reminded to collect it, and how
 # often the delivery upkeep runs (the case feed, the EMS outbox, tracking queries, reminders):
