@@ -20,13 +20,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from govhall.audit.actions import record
 from govhall.cases import actions as cases
-from govhall.cases.constants import EventKind
+from govhall.cases.constants import CaseStatus, EventKind
 from govhall.cases.models import Case
 from govhall.catalog.models import Fee
 from govhall.identity.constants import Role
@@ -565,7 +565,10 @@ def submit_refund(refund_id: int, *, platform: finance.FinancePlatform | None = 
             return "refused"
         refund.status, refund.refunded_at, refund.last_error = RefundStatus.REFUNDED, timezone.now(), ""
         refund.save(update_fields=["status", "refunded_at", "last_error"])
-        PaymentOrder.objects.filter(pk=order.pk).update(refunded=order.refunded + refund.amount)
+        refunded = order.refunded + refund.amount
+        # Refunded in full, the reason it waited for a person (paid twice, a withdrawn application) is settled:
+        settled = {"needs_review": ""} if order.paid_amount is not None and refunded >= order.paid_amount else {}
+        PaymentOrder.objects.filter(pk=order.pk).update(refunded=refunded, **settled)
         case = (
             Case.objects.select_for_update(of=("self",))
             .select_related("applicant", "item_version")
@@ -611,6 +614,14 @@ def poll_pending(
         status=OrderStatus.PENDING, issued_at__lte=now - datetime.timedelta(hours=24), needs_review=""
     )
     counts["review"] = old.update(needs_review=_("超过24小时仍未确认缴费，请人工核查。"))
+    # A fee paid for an application since withdrawn (or not accepted) is owed back: the unit is told to refund it:
+    owed = PaymentOrder.objects.filter(
+        status=OrderStatus.PAID,
+        needs_review="",
+        refunded__lt=F("paid_amount"),
+        case__status__in=[CaseStatus.WITHDRAWN, CaseStatus.NOT_ACCEPTED],
+    )
+    counts["refund_due"] = owed.update(needs_review=_("申请已撤回或不予受理，已缴费用应予退还：请申请退款。"))
     for refund_id in Refund.objects.filter(status=RefundStatus.SUBMITTED).values_list("pk", flat=True)[:100]:
         submit_refund(refund_id, platform=platform)
     CallbackNonce.objects.filter(received_at__lt=now - datetime.timedelta(hours=1)).delete()

@@ -333,6 +333,12 @@ def test_a_refund_approved_while_the_platform_is_down_goes_out_once_it_is_back(
     finance.control("callbacks?mode=never")
     finance.sandbox.pay(order.payment_code)
     actions.refresh_order(order)
+    # As if the item charged before its decision and the applicant then withdrew (this item's fee
+    # comes after approval, when withdrawing is no longer possible): the unit is told to refund:
+    Case.objects.filter(pk=at_fee_step.pk).update(status="withdrawn")
+    assert actions.poll_pending()["refund_due"] == 1
+    assert "应予退还" in PaymentOrder.objects.get(pk=order.pk).needs_review
+    assert actions.poll_pending()["refund_due"] == 0  # told once
     refund = actions.request_refund(
         PaymentOrder.objects.get(pk=order.pk), actor=bob, amount="12000.00", reason="撤回申请"
     )
@@ -343,6 +349,7 @@ def test_a_refund_approved_while_the_platform_is_down_goes_out_once_it_is_back(
     actions.poll_pending()
     assert Refund.objects.get(pk=refund.pk).status == RefundStatus.REFUNDED
     assert PaymentOrder.objects.get(pk=order.pk).refund_state == RefundState.FULL
+    assert PaymentOrder.objects.get(pk=order.pk).needs_review == ""  # refunded in full: settled
     assert len(finance.sandbox.refunds) == 1
 
 
