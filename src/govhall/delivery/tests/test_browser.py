@@ -62,7 +62,9 @@ def approved(
             case = case_actions.answer_countersign(case.countersigns.get(), actor=carol, agrees=True, opinion="同意。")
         else:
             case = case_actions.complete_step(case, actor=frank, opinion="采伐地点与蓄积属实。")
-    case = case_actions.decide_case(case, actor=grace, decision="approve", reason="符合采伐限额。", legal_basis="《森林法》")
+    case = case_actions.decide_case(
+        case, actor=grace, decision="approve", reason="符合采伐限额。", legal_basis="《森林法》"
+    )
     with browser_tabs(browser, str(live_server)) as new_tab:
         yield new_tab, case
 
