@@ -104,6 +104,7 @@ class VersionForm(forms.ModelForm):
             "visit_reason",
             "has_fee",
             "fee_basis",
+            "fee_waits",
             "consultation_phone",
             "supervision_phone",
             "address",
@@ -193,7 +194,7 @@ class StepForm(_ChildForm):
 class FeeForm(_ChildForm):
     class Meta:
         model = Fee
-        fields = ["order", "name", "standard", "basis", "is_reducible", "reduction_basis"]
+        fields = ["order", "name", "standard", "basis", "income_code", "is_reducible", "reduction_basis"]
         widgets = {"standard": forms.Textarea(attrs={"rows": 2})}
 
 

@@ -252,7 +252,7 @@ def test_a_lost_callback_is_found_by_the_fifteen_minute_check(at_fee_step: Case,
     finance.sandbox.pay(order.payment_code)
     assert actions.poll_pending()["asked"] == 0  # too young to ask
     counts = actions.poll_pending(now=timezone.now() + datetime.timedelta(minutes=20))
-    assert counts == {"asked": 1, "paid": 1, "review": 0}
+    assert counts == {"asked": 1, "paid": 1, "review": 0, "refund_due": 0}
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
     # An order pending a day goes to manual review:
