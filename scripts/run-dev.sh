@@ -51,6 +51,8 @@ $PY manage.py sweep_archives --schedule
 $PY manage.py plan_inspections --schedule
 # Reminders to renew licences coming to an end, daily (docs/licences.md, Renewal):
 $PY manage.py send_renewal_reminders --schedule
+# Suggestions: the item pairs behind "others also did", recounted nightly (docs/proactive.md):
+$PY manage.py compute_item_affinities --schedule
 # Payments: the 15-minute checks (outbox, pending orders, refunds) and the daily statement:
 $PY manage.py reconcile_payments --schedule
 # Delivery: closed cases' results made ready, EMS waybills and tracking, pick-up reminders, every minute:

@@ -513,6 +513,9 @@ DELIVERY_PICKUP_REMINDER_DAYS = env_int("GOVHALL_DELIVERY_PICKUP_REMINDER_DAYS",
 DELIVERY_UPKEEP_SECONDS = env_int("GOVHALL_DELIVERY_UPKEEP_SECONDS", 60)
 DELIVERY_TRACKING_POLL_SECONDS = env_int("GOVHALL_DELIVERY_TRACKING_POLL_SECONDS", 1800)
 DELIVERY_RETRY_BASE_SECONDS = env_int("GOVHALL_DELIVERY_RETRY_BASE_SECONDS", 30)
+# Suggestions (proactive/suggestions.py): an item pair is suggested only when at least this many
+# subjects' closed cases support it, so that no suggestion can point at a few people:
+SUGGESTION_MIN_SUPPORT = env_int("GOVHALL_SUGGESTION_MIN_SUPPORT", 20)
 # Paying a fee posts to the platform's own page, which then redirects to the finance platform's
 # payment page: a form may lead there too (docs/finance-platform.md):
 if FINANCE_URL:

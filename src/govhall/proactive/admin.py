@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from govhall.proactive.models import Entitlement, RenewalRule
+from govhall.proactive.models import Entitlement, RenewalRule, SuggestionRule
 
 
 @admin.register(RenewalRule)
@@ -11,3 +11,11 @@ class RenewalRuleAdmin(admin.ModelAdmin):
 @admin.register(Entitlement)
 class EntitlementAdmin(admin.ModelAdmin):
     list_display = ["name", "licence_type", "department", "is_active"]
+
+
+@admin.register(SuggestionRule)
+class SuggestionRuleAdmin(admin.ModelAdmin):
+    """Season and place triggers of suggestions (推荐办理), kept as data by the bureau."""
+
+    list_display = ["reason", "item", "start_month", "start_day", "end_month", "end_day", "region_prefix", "active"]
+    list_filter = ["active"]

@@ -35,3 +35,31 @@ def load_entitlement_demo() -> int:
         },
     )
     return 1
+
+
+# Season and place triggers of suggestions (推荐办理): (item name, reason, start, end, region prefix):
+SUGGESTION_RULES = [
+    ("防汛抗旱信息查询", "汛期（4月15日至10月15日）：出行和生产前查询水雨情与预警。", (4, 15), (10, 15), ""),
+    ("农机购置补贴申领", "春耕时节（3月至5月）：购置农机具后可申领购置补贴。", (3, 1), (5, 31), ""),
+    ("渔业捕捞许可证核发", "海沧区：伏季休渔期（5月1日至8月16日）结束前办好捕捞许可。", (5, 1), (8, 16), "350205"),
+    ("林木采伐许可证核发", "冬季采伐季（11月至次年3月）：采伐林木前须先取得采伐许可证。", (11, 1), (3, 31), ""),
+    ("取水许可", "冬春枯水期（11月至次年4月）：取用地表水、地下水前请确认已持有有效的取水许可。", (11, 1), (4, 30), ""),
+]
+
+
+def load_suggestions_demo() -> int:
+    """The demo bureau's season and place triggers (safe to run again)."""
+    from govhall.catalog.queries import live_versions
+    from govhall.proactive.models import SuggestionRule
+
+    items = {v.name: v.item_id for v in live_versions()}
+    made = 0
+    for name, reason, (start_month, start_day), (end_month, end_day), region in SUGGESTION_RULES:
+        if name in items:
+            SuggestionRule.objects.update_or_create(
+                item_id=items[name], reason=reason,
+                defaults={"start_month": start_month, "start_day": start_day, "end_month": end_month,
+                          "end_day": end_day, "region_prefix": region},
+            )  # fmt: skip
+            made += 1
+    return made

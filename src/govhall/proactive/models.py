@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.db import models
@@ -150,3 +151,90 @@ class EntitlementGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entitlement} {self.subject_name}"
+
+
+class SuggestionSource(models.TextChoices):
+    AFFINITY = "affinity", _("办过相关事项的人也办理")
+    SEASON = "season", _("时令提示")
+    PLACE = "place", _("本地提示")
+    POPULAR = "popular", _("近期办理较多")
+
+
+class ItemAffinity(models.Model):
+    """How many subjects whose cases of one item were closed also had a case of another closed.
+
+    Computed nightly from closed cases (``suggestions.compute_affinities``); only pairs that at
+    least ``SUGGESTION_MIN_SUPPORT`` subjects support are kept, so no suggestion can point at
+    a handful of people.
+    """
+
+    from_item = models.ForeignKey("catalog.ServiceItem", on_delete=models.CASCADE, related_name="+")
+    to_item = models.ForeignKey("catalog.ServiceItem", on_delete=models.CASCADE, related_name="+")
+    support = models.PositiveIntegerField(_("支持人数"))
+    computed_at = models.DateTimeField(_("计算时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("事项关联")
+        verbose_name_plural = _("事项关联")
+        constraints = [models.UniqueConstraint(fields=["from_item", "to_item"], name="proactive_affinity_once")]
+
+    def __str__(self) -> str:
+        return f"{self.from_item_id} → {self.to_item_id} ({self.support})"
+
+
+class SuggestionRule(models.Model):
+    """A season or place trigger, as data: suggest an item in a window of the year, optionally in a place."""
+
+    item = models.ForeignKey("catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(
+        _("提示理由"), max_length=200, help_text=_("向办事人说明为什么推荐，如“汛期（4月15日至10月15日）”。")
+    )
+    start_month = models.PositiveSmallIntegerField(_("开始月"))
+    start_day = models.PositiveSmallIntegerField(_("开始日"), default=1)
+    end_month = models.PositiveSmallIntegerField(_("结束月"))
+    end_day = models.PositiveSmallIntegerField(_("结束日"), default=31)
+    region_prefix = models.CharField(
+        _("地区（行政区划代码前缀）"),
+        max_length=6,
+        blank=True,
+        help_text=_("留空为所有地区；填写则只提示住所或登记地在该地区的办事人。"),
+    )
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("时令与地区提示")
+        verbose_name_plural = _("时令与地区提示")
+
+    def __str__(self) -> str:
+        return self.reason
+
+    def applies_on(self, day: datetime.date) -> bool:
+        start, end, today = (self.start_month, self.start_day), (self.end_month, self.end_day), (day.month, day.day)
+        return start <= today <= end if start <= end else today >= start or today <= end  # a window over new year
+
+
+class SuggestionPreference(models.Model):
+    """A person's choice about personalised suggestions (PIPL Art. 24: they can be switched off)."""
+
+    user = models.OneToOneField("identity.User", on_delete=models.CASCADE, related_name="suggestion_preference")
+    personalised = models.BooleanField(_("个性化推荐"), default=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.personalised}"
+
+
+class SuggestionTally(models.Model):
+    """Suggestions shown and taken per day, item and source: counted, never per person."""
+
+    day = models.DateField()
+    item = models.ForeignKey("catalog.ServiceItem", on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=10, choices=SuggestionSource.choices)
+    shown = models.PositiveIntegerField(default=0)
+    taken = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "item", "source"], name="proactive_tally_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.item_id} {self.source} {self.shown}/{self.taken}"

@@ -75,3 +75,14 @@ def redeliver_pending(now: datetime.datetime | None = None) -> int:
     for pk in lost:
         deliver_notification.enqueue(pk)
     return len(lost)
+
+
+@task()
+def compute_item_affinities() -> int:
+    """Nightly: recount which items people who closed a case of one also closed; queue the next run."""
+    from govhall.proactive.suggestions import compute_affinities, schedule_affinities
+
+    try:
+        return compute_affinities()
+    finally:
+        schedule_affinities()

@@ -7,6 +7,8 @@ app_name = "proactive"
 urlpatterns = [
     path("my/entitlements/", views.my_entitlements, name="my_entitlements"),
     path("my/entitlements/<uuid:public_id>/decline/", views.my_entitlement_decline, name="my_entitlement_decline"),
+    path("my/suggestions/settings/", views.my_suggestion_settings, name="my_suggestion_settings"),
+    path("my/suggestions/<uuid:public_id>/", views.my_suggestion_go, name="my_suggestion_go"),
     path("desk/entitlements/", views.desk_entitlements, name="desk_entitlements"),
     path("desk/entitlements/<uuid:public_id>/", views.desk_entitlement, name="desk_entitlement"),
 ]

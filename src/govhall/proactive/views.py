@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from govhall.catalog.models import ItemVersion
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
 from govhall.lib.errors import Conflict
-from govhall.proactive import entitlements
+from govhall.proactive import entitlements, suggestions
 from govhall.proactive.models import GrantStatus
 
 
@@ -86,3 +87,29 @@ def my_entitlement_decline(request: HttpRequest, public_id: str) -> HttpResponse
     else:
         messages.success(request, _("您已放弃“%(name)s”，我们不会再为您兑现。") % {"name": item.entitlement.name})
     return redirect("proactive:my_entitlements")
+
+
+# Suggestions (推荐办理) -----------------------------------------------------------------------------
+
+
+@applicant_required
+def my_suggestion_go(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Follow a suggestion to the item's guide (counted as taken, by its source; never per person)."""
+    version = get_object_or_404(ItemVersion.objects.select_related("item"), public_id=public_id)
+    suggestions.count_taken(version.item, request.GET.get("source", ""))
+    return redirect("catalog:guide_detail", public_id=version.public_id)
+
+
+@applicant_required
+@require_POST
+def my_suggestion_settings(request: HttpRequest) -> HttpResponse:
+    """Switch personalised suggestions on or off (PIPL Art. 24)."""
+    personalised = request.POST.get("personalised") == "1"
+    suggestions.set_personalised(_user(request), personalised)
+    messages.success(
+        request,
+        _("已开启个性化推荐：将根据您办理过的事项和所在地区推荐。")
+        if personalised
+        else _("已关闭个性化推荐：今后只显示面向所有人的时令提示和热门事项，不再使用您的办事记录。"),
+    )
+    return redirect("portal:workspace")
