@@ -49,6 +49,7 @@ CASES, EVENTS, MATERIALS, ITEMS, RATINGS, COMPLAINTS, ORDERS, LOOKUPS, ALARMS, D
 
 ONLINE, PROVINCE = "online", "province"
 CHANNEL_LABELS = {ONLINE: _("网上申请"), PROVINCE: _("省网上办事大厅")}
+EVENT_FACET_LABELS = {"window": _("窗口"), "ems": _("EMS寄递"), "electronic": _("网上下载")}
 
 
 def day_bounds(first: datetime.date, last: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -183,6 +184,24 @@ def _fees_paid(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
 
 def _fees_paid_online(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     return _fees_paid(first, last).exclude(data__channel="window")
+
+
+def _served(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Results served in the days (the delivery app's 送达 events), one row per case; facet: how (window, ems, electronic)."""
+    from govhall.cases.constants import EventKind
+    from govhall.cases.models import CaseEvent
+
+    events = CaseEvent.objects.filter(kind=EventKind.SERVED).annotate(
+        stat_unit=F("case__department_id"),
+        stat_item=F("case__item_version__item__implementation_code"),
+        stat_facet=SqlCase(When(data__how="ems", then=Value("ems")), When(data__how="window", then=Value("window")),
+                           default=Value("electronic"), output_field=CharField()),
+    )  # fmt: skip
+    return _on(events.order_by(), "created_at", first, last)
+
+
+def _served_by_post(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _served(first, last).filter(data__how="ems")
 
 
 def _corrections(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -415,6 +434,8 @@ COUNTERS: dict[str, Counter] = {
         Counter("corrections", _("补正告知"), EVENTS, _corrections),
         Counter("fees_paid", _("缴费（笔）"), EVENTS, _fees_paid, requires=("payments",)),
         Counter("fees_paid_online", _("网上缴费（笔）"), EVENTS, _fees_paid_online, requires=("payments",)),
+        Counter("served", _("送达的办理结果"), EVENTS, _served, requires=("delivery",)),
+        Counter("served_by_post", _("邮寄送达的办理结果"), EVENTS, _served_by_post, requires=("delivery",)),
         Counter("materials", _("办件材料"), MATERIALS, _materials),
         Counter("materials_reused", _("由证照库提供的材料"), MATERIALS, _materials_reused),
         Counter("ratings", _("评价"), RATINGS, _ratings, requires=("ratings",)),
@@ -590,7 +611,9 @@ MEASURES: dict[str, Measure] = {
         Measure("visits_per_case", _("平均跑动次数"), "later", AVERAGE, "closed", "closed", requires=("halls",)),
         Measure("paid_online", _("网上缴费率"), "cases", RATE, "fees_paid_online", "fees_paid", requires=("payments",),
                 definition=_("当期缴清的费用中，经财政非税收入平台网上缴纳的比例（其余为窗口刷卡或现金）。")),
-        Measure("delivered_by_post", _("结果邮寄送达率"), "later", RATE, "closed", "closed", requires=("delivery",)),
+        Measure("delivered_by_post", _("结果邮寄送达率"), "cases", RATE, "served_by_post", "served",
+                requires=("delivery",),
+                definition=_("当期送达的办理结果中，经EMS寄递并签收的比例（其余为窗口领取或网上下载）。")),
     ]
 }  # fmt: skip
 
@@ -748,7 +771,9 @@ HEADLINE = ("on_time", "late", "fully_online", "handling_average", "reuse_rate",
 
 def facet_labels(source: str) -> dict[str, str]:
     """What a counter's facet values mean, in the active language (channels, purposes, kinds, levels)."""
-    if source in (CASES, EVENTS, MATERIALS):
+    if source == EVENTS:  # fees by channel, results served by how
+        return {key: str(label) for key, label in {**CHANNEL_LABELS, **EVENT_FACET_LABELS}.items()}
+    if source in (CASES, MATERIALS):
         return {key: str(label) for key, label in CHANNEL_LABELS.items()}
     choices: list[tuple[str, Any]] = []
     if source == LOOKUPS:

@@ -324,3 +324,19 @@ def test_waybill_numbers_are_checked_the_s10_way() -> None:
     assert not is_waybill_number("EA100000018CN")
     assert not is_waybill_number("ea100000017CN")
     assert s10_check_digit("47312482") == "9"  # UPU S10's own example: RR 47312482 9 GB
+
+
+def test_the_indicators_count_results_served_and_those_by_post(
+    decided: Case, alice: User, bob: User, settings: Any
+) -> None:
+    from govhall.stats.measures import COUNTERS, MEASURES, facet_labels
+
+    actions.choose(decided, applicant=alice, method=Method.WINDOW)
+    close_and_prepare(decided, bob)
+    today = timezone.localdate()
+    assert COUNTERS["served"].rows(today, today).count() == 0  # type: ignore[misc]
+    actions.hand_over(Delivery.objects.get().pickup_code, actions.Collector("陈爱丽", "350205198503120020"), actor=bob)
+    assert MEASURES["delivered_by_post"].is_available
+    assert list(COUNTERS["served"].rows(today, today).values_list("stat_facet", flat=True)) == ["window"]  # type: ignore[misc]
+    assert COUNTERS["served_by_post"].rows(today, today).count() == 0  # type: ignore[misc]
+    assert facet_labels("events")["window"] == "窗口"
