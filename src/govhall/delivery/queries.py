@@ -66,3 +66,32 @@ PILES = {
 
 def pile(user: Any, name: str) -> QuerySet[Delivery]:
     return desk_deliveries(user).filter(PILES[name]).distinct().order_by("ready_at", "pk")
+
+
+# The dossier's section of deliveries (一码管理, 我的档案): read as values, as the dossier reads every
+# kind; where a result went is named by its region, never by the street address or the phone:
+DOSSIER_LISTED: dict[str, str] = {
+    "case_reference": "case__reference",
+    "item_name": "case__item_version__name",
+    "method": "method",
+    "status": "status",
+    "region_name": "region_name",
+    "ready_at": "ready_at",
+    "served_at": "served_at",
+    "served_how": "served_how",
+    "collector_is_proxy": "collector_is_proxy",
+}
+
+
+def dossier_deliveries(subject: Any, scope: Any) -> QuerySet[Delivery]:
+    """The deliveries of the subject's cases, in scope, newest first (``dossier.queries`` Subject and Scope)."""
+    if subject.entity is not None:
+        condition = Q(case__entity=subject.entity)
+    elif subject.person is not None:
+        condition = Q(case__person=subject.person, case__entity__isnull=True)
+    else:
+        return Delivery.objects.none()
+    deliveries = Delivery.objects.filter(condition)
+    if scope.departments is not None:
+        deliveries = deliveries.filter(case__department_id__in=scope.departments)
+    return deliveries.order_by("-created_at", "-pk")

@@ -24,6 +24,7 @@ class RecordKind(models.TextChoices):
     RATINGS = "ratings", _("服务评价")
     COMPLAINTS = "complaints", _("投诉举报")
     PAYMENTS = "payments", _("缴费记录")
+    DELIVERIES = "deliveries", _("结果送达")
 
 
 ALL_KINDS = frozenset(RecordKind.values)

@@ -29,6 +29,8 @@ from govhall.cases.models import Case, CaseMaterial
 from govhall.catalog.queries import licence_types_used_by
 from govhall.complaints.queries import DOSSIER_LISTED as COMPLAINTS_LISTED
 from govhall.complaints.queries import dossier_complaints
+from govhall.delivery.queries import DOSSIER_LISTED as DELIVERIES_LISTED
+from govhall.delivery.queries import dossier_deliveries
 from govhall.dossier.constants import ALL_KINDS, DOSSIER_ROLES, SUPERVISED_KINDS, RecordKind
 from govhall.identity.constants import Role
 from govhall.identity.models import LegalEntity, NaturalPerson, User
@@ -119,6 +121,7 @@ class Dossier:
     ratings: list[dict[str, Any]] = field(default_factory=list)
     complaints: list[dict[str, Any]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
     # Materials the subject did not have to submit again (a licence the platform held was used):
     reused_count: int = 0
@@ -298,6 +301,7 @@ SECTIONS: dict[str, Callable[[Subject, Scope], QuerySet[Any]]] = {
     RecordKind.RATINGS: dossier_ratings,
     RecordKind.COMPLAINTS: dossier_complaints,
     RecordKind.PAYMENTS: dossier_payments,
+    RecordKind.DELIVERIES: dossier_deliveries,
 }
 
 # What a dossier lists of each kind (its pages and its export), read as values (the name in
@@ -342,6 +346,7 @@ LISTED: dict[str, dict[str, str]] = {
     RecordKind.RATINGS: RATINGS_LISTED,
     RecordKind.COMPLAINTS: COMPLAINTS_LISTED,
     RecordKind.PAYMENTS: PAYMENTS_LISTED,
+    RecordKind.DELIVERIES: DELIVERIES_LISTED,
 }
 # Counted over all of a kind's rows in scope, in the same query as its page (a window):
 _TOTAL = "total_in_scope"
@@ -462,6 +467,19 @@ def export_dossier(dossier: Dossier) -> dict[str, Any]:
                 "refunded": f"{payment['refunded']:.2f}",
             }
             for payment in dossier.payments
+        ],
+        "deliveries": [
+            {
+                "case": delivery["case_reference"],
+                "item": delivery["item_name"],
+                "method": delivery["method"],
+                "status": delivery["status"],
+                "region": delivery["region_name"] or None,
+                "ready_at": _iso(delivery["ready_at"]),
+                "served_at": _iso(delivery["served_at"]),
+                "served_how": delivery["served_how"] or None,
+            }
+            for delivery in dossier.deliveries
         ],
     }
 

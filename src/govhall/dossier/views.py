@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from govhall.cases.constants import due_cells
 from govhall.cases.constants import status_label as case_status_label
 from govhall.complaints.constants import ComplaintKind, ComplaintStatus
+from govhall.delivery.constants import DeliveryStatus, Method
 from govhall.dossier import actions, queries
 from govhall.dossier.constants import RecordKind
 from govhall.dossier.forms import LookUpForm
@@ -114,6 +115,14 @@ PAYMENT_ROW = """
         <td><code>{}</code></td>
         <td>{}</td>
         <td class="num">{}</td>
+        <td class="nowrap">{}</td>
+        <td>{}</td>
+      </tr>"""
+DELIVERY_ROW = """
+      <tr>
+        <td><code>{}</code></td>
+        <td>{}</td>
+        <td>{}</td>
         <td class="nowrap">{}</td>
         <td>{}</td>
       </tr>"""
@@ -233,6 +242,29 @@ def _rows(dossier: queries.Dossier, *, desk: bool) -> dict[str, SafeString]:
                     ),
                 )
                 for payment in dossier.payments
+            ),
+        ),
+        "deliveries": html_rows(
+            DELIVERY_ROW,
+            (
+                (
+                    delivery["case_reference"] or "",
+                    delivery["item_name"],
+                    Method(delivery["method"]).label
+                    + (f"（{delivery['region_name']}）" if delivery["region_name"] else ""),
+                    DeliveryStatus(delivery["status"]).label,
+                    (
+                        _("%(day)s，%(how)s%(proxy)s")
+                        % {
+                            "day": timezone.localdate(delivery["served_at"]).isoformat(),
+                            "how": Method(delivery["served_how"]).label,
+                            "proxy": _("，委托代领") if delivery["collector_is_proxy"] else "",
+                        }
+                        if delivery["served_at"] and delivery["served_how"]
+                        else "—"
+                    ),
+                )
+                for delivery in dossier.deliveries
             ),
         ),
     }

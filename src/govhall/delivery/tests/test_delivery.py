@@ -270,6 +270,17 @@ def test_a_proxy_with_the_authorisation_collects_and_an_uncollected_result_is_re
     assert delivery.collector_is_proxy and delivery.status == DeliveryStatus.DELIVERED
 
 
+def test_the_delivery_is_in_the_applicants_dossier_by_its_region_never_its_street(
+    decided: Case, alice: User, bob: User, ems: Ems, client: Any
+) -> None:
+    actions.choose(decided, applicant=alice, method=Method.EMS, address=HOME)
+    close_and_prepare(decided, bob)
+    client.force_login(alice)
+    dossier = client.get("/my/dossier/").content.decode()
+    assert "结果送达（1）" in dossier and "邮政EMS寄递（福建省厦门市海沧区）" in dossier and "待寄出" in dossier
+    assert "鼎美村128号" not in dossier and "13800000001" not in dossier
+
+
 # Electronic ------------------------------------------------------------------------------------------------
 
 

@@ -209,9 +209,10 @@ def test_each_row_shows_what_the_clerk_needs_with_links_to_the_staff_pages(
     with CaptureQueriesContext(connection) as run:
         dossier = queries.assemble_dossier(subject, queries.scope_for_staff(bob), limit=1)
     # The viewer's units, whether they supervise (ratings and complaints), then one per kind
-    # (cases, licences, materials, payments):
-    assert len(run.captured_queries) == 2 + 4
-    assert dossier.totals == {"cases": 2, "licences": 2, "materials": 4, "payments": 0} and dossier.reused_count == 1
+    # (cases, licences, materials, payments, deliveries):
+    assert len(run.captured_queries) == 2 + 5
+    assert dossier.totals == {"cases": 2, "licences": 2, "materials": 4, "payments": 0, "deliveries": 0}
+    assert dossier.reused_count == 1
     assert [len(dossier.cases), len(dossier.licences), len(dossier.materials)] == [1, 1, 1]
 
 
