@@ -116,3 +116,24 @@ def screenshot(page: Page, name: str) -> None:
     """Keep a full-page screenshot in test-artifacts/ for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+# axe-core (Deque, MPL-2.0), vendored for the tests: src/govhall/portal/tests/vendor/README.md
+AXE = Path(__file__).resolve().parent / "govhall" / "portal" / "tests" / "vendor" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Page) -> list[str]:
+    """What axe-core finds against WCAG 2.1 A and AA on the page as it is now: one line per rule, with where.
+
+    The page's CSP allows no inline script, so axe is put in through the browser's own
+    evaluation (as a person's assistive technology would read the page, not as the page runs).
+    """
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    found = page.evaluate(
+        """async (tags) => (await axe.run(document, {runOnly: {type: "tag", values: tags}})).violations
+             .map(v => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")}`)""",
+        WCAG_AA,
+    )
+    return [str(line) for line in found]

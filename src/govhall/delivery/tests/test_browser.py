@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from browser_testing import PHONE, browser_tabs, log_in_at_desk, restore_migration_data, screenshot
+from browser_testing import PHONE, axe_violations, browser_tabs, log_in_at_desk, restore_migration_data, screenshot
 from govhall.cases import actions as case_actions
 from govhall.cases.models import Case
 from govhall.cases.tests.conftest import pdf_bytes
@@ -91,6 +91,7 @@ def test_the_farmer_chooses_the_window_and_the_clerk_hands_the_result_over_again
     panel.get_by_role("button", name="保存送达方式").click()
     expect(farmer.locator("#delivery").get_by_text("省、市一级的代码不能用于投递")).to_be_visible()
     assert not Delivery.objects.exists()
+    assert axe_violations(farmer) == []  # the refused form, its messages and the panel: WCAG 2.1 AA
     screenshot(farmer, "delivery-address-refused")
     farmer.locator("#delivery").get_by_label("窗口领取").check()
     farmer.locator("#delivery").get_by_role("button", name="保存送达方式").click()
@@ -118,6 +119,7 @@ def test_the_farmer_chooses_the_window_and_the_clerk_hands_the_result_over_again
     clerk.get_by_role("button", name="核验并交付").click()
     expect(clerk.get_by_text("领取人证件与申请人不一致").first).to_be_visible()
     expect(clerk.get_by_label("取件码（8位）")).to_have_value(code)  # kept, to correct
+    assert axe_violations(clerk) == []
     clerk.get_by_label("领取人姓名").fill("陈爱丽")
     clerk.get_by_label("领取人身份证号码").fill(FARMER_ID)
     clerk.get_by_role("button", name="核验并交付").click()
