@@ -23,6 +23,7 @@ from govhall.catalog.models import ServiceItem
 from govhall.holidays.queries import get_calendar
 from govhall.identity.models import Department, User
 from govhall.identity.queries import is_credit_code_on_record
+from govhall.lib.errors import Conflict
 from govhall.lib.identifiers import parse_credit_code, parse_resident_id
 from govhall.lib.storage import discard_files_on_rollback, keep_inspected_files
 from govhall.lib.uploads import inspect_files
@@ -39,9 +40,10 @@ from govhall.publicinfo.constants import (
     FormWanted,
     QuestionKind,
     RequestStatus,
+    RuleDecision,
     Validity,
 )
-from govhall.publicinfo.models import Attachment, DisclosureRequest, DocNumberClaim, Entry, Question
+from govhall.publicinfo.models import Attachment, DisclosureRequest, DocNumberClaim, Entry, Question, RuleReview
 
 # Markup in a text field: a tag, a javascript: address or an event handler. Plain text is
 # all these fields take (the pages escape it anyway; refusing says so at once).
@@ -664,3 +666,37 @@ def resume_after_correction(
     request.save()
     record("publicinfo.request_corrected", actor, request, {"due_on": request.due_on.isoformat()})
     return request
+
+
+# The register of the bureau's own rules (规范性文件清理) ---------------------------------------
+
+
+@transaction.atomic
+def review_rule(entry: Entry, *, actor: User, decision: str, reason: str) -> RuleReview:
+    """Record the clean-up's view of one of the bureau's own rules in force: keep, amend or repeal, and why."""
+    entry = _lock(entry)
+    if entry.department_id not in queries.reviewer_departments(actor):
+        raise PermissionDenied(_("只有本单位的内容编辑或审批人员可以提出规范性文件清理意见。"))
+    if (
+        entry.kind != EntryKind.POLICY
+        or entry.status != EntryStatus.PUBLISHED
+        or entry.validity
+        in {
+            Validity.REPEALED,
+            Validity.EXPIRED,
+        }
+    ):
+        raise Conflict(_("只有已发布且仍有效的本单位规范性文件可以提出清理意见。"), code="not_a_rule_in_force")
+    problems = {}
+    if decision not in RuleDecision.values:
+        problems["decision"] = _("请选择清理意见：继续有效、拟修改或拟废止。")
+    reason = reason.strip()
+    if not 4 <= len(reason) <= 1000:
+        problems["reason"] = _("请写明理由（4 到 1000 字），如与“互联网+政务服务”不相适应之处。")
+    if problems:
+        raise ValidationError(problems)
+    check_plain_text({"reason": reason})
+    review = RuleReview.objects.create(lineage=entry.lineage, entry=entry, decision=decision, reason=reason,
+                                       reviewed_by=actor)  # fmt: skip
+    record("publicinfo.rule_reviewed", actor, entry, {"decision": decision})
+    return review

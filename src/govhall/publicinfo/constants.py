@@ -82,3 +82,11 @@ class QuestionKind(models.TextChoices):
 
     QUESTION = "question", _("咨询")
     ERROR = "error", _("纠错")
+
+
+class RuleDecision(models.TextChoices):
+    """The clean-up of the bureau's own rules (规范性文件清理): what a review decided for one rule."""
+
+    KEEP = "keep", _("继续有效")
+    AMEND = "amend", _("拟修改")
+    REPEAL = "repeal", _("拟废止")

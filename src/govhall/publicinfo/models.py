@@ -16,6 +16,7 @@ from govhall.publicinfo.constants import (
     FormWanted,
     QuestionKind,
     RequestStatus,
+    RuleDecision,
     Validity,
 )
 
@@ -200,3 +201,28 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.text[:30]
+
+
+class RuleReview(models.Model):
+    """One review of one of the bureau's own rules (规范性文件) in the clean-up: keep, amend or repeal, and why.
+
+    Kept per rule across its versions (``lineage``); the latest review is the rule's status in
+    the register. Amending or repealing is then done the usual way: a new version (修改) or a
+    new version marked 废止, through secrecy review and approval.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    lineage = models.UUIDField(_("信息编号"), db_index=True)
+    entry = models.ForeignKey(Entry, verbose_name=_("审查的版本"), on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(_("清理意见"), max_length=8, choices=RuleDecision.choices)
+    reason = models.TextField(_("理由"))
+    reviewed_by = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(_("审查时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("规范性文件清理意见")
+        verbose_name_plural = _("规范性文件清理意见")
+        ordering = ["-reviewed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.lineage} {self.decision}"

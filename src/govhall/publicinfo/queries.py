@@ -440,3 +440,26 @@ def search_entries(query: str, *, limit: int = 20) -> list[Entry]:
     ids = [index.ids[position] for _score, position in found[:limit]]
     entries = {entry.pk: entry for entry in published().filter(pk__in=ids)}
     return [entries[pk] for pk in ids if pk in entries]
+
+
+# The register of the bureau's own rules (规范性文件清理) ---------------------------------------
+
+
+def own_rules(user: Any) -> list[tuple[Entry, Any]]:
+    """The bureau's own rules in force (published 规范性文件 of the user's units, not repealed), each
+    with its latest review (or None), those never reviewed first, then the oldest review first."""
+    from govhall.publicinfo.models import RuleReview
+
+    rules = list(
+        published()
+        .filter(kind=EntryKind.POLICY, department__in=reviewer_departments(user))
+        .exclude(validity__in=[Validity.REPEALED, Validity.EXPIRED])
+        .order_by("written_on", "pk")
+    )
+    latest: dict[Any, Any] = {}
+    for review in RuleReview.objects.filter(lineage__in=[r.lineage for r in rules]).select_related("reviewed_by"):
+        if review.lineage not in latest or (review.reviewed_at, review.pk) > (latest[review.lineage].reviewed_at,
+                                                                               latest[review.lineage].pk):  # fmt: skip
+            latest[review.lineage] = review
+    register = [(rule, latest.get(rule.lineage)) for rule in rules]
+    return sorted(register, key=lambda pair: (pair[1] is not None, pair[1].reviewed_at if pair[1] else 0))

@@ -17,6 +17,7 @@ urlpatterns = [
     path("desk/info/", views.desk_home, name="desk_home"),
     path("desk/info/new/", views.desk_new, name="desk_new"),
     path("desk/info/annual/", views.desk_annual, name="desk_annual"),
+    path("desk/info/rules/", views.desk_rules, name="desk_rules"),
     path("desk/info/questions/<uuid:public_id>/", views.desk_question, name="desk_question"),
     path("desk/info/requests/<uuid:public_id>/", views.desk_request, name="desk_request"),
     path("desk/info/requests/<uuid:public_id>/letter.pdf", views.desk_request_letter, name="desk_request_letter"),

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,7 +21,7 @@ from govhall.identity.queries import departments_with_role
 from govhall.lib.ratelimit import over_limit
 from govhall.publicinfo import actions, queries
 from govhall.publicinfo.api.views import follows_per_minute, requests_per_hour
-from govhall.publicinfo.constants import EDITOR, EntryKind, EntryStatus
+from govhall.publicinfo.constants import EDITOR, EntryKind, EntryStatus, RuleDecision
 from govhall.publicinfo.documents import answer_letter
 from govhall.publicinfo.forms import (
     AnswerForm,
@@ -436,3 +437,28 @@ def desk_question(request: HttpRequest, public_id: str) -> HttpResponse:
     return _desk(
         request, "publicinfo/desk_question.html", {"found": found, "form": form}, status=400 if form.errors else 200
     )
+
+
+@staff_required
+def desk_rules(request: HttpRequest) -> HttpResponse:
+    """The register of the bureau's own rules in force (规范性文件清理): each with its latest review, and a form."""
+    user = _staff(request)
+    if request.method == "POST":
+        entry = queries.access_entry_for(user, request.POST.get("entry", ""))
+        try:
+            actions.review_rule(entry, actor=user, decision=request.POST.get("decision", ""),
+                                reason=request.POST.get("reason", ""))  # fmt: skip
+        except (ValidationError, PermissionDenied) as exc:
+            for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+                messages.error(request, message)
+            return redirect(f"{reverse('publicinfo:desk_rules')}#rule-{entry.public_id}")
+        messages.success(request, _("清理意见已记录：%(title)s。") % {"title": entry.title})
+        return redirect("publicinfo:desk_rules")
+    register = queries.own_rules(user)
+    counts = [
+        (label, sum(1 for _rule, r in register if r and r.decision == value)) for value, label in RuleDecision.choices
+    ]
+    return _desk(request, "publicinfo/desk_rules.html", {
+        "register": register, "decisions": RuleDecision.choices, "counts": counts,
+        "unreviewed": sum(1 for _rule, r in register if r is None),
+    })  # fmt: skip

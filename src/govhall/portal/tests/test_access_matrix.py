@@ -307,6 +307,7 @@ MATRIX: dict[str, Rule] = {
     "desk/info/": _staff(VISIBLE["entry"]),
     "desk/info/new/": _staff({"helen"}, methods=("GET", "POST")),
     "desk/info/annual/": _staff(VISIBLE["request"]),  # those who handle disclosure requests
+    "desk/info/rules/": _staff(VISIBLE["entry"]),  # the clean-up of the bureau's own rules
     "desk/info/<uuid:public_id>/": _staff(VISIBLE["entry"], "entry"),
     "desk/info/<uuid:public_id>/<slug:action>/": _staff(VISIBLE["entry"], "entry", ("POST",), action="pass"),
     "desk/info/requests/<uuid:public_id>/": _staff(VISIBLE["request"], "request", ("GET", "POST")),
