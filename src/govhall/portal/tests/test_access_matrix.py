@@ -317,6 +317,10 @@ MATRIX: dict[str, Rule] = {
     "api/v1/info/entries/<uuid:public_id>/": Rule("public"),
     "api/v1/info/requests/": Rule("public", methods=("POST",)),
     "api/v1/info/requests/follow/": Rule("public", methods=("POST",)),
+    # Disclosure requests on the desk: those who handle them:
+    "api/v1/desk/info/requests/": _staff(VISIBLE["request"]),
+    "api/v1/desk/info/requests/<uuid:public_id>/answer/": _staff(VISIBLE["request"], "request", ("POST",)),
+    "api/v1/desk/info/requests/<uuid:public_id>/extend/": _staff(VISIBLE["request"], "request", ("POST",)),
     # The exchange with the province (数据报送):
     "desk/exchange/": _staff(VISIBLE["message"]),
     "desk/exchange/replay/": _staff(VISIBLE["message"], methods=("POST",)),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from govhall.publicinfo.constants import ApplicantKind, EntryKind, FormWanted
+from govhall.publicinfo.constants import AnswerKind, ApplicantKind, EntryKind, FormWanted
 from govhall.publicinfo.models import DisclosureRequest, Entry
 
 
@@ -94,3 +94,38 @@ class RequestStatusSerializer(serializers.ModelSerializer):
     class Meta:
         model = DisclosureRequest
         fields = ["number", "received_on", "due_on", "extended", "status", "answer_kind", "answered_on"]
+
+
+class DeskRequestSerializer(serializers.ModelSerializer):
+    """A disclosure request as its handler sees it (the requester's ID number masked)."""
+
+    id_number = serializers.SerializerMethodField(help_text="masked: region and the last four characters")
+
+    class Meta:
+        model = DisclosureRequest
+        fields = [
+            "public_id", "number", "applicant_kind", "name", "id_number", "description", "purpose", "form_wanted",
+            "received_on", "due_on", "extended", "extension_reason", "third_party", "status", "answer_kind",
+            "answer_reason", "answer_text", "answered_on",
+        ]  # fmt: skip
+
+    def get_id_number(self, request: DisclosureRequest) -> str:
+        from govhall.lib.identifiers import mask_id_number
+
+        return mask_id_number(request.id_number)
+
+
+_PLAIN = r"^[^<>]*$"  # no markup (the pages refuse it too)
+_SAID = r"^[^<>]*\S[^<>]*$"  # and something written, not only spaces
+
+
+class AnswerInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AnswerKind.choices)
+    reason = serializers.RegexField(_SAID, min_length=2, max_length=2000,
+                                    help_text="the grounds and the legal basis (the regulation requires them for every "
+                                    "answer but 公开; give the basis for 公开 too)")  # fmt: skip
+    text = serializers.RegexField(_PLAIN, required=False, allow_blank=True, max_length=20000, default="")
+
+
+class ExtendInSerializer(serializers.Serializer):
+    reason = serializers.RegexField(_SAID, min_length=4, max_length=300)

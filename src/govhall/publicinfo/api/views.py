@@ -6,26 +6,35 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from govhall.audit.actions import client_ip
+from govhall.identity.permissions import IsVerifiedStaff
 from govhall.lib.api import ErrorSerializer, PlatformAPIView
+from govhall.lib.errors import Conflict
 from govhall.lib.ratelimit import over_limit
 from govhall.publicinfo import actions, queries
 from govhall.publicinfo.api.serializers import (
+    AnswerInSerializer,
+    DeskRequestSerializer,
     EntryDetailSerializer,
     EntryFilterSerializer,
     EntrySummarySerializer,
+    ExtendInSerializer,
     FollowInSerializer,
     RequestInSerializer,
     RequestReceiptSerializer,
     RequestStatusSerializer,
 )
+from govhall.publicinfo.models import DisclosureRequest
 
 TAGS = ["publicinfo"]
 API_LIST_LIMIT = 200
@@ -127,3 +136,96 @@ class FollowRequestView(PlatformAPIView):
         if found is None:
             raise Http404
         return Response(RequestStatusSerializer(found).data, headers={"Cache-Control": "no-store"})
+
+
+# The desk: disclosure requests to answer (those who handle them) ----------------------------------
+
+DESK_TAGS = ["publicinfo (desk)"]
+DESK_ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="bad input; nothing changed"),
+    403: OpenApiResponse(ErrorSerializer, description="not logged in, or not one who handles disclosure requests"),
+    404: OpenApiResponse(ErrorSerializer, description="no such request"),
+    409: OpenApiResponse(ErrorSerializer, description="answered already, or a third party is being consulted"),
+}
+
+
+def _handler(request: Request) -> Any:
+    if not queries.can_handle_requests(request.user):
+        raise PermissionDenied(_("只有政务公开工作人员可以办理公开申请。"))
+    return request.user
+
+
+def _found(request: Request, public_id: Any) -> DisclosureRequest:
+    """The request, for those who handle requests; "not found" for anyone else, as for one that does not exist."""
+    found = DisclosureRequest.objects.filter(public_id=public_id).first()
+    if found is None or not queries.can_handle_requests(request.user):
+        raise Http404
+    return found
+
+
+def _state_conflict(error: ValidationError) -> None:
+    """An answer to an answered request, or during a consultation, is a conflict with its state (409)."""
+    if getattr(error, "code", None) in {"answered", "consulting", "extended"}:
+        raise Conflict(error.messages[0], code=error.code) from error
+    raise error
+
+
+class DeskRequestListView(PlatformAPIView):
+    permission_classes = [IsVerifiedStaff]
+
+    @extend_schema(
+        summary="Disclosure requests waiting for an answer",
+        description="Every request not answered yet, the nearest deadline first (at most 200).",
+        responses={200: DeskRequestSerializer(many=True), 403: DESK_ERRORS[403]},
+        tags=DESK_TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        _handler(request)
+        return Response(DeskRequestSerializer(queries.open_requests()[:API_LIST_LIMIT], many=True).data)
+
+
+class DeskRequestAnswerView(PlatformAPIView):
+    permission_classes = [IsVerifiedStaff]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Answer a disclosure request",
+        description="One of the answers the regulation names; the answer letter is made from it. 补正 (correction) "
+        "asks the requester to correct the request and stops the clock.",
+        request=AnswerInSerializer,
+        responses={200: DeskRequestSerializer, **DESK_ERRORS},
+        tags=DESK_TAGS,
+    )
+    def post(self, request: Request, public_id: Any) -> Response:
+        found = _found(request, public_id)
+        user = request.user
+        given = AnswerInSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            answered = actions.answer_request(found, actor=user, **given.validated_data)
+        except ValidationError as error:
+            _state_conflict(error)
+        return Response(DeskRequestSerializer(answered).data)
+
+
+class DeskRequestExtendView(PlatformAPIView):
+    permission_classes = [IsVerifiedStaff]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Extend a disclosure request's deadline once",
+        description="By 20 working days, once, with the reason (the requester is told).",
+        request=ExtendInSerializer,
+        responses={200: DeskRequestSerializer, **DESK_ERRORS},
+        tags=DESK_TAGS,
+    )
+    def post(self, request: Request, public_id: Any) -> Response:
+        found = _found(request, public_id)
+        user = request.user
+        given = ExtendInSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            extended = actions.extend_request(found, actor=user, reason=given.validated_data["reason"])
+        except ValidationError as error:
+            _state_conflict(error)
+        return Response(DeskRequestSerializer(extended).data)

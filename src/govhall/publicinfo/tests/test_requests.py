@@ -180,3 +180,30 @@ def test_the_annual_report_counts_a_policy_published_this_year_as_made_and_in_fo
         label: (made, repealed, in_force) for label, made, repealed, in_force in queries.annual_figures(year).rules
     }
     assert rules["规范性文件/政策文件"] == (1, 0, 1) and rules["规章"] == (0, 0, 0)
+
+
+def test_the_desk_answers_and_extends_through_the_api_once_each(
+    filed: tuple[DisclosureRequest, str], helen: User, bob: User, desk: Any
+) -> None:
+    request, _code = filed
+    clerk = desk(bob)
+    assert clerk.get("/api/v1/desk/info/requests/").status_code == 403  # not one who handles requests
+    assert clerk.post(f"/api/v1/desk/info/requests/{request.public_id}/extend/", {"reason": "需要调取档案"},
+                      content_type="application/json").status_code == 404  # fmt: skip
+    editor = desk(helen)
+    listed = editor.get("/api/v1/desk/info/requests/").json()
+    assert [r["number"] for r in listed] == [request.number]
+    assert listed[0]["id_number"] == "350205********0020"  # masked
+    url = f"/api/v1/desk/info/requests/{request.public_id}/"
+    extended = editor.post(url + "extend/", {"reason": "需要调取历年档案"}, content_type="application/json")
+    assert extended.status_code == 200 and extended.json()["extended"] is True
+    again = editor.post(url + "extend/", {"reason": "还要再延"}, content_type="application/json")
+    assert again.status_code == 409 and "只能延长一次" in str(again.json()["errors"])
+    refused = editor.post(url + "answer/", {"kind": "partly", "reason": "<b>x</b>"}, content_type="application/json")
+    assert refused.status_code == 400
+    answer = {"kind": "partly", "reason": "涉及个人隐私的部分不予公开（条例第十五条）。", "text": "附：分配表（已删去个人信息）"}
+    answered = editor.post(url + "answer/", answer, content_type="application/json")
+    assert answered.status_code == 200 and answered.json()["status"] == "answered"
+    assert editor.post(url + "answer/", answer, content_type="application/json").status_code == 409
+    request.refresh_from_db()
+    assert request.answer_kind == "partly" and request.answered_by == helen
