@@ -201,7 +201,11 @@ def test_the_desk_answers_and_extends_through_the_api_once_each(
     assert again.status_code == 409 and "只能延长一次" in str(again.json()["errors"])
     refused = editor.post(url + "answer/", {"kind": "partly", "reason": "<b>x</b>"}, content_type="application/json")
     assert refused.status_code == 400
-    answer = {"kind": "partly", "reason": "涉及个人隐私的部分不予公开（条例第十五条）。", "text": "附：分配表（已删去个人信息）"}
+    answer = {
+        "kind": "partly",
+        "reason": "涉及个人隐私的部分不予公开（条例第十五条）。",
+        "text": "附：分配表（已删去个人信息）",
+    }
     answered = editor.post(url + "answer/", answer, content_type="application/json")
     assert answered.status_code == 200 and answered.json()["status"] == "answered"
     assert editor.post(url + "answer/", answer, content_type="application/json").status_code == 409
