@@ -24,7 +24,8 @@ from govhall.holidays.queries import get_calendar
 from govhall.identity.models import Department, User
 from govhall.identity.queries import is_credit_code_on_record
 from govhall.lib.errors import Conflict
-from govhall.lib.identifiers import parse_credit_code, parse_resident_id
+from govhall.lib.crypto import encrypt_text
+from govhall.lib.identifiers import mask_id_number, parse_credit_code, parse_resident_id
 from govhall.lib.storage import discard_files_on_rollback, keep_inspected_files
 from govhall.lib.uploads import inspect_files
 from govhall.publicinfo import queries
@@ -390,6 +391,9 @@ def submit_request(
         errors["id_number"] = [f"{label}：{m}" for m in error.messages]
     if errors:
         raise ValidationError(errors)
+    number = fields.pop("id_number")
+    fields["id_number_encrypted"] = encrypt_text(number)
+    fields["id_number_shown"] = number if applicant_kind == ApplicantKind.ORGANISATION else mask_id_number(number)
     today = timezone.localdate()
     code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _n in range(8))
     due_on = get_calendar().add_working_days(today, DISCLOSURE_DAYS)

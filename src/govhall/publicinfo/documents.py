@@ -12,7 +12,6 @@ from reportlab.pdfgen import canvas
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from govhall.lib.identifiers import mask_id_number
 from govhall.lib.pdf import cjk_font
 from govhall.publicinfo.models import DisclosureRequest
 
@@ -47,7 +46,7 @@ def answer_letter(request: DisclosureRequest) -> bytes:
     pdf.drawCentredString(width / 2, y, _("受理编号：%(number)s") % {"number": request.number})
     y -= 14 * mm
     paragraphs = [
-        f"{request.name}（{mask_id_number(request.id_number) if len(request.id_number) == 18 and request.applicant_kind == 'person' else request.id_number}）：",
+        f"{request.name}（{request.id_number_shown}）：",
         _("本机关于 %(day)s 收到您（单位）提出的政府信息公开申请，申请获取：%(description)s")
         % {"day": request.received_on.isoformat(), "description": request.description},
         _("经审查，答复如下：%(kind)s。") % {"kind": request.get_answer_kind_display()},

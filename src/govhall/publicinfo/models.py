@@ -119,7 +119,10 @@ class DisclosureRequest(models.Model):
     query_code_hash = models.CharField(max_length=64)
     applicant_kind = models.CharField(_("申请人类型"), max_length=12, choices=ApplicantKind.choices)
     name = models.CharField(_("申请人"), max_length=100)
-    id_number = models.CharField(_("证件号码"), max_length=18)
+    # A person's ID number is kept encrypted and shown masked; an organisation's credit code is
+    # public and shown whole (DESIGN §5):
+    id_number_encrypted = models.TextField(_("证件号码（密文）"))
+    id_number_shown = models.CharField(_("证件号码"), max_length=18)
     contact_phone = models.CharField(_("联系电话"), max_length=20)
     address = models.CharField(_("通信地址"), max_length=200, blank=True)
     email = models.EmailField(_("电子邮箱"), blank=True)

@@ -49,6 +49,8 @@ def test_a_request_gets_a_number_a_code_and_a_20_working_day_deadline(filed: tup
     assert queries.find_request(request.number, code) == request
     assert queries.find_request(request.number, "WRONG123") is None
     assert code not in request.query_code_hash
+    # The ID number is kept encrypted and shown masked (DESIGN §5):
+    assert ALICE_ID not in request.id_number_encrypted and request.id_number_shown == "350205********0020"
 
 
 def test_a_wrong_id_number_is_refused_and_nothing_is_stored() -> None:
