@@ -23,8 +23,8 @@ from govhall.catalog.models import ServiceItem
 from govhall.holidays.queries import get_calendar
 from govhall.identity.models import Department, User
 from govhall.identity.queries import is_credit_code_on_record
-from govhall.lib.errors import Conflict
 from govhall.lib.crypto import encrypt_text
+from govhall.lib.errors import Conflict
 from govhall.lib.identifiers import mask_id_number, parse_credit_code, parse_resident_id
 from govhall.lib.storage import discard_files_on_rollback, keep_inspected_files
 from govhall.lib.uploads import inspect_files

@@ -100,7 +100,9 @@ class DeskRequestSerializer(serializers.ModelSerializer):
     """A disclosure request as its handler sees it (the requester's ID number masked)."""
 
     id_number = serializers.CharField(
-        source="id_number_shown", read_only=True, help_text="a person's masked (region and last four); a credit code whole"
+        source="id_number_shown",
+        read_only=True,
+        help_text="a person's masked (region and last four); a credit code whole",
     )
 
     class Meta:
