@@ -124,6 +124,8 @@ class EventKind(models.TextChoices):
     WAYBILL_CREATED = "waybill_created", _("EMS寄出")
     DELIVERY_FAILED = "delivery_failed", _("未能送达")
     SERVED = "served", _("送达")
+    MATERIALS_PICKUP = "materials_pickup", _("预约上门收取纸质材料")
+    MATERIALS_RECEIVED = "materials_received", _("纸质材料寄达")
 
 
 class Decision(models.TextChoices):

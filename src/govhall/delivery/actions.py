@@ -38,6 +38,7 @@ from govhall.delivery.constants import (
     UNDELIVERED,
     DeliveryStatus,
     Method,
+    ShipmentKind,
     ShipmentStatus,
     Tracking,
 )
@@ -297,19 +298,25 @@ def send_shipment(shipment_id: int, *, platform: ems.EmsPlatform | None = None) 
         if shipment is None or shipment.status != ShipmentStatus.CREATED:
             return "nothing"
         delivery, case = shipment.delivery, shipment.delivery.case
+        applicant = {
+            "name": shipment.recipient,
+            "phone": decrypt_text(delivery.phone_encrypted) if delivery.phone_encrypted else "",
+            "region_code": shipment.region_code,
+            "address": shipment.address,
+            "postcode": delivery.postcode,
+        }
+        materials = shipment.kind == ShipmentKind.MATERIALS
         body = {
             "order_id": shipment.order_id,
-            "sender": settings.DELIVERY_SENDER,
-            "receiver": {
-                "name": shipment.recipient,
-                "phone": decrypt_text(delivery.phone_encrypted) if delivery.phone_encrypted else "",
-                "region_code": shipment.region_code,
-                "address": shipment.address,
-                "postcode": delivery.postcode,
-            },
-            "contents": _("%(item)s 审批结果") % {"item": case.item_version.name[:40]},
+            "service": "pickup" if materials else "delivery",
+            "sender": applicant if materials else settings.DELIVERY_SENDER,
+            "receiver": settings.DELIVERY_SENDER if materials else applicant,
+            "contents": (_("%(item)s 申请材料（纸质）") if materials else _("%(item)s 审批结果"))
+            % {"item": case.item_version.name[:40]},
             "notify_url": settings.PUBLIC_URL + "/delivery/ems/push/",
         }
+        if materials and shipment.pickup_on:
+            body["pickup_date"] = shipment.pickup_on.isoformat()
         shipment.send_attempts += 1
         try:
             platform = platform or ems.EmsPlatform()
@@ -323,11 +330,27 @@ def send_shipment(shipment_id: int, *, platform: ems.EmsPlatform | None = None) 
             shipment.status, shipment.next_send_at, shipment.last_error = ShipmentStatus.FAILED, None, str(exc)[:300]
             shipment.save(update_fields=["status", "send_attempts", "next_send_at", "last_error"])
             record("delivery.waybill_refused", None, shipment, {"error": exc.error[:200]})
-            _reopen(delivery, case, _("EMS未能接收寄递订单（%(error)s）。") % {"error": exc.error[:100]})
+            if materials:
+                notify(case.applicant, _("上门收取材料未能预约：%(item)s") % {"item": case.item_version.name},
+                       body=_("EMS未能接收上门收件订单（%(error)s）。请核对地址后重新预约，或将材料送到窗口。")
+                       % {"error": exc.error[:100]}, link=f"/my/cases/{case.public_id}/#delivery")  # fmt: skip
+            else:
+                _reopen(delivery, case, _("EMS未能接收寄递订单（%(error)s）。") % {"error": exc.error[:100]})
             return "refused"
         shipment.status, shipment.waybill_no = ShipmentStatus.BOOKED, number
         shipment.next_send_at, shipment.last_error = None, ""
         shipment.save(update_fields=["status", "waybill_no", "send_attempts", "next_send_at", "last_error"])
+        if materials:
+            notify(
+                case.applicant,
+                _("EMS将上门收取材料：%(item)s") % {"item": case.item_version.name},
+                body=_(
+                    "EMS快递员将于 %(day)s 到 %(address)s 收取纸质材料，运单号 %(no)s，寄到承办部门，邮费由本局承担。"
+                )
+                % {"day": shipment.pickup_on, "address": shipment.address, "no": number},
+                link=f"/my/cases/{case.public_id}/#delivery",
+            )
+            return "sent"
         documents.keep_label(shipment)
         case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
         cases.record_event(case, EventKind.WAYBILL_CREATED, actor="delivery:ems", opinion=_("EMS运单号 %(no)s") % {"no": number},
@@ -390,6 +413,9 @@ def apply_tracking(shipment: Shipment, events: list[ems.Event]) -> int:
         shipment.save(update_fields=["status"])
         delivery = Delivery.objects.select_for_update().get(pk=shipment.delivery_id)
         case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=delivery.case_id)
+        if shipment.kind == ShipmentKind.MATERIALS:
+            _materials_tracked(shipment, case, latest)
+            return len(new)
         if latest.kind == Tracking.SIGNED:
             _served(delivery, case, how=Method.EMS, at=latest.at, actor="delivery:ems",
                     data={"waybill_no": shipment.waybill_no})  # fmt: skip
@@ -401,6 +427,21 @@ def apply_tracking(shipment: Shipment, events: list[ems.Event]) -> int:
             delivery.status = DeliveryStatus.IN_TRANSIT
             delivery.save(update_fields=["status", "updated_at"])
         return len(new)
+
+
+def _materials_tracked(shipment: Shipment, case: Case, latest: ems.Event) -> None:
+    """The applicant's paper materials reached the unit, or did not: the case says so, the applicant is told."""
+    link = f"/my/cases/{case.public_id}/#delivery"
+    if latest.kind == Tracking.SIGNED:
+        cases.record_event(case, EventKind.MATERIALS_RECEIVED, actor="delivery:ems",
+                           opinion=_("EMS运单号 %(no)s") % {"no": shipment.waybill_no},
+                           data={"waybill_no": shipment.waybill_no})  # fmt: skip
+        notify(case.applicant, _("纸质材料已送达：%(item)s") % {"item": case.item_version.name},
+               body=_("您的纸质材料（运单号 %(no)s）已送达承办部门。") % {"no": shipment.waybill_no}, link=link)  # fmt: skip
+    elif latest.kind in UNDELIVERED or latest.kind == Tracking.EXCEPTION:
+        notify(case.applicant, _("纸质材料寄递未完成：%(item)s") % {"item": case.item_version.name},
+               body=_("EMS邮件 %(no)s %(what)s。请在“我的办件”中重新预约上门收取，或将材料送到窗口。")
+               % {"no": shipment.waybill_no, "what": latest.description}, link=link)  # fmt: skip
 
 
 def _served(delivery: Delivery, case: Case, *, how: str, at: datetime.datetime, actor: Any,
@@ -477,6 +518,74 @@ def poll_tracking(*, limit: int = 200, platform: ems.EmsPlatform | None = None) 
         counts["asked"] += 1
         counts["events"] += apply_tracking(shipment, events)
     return counts
+
+
+# A courier pick-up of paper materials (上门收件) --------------------------------------------------------------
+
+# While a case is being handled its paper materials (originals the unit must see) can be collected:
+_PICKUP_CASE = {
+    CaseStatus.SUBMITTED,
+    CaseStatus.CORRECTION_REQUESTED,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.COUNTERSIGNING,
+    CaseStatus.SPECIAL_PROCEDURE,
+}
+PICKUP_DAYS_AHEAD = 10  # working days a pick-up can be booked ahead
+
+
+def pickup_days(today: datetime.date | None = None) -> list[datetime.date]:
+    """The working days a pick-up can be booked for: from the next working day, 10 working days on."""
+    from govhall.holidays.queries import get_calendar
+
+    calendar = get_calendar()
+    first = calendar.add_working_days(today or timezone.localdate(), 1)
+    return [calendar.add_working_days(first, n) for n in range(PICKUP_DAYS_AHEAD)]
+
+
+@transaction.atomic
+def book_pickup(case: Case, *, applicant: User, address: Address, on: str) -> Shipment:
+    """The applicant asks EMS to collect the case's paper materials at her address on a working day.
+
+    Where the item allows post (是否支持物流快递) and the case is being handled; one open pick-up
+    at a time. The waybill is asked for from EMS after commit, like a result's.
+    """
+    case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=case.pk)
+    if case.applicant_id != applicant.pk:
+        raise PermissionDenied(_("这不是您的办件。"))
+    if not case.item_version.express_delivery:
+        raise DeliveryRefused(_("这个事项不支持邮寄材料，请将纸质材料送到窗口。"), code="no_post")
+    if case.status not in _PICKUP_CASE:
+        raise DeliveryRefused(_("办件当前为“%(status)s”，不需要再寄送材料。") % {"status": case.get_status_display()},
+                              code="not_now")  # fmt: skip
+    problems: dict[str, str] = {}
+    try:
+        day = datetime.date.fromisoformat(on.strip())
+    except ValueError:
+        day = None
+    if day not in pickup_days():
+        problems["pickup_on"] = _("请选择今后 10 个工作日内的一天（节假日不上门）。")
+    try:
+        phone, region, code = _check_address(address)
+    except ValidationError as error:
+        problems.update({k: v[0] for k, v in error.message_dict.items()})
+    if problems:
+        raise ValidationError(problems)
+    delivery = _locked_delivery(case)
+    if delivery.shipments.filter(kind=ShipmentKind.MATERIALS).exclude(status__in=FINAL_SHIPMENT_STATUSES).exists():
+        raise DeliveryRefused(_("已经预约了上门收取，请等快递员上门；如需改期，请联系承办窗口。"), code="booked")
+    delivery.phone_encrypted, delivery.phone_masked = encrypt_text(phone), mask_phone(phone)
+    delivery.save(update_fields=["phone_encrypted", "phone_masked", "updated_at"])
+    attempt = (delivery.shipments.order_by("-attempt").values_list("attempt", flat=True).first() or 0) + 1
+    shipment = Shipment.objects.create(
+        delivery=delivery, kind=ShipmentKind.MATERIALS, pickup_on=day, attempt=attempt,
+        order_id=f"{case.reference}-M{attempt}", recipient=address.recipient.strip(), region_code=code,
+        address=f"{region}{address.address.strip()}", next_send_at=timezone.now(),
+    )  # fmt: skip
+    cases.record_event(case, EventKind.MATERIALS_PICKUP, actor=applicant, opinion=str(day),
+                       data={"order_id": shipment.order_id, "pickup_on": str(day)})  # fmt: skip
+    shipment_id = shipment.pk
+    transaction.on_commit(lambda: _enqueue_send(shipment_id))
+    return shipment
 
 
 # The window -----------------------------------------------------------------------------------------------

@@ -26,6 +26,11 @@ class DeliveryStatus(models.TextChoices):
 CHANGEABLE_STATUSES = frozenset({DeliveryStatus.WAITING, DeliveryStatus.RETURNED})
 
 
+class ShipmentKind(models.TextChoices):
+    RESULT = "result", _("寄送办理结果")
+    MATERIALS = "materials", _("上门收取纸质材料")
+
+
 class ShipmentStatus(models.TextChoices):
     """One EMS waybill: the outbox row toward EMS, then the parcel."""
 

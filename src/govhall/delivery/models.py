@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from govhall.delivery.constants import DeliveryStatus, Method, ShipmentStatus, Tracking
+from govhall.delivery.constants import DeliveryStatus, Method, ShipmentKind, ShipmentStatus, Tracking
 from govhall.lib.storage import private_storage
 
 
@@ -83,6 +83,10 @@ class Shipment(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     delivery = models.ForeignKey(Delivery, verbose_name=_("送达"), on_delete=models.PROTECT, related_name="shipments")
+    kind = models.CharField(_("寄递类型"), max_length=10, choices=ShipmentKind.choices, default=ShipmentKind.RESULT)
+    # A pick-up of paper materials: the day the courier comes to the applicant's address (which
+    # is then the sender, and the bureau the receiver):
+    pickup_on = models.DateField(_("上门收取日期"), null=True, blank=True)
     attempt = models.PositiveSmallIntegerField(_("第几次寄递"))
     order_id = models.CharField(_("寄递订单号"), max_length=64, unique=True)
     status = models.CharField(_("状态"), max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.CREATED)

@@ -13,7 +13,9 @@ and checks with its own code. Run it with ``manage.py ems_sandbox``; tests start
 way or in a thread with ``lib.sandbox.make_sandbox_server(EmsSandbox(secret))``.
 
 Routes (the ``/api`` ones signed):
-  POST /api/waybills                          create a waybill (Idempotency-Key = order_id)
+  POST /api/waybills                          create a waybill (Idempotency-Key = order_id); service
+                                              "delivery" (from the bureau) or "pickup" (a courier
+                                              collects from the sender on pickup_date)
   GET  /api/waybills/<waybill_no>/events      its tracking events
   GET  /state                                 every waybill and push (for tests)
   POST /control/fail-next?count=N&status=S    the next N /api requests get status S (503)
@@ -207,6 +209,14 @@ class EmsSandbox:
                 return 400, {"error": f"{side}.region_code must be a county-level GB/T 2260 code"}
         if not str(data.get("notify_url", "")).startswith(("http://", "https://")):
             return 400, {"error": "notify_url is required"}
+        service = str(data.get("service", "delivery"))
+        if service not in {"delivery", "pickup"}:
+            return 400, {"error": "service is delivery or pickup"}
+        if service == "pickup":
+            try:
+                datetime.date.fromisoformat(str(data.get("pickup_date", "")))
+            except ValueError:
+                return 400, {"error": "a pickup needs pickup_date (YYYY-MM-DD)"}
         digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
         with self._lock:
             known = self.orders.get(order_id)
@@ -219,6 +229,9 @@ class EmsSandbox:
             self.waybills[number] = {
                 "waybill_no": number,
                 "order_id": order_id,
+                "service": service,
+                "pickup_date": str(data.get("pickup_date", "")),
+                "sender": data["sender"],
                 "receiver": data["receiver"],
                 "contents": str(data.get("contents", ""))[:100],
                 "notify_url": data["notify_url"],

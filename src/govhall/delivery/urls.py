@@ -6,6 +6,7 @@ app_name = "delivery"
 
 urlpatterns = [
     path("my/delivery/cases/<uuid:public_id>/", views.my_choose, name="my_choose"),
+    path("my/delivery/cases/<uuid:public_id>/pickup/", views.my_pickup, name="my_pickup"),
     path("my/deliveries/<uuid:public_id>/decision.pdf", views.my_decision, name="my_decision"),
     path("my/deliveries/<uuid:public_id>/licence.pdf", views.my_licence, name="my_licence"),
     path("delivery/ems/push/", views.ems_push, name="ems_push"),

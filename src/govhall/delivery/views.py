@@ -62,6 +62,29 @@ def my_choose(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @applicant_required
+@require_POST
+def my_pickup(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Book EMS to collect the case's paper materials at the applicant's address."""
+    case = case_queries.access_case_for_applicant(request.user, public_id)
+    post = request.POST
+    address = actions.Address(
+        recipient=post.get("p_recipient", ""),
+        phone=post.get("p_phone", ""),
+        region_code=post.get("p_region_code", ""),
+        address=post.get("p_address", ""),
+    )
+    try:
+        shipment = actions.book_pickup(case, applicant=_user(request), address=address, on=post.get("pickup_on", ""))
+    except (ValidationError, PermissionDenied) as exc:
+        _say(request, exc)
+        return _to_case(case)
+    messages.success(
+        request, _("已预约EMS于 %(day)s 上门收取纸质材料，运单号稍后通知您。") % {"day": shipment.pickup_on}
+    )
+    return _to_case(case)
+
+
+@applicant_required
 def my_decision(request: HttpRequest, public_id: str) -> FileResponse:
     delivery = queries.delivery_for_applicant(request.user, public_id)
     if not delivery.decision_document:

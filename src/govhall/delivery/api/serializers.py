@@ -22,7 +22,7 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Shipment
-        fields = ["attempt", "waybill_no", "status", "status_label", "address", "events"]
+        fields = ["kind", "attempt", "pickup_on", "waybill_no", "status", "status_label", "address", "events"]
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -69,3 +69,11 @@ class HandOverSerializer(serializers.Serializer):
     id_number = serializers.RegexField(r"^[0-9]{17}[0-9X]$", help_text="the collector's resident ID number")
     is_proxy = serializers.BooleanField(default=False)
     authorisation_checked = serializers.BooleanField(default=False)
+
+
+class PickupSerializer(serializers.Serializer):
+    pickup_on = serializers.DateField(help_text="a working day within the next 10 working days")
+    recipient = serializers.CharField(max_length=100, help_text="the contact person at the address")
+    phone = serializers.CharField(max_length=30)
+    region_code = serializers.CharField(max_length=6, help_text="GB/T 2260 county-level code, e.g. 350205")
+    address = serializers.CharField(max_length=200)

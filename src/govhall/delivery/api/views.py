@@ -23,6 +23,7 @@ from govhall.delivery.api.serializers import (
     ChoiceSerializer,
     DeliverySerializer,
     HandOverSerializer,
+    PickupSerializer,
     StaffDeliverySerializer,
 )
 from govhall.identity.models import User
@@ -77,6 +78,29 @@ class MyCaseDeliveryView(PlatformAPIView):
         method = data.pop("method")
         delivery = actions.choose(case, applicant=_user(request), method=method, address=actions.Address(**data))
         return Response(DeliverySerializer(queries.delivery_of_case(delivery.case)).data)
+
+
+class MyCasePickupView(PlatformAPIView):
+    permission_classes = [IsApplicant]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Book EMS to collect my case's paper materials",
+        description="Where the item allows post and while the case is handled: a courier collects the paper "
+        "materials at the address on a working day within the next 10 (the bureau pays the postage). One "
+        "open pick-up at a time (409 otherwise). Answers the case's delivery, with the pick-up among its waybills.",
+        request=PickupSerializer,
+        responses={201: DeliverySerializer, **ERRORS},
+        tags=["delivery"],
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        case = case_queries.access_case_for_applicant(request.user, str(public_id))
+        serializer = PickupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        on = data.pop("pickup_on").isoformat()
+        shipment = actions.book_pickup(case, applicant=_user(request), address=actions.Address(**data), on=on)
+        return Response(DeliverySerializer(queries.delivery_of_case(shipment.delivery.case)).data, status=201)
 
 
 class DeskDeliveriesView(PlatformAPIView):

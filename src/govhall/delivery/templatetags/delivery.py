@@ -8,7 +8,7 @@ from django import template
 
 from govhall.cases.messages import licence_of
 from govhall.delivery import queries
-from govhall.delivery.actions import allowed_methods
+from govhall.delivery.actions import allowed_methods, pickup_days
 from govhall.delivery.constants import CHANGEABLE_STATUSES, Method
 
 register = template.Library()
@@ -19,6 +19,12 @@ def delivery_panel(context: dict[str, Any], case: Any, surface: str) -> dict[str
     """Where the result is and, for the applicant, how they want it; nothing before the case is filed."""
     delivery = queries.delivery_of_case(case)
     methods = allowed_methods(case.item_version)
+    # A courier pick-up of paper materials, while the case is handled and the item allows post:
+    may_book_pickup = (
+        surface != "desk"
+        and case.item_version.express_delivery
+        and case.status in {"submitted", "correction_requested", "in_progress", "countersigning", "special_procedure"}
+    )
     may_choose = (
         surface != "desk"
         and case.status not in {"draft", "withdrawn", "not_accepted"}
@@ -38,5 +44,7 @@ def delivery_panel(context: dict[str, Any], case: Any, surface: str) -> dict[str
         "csrf_token": context.get("csrf_token"),
         # What the last choice was refused for, repeated beside the form (the page's summary has it too):
         "problems": [m for m in context.get("messages", ()) if "delivery" in m.tags.split()],
-        "shown": delivery is not None or may_choose,
+        "shown": delivery is not None or may_choose or may_book_pickup,
+        "may_book_pickup": may_book_pickup,
+        "pickup_days": pickup_days() if may_book_pickup else [],
     }

@@ -351,3 +351,58 @@ def test_the_indicators_count_results_served_and_those_by_post(
     assert list(COUNTERS["served"].rows(today, today).values_list("stat_facet", flat=True)) == ["window"]  # type: ignore[misc]
     assert COUNTERS["served_by_post"].rows(today, today).count() == 0  # type: ignore[misc]
     assert facet_labels("events")["window"] == "窗口"
+
+
+# A courier pick-up of paper materials -------------------------------------------------------------------------
+
+
+def test_paper_materials_are_collected_by_ems_at_the_applicants_address(
+    decided: Case, alice: User, bob: User, ems: Ems, live_server: Any, settings: Any, client: Any
+) -> None:
+    from govhall.cases import actions as case_actions
+    from govhall.cases.tests.conftest import material_files
+
+    settings.PUBLIC_URL = live_server.url
+    version = decided.item_version
+    case = case_actions.submit_case(version, applicant=alice, form_data={"location": "鼎美村", "volume": 3},
+                                    submit_key="pickup-1", files=material_files(version))  # fmt: skip
+    day = actions.pickup_days()[0]
+    with pytest.raises(ValidationError) as refused:
+        actions.book_pickup(case, applicant=alice, address=HOME, on="2020-01-01")
+    assert "工作日" in refused.value.message_dict["pickup_on"][0]
+    with pytest.raises(ValidationError) as refused:
+        actions.book_pickup(case, applicant=alice, address=actions.Address(recipient="陈爱丽", phone="138",
+                            region_code="350200", address="鼎美村"), on=str(day))  # fmt: skip
+    assert {"phone", "region_code", "address"} <= set(refused.value.message_dict)
+    assert not Shipment.objects.exists()
+
+    client.force_login(alice)
+    page = client.get(f"/my/cases/{case.public_id}/").content.decode()
+    assert "预约EMS上门收取" in page and day.isoformat() in page
+    answer = client.post(f"/my/delivery/cases/{case.public_id}/pickup/", {
+        "pickup_on": day.isoformat(), "p_recipient": "陈爱丽", "p_phone": "13800000001", "p_region_code": "350205",
+        "p_address": "东孚街道鼎美村128号"}, follow=True).content.decode()  # fmt: skip
+    assert "已预约EMS于" in answer
+    with pytest.raises(actions.DeliveryRefused):  # one open pick-up at a time
+        actions.book_pickup(case, applicant=alice, address=HOME, on=str(day))
+    assert actions.send_due_shipments() == {"sent": 1}
+    pickup = Shipment.objects.get()
+    assert pickup.kind == "materials" and pickup.order_id == f"{case.reference}-M1" and pickup.pickup_on == day
+    parcel = ems.sandbox.waybills[str(pickup.waybill_no)]
+    assert parcel["service"] == "pickup" and parcel["sender"]["region_code"] == "350205"
+    assert parcel["receiver"]["name"] == settings.DELIVERY_SENDER["name"]
+    assert _told(alice, "EMS将上门收取材料")
+
+    for step in ("picked_up", "signed"):
+        ems.control(f"advance/{pickup.waybill_no}?to={step}")
+    _wait_for(lambda: CaseEvent.objects.filter(case=case, kind="materials_received").exists())
+    assert _told(alice, "纸质材料已送达")
+    assert Delivery.objects.get(case=case).status == DeliveryStatus.WAITING  # the result's delivery is untouched
+
+
+def test_no_pick_up_for_a_decided_case_or_someone_elses(decided: Case, alice: User, carol: User) -> None:
+    day = str(actions.pickup_days()[0])
+    with pytest.raises(actions.DeliveryRefused):
+        actions.book_pickup(decided, applicant=alice, address=HOME, on=day)
+    with pytest.raises(PermissionDenied):
+        actions.book_pickup(decided, applicant=carol, address=HOME, on=day)

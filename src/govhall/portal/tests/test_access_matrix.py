@@ -358,6 +358,7 @@ MATRIX: dict[str, Rule] = {
     "api/v1/desk/refunds/<uuid:public_id>/decision/": _staff(FORESTRY_RECORDS, "refund", ("POST",)),
     # Delivery: the applicant's own choice; the desk's piles and hand-over:
     "api/v1/cases/<uuid:public_id>/delivery/": Rule("applicant", "case", methods=("GET", "POST")),
+    "api/v1/cases/<uuid:public_id>/material-pickups/": Rule("applicant", "case", methods=("POST",)),
     "api/v1/desk/deliveries/": _staff(STAFF),
     "api/v1/desk/deliveries/handover/": _staff(STAFF, methods=("POST",)),
     "api/v1/desk/cases/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "case"),
