@@ -9,7 +9,7 @@ from django import template
 from govhall.cases.messages import licence_of
 from govhall.delivery import queries
 from govhall.delivery.actions import allowed_methods, pickup_days
-from govhall.delivery.constants import CHANGEABLE_STATUSES, Method
+from govhall.delivery.constants import CHANGEABLE_STATUSES, FINAL_SHIPMENT_STATUSES, Method, ShipmentKind
 
 register = template.Library()
 
@@ -24,6 +24,12 @@ def delivery_panel(context: dict[str, Any], case: Any, surface: str) -> dict[str
         surface != "desk"
         and case.item_version.express_delivery
         and case.status in {"submitted", "correction_requested", "in_progress", "countersigning", "special_procedure"}
+        and not (
+            delivery is not None
+            and delivery.shipments.filter(kind=ShipmentKind.MATERIALS)
+            .exclude(status__in=FINAL_SHIPMENT_STATUSES)
+            .exists()
+        )
     )
     may_choose = (
         surface != "desk"
