@@ -534,14 +534,8 @@ def _set_due_dates(case: Case, calendar: WorkingCalendar) -> None:
 
 
 def _steps(case: Case) -> list[ProcessStep]:
-    """The process steps of the case's item version, in order: read once per loaded version (a
-    published version never changes), so that one action asking "where is the case" and "what
-    comes next" reads them once."""
-    version = case.item_version
-    steps: list[ProcessStep] | None = version.__dict__.get("_ordered_steps")
-    if steps is None:
-        steps = version.__dict__["_ordered_steps"] = list(version.steps.order_by("order", "pk"))
-    return steps
+    # Read once per loaded version: one action asking "where is the case" and "what comes next" reads them once.
+    return case.item_version.ordered_steps
 
 
 def _next_step_order(case: Case, after: int | None) -> int | None:

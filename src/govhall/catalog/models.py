@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from govhall.catalog.constants import (
@@ -186,6 +187,11 @@ class ItemVersion(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.state == VersionState.DRAFT
+
+    @cached_property
+    def ordered_steps(self) -> list[ProcessStep]:
+        """The process steps in order, read once per loaded version (a published version never changes)."""
+        return list(self.steps.order_by("order", "pk"))
 
     @property
     def online_level(self) -> str:

@@ -9,7 +9,8 @@ hang the next requests, push each event twice or never, and move a parcel along 
 in transit, out for delivery, signed, refused, returned, exception) as a courier would.
 
 Standard library only, and no Django, so that it stays a stranger to the platform: it signs
-and checks with its own code. Run it with ``manage.py ems_sandbox``; tests start it the same
+and checks with the sandboxes' own code (``lib.sandbox``: the signature, the nonce and the
+fault switches every sandbox shares), never the platform's adapter. Run it with ``manage.py ems_sandbox``; tests start it the same
 way or in a thread with ``lib.sandbox.make_sandbox_server(EmsSandbox(secret))``.
 
 Routes (the ``/api`` ones signed):
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import hmac
 import json
 import logging
 import re
@@ -45,18 +45,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from govhall.lib.sandbox import Faults, SignedRequests, sign
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 logger = logging.getLogger("govhall.sandbox.ems")
 
-TIMESTAMP_TOLERANCE_SECONDS = 300
-NONCE_MEMORY_SECONDS = 600
 MAX_BODY_BYTES = 64 * 1024
 PUSH_TRIES = 5
 CHINA = datetime.timezone(datetime.timedelta(hours=8))
 _REGION = re.compile(r"\d{6}", re.ASCII)
-_NONCE = re.compile(r"[0-9A-Za-z_-]{8,64}", re.ASCII)
 _ORDER_ID = re.compile(r"[0-9A-Za-z_-]{6,64}", re.ASCII)
 _WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
@@ -72,12 +71,6 @@ STEPS = {
 }
 
 Answer = tuple[int, Any]
-
-
-def sign(secret: bytes, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
-    """The protocol's signature: HMAC-SHA256 over ``timestamp.nonce.METHOD path.`` and the body."""
-    head = f"{timestamp}.{nonce}.{method.upper()} {path}.".encode()
-    return hmac.new(secret, head + body, hashlib.sha256).hexdigest()
 
 
 def waybill_number(serial: int) -> str:
@@ -104,10 +97,9 @@ class EmsSandbox:
         self.waybills: dict[str, dict[str, Any]] = {}  # waybill number -> the parcel
         self.orders: dict[str, dict[str, str]] = {}  # order id -> {"digest", "waybill_no"}
         self.pushes: list[dict[str, Any]] = []
-        self._nonces: dict[str, float] = {}
+        self._requests = SignedRequests(self._secret, "EMS", clock)
         self._serial = 10000000
-        self._fail = (0, 503)
-        self._hang = (0, 0.0)
+        self._faults = Faults()
         self.push_mode = "normal"
         if store is not None and store.exists():
             self._load(store)
@@ -140,10 +132,10 @@ class EmsSandbox:
         if length > MAX_BODY_BYTES:
             return 413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"}
         body = environ["wsgi.input"].read(length)
-        refusal = self._authenticate(method, path, environ, body)
+        refusal = self._requests.refusal(method, path, environ, body)
         if refusal:
             return 401, {"error": refusal}
-        fault = self._take_fault()
+        fault = self._faults.take()
         if fault is not None:
             return fault
         parts = path.removeprefix("/api/").split("/")
@@ -156,36 +148,6 @@ class EmsSandbox:
                     return 404, {"error": "no such waybill"}
                 return 200, {"waybill_no": parts[1], "events": list(parcel["events"])}
         return 404, {"error": f"no route {method} {path}"}
-
-    def _authenticate(self, method: str, path: str, environ: WSGIEnvironment, body: bytes) -> str:
-        timestamp = environ.get("HTTP_X_EMS_TIMESTAMP", "").strip()
-        nonce = environ.get("HTTP_X_EMS_NONCE", "").strip()
-        signature = environ.get("HTTP_X_EMS_SIGNATURE", "").strip().lower()
-        if not timestamp.isdigit() or abs(self._clock() - int(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS:
-            return f"missing X-EMS-Timestamp, or more than {TIMESTAMP_TOLERANCE_SECONDS} s off"
-        if not _NONCE.fullmatch(nonce):
-            return "missing or malformed X-EMS-Nonce"
-        if not hmac.compare_digest(sign(self._secret, method, path, timestamp, nonce, body), signature):
-            return "bad signature"
-        now = self._clock()
-        with self._lock:
-            self._nonces = {n: t for n, t in self._nonces.items() if now - t < NONCE_MEMORY_SECONDS}
-            if nonce in self._nonces:
-                return "nonce already used (replay)"
-            self._nonces[nonce] = now
-        return ""
-
-    def _take_fault(self) -> Answer | None:
-        with self._lock:
-            hang_count, seconds = self._hang
-            if hang_count:
-                self._hang = (hang_count - 1, seconds)
-            fail_count, status = self._fail
-            if fail_count:
-                self._fail = (fail_count - 1, status)
-        if hang_count:
-            time.sleep(seconds)
-        return (status, {"error": "failing as asked (fail-next)"}) if fail_count else None
 
     def _create(self, environ: WSGIEnvironment, body: bytes) -> Answer:
         try:
@@ -298,14 +260,9 @@ class EmsSandbox:
 
     def _control(self, what: str, query: dict[str, str]) -> Answer:
         try:
-            if what == "fail-next":
-                with self._lock:
-                    self._fail = (int(query.get("count", "1")), int(query.get("status", "503")))
-                return 200, {"fail_next": self._fail[0], "status": self._fail[1]}
-            if what == "hang-next":
-                with self._lock:
-                    self._hang = (int(query.get("count", "1")), float(query.get("seconds", "30")))
-                return 200, {"hang_next": self._hang[0], "seconds": self._hang[1]}
+            fault = self._faults.control(what, query)
+            if fault is not None:
+                return fault
             if what == "push":
                 mode = query.get("mode", "normal")
                 if mode not in {"normal", "twice", "never"}:

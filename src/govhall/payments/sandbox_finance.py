@@ -9,7 +9,8 @@ callback twice, late or never, and plant differences in a statement, so that the
 adapter meets every fault the issue names.
 
 Standard library only, and no Django, so that it stays a stranger to the platform: it signs
-and checks with its own code. Run it with ``manage.py finance_sandbox``; tests start it the
+and checks with the sandboxes' own code (``lib.sandbox``: the signature, the nonce and the
+fault switches every sandbox shares), never the platform's adapter. Run it with ``manage.py finance_sandbox``; tests start it the
 same way or in a thread with ``lib.sandbox.make_sandbox_server(FinanceSandbox(secret))``.
 
 Routes (the ``/api`` ones signed, see the protocol):
@@ -52,25 +53,18 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+from govhall.lib.sandbox import Faults, SignedRequests, sign
+
 logger = logging.getLogger(__name__)
 
-TIMESTAMP_TOLERANCE_SECONDS = 300
-NONCE_MEMORY_SECONDS = 600
 MAX_BODY_BYTES = 64 * 1024
 CALLBACK_TRIES = 5
 CHINA = datetime.timezone(datetime.timedelta(hours=8))
 _PAYMENT_CODE = re.compile(r"\d{20}", re.ASCII)
 _AMOUNT = re.compile(r"\d{1,10}\.\d{2}", re.ASCII)
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_NONCE = re.compile(r"[0-9A-Za-z_-]{8,64}", re.ASCII)
 
 Answer = tuple[int, Any]
-
-
-def sign(secret: bytes, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
-    """The protocol's signature: HMAC-SHA256 over ``timestamp.nonce.METHOD path.`` and the body."""
-    head = f"{timestamp}.{nonce}.{method.upper()} {path}.".encode()
-    return hmac.new(secret, head + body, hashlib.sha256).hexdigest()
 
 
 def receipt_signature(secret: bytes, receipt: dict[str, Any]) -> str:
@@ -99,10 +93,9 @@ class FinanceSandbox:
         self.keys: dict[str, dict[str, Any]] = {}  # Idempotency-Key -> {"digest", "answer"}
         self.callbacks: list[dict[str, Any]] = []
         self.planted: dict[str, dict[str, int]] = {}
-        self._nonces: dict[str, float] = {}
+        self._requests = SignedRequests(self._secret, "Finance", clock)
         self._serial = 0
-        self._fail = (0, 503)
-        self._hang = (0, 0.0)
+        self._faults = Faults()
         self.callback_mode, self.callback_delay = "normal", 0.0
         if store is not None and store.exists():
             self._load(store)
@@ -143,10 +136,10 @@ class FinanceSandbox:
         body, problem = _read(environ)
         if problem:
             return 413, {"error": problem}
-        refusal = self._authenticate(method, path, environ, body)
+        refusal = self._requests.refusal(method, path, environ, body)
         if refusal:
             return 401, {"error": refusal}
-        fault = self._take_fault()
+        fault = self._faults.take()
         if fault is not None:
             return fault
         parts = path.removeprefix("/api/").split("/")
@@ -163,37 +156,6 @@ class FinanceSandbox:
         return 404, {"error": f"no route {method} {path}"}
 
     # Authentication -------------------------------------------------------------------------------
-
-    def _authenticate(self, method: str, path: str, environ: WSGIEnvironment, body: bytes) -> str:
-        timestamp = environ.get("HTTP_X_FINANCE_TIMESTAMP", "").strip()
-        nonce = environ.get("HTTP_X_FINANCE_NONCE", "").strip()
-        signature = environ.get("HTTP_X_FINANCE_SIGNATURE", "").strip().lower()
-        if not timestamp.isdigit() or abs(self._clock() - int(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS:
-            return f"missing X-Finance-Timestamp, or more than {TIMESTAMP_TOLERANCE_SECONDS} s off"
-        if not _NONCE.fullmatch(nonce):
-            return "missing or malformed X-Finance-Nonce"
-        expected = sign(self._secret, method, path, timestamp, nonce, body)
-        if not hmac.compare_digest(expected, signature):
-            return "bad signature"
-        now = self._clock()
-        with self._lock:
-            self._nonces = {n: t for n, t in self._nonces.items() if now - t < NONCE_MEMORY_SECONDS}
-            if nonce in self._nonces:
-                return "nonce already used (replay)"
-            self._nonces[nonce] = now
-        return ""
-
-    def _take_fault(self) -> Answer | None:
-        with self._lock:
-            hang_count, seconds = self._hang
-            if hang_count:
-                self._hang = (hang_count - 1, seconds)
-            fail_count, status = self._fail
-            if fail_count:
-                self._fail = (fail_count - 1, status)
-        if hang_count:
-            time.sleep(seconds)
-        return (status, {"error": "failing as asked (fail-next)"}) if fail_count else None
 
     def _idempotent(self, environ: WSGIEnvironment, body: bytes, handler: Callable[[dict[str, Any]], Answer]) -> Answer:
         key = environ.get("HTTP_IDEMPOTENCY_KEY", "").strip()
@@ -481,14 +443,9 @@ class FinanceSandbox:
 
     def _control(self, what: str, query: dict[str, str]) -> Answer:
         try:
-            if what == "fail-next":
-                with self._lock:
-                    self._fail = (int(query.get("count", "1")), int(query.get("status", "503")))
-                return 200, {"fail_next": self._fail[0], "status": self._fail[1]}
-            if what == "hang-next":
-                with self._lock:
-                    self._hang = (int(query.get("count", "1")), float(query.get("seconds", "30")))
-                return 200, {"hang_next": self._hang[0], "seconds": self._hang[1]}
+            fault = self._faults.control(what, query)
+            if fault is not None:
+                return fault
             if what == "callbacks":
                 mode = query.get("mode", "normal")
                 if mode not in {"normal", "twice", "never", "late"}:

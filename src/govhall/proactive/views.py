@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from govhall.catalog.models import ItemVersion
+from govhall.catalog.queries import live_versions
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
 from govhall.lib.errors import Conflict
@@ -95,7 +95,8 @@ def my_entitlement_decline(request: HttpRequest, public_id: str) -> HttpResponse
 @applicant_required
 def my_suggestion_go(request: HttpRequest, public_id: str) -> HttpResponse:
     """Follow a suggestion to the item's guide (counted as taken, by its source; never per person)."""
-    version = get_object_or_404(ItemVersion.objects.select_related("item"), public_id=public_id)
+    # Only a guide the public can read (a draft's id leads nowhere, and counts nothing):
+    version = get_object_or_404(live_versions().select_related("item"), public_id=public_id)
     suggestions.count_taken(version.item, request.GET.get("source", ""))
     return redirect("catalog:guide_detail", public_id=version.public_id)
 
