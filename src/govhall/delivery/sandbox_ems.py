@@ -226,9 +226,14 @@ class EmsSandbox:
             parcel["status"] = step
             self._save()
             sends = {"never": 0, "twice": 2}.get(self.push_mode, 1)
-        for _ in range(sends):
-            threading.Thread(target=self._push, args=(dict(parcel), [event]), daemon=True).start()
+        if sends:  # "twice": the same push again once the first was answered (each signed anew)
+            snapshot = dict(parcel)
+            threading.Thread(target=self._pushes, args=(snapshot, [event], sends), daemon=True).start()
         return event
+
+    def _pushes(self, parcel: dict[str, Any], events: list[dict[str, Any]], times: int) -> None:
+        for _ in range(times):
+            self._push(parcel, events)
 
     def _push(self, parcel: dict[str, Any], events: list[dict[str, Any]]) -> None:
         body = json.dumps(

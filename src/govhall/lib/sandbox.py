@@ -3,13 +3,14 @@ finance, EMS), and for the signing platforms the request check and the fault swi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -106,3 +107,17 @@ class Faults:
         if hang_count:
             time.sleep(seconds)
         return (status, {"error": "failing as asked (fail-next)"}) if fail_count else None
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Serve ``app`` on a free port of 127.0.0.1 in a thread of this process (tests); its base URL."""
+    server = make_sandbox_server(app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

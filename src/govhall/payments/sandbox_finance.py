@@ -290,12 +290,17 @@ class FinanceSandbox:
             order["receipt"] = receipt
             self._save()
             mode, delay = self.callback_mode, self.callback_delay
+        # "twice": the same callback again once the first was answered, as a platform that did not
+        # hear the answer sends it again (each is signed anew, with its own nonce):
         sends = {"never": 0, "twice": 2}.get(mode, 1)
-        for _ in range(sends):
-            threading.Thread(
-                target=self._callback, args=(dict(order), delay if mode == "late" else 0.0), daemon=True
-            ).start()
+        if sends:
+            snapshot, wait = dict(order), delay if mode == "late" else 0.0
+            threading.Thread(target=self._callbacks, args=(snapshot, wait, sends), daemon=True).start()
         return True, "缴费成功。"
+
+    def _callbacks(self, order: dict[str, Any], delay: float, times: int) -> None:
+        for _ in range(times):
+            self._callback(order, delay)
 
     def _callback(self, order: dict[str, Any], delay: float) -> None:
         time.sleep(delay)

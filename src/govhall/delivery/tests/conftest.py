@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from govhall.catalog.tests.factories import create_draft, publish
 from govhall.delivery import actions
 from govhall.delivery.sandbox_ems import EmsSandbox
 from govhall.identity.models import Department, User
-from govhall.lib.sandbox import make_sandbox_server
+from govhall.lib.sandbox import serve_in_thread
 
 SECRET = "test-ems-secret-0123456789"
 FORM = {"location": "东孚镇鼎美村3林班", "volume": 12.5}
@@ -45,14 +44,9 @@ def ems(settings: Any) -> Iterator[Ems]:
     settings.EMS_SECRET = SECRET
     settings.DELIVERY_RETRY_BASE_SECONDS = 30
     sandbox = EmsSandbox(SECRET)
-    server = make_sandbox_server(sandbox)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    settings.EMS_URL, settings.EMS_TIMEOUT = url, 2
-    yield Ems(sandbox, url)
-    server.shutdown()
-    server.server_close()
+    with serve_in_thread(sandbox) as url:
+        settings.EMS_URL, settings.EMS_TIMEOUT = url, 2
+        yield Ems(sandbox, url)
 
 
 @pytest.fixture

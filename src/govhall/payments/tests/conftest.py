@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from govhall.catalog.models import ItemVersion
 from govhall.catalog.tests.conftest import grace, helen  # noqa: F401 - fixtures
 from govhall.catalog.tests.factories import create_draft, publish
 from govhall.identity.models import Department, User
-from govhall.lib.sandbox import make_sandbox_server
+from govhall.lib.sandbox import serve_in_thread
 from govhall.payments.sandbox_finance import FinanceSandbox
 
 SECRET = "test-finance-secret-0123456789"
@@ -43,15 +42,10 @@ def finance(settings: Any) -> Iterator[Finance]:
     settings.FINANCE_SECRET = SECRET
     settings.PAYMENT_RETRY_BASE_SECONDS = 30
     sandbox = FinanceSandbox(SECRET)
-    server = make_sandbox_server(sandbox)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    settings.FINANCE_URL = url
-    settings.FINANCE_TIMEOUT = 2
-    yield Finance(sandbox, url)
-    server.shutdown()
-    server.server_close()
+    with serve_in_thread(sandbox) as url:
+        settings.FINANCE_URL = url
+        settings.FINANCE_TIMEOUT = 2
+        yield Finance(sandbox, url)
 
 
 @pytest.fixture

@@ -147,9 +147,8 @@ def test_paid_on_the_platform_with_the_callback_twice_the_case_moves_on_once(
 
     paid, _message = finance.sandbox.pay(order.payment_code)
     assert paid
-    # Both callbacks answered, and the first one's work done: on SQLite the live server shares
-    # the test's connection and select_for_update is a no-op, so the duplicate can be answered
-    # while the first callback is still completing the step (PostgreSQL makes it wait).
+    # Both callbacks answered (the second after the first, as a platform that did not hear the
+    # answer sends it again), and the case moved on:
     _wait_for(
         lambda: (
             len([c for c in finance.sandbox.callbacks if c["status"] == 200]) == 2
