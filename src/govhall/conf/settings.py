@@ -222,6 +222,7 @@ INSTALLED_APPS = [
     "govhall.cases",
     "govhall.payments",
     "govhall.delivery",
+    "govhall.halls",
     "govhall.complaints",
     "govhall.ratings",
     "govhall.office",

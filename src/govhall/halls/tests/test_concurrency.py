@@ -1,0 +1,90 @@
+"""On PostgreSQL: concurrent bookings never overfill a slot; concurrent calls never give one ticket twice."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from django.db import connection
+
+from govhall.catalog.models import ItemVersion
+from govhall.halls import actions
+from govhall.halls.models import Booking, Ticket, Window
+from govhall.halls.tests.conftest import TUESDAY, District, at
+from govhall.identity import actions as identity
+from govhall.identity.constants import Role
+from govhall.identity.models import Department
+from govhall.lib.errors import Conflict
+from govhall.lib.identifiers import resident_check_character
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _race(workers: list[Callable[[], Any]]) -> list[Any]:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises every writer; the race only exists on PostgreSQL")
+    barrier = threading.Barrier(len(workers))
+    results: list[Any] = [None] * len(workers)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = workers[index]()
+        except Exception as exc:  # noqa: BLE001 - the outcome is what is compared
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _id(n: int) -> str:
+    first17 = f"35020519800101{n + 100:03d}"
+    return first17 + resident_check_character(first17)
+
+
+def test_eight_people_booking_the_last_three_places_at_once_get_three(
+    district: District, felling: ItemVersion, clock: Any
+) -> None:
+    when = at(TUESDAY.replace(day=9), "09:00")
+
+    def book(n: int) -> Callable[[], Any]:
+        return lambda: actions.hold_booking(district.hall, felling.item, when, name=f"申请人{n}", id_number=_id(n))
+
+    results = _race([book(n) for n in range(8)])
+    held = [result for result in results if isinstance(result, Booking)]
+    refused = [result for result in results if isinstance(result, Conflict)]
+    assert len(held) == 3 and len(refused) == 5, results
+    assert Booking.objects.filter(starts_at=when).count() == 3
+
+
+def test_six_windows_calling_at_once_never_share_a_ticket(
+    district: District, departments: dict[str, Department], clock: Any
+) -> None:
+    windows = [district.general, district.general2] + [
+        Window.objects.create(hall=district.hall, number=n) for n in range(4, 8)
+    ]
+    clerks = []
+    for n, window in enumerate(windows):
+        clerk = identity.create_staff(username=f"clerk{n}", full_name=f"窗口{n}", password="Test#Pass2026")
+        identity.grant_role(clerk, departments["bureau"], Role.CLERK)
+        actions.sign_in_window(window, clerk=clerk)
+        clerks.append(clerk)
+    for _ in range(4):
+        actions.take_ticket(district.forestry)
+
+    results = _race(
+        [lambda w=w, c=c: actions.call_next_ticket(w, clerk=c) for w, c in zip(windows, clerks, strict=True)]
+    )
+    called = [result for result in results if isinstance(result, Ticket)]
+    assert len(called) == 4 and results.count(None) == 2, results
+    assert len({ticket.pk for ticket in called}) == 4
+    assert Ticket.objects.filter(status="called").values("window").distinct().count() == 4
