@@ -57,6 +57,8 @@ $PY manage.py compute_item_affinities --schedule
 $PY manage.py reconcile_payments --schedule
 # Delivery: closed cases' results made ready, EMS waybills and tracking, pick-up reminders, every minute:
 $PY manage.py keep_deliveries --schedule
+# The hall: held bookings expired, no-shows, reminders the day before, the night close, every minute:
+$PY manage.py keep_halls --schedule
 $PY manage.py db_worker --queue-name '*' --no-reload &
 PIDS=($!)
 $PY manage.py finance_sandbox --port 8027 >var/finance-sandbox.log 2>&1 &

@@ -514,6 +514,14 @@ DELIVERY_PICKUP_REMINDER_DAYS = env_int("GOVHALL_DELIVERY_PICKUP_REMINDER_DAYS",
 DELIVERY_UPKEEP_SECONDS = env_int("GOVHALL_DELIVERY_UPKEEP_SECONDS", 60)
 DELIVERY_TRACKING_POLL_SECONDS = env_int("GOVHALL_DELIVERY_TRACKING_POLL_SECONDS", 1800)
 DELIVERY_RETRY_BASE_SECONDS = env_int("GOVHALL_DELIVERY_RETRY_BASE_SECONDS", 30)
+# The service hall (halls): its upkeep round (held bookings expired, no-shows, reminders, the
+# night close), the booking form's proof-of-work difficulty, and the rate limits of booking:
+HALLS_UPKEEP_SECONDS = env_int("GOVHALL_HALLS_UPKEEP_SECONDS", 60)
+CHALLENGE_MAX_NUMBER = env_int("GOVHALL_CHALLENGE_MAX_NUMBER", 100_000)
+HALLS_BOOKINGS_PER_PERSON_PER_HOUR = env_int("GOVHALL_HALLS_BOOKINGS_PER_PERSON_PER_HOUR", 10)
+HALLS_BOOKINGS_PER_ADDRESS_PER_HOUR = env_int("GOVHALL_HALLS_BOOKINGS_PER_ADDRESS_PER_HOUR", 30)
+# How often a display board asks whether anything changed (a 304 when nothing did):
+HALLS_BOARD_POLL_MS = env_int("GOVHALL_HALLS_BOARD_POLL_MS", 1000)
 # Suggestions (proactive/suggestions.py): an item pair is suggested only when at least this many
 # subjects' closed cases support it, so that no suggestion can point at a few people:
 SUGGESTION_MIN_SUPPORT = env_int("GOVHALL_SUGGESTION_MIN_SUPPORT", 20)

@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("govhall.cases.urls")),
     path("", include("govhall.payments.urls")),
     path("", include("govhall.delivery.urls")),
+    path("", include("govhall.halls.urls")),
     path("", include("govhall.licences.urls")),
     path("", include("govhall.dossier.urls")),
     path("", include("govhall.ratings.urls")),

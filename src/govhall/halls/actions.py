@@ -38,6 +38,7 @@ from govhall.halls.constants import (
 )
 from govhall.halls.models import (
     Booking,
+    Consultation,
     DailySerial,
     Hall,
     HallDevice,
@@ -50,8 +51,9 @@ from govhall.halls.models import (
 )
 from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role
+from govhall.identity.models import NaturalPerson
 from govhall.identity.queries import ID_NUMBER, has_role_for
-from govhall.lib.crypto import encrypt_text, lookup_hash
+from govhall.lib.crypto import decrypt_text, encrypt_text, lookup_hash
 from govhall.lib.errors import Conflict
 from govhall.lib.identifiers import ResidentId, mask_id_number, parse_resident_id
 from govhall.proactive.actions import notify
@@ -189,8 +191,9 @@ def hold_booking(
     item: ServiceItem,
     starts_at: datetime.datetime,
     *,
-    name: str,
-    id_number: str,
+    name: str = "",
+    id_number: str = "",
+    person: NaturalPerson | None = None,
     account: Any = None,
     channel: str = BookingChannel.WEB,
 ) -> Booking:
@@ -202,7 +205,14 @@ def hold_booking(
     lock row is locked while the places are counted and the hold is written, so two people
     never take the last place. Raises ValidationError / Conflict and changes nothing then.
     """
-    parsed = parse_id_number(id_number)
+    if person is not None:
+        # The account's own person: the number is already kept encrypted and hashed the same way.
+        name, id_hash = person.name, person.id_number_hash
+        encrypted, masked = person.id_number_encrypted, person.id_number_masked
+    else:
+        parsed = parse_id_number(id_number)
+        id_hash = lookup_hash(parsed.number, purpose=ID_NUMBER)
+        encrypted, masked = encrypt_text(parsed.number), mask_id_number(parsed.number)
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("请填写预约人姓名。")})
@@ -235,7 +245,6 @@ def hold_booking(
     capacity = queries.booking_capacity(hall, item)
     if capacity == 0:
         raise ValidationError({"item": _("该大厅不办理此事项，请选择其他大厅。")})
-    id_hash = lookup_hash(parsed.number, purpose=ID_NUMBER)
     blocked_until = queries.is_blocked_for_no_shows(hall, id_hash)
     if blocked_until:
         raise Conflict(
@@ -265,8 +274,8 @@ def hold_booking(
                     account=account,
                     name=name[:100],
                     id_number_hash=id_hash,
-                    id_number_encrypted=encrypt_text(parsed.number),
-                    id_number_masked=mask_id_number(parsed.number),
+                    id_number_encrypted=encrypted,
+                    id_number_masked=masked,
                     channel=channel,
                     held_until=_now() + datetime.timedelta(minutes=hall.hold_minutes),
                 )
@@ -446,8 +455,6 @@ def check_in_booking(hall: Hall, code: str, *, source: str = TicketSource.CHECK_
     )
     if queue is None:
         raise Conflict(_("该事项暂停办理，请咨询大厅工作人员。"))
-    from govhall.lib.crypto import decrypt_text
-
     resident = parse_resident_id(decrypt_text(booking.id_number_encrypted))
     ticket = _issue(queue, source=source, resident=resident, booking=booking)
     booking.status = BookingStatus.CHECKED_IN
@@ -711,3 +718,43 @@ def remind_bookings(now: datetime.datetime) -> int:
             )
             reminded += 1
     return reminded
+
+
+def schedule_upkeep(*, delay_seconds: int | None = None) -> bool:
+    """Queue the next upkeep round for the worker (one waits at a time)."""
+    from django.conf import settings
+
+    from govhall.halls.tasks import keep_halls as task
+    from govhall.lib.schedule import queue_once
+
+    delay = settings.HALLS_UPKEEP_SECONDS if delay_seconds is None else delay_seconds
+    return queue_once(task, delay_seconds=delay)
+
+
+@transaction.atomic
+def record_consultation(
+    window: Window, *, clerk: Any, item_code: str, question: str, answer: str, is_faq_candidate: bool = False
+) -> Consultation:
+    """Record a consultation (咨询) answered at the window, with the ticket being served if any.
+
+    Marked as a FAQ candidate, it is offered to the content editors for the item's FAQ.
+    """
+    _window_of(clerk, window)
+    item = ServiceItem.objects.filter(implementation_code=item_code.strip()).first()
+    problems = {}
+    if item is None:
+        problems["item"] = _("请选择咨询的事项。")
+    if not question.strip():
+        problems["question"] = _("请填写咨询的问题。")
+    if not answer.strip():
+        problems["answer"] = _("请填写给出的答复。")
+    if problems:
+        raise ValidationError(problems)
+    assert item is not None
+    ticket = Ticket.objects.filter(window=window, status__in=AT_WINDOW_STATUSES).first()
+    consultation = Consultation.objects.create(
+        hall=window.hall, ticket=ticket, item=item, question=question.strip()[:2000], answer=answer.strip()[:4000],
+        clerk=clerk, is_faq_candidate=is_faq_candidate,
+    )  # fmt: skip
+    record("halls.consultation_recorded", clerk, consultation, {"item": item.implementation_code})
+    return consultation

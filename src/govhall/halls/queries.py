@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from govhall.catalog.models import ServiceItem
 from govhall.halls.constants import (
@@ -19,7 +21,7 @@ from govhall.halls.constants import (
     TicketStatus,
     WindowKind,
 )
-from govhall.halls.models import Booking, Hall, Queue, Ticket, TicketEvent, Window, WindowShift
+from govhall.halls.models import Booking, Consultation, Hall, Queue, Ticket, TicketEvent, Window, WindowShift
 from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role
 from govhall.identity.queries import departments_covered
@@ -319,3 +321,68 @@ def item_name(item: ServiceItem) -> str:
 
     name = live_versions().filter(item=item).values_list("name", flat=True).first()
     return name or item.versions.order_by("-number").values_list("name", flat=True).first() or item.implementation_code
+
+
+def window_holders(hall_ids: list[int]) -> dict[int, Any]:
+    """Window id → the clerk holding it now, for the halls given."""
+    shifts = WindowShift.objects.filter(window__hall_id__in=hall_ids, ended_at=None).select_related("clerk")
+    return {shift.window_id: shift.clerk for shift in shifts}
+
+
+def waiting_for_window(window: Window) -> list[Ticket]:
+    """The tickets this window would call, in the order it would call them (for the counter's list)."""
+    from govhall.halls.actions import _call_order
+
+    return list(
+        Ticket.objects.select_related("queue")
+        .filter(
+            hall_id=window.hall_id,
+            day=timezone.localdate(),
+            status=TicketStatus.WAITING,
+            queue_id__in=queues_for_window(window),
+        )
+        .filter(Q(target_window=None) | Q(target_window=window))
+        .annotate(rank=_call_order(timezone.now()))
+        .order_by("rank", "arrived_at", "pk")[:20]
+    )
+
+
+def consultations_at(window: Window, day: datetime.date) -> QuerySet[Consultation]:
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+    return Consultation.objects.filter(hall_id=window.hall_id, created_at__gte=start).order_by("-created_at")
+
+
+@dataclass(frozen=True)
+class Progress:
+    reference: str
+    item_name: str
+    status: str
+    due_on: datetime.date | None
+    events: list[tuple[datetime.datetime, str]]
+
+
+def case_progress(reference: str, id_number: str) -> Progress:
+    """A case's progress for the kiosk: its number and the applicant's ID number must both match.
+
+    "No such case" and "not this person's" get the same answer. Raises ValidationError.
+    """
+    from govhall.cases.models import Case
+    from govhall.cases.queries import list_events_for_applicant
+    from govhall.identity.queries import ID_NUMBER as ID_PURPOSE
+    from govhall.lib.crypto import lookup_hash
+    from govhall.lib.identifiers import parse_resident_id
+
+    try:
+        number = parse_resident_id(id_number).number
+    except ValidationError as error:
+        raise ValidationError({"id_number": error.messages}) from None
+    case = (
+        Case.objects.select_related("item_version", "person")
+        .filter(reference=reference.strip().upper() if reference.strip().isascii() else reference.strip())
+        .first()
+    )
+    if case is None or case.person is None or case.person.id_number_hash != lookup_hash(number, purpose=ID_PURPOSE):
+        raise ValidationError(_("没有找到与该办件编号和身份证号码都相符的办件，请核对后重新输入。"))
+    events = [(event.created_at, event.get_kind_display()) for event in list_events_for_applicant(case)[:8]]
+    return Progress(case.reference or "", case.item_version.name, case.get_status_display(), case.due_on, events)

@@ -45,6 +45,8 @@ class StaffPersona:
 STAFF = [
     StaffPersona("bob", "林建波", (("forestry", Role.CLERK),), "林业科窗口受理 / forestry clerk"),
     StaffPersona("carol", "陈嘉欣", (("water", Role.CLERK),), "水利科窗口受理 / water clerk"),
+    StaffPersona("hank", "黄海涛", (("bureau", Role.CLERK),), "大厅综合窗口，一窗受理 / hall general window clerk"),
+    StaffPersona("ivy", "叶依依", (("service-hall", Role.CLERK),), "大厅出件与咨询窗口 / hall pick-up clerk"),
     StaffPersona("frank", "黄志峰", (("forestry", Role.REVIEWER), ("water", Role.REVIEWER)), "审核 / reviewer"),
     StaffPersona("grace", "吴佳慧", (("bureau", Role.APPROVER),), "审批 / approver"),
     StaffPersona("kate", "柯婷", (("agriculture", Role.REVIEWER),), "农业科审核 / agriculture reviewer"),

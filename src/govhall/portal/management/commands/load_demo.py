@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from govhall.catalog.demo import load_catalog_demo
 from govhall.complaints.demo import load_complaints_demo
+from govhall.halls.demo import load_halls_demo
 from govhall.identity.demo import DEMO_PASSWORD, load_demo
 from govhall.identity.models import User
 from govhall.inspections.demo import load_inspections_demo
@@ -51,6 +52,10 @@ class Command(BaseCommand):
         draws = load_inspections_demo()
         self.stdout.write(self.style.SUCCESS(f"Demo post-licence supervision: {draws} random draw made."))
         stations = load_sensors_demo()
+        halls, keys_file = load_halls_demo()
+        self.stdout.write(self.style.SUCCESS(f"Demo halls: {halls} service points, with windows and queues."))
+        if keys_file:
+            self.stdout.write(f"  the display board and kiosk keys are in {keys_file}: open /hall/enrol/ and enter one")
         if not list_open_datasets().exists():  # defined once: each definition records its secrecy review
             for dataset in define_default_datasets(actor="manage.py load_demo"):
                 refresh_dataset(dataset)
