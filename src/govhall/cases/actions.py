@@ -25,6 +25,7 @@ from govhall.cases.constants import (
     TRANSITIONS,
     CaseAction,
     CaseStatus,
+    Channel,
     Decision,
     EventKind,
     Warning,
@@ -412,8 +413,13 @@ def submit_case(
     draft: Case | None = None,
     licences: dict[int, str] | None = None,
     reusable: dict[str, list[Licence]] | None = None,
+    filed_by: User | None = None,
 ) -> Case:
     """File an application for a live item version (or a saved draft); idempotent per ``submit_key``.
+
+    ``filed_by``: the window clerk filing it at the hall for the applicant (一窗受理; channel
+    "window"), who must be a clerk of the handling department; the applicant's account is the
+    case's, and the clerk is the actor of its first event.
 
     ``licences``: material id -> the public id of a licence chosen instead of an upload;
     ``reusable``: the applicant's reusable licences if just read (see ``resolve_licences``).
@@ -431,6 +437,8 @@ def submit_case(
     if existing is not None:
         return existing
     _check_may_apply(version, applicant, entity)
+    if filed_by is not None and not _holds(filed_by, (Role.CLERK,), version.handling_department_id):
+        raise PermissionDenied(_("您不是办理该事项部门的窗口受理人员，不能代为录入申请。"))
     if draft is not None and (draft.applicant_id != applicant.pk or draft.status != CaseStatus.DRAFT):
         raise PermissionDenied(_("这个草稿不能再修改。"))
     schema = version.form_schema or {"type": "object"}
@@ -473,6 +481,8 @@ def submit_case(
                     status=CaseStatus.DRAFT,
                     form_data=form_data,
                     submit_key=submit_key,
+                    channel=Channel.WINDOW if filed_by else Channel.ONLINE,
+                    filed_by=filed_by,
                 )
             _store_materials(case, files, inspected, replacing=draft is not None)
             # The day's serial is locked until commit: taken after the file writes, so submissions
@@ -482,7 +492,10 @@ def submit_case(
             case.reference = _next_reference(version.item.implementation_code, _today())
             case.submitted_at = timezone.now()
             _store_licences(case, reused, applicant, replacing=draft is not None)
-            move(case, CaseStatus.SUBMITTED, actor=applicant, kind="submitted", data={"reference": case.reference})
+            move(
+                case, CaseStatus.SUBMITTED, actor=filed_by or applicant, kind="submitted",
+                data={"reference": case.reference, "channel": case.channel},
+            )  # fmt: skip
     except IntegrityError:
         # A concurrent request with the same key won the race; answer with its case:
         return Case.objects.get(applicant=applicant, submit_key=submit_key)

@@ -7,6 +7,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class Channel(models.TextChoices):
+    """Where an application was filed (办件渠道)."""
+
+    ONLINE = "online", _("网上申请")
+    WINDOW = "window", _("窗口受理")
+
+
 class CaseStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     SUBMITTED = "submitted", _("待受理")

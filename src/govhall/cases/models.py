@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from govhall.cases.constants import (
     OPEN_STATUSES,
     CaseStatus,
+    Channel,
     Decision,
     EventKind,
     Warning,
@@ -43,6 +44,12 @@ class Case(models.Model):
     )
     applicant_name = models.CharField(_("申请人名称"), max_length=200)
     status = models.CharField(_("状态"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.DRAFT)
+    channel = models.CharField(_("办件渠道"), max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    # The window clerk who filed it for the applicant (一窗受理), when it was filed at the hall:
+    filed_by = models.ForeignKey(
+        "identity.User", verbose_name=_("代为录入的窗口人员"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
     form_data = models.JSONField(_("申请表内容"), default=dict, blank=True)
     # A renewal (换证) names the licence it renews; approval then renews that licence (no
     # foreign key: licences sits beside cases, as Licence.case_public_id does the other way):

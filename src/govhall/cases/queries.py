@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,8 +28,8 @@ from govhall.catalog.queries import (
     live_versions,
     versions_named,
 )
-from govhall.identity.constants import RECORD_ROLES
-from govhall.identity.models import Department, LegalEntity, User
+from govhall.identity.constants import RECORD_ROLES, Role
+from govhall.identity.models import Department, LegalEntity, NaturalPerson, User
 from govhall.identity.queries import departments_covered, find_person_by_id_number, is_credit_code_on_record
 from govhall.lib.identifiers import parse_credit_code
 
@@ -315,4 +316,30 @@ def renewals_under_way(licence_public_ids: list[Any]) -> set[Any]:
         Case.objects.filter(renews_licence__in=licence_public_ids, status__in=OPEN_STATUSES).values_list(
             "renews_licence", flat=True
         )
+    )
+
+
+def intake_departments(user: Any) -> list[int]:
+    """The departments whose items the user may file at the window for a person (as their clerk)."""
+    return departments_covered(user, [Role.CLERK])
+
+
+def get_person_for_intake(public_id: str) -> NaturalPerson:
+    """The person identified at the counter, or 404."""
+    try:
+        person = NaturalPerson.objects.filter(public_id=uuid.UUID(str(public_id))).first()
+    except ValueError:
+        person = None
+    if person is None:
+        raise Http404
+    return person
+
+
+def intake_versions(departments: list[int]) -> list[ItemVersion]:
+    """The live items handled in the hall by these departments, for the window's item list."""
+    return list(
+        live_versions()
+        .filter(in_hall=True, handling_department_id__in=departments)
+        .select_related("item")
+        .order_by("name")
     )

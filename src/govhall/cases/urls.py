@@ -15,6 +15,7 @@ urlpatterns = [
     path("my/cases/<uuid:public_id>/acceptance-notice.pdf", views.my_notice, name="my_notice"),
     path("desk/cases/<uuid:public_id>/acceptance-notice.pdf", views.desk_notice, name="desk_notice"),
     path("desk/cases/", views.inbox, name="inbox"),
+    path("desk/cases/intake/", views.desk_intake, name="desk_intake"),
     path("desk/cases/late/", views.late, name="late"),
     path("desk/cases/<uuid:public_id>/", views.desk_case, name="desk_case"),
     path("desk/cases/<uuid:public_id>/<slug:action>/", views.desk_case_action, name="desk_case_action"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -23,7 +24,7 @@ from govhall.cases.forms import DESK_FORMS, CompleteStepForm, CountersignAnswerF
 from govhall.cases.guidance import next_step_for_applicant
 from govhall.cases.models import Case
 from govhall.catalog.queries import get_guide
-from govhall.identity.actions import set_acting_for
+from govhall.identity.actions import open_account_for_intake, set_acting_for
 from govhall.identity.constants import SESSION_ACTING_FOR
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
@@ -86,31 +87,49 @@ def renew(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "cases/renew.html", {"surface": "workspace", "licence": licence})
 
 
-def _application(request: HttpRequest, version: Any, draft: Case | None) -> HttpResponse:
+@dataclass(frozen=True)
+class Intake:
+    """An application filed at the window for a person (一窗受理): whose, and where to go after."""
+
+    applicant: User
+    person: Any
+    next_url: str
+
+
+def _application(request: HttpRequest, version: Any, draft: Case | None, intake: Intake | None = None) -> HttpResponse:
     """The application page: one round judges everything posted and shows every problem at its field.
 
     The form only reads the post; the action judges the answers (the item's JSON Schema), the
     chosen licences and the uploads together, so the page says what the API says, all at once.
+    At the window (``intake``) the clerk fills the same form for the applicant, with the
+    licences the platform holds for them offered instead of copies.
     """
     schema = version.form_schema or {"type": "object"}
-    acting_for = request.session.get(SESSION_ACTING_FOR, "")
-    entity = access_entity_for(_user(request), acting_for) if acting_for else None
+    applicant = intake.applicant if intake else _user(request)
+    acting_for = "" if intake else request.session.get(SESSION_ACTING_FOR, "")
+    entity = access_entity_for(applicant, acting_for) if acting_for else None
     posted = request.method == "POST"
     form = build_form(
         schema,
         version.form_ui,
         request.POST if posted else None,
         initial=draft.form_data if draft else None,
-        known=actions.known_answers(_user(request), entity),
+        known=actions.known_answers(applicant, entity),
     )
     # Read once: the action checks the uploads and the chosen licences against the same list
     # (a published version's materials never change):
     prefetch_related_objects([version], "materials")
     materials = list(version.materials.all())
-    reusable = _reusable(materials, _user(request), entity)
+    reusable = _reusable(materials, applicant, entity)
     _add_material_fields(form, materials, request, reusable)
+    if intake:
+        form.fields["confirmed"] = forms.BooleanField(
+            label=_("申请人已当面核对以上申请内容和材料，并签字确认"),
+            error_messages={"required": _("请先请申请人核对申请内容和材料并签字确认。")},
+        )
+        form.fields["accept_now"] = forms.BooleanField(label=_("材料齐全，当场受理"), required=False, initial=True)
     submit_key = request.POST.get("submit_key") or uuid.uuid4().hex
-    saving = posted and "save_draft" in request.POST
+    saving = posted and "save_draft" in request.POST and not intake
     if posted:
         form.is_valid()  # reads the post; the action below judges it
     if saving:
@@ -133,9 +152,11 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
             return redirect("cases:resume_draft", public_id=case.public_id)
     elif posted:
         try:
+            if intake and not form.cleaned_data.get("confirmed"):
+                raise ValidationError({"confirmed": form.fields["confirmed"].error_messages["required"]})
             case = actions.submit_case(
                 version,
-                applicant=_user(request),
+                applicant=applicant,
                 form_data=answers_of(form, schema),
                 submit_key=submit_key,
                 entity=entity,
@@ -143,6 +164,7 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
                 draft=draft,
                 licences=_chosen_licences(request, materials),
                 reusable=reusable,
+                filed_by=_user(request) if intake else None,
             )
         except ValidationError as exc:
             show_errors(form, exc)
@@ -150,15 +172,27 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
             show_errors(form, ValidationError(str(exc)))
         else:
             messages.success(request, _("申请已提交，办件编号 %(reference)s。") % {"reference": case.reference})
-            return redirect("cases:my_case", public_id=case.public_id)
+            if intake is None:
+                return redirect("cases:my_case", public_id=case.public_id)
+            return _after_intake(request, case, intake, accept_now=bool(form.cleaned_data.get("accept_now")))
     kept = draft.materials.filter(is_current=True).select_related("material") if draft else []
     answer_fields = [form[name] for name in form.fields if name in schema.get("properties", {})]
     material_fields = _material_rows(form, materials, kept, request if posted else None)
+    if intake and posted and "notice" in request.POST:
+        # 一次性告知: everything still missing, printed for the person to take home:
+        return render(
+            request,
+            "cases/desk_intake_notice.html",
+            {"surface": "desk", "version": version, "person": intake.person, "materials": materials,
+             "problems": [message for field in form.errors.values() for message in field]},
+        )  # fmt: skip
     return render(
         request,
-        "cases/apply.html",
+        "cases/desk_intake.html" if intake else "cases/apply.html",
         {
-            "surface": "workspace",
+            "surface": "desk" if intake else "workspace",
+            "intake": intake,
+            "intake_fields": [form["confirmed"], form["accept_now"]] if intake else [],
             "version": version,
             "form": form,
             "answer_fields": answer_fields,
@@ -174,6 +208,49 @@ def _application(request: HttpRequest, version: Any, draft: Case | None) -> Http
         },
         status=400 if posted and form.errors else 200,
     )
+
+
+def _after_intake(request: HttpRequest, case: Case, intake: Intake, *, accept_now: bool) -> HttpResponse:
+    """After filing at the window: accept on the spot if asked and complete, then back to the counter."""
+    if accept_now:
+        try:
+            actions.accept_case(case, actor=_user(request), note=_("窗口当场受理"))
+        except (ValidationError, PermissionDenied) as exc:
+            _errors_to_messages(request, exc)
+        else:
+            messages.success(request, _("已当场受理，受理通知书可在办件页面打印。"))
+    if intake.next_url:
+        return redirect(f"{intake.next_url}?case={case.public_id}")
+    return redirect("cases:desk_case", public_id=case.public_id)
+
+
+@staff_required
+def desk_intake(request: HttpRequest) -> HttpResponse:
+    """File an application at the window for a person (一窗受理, channel "window").
+
+    The person was identified at the counter (``person``); the clerk chooses the item and fills
+    the same form as online, for a person who may not have an account yet (one is opened,
+    without a password, for them to claim online). ``next`` brings the clerk back (the hall's
+    counter links its ticket to the case).
+    """
+    user = _user(request)
+    departments = queries.intake_departments(user)
+    if not departments:
+        raise Http404
+    person = queries.get_person_for_intake(request.GET.get("person") or request.POST.get("person") or "")
+    next_url = request.GET.get("next") or request.POST.get("next") or ""
+    if not next_url.startswith("/desk/") or "//" in next_url:
+        next_url = ""
+    code = request.GET.get("item") or request.POST.get("item") or ""
+    version = queries.get_version_to_apply(implementation_code=code) if code else None
+    if version is None or version.handling_department_id not in departments:
+        return render(
+            request,
+            "cases/desk_intake_items.html",
+            {"surface": "desk", "person": person, "next": next_url, "versions": queries.intake_versions(departments)},
+        )
+    applicant = open_account_for_intake(person)
+    return _application(request, version, None, Intake(applicant, person, next_url))
 
 
 def _problems(fields: list[Any]) -> list[tuple[str, str]]:

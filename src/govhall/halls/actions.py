@@ -647,9 +647,35 @@ def transfer_ticket(
 
 
 @transaction.atomic
-def link_case(ticket: Ticket, case: Any, *, clerk: Any) -> Ticket:
-    """Link the ticket being served to the case started or handled for the person at the window."""
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+def identify_at_window(window: Window, *, clerk: Any, name: str, id_number: str, phone: str = "") -> NaturalPerson:
+    """Identify the person at the window by their ID number (the person is registered if new).
+
+    The ticket at the window takes the person's ID number if it had none.
+    """
+    from govhall.identity.actions import register_person
+
+    _window_of(clerk, window)
+    parsed = parse_id_number(id_number)
+    try:
+        person = register_person(name=name, id_number=parsed.number, phone=phone, actor=clerk)
+    except ValidationError as error:
+        raise ValidationError({"name": error.messages}) from None
+    Ticket.objects.filter(window=window, status__in=AT_WINDOW_STATUSES, id_number_hash="").update(
+        id_number_hash=person.id_number_hash, id_number_masked=person.id_number_masked
+    )
+    record("halls.person_identified", clerk, person, {"window": window.pk})
+    return person
+
+
+@transaction.atomic
+def link_case(window: Window, case: Any, *, clerk: Any) -> Ticket | None:
+    """Link the ticket at the clerk's window to the case just filed or handled for the person there."""
+    _window_of(clerk, window)
+    ticket = Ticket.objects.select_for_update().filter(window=window, status__in=AT_WINDOW_STATUSES).first()
+    if ticket is None:
+        return None
+    if ticket.case_id == case.pk:
+        return ticket
     ticket.case = case
     ticket.save(update_fields=["case", "updated_at"])
     _event(ticket, TicketEventKind.CASE_LINKED, window=ticket.window, actor=clerk, note=case.reference or "")

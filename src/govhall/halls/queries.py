@@ -197,7 +197,8 @@ def average_service_seconds(hall: Hall, day: datetime.date) -> dict[int, float]:
 
 
 def _windows_open_per_queue(hall: Hall) -> dict[int, int]:
-    open_windows = Window.objects.filter(hall=hall, shifts__ended_at=None, is_active=True).prefetch_related("queues")
+    held = WindowShift.objects.filter(window__hall=hall, ended_at=None).values("window_id")
+    open_windows = Window.objects.filter(hall=hall, pk__in=held, is_active=True).prefetch_related("queues")
     counts: dict[int, int] = {}
     queue_ids = list(Queue.objects.filter(hall=hall, is_active=True).values_list("pk", "is_pickup"))
     for window in open_windows:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("hall/challenge/", views.challenge_view, name="challenge"),
     path("desk/counter/", views.counter, name="counter"),
     path("desk/counter/sign-in/", views.counter_sign_in, name="counter_sign_in"),
+    path("desk/counter/linked/", views.counter_linked, name="counter_linked"),
     path("desk/counter/<slug:operation>/", views.counter_operate, name="counter_operate"),
     path("my/appointments/", views.my_appointments, name="my_appointments"),
     path("my/appointments/book/", views.my_book, name="my_book"),

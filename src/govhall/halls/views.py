@@ -18,11 +18,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from govhall.audit.actions import client_ip
+from govhall.cases import queries as case_queries
 from govhall.catalog.models import ServiceItem
 from govhall.halls import actions, queries
 from govhall.halls.constants import DeviceKind, HallKind, PriorityGroup, TicketSource, TicketStatus
@@ -31,7 +32,7 @@ from govhall.halls.models import Hall, Queue, Ticket, Window
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
 from govhall.lib import challenge
-from govhall.lib.errors import Conflict
+from govhall.lib.errors import Conflict, uuid_or_404
 from govhall.lib.ratelimit import over_limit
 
 View = Callable[..., HttpResponseBase]
@@ -403,6 +404,16 @@ def counter_operate(request: HttpRequest, operation: str) -> HttpResponse:
                 answer=request.POST.get("answer", ""), is_faq_candidate=bool(request.POST.get("is_faq_candidate")),
             )  # fmt: skip
             messages.success(request, _("咨询已记录。"))
+        elif operation == "intake":
+            person = actions.identify_at_window(
+                window, clerk=user, name=request.POST.get("name", ""), id_number=request.POST.get("id_number", ""),
+                phone=request.POST.get("phone", ""),
+            )  # fmt: skip
+            query = urlencode(
+                {"person": str(person.public_id), "next": reverse("halls:counter_linked"),
+                 "item": request.POST.get("item", "")}
+            )  # fmt: skip
+            return redirect(f"{reverse('cases:desk_intake')}?{query}")
         elif operation in COUNTER_OPERATIONS:
             result = COUNTER_OPERATIONS[operation][0](window, clerk=user)
             if operation == "call" and result is None:
@@ -412,6 +423,22 @@ def counter_operate(request: HttpRequest, operation: str) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         _say(request, exc)
     return redirect("halls:counter")
+
+
+@staff_required
+def counter_linked(request: HttpRequest) -> HttpResponse:
+    """Back from filing at the window: the ticket at the window is linked to the case (idempotent)."""
+    user = _user(request)
+    shift = queries.current_shift(user)
+    case = case_queries.access_case_for_staff(user, str(uuid_or_404(request.GET.get("case", ""))))
+    if shift is not None:
+        ticket = actions.link_case(shift.window, case, clerk=user)
+        if ticket:
+            messages.info(
+                request,
+                _("%(number)s 已关联办件 %(reference)s。") % {"number": ticket.number, "reference": case.reference},
+            )
+    return redirect("cases:desk_case", public_id=case.public_id)
 
 
 # Booking (workspace) ---------------------------------------------------------------------------------

@@ -205,6 +205,12 @@ def account_for_person(person: NaturalPerson, *, source: str) -> User:
     return account
 
 
+@transaction.atomic
+def open_account_for_intake(person: NaturalPerson) -> User:
+    """The account of a person whose application a window clerk files (一窗受理); opened if there is none."""
+    return account_for_person(person, source="window")
+
+
 def _account_for_number(number: str, *, lock: bool = False) -> User | None:
     accounts = User.objects.filter(
         kind=UserKind.APPLICANT, person__id_number_hash=lookup_hash(number, purpose=ID_NUMBER)

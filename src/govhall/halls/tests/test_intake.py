@@ -1,0 +1,112 @@
+"""Window intake (一窗受理): the clerk serving a ticket files the person's application; the case and ticket are joined."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from govhall.cases.constants import CaseStatus, Channel
+from govhall.cases.models import Case
+from govhall.cases.tests.conftest import material_files
+from govhall.catalog.models import ItemVersion
+from govhall.halls import actions
+from govhall.halls.models import Ticket
+from govhall.halls.tests.conftest import District
+from govhall.identity.models import NaturalPerson, User
+from govhall.lib.crypto import lookup_hash
+
+pytestmark = pytest.mark.django_db
+WALK_IN_ID = "350205199005050036"
+
+
+def _serving(district: District, clerk: User) -> Ticket:
+    actions.take_ticket(district.forestry)
+    actions.sign_in_window(district.general, clerk=clerk)
+    actions.call_next_ticket(district.general, clerk=clerk)
+    return actions.start_serving(district.general, clerk=clerk)
+
+
+def test_a_walk_in_is_identified_and_their_case_filed_accepted_and_linked_to_the_ticket(
+    district: District, felling: ItemVersion, hank: User, desk: Any, clock: Any
+) -> None:
+    ticket = _serving(district, hank)
+    client = desk(hank)
+    answer = client.post("/desk/counter/intake/", {"id_number": WALK_IN_ID, "name": "王林", "phone": "13900000002"})
+    assert answer.status_code == 302 and answer["Location"].startswith("/desk/cases/intake/")
+    person = NaturalPerson.objects.get(id_number_hash=lookup_hash(WALK_IN_ID, purpose="id_number"))
+    query = parse_qs(urlparse(answer["Location"]).query)
+    assert query["person"] == [str(person.public_id)]
+    ticket.refresh_from_db()
+    assert ticket.id_number_masked == person.id_number_masked  # the anonymous ticket now knows whose it is
+
+    page = client.get("/desk/cases/intake/", {"person": str(person.public_id), "next": "/desk/counter/linked/",
+                                              "item": felling.item.implementation_code})  # fmt: skip
+    assert "窗口受理：林木采伐许可证核发" in page.content.decode() and "王林" in page.content.decode()
+    form = {"person": str(person.public_id), "item": felling.item.implementation_code, "next": "/desk/counter/linked/",
+            "submit_key": "window-1", "location": "东孚镇鼎美村3林班", "volume": "12.5", "accept_now": "on"}  # fmt: skip
+    files = {f"material_{pk}": upload for pk, upload in material_files(felling).items()}
+    refused = client.post("/desk/cases/intake/", {**form, **files})
+    assert "请先请申请人核对申请内容和材料并签字确认" in refused.content.decode()
+    assert not Case.objects.exists()
+
+    files = {f"material_{pk}": upload for pk, upload in material_files(felling).items()}
+    filed = client.post("/desk/cases/intake/", {**form, **files, "confirmed": "on"})
+    case = Case.objects.get()
+    assert filed["Location"] == f"/desk/counter/linked/?case={case.public_id}"
+    assert (case.status, case.channel, case.filed_by, case.person) == (
+        CaseStatus.IN_PROGRESS,
+        Channel.WINDOW,
+        hank,
+        person,
+    )
+    assert case.applicant.person == person and not case.applicant.has_usable_password()
+    linked = client.get(filed["Location"])
+    assert linked["Location"] == f"/desk/cases/{case.public_id}/"
+    ticket.refresh_from_db()
+    assert ticket.case == case
+    # The case goes on as any online case: it is on the desk, accepted, with its due date:
+    assert case.due_on is not None
+    assert case.events.filter(kind="submitted").get().actor_id == hank.pk
+
+
+def test_missing_materials_give_a_one_time_notice_and_file_nothing(
+    district: District, felling: ItemVersion, hank: User, desk: Any, clock: Any
+) -> None:
+    _serving(district, hank)
+    client = desk(hank)
+    client.post("/desk/counter/intake/", {"id_number": WALK_IN_ID, "name": "王林"})
+    person = NaturalPerson.objects.get()
+    notice = client.post(
+        "/desk/cases/intake/",
+        {"person": str(person.public_id), "item": felling.item.implementation_code, "submit_key": "w-2",
+         "location": "东孚镇", "volume": "3", "confirmed": "on", "notice": "1"},
+    )  # fmt: skip
+    text = notice.content.decode()
+    assert "一次性告知单" in text and "林木采伐申请表" in text
+    assert not Case.objects.exists()
+
+
+def test_a_clerk_of_another_unit_cannot_file_for_the_water_item(
+    district: District, water_item: ItemVersion, bob: User, desk: Any, clock: Any
+) -> None:
+    person = NaturalPerson.objects.create(
+        name="王林", id_number_encrypted="x", id_number_hash="h", id_number_masked="m"
+    )
+    page = desk(bob).get(
+        "/desk/cases/intake/", {"person": str(person.public_id), "item": water_item.item.implementation_code}
+    )
+    # Bob (forestry) is offered only his own unit's items, never the water item's form:
+    assert "窗口受理：取水许可" not in page.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_identifying_with_a_wrong_check_digit_changes_nothing(
+    district: District, hank: User, desk: Any, clock: Any
+) -> None:
+    _serving(district, hank)
+    client = desk(hank)
+    answer = client.post("/desk/counter/intake/", {"id_number": "350205199005050037", "name": "王林"}, follow=True)
+    assert "校验位不正确" in answer.content.decode()
+    assert not NaturalPerson.objects.filter(name="王林").exists()
