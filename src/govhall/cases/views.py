@@ -220,7 +220,8 @@ def _after_intake(request: HttpRequest, case: Case, intake: Intake, *, accept_no
         else:
             messages.success(request, _("已当场受理，受理通知书可在办件页面打印。"))
     if intake.next_url:
-        return redirect(f"{intake.next_url}?case={case.public_id}")
+        # The page that sent the clerk here hears which case was filed (the hall links it to the ticket):
+        return redirect(f"{intake.next_url}linked/{case.public_id}/")
     return redirect("cases:desk_case", public_id=case.public_id)
 
 
@@ -237,7 +238,10 @@ def desk_intake(request: HttpRequest) -> HttpResponse:
     departments = queries.intake_departments(user)
     if not departments:
         raise Http404
-    person = queries.get_person_for_intake(request.GET.get("person") or request.POST.get("person") or "")
+    given = request.GET.get("person") or request.POST.get("person") or ""
+    if not given:
+        return render(request, "cases/desk_intake_items.html", {"surface": "desk", "person": None})
+    person = queries.get_person_for_intake(given)
     next_url = request.GET.get("next") or request.POST.get("next") or ""
     if not next_url.startswith("/desk/") or "//" in next_url:
         next_url = ""

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("govhall.cases.api.urls")),
     path("api/v1/", include("govhall.payments.api.urls")),
     path("api/v1/", include("govhall.delivery.api.urls")),
+    path("api/v1/", include("govhall.halls.api.urls")),
     path("api/v1/", include("govhall.licences.api.urls")),
     path("api/v1/", include("govhall.sharing.api.urls")),
     path("api/v1/", include("govhall.ratings.api.urls")),

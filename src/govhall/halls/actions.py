@@ -71,12 +71,9 @@ def _touch_board(hall_id: int) -> None:
     """Tell the hall's boards that something changed, once the change is committed."""
 
     def bump() -> None:
-        key = f"halls:board:{hall_id}"
-        if not cache.add(key, 1, timeout=None):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=None)
+        # A new random token each time, never a counter: a counter lost with the cache (a Redis
+        # restart) would start again and repeat a version a board holds with other contents.
+        cache.set(f"halls:board:{hall_id}", secrets.randbits(62), timeout=None)
 
     transaction.on_commit(bump)
 
@@ -119,7 +116,10 @@ def revoke_device(device: HallDevice, *, actor: Any) -> HallDevice:
         device.revoked_at = _now()
         device.save(update_fields=["revoked_at"])
         record("halls.device_revoked", actor, device, {"hall": device.hall.code})
-    cache.delete(f"halls:device:{device.key_hash}")
+    key = f"halls:device:{device.key_hash}"
+    cache.delete(key)
+    # Again after commit: a request between the delete and the commit may have cached the old row:
+    transaction.on_commit(lambda: cache.delete(key))
     return device
 
 
@@ -326,7 +326,13 @@ def confirm_booking(booking: Booking, *, account: Any = None) -> Booking:
 def cancel_booking(booking: Booking, *, actor: Any) -> Booking:
     """Cancel a booking before its slot. Its place is free again only after ``cancel_release_minutes``."""
     booking = Booking.objects.select_for_update().select_related("hall").get(pk=booking.pk)
-    if booking.status == BookingStatus.CANCELLED:
+    if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
+        return booking
+    if booking.status == BookingStatus.HELD and booking.held_until and booking.held_until <= _now():
+        # A hold that ran out freed its place already; "cancelling" it must not take the place
+        # away again for the release time:
+        booking.status = BookingStatus.EXPIRED
+        booking.save(update_fields=["status"])
         return booking
     if booking.status not in (BookingStatus.HELD, BookingStatus.BOOKED):
         raise Conflict(_("该预约已签到或已结束，不能取消。"))
@@ -376,14 +382,15 @@ def _issue(
     serial.save(update_fields=["last"])
     if priority_group and priority_group not in PriorityGroup.values:
         raise ValidationError({"priority_group": _("请选择列出的优先群体。")})
-    if resident and not priority_group:
-        age = (
-            today.year
-            - resident.birth_date.year
-            - ((today.month, today.day) < (resident.birth_date.month, resident.birth_date.day))
-        )
-        if age >= ELDERLY_AGE:
-            priority_group = PriorityGroup.ELDERLY
+    birth = resident.birth_date if resident else None
+    is_elderly = birth is not None and (
+        today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day)) >= ELDERLY_AGE
+    )
+    # Age is read from the ID number, never declared:
+    if priority_group == PriorityGroup.ELDERLY and not is_elderly:
+        raise ValidationError({"priority_group": _("65 岁以上老年人优先，请刷身份证或输入身份证号码。")})
+    if is_elderly and not priority_group:
+        priority_group = PriorityGroup.ELDERLY
     ticket = Ticket.objects.create(
         hall=queue.hall,
         queue=queue,

@@ -255,7 +255,12 @@ def ticket_position(ticket: Ticket) -> tuple[int, int]:
 
 
 def board_version(hall_id: int) -> int:
-    """A number that changes whenever something the hall's board shows changes (kept in the shared cache)."""
+    """A token that changes whenever something the hall's board shows changes (kept in the shared cache).
+
+    Several app servers must share the cache (Redis, ``GOVHALL_REDIS_URL``), as they do for
+    sessions and rate limits; with the per-process memory cache a board could miss a change
+    made through another process.
+    """
     return int(cache.get(f"halls:board:{hall_id}") or 0)
 
 

@@ -32,7 +32,7 @@ from govhall.halls.models import Hall, Queue, Ticket, Window
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
 from govhall.lib import challenge
-from govhall.lib.errors import Conflict, uuid_or_404
+from govhall.lib.errors import Conflict
 from govhall.lib.ratelimit import over_limit
 
 View = Callable[..., HttpResponseBase]
@@ -343,7 +343,10 @@ def counter(request: HttpRequest) -> HttpResponse:
 @require_POST
 def counter_sign_in(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    window = Window.objects.select_related("hall").filter(pk=request.POST.get("window") or 0).first()
+    if not request.POST.get("window", "").isdigit():
+        messages.error(request, _("请选择要签入的窗口。"))
+        return redirect("halls:counter")
+    window = Window.objects.select_related("hall").filter(pk=request.POST["window"]).first()
     if window is None or not queries.halls_for_clerk(user).filter(pk=window.hall_id).exists():
         raise Http404
     try:
@@ -410,7 +413,7 @@ def counter_operate(request: HttpRequest, operation: str) -> HttpResponse:
                 phone=request.POST.get("phone", ""),
             )  # fmt: skip
             query = urlencode(
-                {"person": str(person.public_id), "next": reverse("halls:counter_linked"),
+                {"person": str(person.public_id), "next": reverse("halls:counter"),
                  "item": request.POST.get("item", "")}
             )  # fmt: skip
             return redirect(f"{reverse('cases:desk_intake')}?{query}")
@@ -426,19 +429,13 @@ def counter_operate(request: HttpRequest, operation: str) -> HttpResponse:
 
 
 @staff_required
-def counter_linked(request: HttpRequest) -> HttpResponse:
-    """Back from filing at the window: the ticket at the window is linked to the case (idempotent)."""
+def counter_linked(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Back from filing at the window: the ticket at the clerk's window is linked to the case (idempotent)."""
     user = _user(request)
+    case = case_queries.access_case_for_staff(user, str(public_id))
     shift = queries.current_shift(user)
-    case = case_queries.access_case_for_staff(user, str(uuid_or_404(request.GET.get("case", ""))))
-    if shift is not None:
-        ticket = actions.link_case(shift.window, case, clerk=user)
-        if ticket:
-            messages.info(
-                request,
-                _("%(number)s 已关联办件 %(reference)s。") % {"number": ticket.number, "reference": case.reference},
-            )
-    return redirect("cases:desk_case", public_id=case.public_id)
+    ticket = actions.link_case(shift.window, case, clerk=user) if shift else None
+    return render(request, "halls/counter_linked.html", {"surface": "desk", "case": case, "ticket": ticket})
 
 
 # Booking (workspace) ---------------------------------------------------------------------------------
@@ -537,8 +534,11 @@ def my_appointment(request: HttpRequest, public_id: str) -> HttpResponse:
                 actions.confirm_booking(booking, account=user)
                 messages.success(request, _("预约成功。请记下预约码，预约当天到大厅自助机签到取号。"))
             elif request.POST.get("do") == "cancel":
-                actions.cancel_booking(booking, actor=user)
-                messages.success(request, _("预约已取消。"))
+                booking = actions.cancel_booking(booking, actor=user)
+                if booking.status == "expired":
+                    messages.info(request, _("该时段的预留已过期，无需取消；如需预约请重新选择时段。"))
+                else:
+                    messages.success(request, _("预约已取消。"))
         except (ValidationError, PermissionDenied) as exc:
             _say(request, exc)
         return redirect("halls:my_appointment", public_id=booking.public_id)

@@ -34,6 +34,7 @@ def test_a_walk_in_is_identified_and_their_case_filed_accepted_and_linked_to_the
     ticket = _serving(district, hank)
     client = desk(hank)
     answer = client.post("/desk/counter/intake/", {"id_number": WALK_IN_ID, "name": "王林", "phone": "13900000002"})
+    next_url = "/desk/counter/"
     assert answer.status_code == 302 and answer["Location"].startswith("/desk/cases/intake/")
     person = NaturalPerson.objects.get(id_number_hash=lookup_hash(WALK_IN_ID, purpose="id_number"))
     query = parse_qs(urlparse(answer["Location"]).query)
@@ -41,10 +42,11 @@ def test_a_walk_in_is_identified_and_their_case_filed_accepted_and_linked_to_the
     ticket.refresh_from_db()
     assert ticket.id_number_masked == person.id_number_masked  # the anonymous ticket now knows whose it is
 
-    page = client.get("/desk/cases/intake/", {"person": str(person.public_id), "next": "/desk/counter/linked/",
+    assert query["next"] == [next_url]
+    page = client.get("/desk/cases/intake/", {"person": str(person.public_id), "next": next_url,
                                               "item": felling.item.implementation_code})  # fmt: skip
     assert "窗口受理：林木采伐许可证核发" in page.content.decode() and "王林" in page.content.decode()
-    form = {"person": str(person.public_id), "item": felling.item.implementation_code, "next": "/desk/counter/linked/",
+    form = {"person": str(person.public_id), "item": felling.item.implementation_code, "next": next_url,
             "submit_key": "window-1", "location": "东孚镇鼎美村3林班", "volume": "12.5", "accept_now": "on"}  # fmt: skip
     files = {f"material_{pk}": upload for pk, upload in material_files(felling).items()}
     refused = client.post("/desk/cases/intake/", {**form, **files})
@@ -54,7 +56,7 @@ def test_a_walk_in_is_identified_and_their_case_filed_accepted_and_linked_to_the
     files = {f"material_{pk}": upload for pk, upload in material_files(felling).items()}
     filed = client.post("/desk/cases/intake/", {**form, **files, "confirmed": "on"})
     case = Case.objects.get()
-    assert filed["Location"] == f"/desk/counter/linked/?case={case.public_id}"
+    assert filed["Location"] == f"/desk/counter/linked/{case.public_id}/"
     assert (case.status, case.channel, case.filed_by, case.person) == (
         CaseStatus.IN_PROGRESS,
         Channel.WINDOW,
@@ -63,7 +65,7 @@ def test_a_walk_in_is_identified_and_their_case_filed_accepted_and_linked_to_the
     )
     assert case.applicant.person == person and not case.applicant.has_usable_password()
     linked = client.get(filed["Location"])
-    assert linked["Location"] == f"/desk/cases/{case.public_id}/"
+    assert "已关联本办件" in linked.content.decode() and case.reference in linked.content.decode()
     ticket.refresh_from_db()
     assert ticket.case == case
     # The case goes on as any online case: it is on the desk, accepted, with its due date:
