@@ -693,7 +693,8 @@ def link_case(window: Window, case: Any, *, clerk: Any) -> Ticket | None:
 
 
 def keep_halls(now: datetime.datetime | None = None) -> dict[str, int]:
-    """The hall's upkeep: expire holds, mark no-shows, remind tomorrow's bookings, close yesterday's tickets."""
+    """The hall's upkeep: expire holds, mark no-shows, remind tomorrow's bookings, close yesterday's tickets,
+    and compute the figures of the days just over."""
     now = now or _now()
     today = timezone.localdate(now)
     expired = Booking.objects.filter(status=BookingStatus.HELD, held_until__lte=now).update(
@@ -713,7 +714,13 @@ def keep_halls(now: datetime.datetime | None = None) -> dict[str, int]:
             _event(ticket, TicketEventKind.CLOSED, note=_("日终未办结，自动关闭"))
             closed += 1
     reminded = remind_bookings(now)
-    return {"expired_holds": expired, "no_shows": no_shows, "closed_tickets": closed, "reminded": reminded}
+    from govhall.halls.statistics import compute_missing_days
+
+    figures = compute_missing_days(today)
+    return {
+        "expired_holds": expired, "no_shows": no_shows, "closed_tickets": closed, "reminded": reminded,
+        "stat_rows": figures,
+    }  # fmt: skip
 
 
 def remind_bookings(now: datetime.datetime) -> int:

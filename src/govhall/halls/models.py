@@ -415,3 +415,46 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return self.question[:30]
+
+
+class HallStat(models.Model):
+    """One day's figures of a hall, whole or cut by queue, window, clerk or hour (computed at night).
+
+    Waiting counts from arrival, or for a booking from its booked start; service time leaves out
+    pauses. Times are in seconds; an empty group has no times (null).
+    """
+
+    hall = models.ForeignKey(Hall, verbose_name=_("大厅"), on_delete=models.CASCADE, related_name="stats")
+    day = models.DateField(_("日期"))
+    dimension = models.CharField(_("维度"), max_length=8)  # hall | queue | window | clerk | hour
+    key = models.CharField(_("分组"), max_length=60, blank=True)
+    label = models.CharField(_("名称"), max_length=100, blank=True)
+    issued = models.PositiveIntegerField(_("取号"), default=0)
+    served = models.PositiveIntegerField(_("办结"), default=0)
+    missed = models.PositiveIntegerField(_("过号"), default=0)
+    booked_tickets = models.PositiveIntegerField(_("预约取号"), default=0)
+    bookings_made = models.PositiveIntegerField(_("当日预约数"), default=0)
+    bookings_honoured = models.PositiveIntegerField(_("预约到场"), default=0)
+    no_shows = models.PositiveIntegerField(_("爽约"), default=0)
+    consultations = models.PositiveIntegerField(_("咨询"), default=0)
+    cases_filed = models.PositiveIntegerField(_("窗口受理办件"), default=0)
+    wait_avg = models.PositiveIntegerField(_("平均等候（秒）"), null=True, blank=True)
+    wait_p90 = models.PositiveIntegerField(_("等候90分位（秒）"), null=True, blank=True)
+    wait_max = models.PositiveIntegerField(_("最长等候（秒）"), null=True, blank=True)
+    wait_avg_booked = models.PositiveIntegerField(_("预约平均等候（秒）"), null=True, blank=True)
+    wait_avg_walk_in = models.PositiveIntegerField(_("现场取号平均等候（秒）"), null=True, blank=True)
+    service_avg = models.PositiveIntegerField(_("平均办理（秒）"), null=True, blank=True)
+    service_p90 = models.PositiveIntegerField(_("办理90分位（秒）"), null=True, blank=True)
+    service_max = models.PositiveIntegerField(_("最长办理（秒）"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("计算时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("大厅统计")
+        verbose_name_plural = _("大厅统计")
+        ordering = ["hall", "day", "dimension", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "day", "dimension", "key"], name="halls_stat_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hall_id} {self.day} {self.dimension} {self.key}"

@@ -17,6 +17,7 @@ from govhall.catalog.models import ServiceItem
 from govhall.halls.constants import (
     AT_WINDOW_STATUSES,
     BookingStatus,
+    HallKind,
     TicketEventKind,
     TicketStatus,
     WindowKind,
@@ -392,3 +393,10 @@ def case_progress(reference: str, id_number: str) -> Progress:
         raise ValidationError(_("没有找到与该办件编号和身份证号码都相符的办件，请核对后重新输入。"))
     events = [(event.created_at, event.get_kind_display()) for event in list_events_for_applicant(case)[:8]]
     return Progress(case.reference or "", case.item_version.name, case.get_status_display(), case.due_on, events)
+
+
+def halls_for_stats(user: Any) -> list[Hall]:
+    """The halls whose figures the user may read: their clerks, approvers and supervisors."""
+    covered = departments_covered(user, (Role.CLERK, Role.APPROVER, Role.SUPERVISOR))
+    order = [kind for kind, _label in HallKind.choices]
+    return sorted(Hall.objects.filter(department_id__in=covered), key=lambda h: (order.index(h.kind), h.code))

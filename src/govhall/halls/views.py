@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from govhall.audit.actions import client_ip
 from govhall.cases import queries as case_queries
 from govhall.catalog.models import ServiceItem
-from govhall.halls import actions, queries
+from govhall.halls import actions, queries, statistics
 from govhall.halls.constants import DeviceKind, HallKind, PriorityGroup, TicketSource, TicketStatus
 from govhall.halls.devices import COOKIE, Device, device_for
 from govhall.halls.models import Hall, Queue, Ticket, Window
@@ -436,6 +436,84 @@ def counter_linked(request: HttpRequest, public_id: str) -> HttpResponse:
     shift = queries.current_shift(user)
     ticket = actions.link_case(shift.window, case, clerk=user) if shift else None
     return render(request, "halls/counter_linked.html", {"surface": "desk", "case": case, "ticket": ticket})
+
+
+# Hall statistics (desk) ---------------------------------------------------------------------------
+
+
+def _stats_scope(request: HttpRequest) -> tuple[Hall, datetime.date, datetime.date, list[Hall]]:
+    halls = queries.halls_for_stats(_user(request))
+    if not halls:
+        raise Http404
+    hall = next((h for h in halls if h.code == request.GET.get("hall")), halls[0])
+    today = timezone.localdate()
+    try:
+        end = datetime.date.fromisoformat(request.GET.get("to", ""))
+    except ValueError:
+        end = today
+    try:
+        start = datetime.date.fromisoformat(request.GET.get("from", ""))
+    except ValueError:
+        start = end - datetime.timedelta(days=29)
+    if start > end or (end - start).days > 366:
+        start = end - datetime.timedelta(days=29)
+    return hall, start, end, halls
+
+
+@staff_required
+def hall_stats(request: HttpRequest) -> HttpResponse:
+    """The hall's figures per day (chart and table), one day cut by queue, window, clerk and hour."""
+    hall, start, end, halls = _stats_scope(request)
+    days = statistics.list_days(hall, start, end)
+    try:
+        chosen = datetime.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        chosen = days[-1].day if days else end
+    chart = {
+        "labels": [row.day.strftime("%m-%d") for row in days],
+        "wait": [round(row.wait_avg / 60, 1) if row.wait_avg is not None else None for row in days],
+        "wait_p90": [round(row.wait_p90 / 60, 1) if row.wait_p90 is not None else None for row in days],
+        "issued": [row.issued for row in days],
+        "target": hall.service_target_minutes,
+        "names": {"wait": _("平均等候（分钟）"), "wait_p90": _("等候90分位（分钟）"), "issued": _("取号"),
+                  "target": _("目标")},
+    }  # fmt: skip
+    return render(
+        request,
+        "halls/desk_stats.html",
+        {
+            "surface": "desk", "hall": hall, "halls": halls, "start": start, "end": end, "days": days,
+            "chosen": chosen, "breakdown": statistics.list_breakdown(hall, chosen), "chart": chart,
+        },
+    )  # fmt: skip
+
+
+@staff_required
+def hall_stats_export(request: HttpRequest) -> HttpResponse:
+    hall, start, end, _halls = _stats_scope(request)
+    response = HttpResponse(
+        statistics.workbook(hall, start, end),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="hall-{hall.code}-{start}-{end}.xlsx"'
+    return response
+
+
+@staff_required
+@require_POST
+def hall_stats_compute(request: HttpRequest) -> HttpResponse:
+    """Compute one day's figures now (today so far, or a day again)."""
+    hall, _start, _end, _halls = _stats_scope(request)
+    try:
+        day = datetime.date.fromisoformat(request.POST.get("day", ""))
+    except ValueError:
+        day = timezone.localdate()
+    if day > timezone.localdate():
+        messages.error(request, _("不能统计尚未到来的日期。"))
+    else:
+        statistics.compute_day(hall, day)
+        messages.success(request, _("%(day)s 的统计已更新。") % {"day": day.isoformat()})
+    return redirect(f"{reverse('halls:stats')}?hall={hall.code}&day={day.isoformat()}")
 
 
 # Booking (workspace) ---------------------------------------------------------------------------------

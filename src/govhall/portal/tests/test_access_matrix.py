@@ -220,6 +220,11 @@ MATRIX: dict[str, Rule] = {
     "desk/counter/sign-in/": _staff(STAFF, methods=("POST",)),
     "desk/counter/<slug:operation>/": _staff(STAFF, methods=("POST",), operation="call"),
     "desk/counter/linked/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "case"),
+    # The hall's figures: the clerks, approvers and supervisors over the hall's department (the
+    # world's hall hangs on the forestry unit):
+    "desk/halls/stats/": _staff(FORESTRY_RECORDS),
+    "desk/halls/stats/export.xlsx": _staff(FORESTRY_RECORDS),
+    "desk/halls/stats/compute/": _staff(FORESTRY_RECORDS, methods=("POST",)),
     # Window intake: the clerks (of any unit; the items offered are their units'):
     "desk/cases/intake/": _staff({"bob", "carol"}),
     "desk/licences/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "licence"),
