@@ -660,9 +660,13 @@ def identify_at_window(window: Window, *, clerk: Any, name: str, id_number: str,
     The ticket at the window takes the person's ID number if it had none.
     """
     from govhall.identity.actions import register_person
+    from govhall.identity.queries import find_person_by_id_number
 
     _window_of(clerk, window)
     parsed = parse_id_number(id_number)
+    known = find_person_by_id_number(parsed.number)
+    if known is not None and known.name != name.strip():
+        raise ValidationError({"name": _("该身份证号码登记的姓名与填写的不一致，请核对证件上的姓名。")})
     try:
         person = register_person(name=name, id_number=parsed.number, phone=phone, actor=clerk)
     except ValidationError as error:

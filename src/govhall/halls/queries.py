@@ -242,12 +242,28 @@ def queue_overview(hall: Hall) -> list[dict[str, Any]]:
 
 
 def ticket_position(ticket: Ticket) -> tuple[int, int]:
-    """How many are ahead of a waiting ticket in its queue, and the estimated wait in minutes."""
+    """How many are ahead of a waiting ticket in its queue, and the estimated wait in minutes.
+
+    An estimate: a transfer to one window, or windows taking several queues, change the order.
+    """
     if ticket.status != TicketStatus.WAITING:
         return 0, 0
+    from govhall.halls.actions import _call_order
+
+    # Ahead: whoever the windows would call first, in their order (bookings whose slot has
+    # begun, then priority groups, then arrival):
+    now = timezone.now()
+    has_begun = ticket.booked_start is not None and ticket.booked_start <= now
+    rank = 0 if has_begun else 1 if ticket.priority_group else 2
     ahead = (
         Ticket.objects.filter(queue_id=ticket.queue_id, day=ticket.day, status=TicketStatus.WAITING)
-        .filter(Q(arrived_at__lt=ticket.arrived_at) | Q(arrived_at=ticket.arrived_at, pk__lt=ticket.pk))
+        .exclude(pk=ticket.pk)
+        .annotate(rank=_call_order(now))
+        .filter(
+            Q(rank__lt=rank)
+            | Q(rank=rank, arrived_at__lt=ticket.arrived_at)
+            | Q(rank=rank, arrived_at=ticket.arrived_at, pk__lt=ticket.pk)
+        )
         .count()
     )
     per_person = average_service_seconds(ticket.hall, ticket.day).get(ticket.queue_id, DEFAULT_SERVICE_MINUTES * 60)

@@ -47,8 +47,8 @@ CASES, EVENTS, MATERIALS, ITEMS, RATINGS, COMPLAINTS, ORDERS, LOOKUPS, ALARMS, D
     "questions",
 )
 
-ONLINE, PROVINCE = "online", "province"
-CHANNEL_LABELS = {ONLINE: _("网上申请"), PROVINCE: _("省网上办事大厅")}
+ONLINE, PROVINCE, WINDOW = "online", "province", "window"
+CHANNEL_LABELS = {ONLINE: _("网上申请"), PROVINCE: _("省网上办事大厅"), WINDOW: _("窗口受理")}
 EVENT_FACET_LABELS = {"window": _("窗口"), "ems": _("EMS寄递"), "electronic": _("网上下载")}
 
 
@@ -91,6 +91,7 @@ def _cases() -> QuerySet[Any]:
             stat_item=F("item_version__item__implementation_code"),
             stat_facet=SqlCase(
                 When(submit_key__startswith="province:", then=Value(PROVINCE)),
+                When(channel=WINDOW, then=Value(WINDOW)),
                 default=Value(ONLINE),
                 output_field=CharField(),
             ),
@@ -101,6 +102,16 @@ def _cases() -> QuerySet[Any]:
 
 def _submitted(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     return _on(_cases(), "submitted_at", first, last)
+
+
+def _submitted_online(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Applications filed online (here or on the provincial hall), not at a window (一窗受理)."""
+    return _submitted(first, last).exclude(channel=WINDOW)
+
+
+def _closed_online(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Cases closed in the days that had been applied for online."""
+    return _closed(first, last).exclude(channel=WINDOW)
 
 
 def _renewals_reminded(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -417,6 +428,8 @@ COUNTERS: dict[str, Counter] = {
     counter.key: counter
     for counter in [
         Counter("submitted", _("提交申请的办件"), CASES, _submitted),
+        Counter("submitted_online", _("网上提交申请的办件"), CASES, _submitted_online, requires=("halls",)),
+        Counter("closed_online", _("网上申请且已办结的办件"), CASES, _closed_online, requires=("halls",)),
         Counter("accepted", _("受理的办件"), CASES, _accepted),
         Counter("renewals_reminded", _("到期提醒后提交的换证申请"), CASES, _renewals_reminded, requires=("proactive",)),
         Counter("grants", _("免申即享兑现"), GRANTS, _grants, requires=("proactive",)),
@@ -500,6 +513,7 @@ GROUPS = {
 # Apps this platform will have; a measure needing one that is not installed waits for it:
 WAITING_FOR = {
     "halls": _("实体大厅窗口受理上线后统计"),
+    "hall_visits": _("每个办件到大厅的次数逐次登记后统计"),
     "payments": _("缴费功能上线后统计"),
     "delivery": _("结果送达功能上线后统计"),
 }
@@ -605,10 +619,13 @@ MEASURES: dict[str, Measure] = {
                 "questions_answered", 100,
                 definition=_("当期答复的网上咨询和“我要纠错”意见中，在答复期限内答复的比例，按类别分列。")),
         # Waiting for the work that collects their data:
-        Measure("online_application", _("网上申请率"), "later", RATE, "submitted", "submitted", requires=("halls",),
-                definition=_("提交的申请中，经网上（含省网上办事大厅）提交的比例；窗口受理的办件登记上线前无法统计。")),
-        Measure("online_closed", _("网上办结率"), "later", RATE, "closed", "closed", requires=("halls",)),
-        Measure("visits_per_case", _("平均跑动次数"), "later", AVERAGE, "closed", "closed", requires=("halls",)),
+        Measure("online_application", _("网上申请率"), "cases", RATE, "submitted_online", "submitted",
+                requires=("halls",),
+                definition=_("提交的申请中，经网上（含省网上办事大厅）提交的比例；其余为大厅窗口受理（一窗受理）。")),
+        Measure("online_closed", _("网上办结率"), "cases", RATE, "closed_online", "closed", requires=("halls",),
+                definition=_("办结的办件中，由网上申请（含省网上办事大厅）的比例。")),
+        # Every visit to the hall for a case (tickets, pick-ups, consultations) is not yet counted per case:
+        Measure("visits_per_case", _("平均跑动次数"), "later", AVERAGE, "closed", "closed", requires=("hall_visits",)),
         Measure("paid_online", _("网上缴费率"), "cases", RATE, "fees_paid_online", "fees_paid", requires=("payments",),
                 definition=_("当期缴清的费用中，经财政非税收入平台网上缴纳的比例（其余为窗口刷卡或现金）。")),
         Measure("delivered_by_post", _("结果邮寄送达率"), "cases", RATE, "served_by_post", "served",

@@ -13,7 +13,7 @@ from govhall.cases.tests.conftest import material_files
 from govhall.catalog.models import ItemVersion
 from govhall.halls import actions
 from govhall.halls.models import Ticket
-from govhall.halls.tests.conftest import District
+from govhall.halls.tests.conftest import TUESDAY, District
 from govhall.identity.models import NaturalPerson, User
 from govhall.lib.crypto import lookup_hash
 
@@ -71,6 +71,13 @@ def test_a_walk_in_is_identified_and_their_case_filed_accepted_and_linked_to_the
     # The case goes on as any online case: it is on the desk, accepted, with its due date:
     assert case.due_on is not None
     assert case.events.filter(kind="submitted").get().actor_id == hank.pk
+    # The bureau's 网上申请率 counts it as filed at the window:
+    from govhall.stats import actions as stats_actions
+    from govhall.stats import queries as stats_queries
+
+    stats_actions.compute_day(TUESDAY)
+    figures = stats_queries.month_figures(TUESDAY.replace(day=1), stats_queries.Scope(None, "海沧区农林水利局"))
+    assert figures.values["online_application"] == 0.0
 
 
 def test_missing_materials_give_a_one_time_notice_and_file_nothing(
@@ -112,3 +119,11 @@ def test_identifying_with_a_wrong_check_digit_changes_nothing(
     answer = client.post("/desk/counter/intake/", {"id_number": "350205199005050037", "name": "王林"}, follow=True)
     assert "校验位不正确" in answer.content.decode()
     assert not NaturalPerson.objects.filter(name="王林").exists()
+
+
+def test_a_name_that_does_not_match_the_id_numbers_record_is_refused(
+    district: District, hank: User, alice: User, desk: Any, clock: Any
+) -> None:
+    _serving(district, hank)
+    answer = desk(hank).post("/desk/counter/intake/", {"id_number": "350205198503120020", "name": "王林"}, follow=True)
+    assert "姓名与填写的不一致" in answer.content.decode()

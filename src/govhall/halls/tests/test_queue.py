@@ -226,3 +226,16 @@ def test_a_waiting_person_sees_how_many_are_ahead(district: District, clock: Any
     third = actions.take_ticket(district.forestry)
     ahead, minutes = queries.ticket_position(third)
     assert ahead == 2 and minutes >= 1
+
+
+def test_the_people_ahead_follow_the_order_of_calling(district: District, felling: ItemVersion, clock: Any) -> None:
+    district.hall.booking_from_days = 0
+    district.hall.save()
+    booking = actions.confirm_booking(actions.hold_booking(
+        district.hall, felling.item, at(TUESDAY, "09:10"), name="陈爱丽", id_number="350205198503120020"))  # fmt: skip
+    walk_in = actions.take_ticket(district.forestry)
+    booked = actions.check_in_booking(district.hall, booking.code)
+    elderly = actions.take_ticket(district.forestry, id_number=CAROL_ID)
+    clock.move_to(at(TUESDAY, "09:10"))
+    # Called in the order booked (slot begun), elderly, walk-in:
+    assert [queries.ticket_position(t)[0] for t in (booked, elderly, walk_in)] == [0, 1, 2]
