@@ -78,6 +78,11 @@ def _touch_board(hall_id: int) -> None:
     transaction.on_commit(bump)
 
 
+def _touch_bookings(hall_id: int, item_id: int) -> None:
+    """The calendar of free places of the hall and item is read again, once the change is committed."""
+    transaction.on_commit(lambda: cache.set(f"halls:bookings:{hall_id}:{item_id}", secrets.randbits(62), timeout=None))
+
+
 def _event(ticket: Ticket, kind: str, *, window: Window | None = None, actor: Any = None, note: str = "") -> None:
     TicketEvent.objects.create(ticket=ticket, kind=kind, at=_now(), window=window, actor=actor, note=note[:200])
 
@@ -284,6 +289,7 @@ def hold_booking(
                 _("您当天已预约过该事项（每人每天每个事项只能预约一次），可在“我的预约”中查看或改约。")
             ) from None
         record("halls.booking_held", account, booking, {"hall": hall.code, "item": item.implementation_code})
+        _touch_bookings(hall.pk, item.pk)
     return booking
 
 
@@ -342,6 +348,7 @@ def cancel_booking(booking: Booking, *, actor: Any) -> Booking:
     booking.cancelled_at = _now()
     booking.save(update_fields=["status", "cancelled_at"])
     record("halls.booking_cancelled", actor, booking, {"hall": booking.hall.code})
+    _touch_bookings(booking.hall_id, booking.item_id)
     return booking
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -105,9 +107,9 @@ def places_taken(hall: Hall, item: ServiceItem, start: datetime.datetime, end: d
     return {row["starts_at"]: row["n"] for row in rows}
 
 
-def list_slots(hall: Hall, item: ServiceItem, day: datetime.date) -> list[Slot]:
-    """The slots of one day with their free places; slots too close to now are left out."""
-    capacity = booking_capacity(hall, item)
+def list_slots(hall: Hall, item: ServiceItem, day: datetime.date, *, capacity: int | None = None) -> list[Slot]:
+    """The slots of one day with their free places (read now); slots too close to now are left out."""
+    capacity = booking_capacity(hall, item) if capacity is None else capacity
     slots = day_slots(hall, day)
     if not slots:
         return []
@@ -116,11 +118,27 @@ def list_slots(hall: Hall, item: ServiceItem, day: datetime.date) -> list[Slot]:
     return [Slot(start, end, capacity, taken.get(start, 0)) for start, end in slots if start >= earliest]
 
 
-def free_places_by_day(hall: Hall, item: ServiceItem, days: list[datetime.date]) -> dict[datetime.date, int]:
-    """Free places per bookable day, for the calendar of the booking page (one query for all days)."""
+# The calendar of free places per day is kept this long in the shared cache, and dropped when a
+# booking of the hall and item commits: a hold that ran out or a released cancellation shows
+# within the minute. It cannot overbook: holding a slot counts its places again under its lock.
+FREE_DAYS_SECONDS = 60
+
+
+def bookings_version(hall_id: int, item_id: int) -> int:
+    return int(cache.get(f"halls:bookings:{hall_id}:{item_id}") or 0)
+
+
+def free_places_by_day(
+    hall: Hall, item: ServiceItem, days: list[datetime.date], *, capacity: int | None = None
+) -> dict[datetime.date, int]:
+    """Free places per bookable day, for the calendar of the booking page (one query for all days; kept a minute)."""
     if not days:
         return {}
-    capacity = booking_capacity(hall, item)
+    key = f"halls:free-days:{hall.pk}:{item.pk}:{bookings_version(hall.pk, item.pk)}:{days[0]}:{days[-1]}"
+    kept = cache.get(key)
+    if kept is not None:
+        return {datetime.date.fromisoformat(day): n for day, n in kept.items()}
+    capacity = booking_capacity(hall, item) if capacity is None else capacity
     zone = timezone.get_current_timezone()
     start = datetime.datetime.combine(days[0], datetime.time.min, tzinfo=zone)
     end = datetime.datetime.combine(days[-1] + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
@@ -133,6 +151,7 @@ def free_places_by_day(hall: Hall, item: ServiceItem, days: list[datetime.date])
             for slot_start, _ in day_slots(hall, day)
             if slot_start >= earliest
         )
+    cache.set(key, {day.isoformat(): n for day, n in free.items()}, timeout=FREE_DAYS_SECONDS)
     return free
 
 
@@ -279,6 +298,19 @@ def board_version(hall_id: int) -> int:
     made through another process.
     """
     return int(cache.get(f"halls:board:{hall_id}") or 0)
+
+
+def board_json(hall_id: int, version: int) -> str:
+    """The board's data as JSON, rendered once per change of the hall and kept for every board.
+
+    Kept a minute at most, so that a change that moves no ticket (the hall's notice) shows too.
+    """
+    key = f"halls:board-json:{hall_id}:{version}:{timezone.localdate().isoformat()}"
+    body = cache.get(key)
+    if body is None:
+        body = json.dumps(board_state(Hall.objects.get(pk=hall_id)), cls=DjangoJSONEncoder, ensure_ascii=False)
+        cache.set(key, body, timeout=60)
+    return str(body)
 
 
 def board_state(hall: Hall, *, recent: int = 8) -> dict[str, Any]:

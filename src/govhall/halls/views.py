@@ -134,11 +134,12 @@ def board(request: HttpRequest) -> HttpResponse:
 def board_state(request: HttpRequest) -> HttpResponse:
     """The board's data; 304 while nothing changed (no database query then: the version is in the cache)."""
     device = _device(request)
-    etag = f'"{device.hall_id}-{queries.board_version(device.hall_id)}-{timezone.localdate().isoformat()}"'
+    version = queries.board_version(device.hall_id)
+    etag = f'"{device.hall_id}-{version}-{timezone.localdate().isoformat()}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:
-        response = JsonResponse(queries.board_state(Hall.objects.get(pk=device.hall_id)))
+        response = HttpResponse(queries.board_json(device.hall_id, version), content_type="application/json")
     response["ETag"] = etag
     response["X-Server-Time"] = timezone.now().isoformat()
     patch_cache_control(response, no_cache=True, private=True)
@@ -572,14 +573,15 @@ def my_book(request: HttpRequest) -> HttpResponse:
             return redirect("halls:my_appointment", public_id=booking.public_id)
     if hall is not None:
         days = queries.bookable_days(hall)
-        free = queries.free_places_by_day(hall, item, days)
+        capacity = queries.booking_capacity(hall, item)
+        free = queries.free_places_by_day(hall, item, days, capacity=capacity)
         context["days"] = [(day, free[day]) for day in days]
         chosen = request.GET.get("day") or request.POST.get("day") or ""
         day = next((d for d in days if d.isoformat() == chosen), None)
         if day is None:
             day = next((d for d in days if free[d] > 0), None)
         context["day"] = day
-        context["slots"] = queries.list_slots(hall, item, day) if day else []
+        context["slots"] = queries.list_slots(hall, item, day, capacity=capacity) if day else []
         context["blocked_until"] = (
             queries.is_blocked_for_no_shows(hall, user.person.id_number_hash) if user.person else None
         )
