@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from govhall.cases import actions
 from govhall.cases.constants import CaseStatus
@@ -18,35 +13,13 @@ from govhall.catalog.models import ItemVersion
 from govhall.identity import actions as identity_actions
 from govhall.identity.constants import Role
 from govhall.identity.models import Department, User
+from govhall.lib.tests.races import race as _race
 
 from .conftest import material_files
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 FORM = {"location": "东孚镇", "volume": 3}
-
-
-def _race(workers: list[Callable[[], Any]]) -> list[Any]:
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises every writer; the race only exists on PostgreSQL")
-    barrier = threading.Barrier(len(workers))
-    results: list[Any] = [None] * len(workers)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = workers[index]()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what is compared
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_clerks_accepting_at_once_never_both_succeed(

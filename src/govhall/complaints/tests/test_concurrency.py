@@ -2,44 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from django.db import connection
-
 from govhall.complaints import actions
 from govhall.complaints.constants import Level, ObjectKind, Source
 from govhall.complaints.models import SupervisionOrder
 from govhall.identity.models import Department
+from govhall.lib.tests.races import race as _race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(workers: list[Callable[[], Any]]) -> list[Any]:
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises every writer; the race only exists on PostgreSQL")
-    barrier = threading.Barrier(len(workers))
-    results: list[Any] = [None] * len(workers)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = workers[index]()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what is compared
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_sweeps_raising_the_same_order_at_once_make_one(departments: dict[str, Department]) -> None:

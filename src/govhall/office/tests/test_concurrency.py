@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from govhall.identity.models import Department, User
+from govhall.lib.tests.races import race as _race
 from govhall.office import actions
 from govhall.office.constants import DocumentStatus
 from govhall.office.models import Document
 from govhall.office.tests.conftest import AUTHORITY
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(workers: list[Callable[[], Any]]) -> list[Any]:
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises every writer; the race only exists on PostgreSQL")
-    barrier = threading.Barrier(len(workers))
-    results: list[Any] = [None] * len(workers)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = workers[index]()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what is compared
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def _signed(bob: User, grace: User, forestry: Department, title: str) -> Document:

@@ -2,48 +2,23 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from conftest import PASSWORD
 from govhall.cases.models import Case
 from govhall.identity import actions as identity_actions
 from govhall.identity.constants import Role
 from govhall.identity.models import Department, User
+from govhall.lib.tests.races import race as _race
 from govhall.ratings import actions
 from govhall.ratings.constants import RatingLevel
 from govhall.ratings.models import Rating, RatingInvitation, Rectification, RectificationEvent
 
 pytestmark = pytest.mark.postgres
-
-
-def _race(workers: list[Callable[[], Any]]) -> list[Any]:
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises every writer; the race only exists on PostgreSQL")
-    barrier = threading.Barrier(len(workers))
-    results: list[Any] = [None] * len(workers)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = workers[index]()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what is compared
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_an_sms_link_posted_twice_at_once_makes_one_rating(committed: None, closed_case: Case) -> None:
