@@ -15,7 +15,9 @@
       legend: { top: 0 },
       grid: { left: 52, right: 60, top: 40, bottom: 40 },
       xAxis: { type: "category", data: data.labels },
-      yAxis: [{ type: "value", name: "min" }, { type: "value", name: data.names.issued, splitLine: { show: false } }],
+      // The waiting axis always reaches the target, so the target line is in view on a quiet day:
+      yAxis: [{ type: "value", name: "min", max: function (range) { return Math.max(Math.ceil(range.max), Math.ceil(data.target * 1.2)); } },
+              { type: "value", name: data.names.issued, splitLine: { show: false } }],
       series: [
         { name: data.names.issued, type: "bar", yAxisIndex: 1, data: data.issued, itemStyle: { color: "#c9d1dc" } },
         { name: data.names.wait, type: "line", data: data.wait, symbolSize: 8,
