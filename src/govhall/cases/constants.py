@@ -6,6 +6,9 @@ import enum
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The person a window clerk identified at the counter; the intake page serves only them:
+SESSION_INTAKE_PERSON = "intake_person"
+
 
 class Channel(models.TextChoices):
     """Where an application was filed (办件渠道)."""

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from govhall.audit.actions import record
 from govhall.cases import actions, queries
-from govhall.cases.constants import CaseAction, CaseStatus, due_cells, status_label
+from govhall.cases.constants import SESSION_INTAKE_PERSON, CaseAction, CaseStatus, due_cells, status_label
 from govhall.cases.forms import DESK_FORMS, CompleteStepForm, CountersignAnswerForm, DeskForm, ExtensionDecisionForm
 from govhall.cases.guidance import next_step_for_applicant
 from govhall.cases.models import Case
@@ -150,7 +150,7 @@ def _application(request: HttpRequest, version: Any, draft: Case | None, intake:
         else:
             messages.success(request, _("草稿已保存，可随时在“我的办事空间”继续填写。"))
             return redirect("cases:resume_draft", public_id=case.public_id)
-    elif posted:
+    elif posted and not (intake and "notice" in request.POST):
         try:
             if intake and not form.cleaned_data.get("confirmed"):
                 raise ValidationError({"confirmed": form.fields["confirmed"].error_messages["required"]})
@@ -239,7 +239,7 @@ def desk_intake(request: HttpRequest) -> HttpResponse:
     if not departments:
         raise Http404
     given = request.GET.get("person") or request.POST.get("person") or ""
-    if not given:
+    if not given or given != request.session.get(SESSION_INTAKE_PERSON):
         return render(request, "cases/desk_intake_items.html", {"surface": "desk", "person": None})
     person = queries.get_person_for_intake(given)
     next_url = request.GET.get("next") or request.POST.get("next") or ""

@@ -178,7 +178,9 @@ def sign_out_window(*, clerk: Any) -> None:
 
 
 def _window_of(clerk: Any, window: Window) -> Window:
-    shift = WindowShift.objects.filter(window=window, clerk=clerk, ended_at=None).exists()
+    # The shift's row is locked: two presses at one window (a double click, a second tab) and a
+    # sign-out take turns, so a window never gets two tickets nor a ticket after its clerk left.
+    shift = WindowShift.objects.select_for_update().filter(window=window, clerk=clerk, ended_at=None).exists()
     if not shift:
         raise PermissionDenied(_("您没有签入%(window)s，不能在此窗口叫号或办理。") % {"window": window})
     return window
@@ -427,6 +429,9 @@ def take_ticket(
     the hall is closed or the day's numbers are gone, ValidationError for a bad ID number.
     """
     resident = parse_id_number(id_number) if id_number.strip() else None
+    if source == TicketSource.KIOSK and priority_group and priority_group != PriorityGroup.ELDERLY:
+        # Other priority groups are checked against a document, so only a clerk issues them:
+        raise ValidationError({"priority_group": _("需要优先办理的，请到服务台由工作人员核验证件后取号。")})
     if not queue.is_active or not queue.hall.is_active:
         raise Conflict(_("该业务暂停取号，请咨询大厅工作人员。"))
     _check_open(queue.hall)
@@ -642,6 +647,11 @@ def transfer_ticket(
         to_queue and to_queue.hall_id != window.hall_id
     ):
         raise ValidationError({"to": _("只能转到本大厅的其他窗口或业务类别。")})
+    queue = to_queue or ticket.queue
+    if not queue.is_active or (
+        to_window and (not to_window.is_active or queue.pk not in queries.queues_for_window(to_window))
+    ):
+        raise ValidationError({"to": _("所选窗口不办理该业务类别，转过去将无人叫号；请另选窗口或同时改业务类别。")})
     now = _now()
     _end_pause(ticket, now)
     ticket.status = TicketStatus.WAITING

@@ -170,6 +170,13 @@ COLUMNS = [
 ]  # fmt: skip
 
 
+def _cell(value: Any) -> Any:
+    # A name typed as "=…" is text, never a formula a spreadsheet would run:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
 def workbook(hall: Hall, start: datetime.date, end: datetime.date) -> bytes:
     """The figures of the days as an XLSX workbook: every dimension, one row each."""
     from openpyxl import Workbook
@@ -180,7 +187,7 @@ def workbook(hall: Hall, start: datetime.date, end: datetime.date) -> bytes:
     sheet.append([str(label) for _name, label in COLUMNS])
     rows = HallStat.objects.filter(hall=hall, day__gte=start, day__lte=end).order_by("day", "dimension", "key")
     for row in rows:
-        sheet.append([getattr(row, name) if name != "day" else row.day.isoformat() for name, _label in COLUMNS])
+        sheet.append([_cell(getattr(row, name)) if name != "day" else row.day.isoformat() for name, _label in COLUMNS])
     out = BytesIO()
     book.save(out)
     return out.getvalue()

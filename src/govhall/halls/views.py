@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from govhall.audit.actions import client_ip
 from govhall.cases import queries as case_queries
+from govhall.cases.constants import SESSION_INTAKE_PERSON
 from govhall.catalog.models import ServiceItem
 from govhall.halls import actions, queries, statistics
 from govhall.halls.constants import DeviceKind, HallKind, PriorityGroup, TicketSource, TicketStatus
@@ -189,24 +190,16 @@ def kiosk_take(request: HttpRequest, prefix: str) -> HttpResponse:
     queue = Queue.objects.filter(hall=hall, prefix=prefix.upper(), is_active=True).first()
     if queue is None:
         raise Http404
-    context: dict[str, Any] = {
-        "queue": queue,
-        "groups": [g for g in PriorityGroup if g.value and g != PriorityGroup.ELDERLY],
-    }
+    context: dict[str, Any] = {"queue": queue}
     if request.method == "POST":
         if over_limit(f"halls:kiosk:{_device(request).id}", limit=120, window_seconds=60):
             context["error"] = _("取号太频繁，请稍候再试。")
             return _kiosk(request, "kiosk_take.html", context, status=429)
         try:
-            ticket = actions.take_ticket(
-                queue,
-                source=TicketSource.KIOSK,
-                id_number=request.POST.get("id_number", ""),
-                priority_group=request.POST.get("priority_group", ""),
-            )
+            ticket = actions.take_ticket(queue, source=TicketSource.KIOSK, id_number=request.POST.get("id_number", ""))
         except (ValidationError, PermissionDenied) as exc:
+            # The ID number is not shown again on a shared screen:
             context["error"] = " ".join(exc.messages if isinstance(exc, ValidationError) else [str(exc)])
-            context["given"] = request.POST
             return _kiosk(request, "kiosk_take.html", context, status=400)
         return redirect("halls:kiosk_ticket", public_id=ticket.public_id)
     return _kiosk(request, "kiosk_take.html", context)
@@ -359,6 +352,11 @@ def counter_sign_in(request: HttpRequest) -> HttpResponse:
     return redirect("halls:counter")
 
 
+def _number(value: str | None) -> int:
+    """A posted id, or 0 (no such row) for anything that is not a number."""
+    return int(value) if value and value.isdigit() and len(value) < 12 else 0
+
+
 COUNTER_OPERATIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "call": (actions.call_next_ticket, ""),
     "recall": (actions.recall_ticket, ""),
@@ -385,8 +383,8 @@ def counter_operate(request: HttpRequest, operation: str) -> HttpResponse:
             actions.sign_out_window(clerk=user)
             messages.success(request, _("您已签出%(window)s。") % {"window": window})
         elif operation == "transfer":
-            to_window = Window.objects.filter(hall=window.hall, pk=request.POST.get("to_window") or 0).first()
-            to_queue = Queue.objects.filter(hall=window.hall, pk=request.POST.get("to_queue") or 0).first()
+            to_window = Window.objects.filter(hall=window.hall, pk=_number(request.POST.get("to_window"))).first()
+            to_queue = Queue.objects.filter(hall=window.hall, pk=_number(request.POST.get("to_queue"))).first()
             ticket = actions.transfer_ticket(
                 window, clerk=user, to_window=to_window, to_queue=to_queue, note=request.POST.get("note", "")
             )
@@ -394,7 +392,7 @@ def counter_operate(request: HttpRequest, operation: str) -> HttpResponse:
                 request, _("%(number)s 已转出，将在等候队列中保持原来的位置。") % {"number": ticket.number}
             )
         elif operation == "issue":
-            queue = Queue.objects.filter(hall=window.hall, pk=request.POST.get("queue") or 0).first()
+            queue = Queue.objects.filter(hall=window.hall, pk=_number(request.POST.get("queue"))).first()
             if queue is None:
                 raise ValidationError({"queue": _("请选择业务类别。")})
             ticket = actions.take_ticket(
@@ -413,6 +411,8 @@ def counter_operate(request: HttpRequest, operation: str) -> HttpResponse:
                 window, clerk=user, name=request.POST.get("name", ""), id_number=request.POST.get("id_number", ""),
                 phone=request.POST.get("phone", ""),
             )  # fmt: skip
+            # The window intake page serves only the person identified here (cases checks it):
+            request.session[SESSION_INTAKE_PERSON] = str(person.public_id)
             query = urlencode(
                 {"person": str(person.public_id), "next": reverse("halls:counter"),
                  "item": request.POST.get("item", "")}
@@ -431,11 +431,15 @@ def counter_operate(request: HttpRequest, operation: str) -> HttpResponse:
 
 @staff_required
 def counter_linked(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Back from filing at the window: the ticket at the clerk's window is linked to the case (idempotent)."""
+    """Back from filing at the window: the case filed, and (by a button) its link to the ticket at the window."""
     user = _user(request)
     case = case_queries.access_case_for_staff(user, str(public_id))
     shift = queries.current_shift(user)
-    ticket = actions.link_case(shift.window, case, clerk=user) if shift else None
+    ticket = queries.ticket_at_window(shift.window) if shift else None
+    if request.method == "POST" and shift is not None:
+        ticket = actions.link_case(shift.window, case, clerk=user)
+        if ticket:
+            messages.success(request, _("%(number)s 已关联本办件。") % {"number": ticket.number})
     return render(request, "halls/counter_linked.html", {"surface": "desk", "case": case, "ticket": ticket})
 
 
@@ -456,6 +460,8 @@ def _stats_scope(request: HttpRequest) -> tuple[Hall, datetime.date, datetime.da
         start = datetime.date.fromisoformat(request.GET.get("from", ""))
     except ValueError:
         start = end - datetime.timedelta(days=29)
+    if end.year < 2000 or end > today + datetime.timedelta(days=366):
+        end = today
     if start > end or (end - start).days > 366:
         start = end - datetime.timedelta(days=29)
     return hall, start, end, halls
@@ -509,7 +515,7 @@ def hall_stats_compute(request: HttpRequest) -> HttpResponse:
         day = datetime.date.fromisoformat(request.POST.get("day", ""))
     except ValueError:
         day = timezone.localdate()
-    if day > timezone.localdate():
+    if day > timezone.localdate() or day.year < 2000:
         messages.error(request, _("不能统计尚未到来的日期。"))
     else:
         statistics.compute_day(hall, day)

@@ -231,6 +231,7 @@ def test_a_booked_farmer_checks_in_is_called_to_a_window_and_her_case_is_filed_t
     expect(counter).to_have_url(re.compile(r"/desk/counter/linked/[0-9a-f-]+/$"))
     case = Case.objects.get()
     expect(counter.get_by_role("heading", level=1)).to_have_text(f"办件 {case.reference} 已录入")
+    counter.get_by_role("button", name="关联排队号 A002 与本办件").click()
     expect(counter.get_by_text("A002（已关联本办件）")).to_be_visible()
     _shot(counter, tmp_path, "7-linked")
     booked.refresh_from_db()

@@ -63,3 +63,18 @@ def test_six_windows_calling_at_once_never_share_a_ticket(
     assert len(called) == 4 and results.count(None) == 2, results
     assert len({ticket.pk for ticket in called}) == 4
     assert Ticket.objects.filter(status="called").values("window").distinct().count() == 4
+
+
+def test_a_double_click_on_call_next_calls_one_ticket(
+    district: District, departments: dict[str, Department], clock: Any
+) -> None:
+    clerk = identity.create_staff(username="clerk-dc", full_name="窗口", password="Test#Pass2026")
+    identity.grant_role(clerk, departments["bureau"], Role.CLERK)
+    actions.sign_in_window(district.general, clerk=clerk)
+    for _ in range(3):
+        actions.take_ticket(district.forestry)
+
+    results = _race([lambda: actions.call_next_ticket(district.general, clerk=clerk)] * 2)
+    assert sum(isinstance(result, Ticket) for result in results) == 1, results
+    assert sum(isinstance(result, Conflict) for result in results) == 1, results
+    assert Ticket.objects.filter(status="called").count() == 1

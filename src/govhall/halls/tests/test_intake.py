@@ -64,8 +64,12 @@ def test_a_walk_in_is_identified_and_their_case_filed_accepted_and_linked_to_the
         person,
     )
     assert case.applicant.person == person and not case.applicant.has_usable_password()
-    linked = client.get(filed["Location"])
-    assert "已关联本办件" in linked.content.decode() and case.reference in linked.content.decode()
+    offered = client.get(filed["Location"]).content.decode()
+    assert case.reference in offered and "关联排队号 A001 与本办件" in offered
+    ticket.refresh_from_db()
+    assert ticket.case is None  # a page that is only looked at changes nothing
+    linked = client.post(filed["Location"])
+    assert "已关联本办件" in linked.content.decode()
     ticket.refresh_from_db()
     assert ticket.case == case
     # The case goes on as any online case: it is on the desk, accepted, with its due date:
@@ -94,6 +98,37 @@ def test_missing_materials_give_a_one_time_notice_and_file_nothing(
     )  # fmt: skip
     text = notice.content.decode()
     assert "一次性告知单" in text and "林木采伐申请表" in text
+    assert not Case.objects.exists()
+
+
+def test_the_intake_page_serves_only_the_person_identified_at_the_counter(
+    district: District, felling: ItemVersion, hank: User, desk: Any, clock: Any
+) -> None:
+    other = NaturalPerson.objects.create(
+        name="王林", id_number_encrypted="x", id_number_hash="h2", id_number_masked="m"
+    )
+    page = (
+        desk(hank)
+        .get("/desk/cases/intake/", {"person": str(other.public_id), "item": felling.item.implementation_code})
+        .content.decode()
+    )
+    assert "窗口受理从叫号页面开始" in page and "王林" not in page
+
+
+def test_printing_the_one_time_notice_files_nothing_even_with_a_complete_form(
+    district: District, felling: ItemVersion, hank: User, desk: Any, clock: Any
+) -> None:
+    _serving(district, hank)
+    client = desk(hank)
+    client.post("/desk/counter/intake/", {"id_number": WALK_IN_ID, "name": "王林"})
+    person = NaturalPerson.objects.get()
+    files = {f"material_{pk}": upload for pk, upload in material_files(felling).items()}
+    notice = client.post(
+        "/desk/cases/intake/",
+        {"person": str(person.public_id), "item": felling.item.implementation_code, "submit_key": "w-3",
+         "location": "东孚镇", "volume": "3", "confirmed": "on", "accept_now": "on", "notice": "1", **files},
+    )  # fmt: skip
+    assert "一次性告知单" in notice.content.decode()
     assert not Case.objects.exists()
 
 
@@ -127,3 +162,16 @@ def test_a_name_that_does_not_match_the_id_numbers_record_is_refused(
     _serving(district, hank)
     answer = desk(hank).post("/desk/counter/intake/", {"id_number": "350205198503120020", "name": "王林"}, follow=True)
     assert "姓名与填写的不一致" in answer.content.decode()
+
+
+def test_malformed_ids_and_dates_at_the_counter_and_the_figures_are_refused_in_words(
+    district: District, hank: User, dan: User, desk: Any, clock: Any
+) -> None:
+    _serving(district, hank)
+    client = desk(hank)
+    answer = client.post("/desk/counter/transfer/", {"to_window": "abc", "to_queue": "1e9"}, follow=True)
+    assert answer.status_code == 200 and "请选择转到的窗口或业务类别" in answer.content.decode()
+    issued = client.post("/desk/counter/issue/", {"queue": "x"}, follow=True)
+    assert issued.status_code == 200 and "请选择业务类别" in issued.content.decode()
+    assert desk(dan).get("/desk/halls/stats/", {"to": "0001-01-05", "from": "0001-01-01"}).status_code == 200
+    assert desk(dan).post("/desk/halls/stats/compute/", {"day": "0001-01-01"}, follow=True).status_code == 200

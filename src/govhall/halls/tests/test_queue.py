@@ -239,3 +239,23 @@ def test_the_people_ahead_follow_the_order_of_calling(district: District, fellin
     clock.move_to(at(TUESDAY, "09:10"))
     # Called in the order booked (slot begun), elderly, walk-in:
     assert [queries.ticket_position(t)[0] for t in (booked, elderly, walk_in)] == [0, 1, 2]
+
+
+def test_a_ticket_is_not_sent_to_a_window_that_would_never_call_it(district: District, hank: User, clock: Any) -> None:
+    actions.take_ticket(district.water)
+    actions.sign_in_window(district.general, clerk=hank)
+    actions.call_next_ticket(district.general, clerk=hank)
+    # Window 3 takes forestry only: a water ticket there would wait all day:
+    with pytest.raises(ValidationError, match="不办理该业务类别"):
+        actions.transfer_ticket(district.general, clerk=hank, to_window=district.forestry_window)
+    assert queries.ticket_at_window(district.general) is not None
+
+
+def test_the_kiosk_issues_no_declared_priority_but_a_clerk_may(district: District, hank: User, clock: Any) -> None:
+    with pytest.raises(ValidationError, match="由工作人员核验证件"):
+        actions.take_ticket(district.forestry, source=TicketSource.KIOSK, priority_group=PriorityGroup.DISABLED)
+    with pytest.raises(ValidationError, match="65 岁以上"):
+        actions.take_ticket(district.forestry, source=TicketSource.KIOSK, priority_group=PriorityGroup.ELDERLY)
+    assert not Ticket.objects.exists()
+    ticket = actions.take_ticket(district.forestry, source=TicketSource.CLERK, priority_group=PriorityGroup.DISABLED)
+    assert ticket.priority_group == PriorityGroup.DISABLED
