@@ -17,8 +17,7 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case as When_
-from django.db.models import IntegerField, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -482,16 +481,6 @@ def check_in_booking(hall: Hall, code: str, *, source: str = TicketSource.CHECK_
     return ticket
 
 
-def _call_order(now: datetime.datetime) -> Any:
-    # Checked-in bookings whose slot has begun first, then the priority groups, then arrival order:
-    return When_(
-        When(booked_start__lte=now, then=Value(0)),
-        When(~Q(priority_group=""), then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    )
-
-
 @transaction.atomic
 def call_next_ticket(window: Window, *, clerk: Any) -> Ticket | None:
     """Call the next ticket this window may take; None when nobody waits.
@@ -509,7 +498,7 @@ def call_next_ticket(window: Window, *, clerk: Any) -> Ticket | None:
             hall_id=window.hall_id, day=timezone.localdate(), status=TicketStatus.WAITING, queue_id__in=queue_ids
         )
         .filter(Q(target_window=None) | Q(target_window=window))
-        .annotate(rank=_call_order(now))
+        .annotate(rank=queries.call_order(now))
         .order_by("rank", "arrived_at", "pk")
         .select_for_update(skip_locked=True)
     )

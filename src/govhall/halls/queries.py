@@ -10,7 +10,8 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case as SqlCase
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -162,6 +163,16 @@ def halls_for_item(item: ServiceItem) -> QuerySet[Hall]:
     ).distinct()
 
 
+def call_order(now: datetime.datetime) -> Any:
+    """The rank windows call by: checked-in bookings whose slot has begun, then priority groups (then arrival)."""
+    return SqlCase(
+        When(booked_start__lte=now, then=Value(0)),
+        When(~Q(priority_group=""), then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+
+
 def queues_for_window(window: Window) -> list[int]:
     """The ids of the queues a window calls from: a general window every queue but pick-up, others their own."""
     if window.kind == WindowKind.GENERAL:
@@ -184,13 +195,6 @@ def current_shift(user: Any) -> WindowShift | None:
 def halls_for_clerk(user: Any) -> QuerySet[Hall]:
     """The halls whose department (or a unit above it) the user is a window clerk of."""
     return Hall.objects.filter(is_active=True, department_id__in=departments_covered(user, (Role.CLERK,)))
-
-
-def access_hall_for_clerk(user: Any, hall_public_id: Any) -> Hall:
-    hall = halls_for_clerk(user).filter(public_id=hall_public_id).first()
-    if hall is None:
-        raise Http404
-    return hall
 
 
 def ticket_at_window(window: Window) -> Ticket | None:
@@ -267,8 +271,6 @@ def ticket_position(ticket: Ticket) -> tuple[int, int]:
     """
     if ticket.status != TicketStatus.WAITING:
         return 0, 0
-    from govhall.halls.actions import _call_order
-
     # Ahead: whoever the windows would call first, in their order (bookings whose slot has
     # begun, then priority groups, then arrival):
     now = timezone.now()
@@ -277,7 +279,7 @@ def ticket_position(ticket: Ticket) -> tuple[int, int]:
     ahead = (
         Ticket.objects.filter(queue_id=ticket.queue_id, day=ticket.day, status=TicketStatus.WAITING)
         .exclude(pk=ticket.pk)
-        .annotate(rank=_call_order(now))
+        .annotate(rank=call_order(now))
         .filter(
             Q(rank__lt=rank)
             | Q(rank=rank, arrived_at__lt=ticket.arrived_at)
@@ -386,8 +388,6 @@ def window_holders(hall_ids: list[int]) -> dict[int, Any]:
 
 def waiting_for_window(window: Window) -> list[Ticket]:
     """The tickets this window would call, in the order it would call them (for the counter's list)."""
-    from govhall.halls.actions import _call_order
-
     return list(
         Ticket.objects.select_related("queue")
         .filter(
@@ -397,7 +397,7 @@ def waiting_for_window(window: Window) -> list[Ticket]:
             queue_id__in=queues_for_window(window),
         )
         .filter(Q(target_window=None) | Q(target_window=window))
-        .annotate(rank=_call_order(timezone.now()))
+        .annotate(rank=call_order(timezone.now()))
         .order_by("rank", "arrived_at", "pk")[:20]
     )
 
