@@ -1,6 +1,6 @@
 """The hall's figures (大厅统计): computed from the day's tickets and their events into ``HallStat``.
 
-Per hall and per queue, window, clerk and hour of arrival: tickets issued, served and missed,
+Per hall and per queue, item, window, clerk and hour of arrival: tickets issued, served and missed,
 bookings made for the day, honoured and not, consultations, cases filed at the window, and the
 average, 90th percentile and longest waiting and service times (waiting with and without a
 booking). A day is computed once it is over (the upkeep round computes yesterday), and again
@@ -21,10 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from govhall.catalog.models import ServiceItem
 from govhall.halls.constants import BookingStatus, TicketStatus
-from govhall.halls.models import Booking, Consultation, Hall, HallStat, Ticket
+from govhall.halls.models import Booking, Consultation, Hall, HallStat, Queue, Ticket
+from govhall.halls.queries import item_name
 
-DIMENSIONS = ("hall", "queue", "window", "clerk", "hour")
+DIMENSIONS = ("hall", "queue", "item", "window", "clerk", "hour")
 
 
 def _p90(values: list[int]) -> int | None:
@@ -38,9 +40,22 @@ def _avg(values: list[int]) -> int | None:
     return round(sum(values) / len(values)) if values else None
 
 
-def _groups(ticket: Ticket) -> Iterable[tuple[str, str, str]]:
+def _item_of(ticket: Ticket, queue_items: dict[int, list[ServiceItem]]) -> ServiceItem | None:
+    """What the ticket came for: the case filed or handed over with it, its booking's item, or its
+    queue's only item. A ticket of a queue of several items that filed nothing has no item."""
+    if ticket.case is not None:
+        return ticket.case.item_version.item
+    if ticket.booking is not None:
+        return ticket.booking.item
+    items = queue_items.get(ticket.queue_id, [])
+    return items[0] if len(items) == 1 else None
+
+
+def _groups(ticket: Ticket, item: ServiceItem | None) -> Iterable[tuple[str, str, str]]:
     yield "hall", "", ""
     yield "queue", ticket.queue.prefix, ticket.queue.name
+    if item is not None:
+        yield "item", item.implementation_code, ""  # named once per item, below
     if ticket.window is not None:
         yield "window", str(ticket.window.number), str(ticket.window)
     if ticket.clerk_id:
@@ -57,9 +72,18 @@ def compute_day(hall: Hall, day: datetime.date) -> int:
     """Compute one hall's figures for one day (replacing any kept); return the rows written."""
     rows: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: defaultdict(list))
     labels: dict[tuple[str, str], str] = {}
-    tickets = Ticket.objects.filter(hall=hall, day=day).select_related("queue", "window", "clerk")
+    tickets = Ticket.objects.filter(hall=hall, day=day).select_related(
+        "queue", "window", "clerk", "case__item_version__item", "booking__item"
+    )
+    queue_items: dict[int, list[ServiceItem]] = defaultdict(list)
+    for queue in Queue.objects.filter(hall=hall).prefetch_related("items"):
+        queue_items[queue.pk] = list(queue.items.all())
+    items: dict[str, ServiceItem] = {}
     for ticket in tickets:
-        for dimension, key, label in _groups(ticket):
+        item = _item_of(ticket, queue_items)
+        if item is not None:
+            items.setdefault(item.implementation_code, item)
+        for dimension, key, label in _groups(ticket, item):
             group = rows[(dimension, key)]
             labels[(dimension, key)] = label
             group["issued"].append(1)
@@ -69,7 +93,7 @@ def compute_day(hall: Hall, day: datetime.date) -> int:
                 group["missed"].append(1)
             if ticket.booking_id:
                 group["booked_tickets"].append(1)
-            if ticket.case_id:
+            if ticket.case_id and not ticket.queue.is_pickup:
                 group["cases_filed"].append(1)
             wait = ticket.waiting_seconds
             if wait is not None:
@@ -88,12 +112,17 @@ def compute_day(hall: Hall, day: datetime.date) -> int:
     start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
     consultations = Consultation.objects.filter(
         hall=hall, created_at__gte=start, created_at__lt=start + datetime.timedelta(days=1)
-    ).select_related("clerk")
+    ).select_related("clerk", "item")
     for consultation in consultations:
         whole["consultations"].append(1)
         by_clerk = ("clerk", str(consultation.clerk_id))
         rows[by_clerk]["consultations"].append(1)
         labels.setdefault(by_clerk, str(consultation.clerk))
+        by_item = ("item", consultation.item.implementation_code)
+        rows[by_item]["consultations"].append(1)
+        items.setdefault(consultation.item.implementation_code, consultation.item)
+    for code, item in items.items():
+        labels[("item", code)] = item_name(item)
     HallStat.objects.filter(hall=hall, day=day).delete()
     stats = []
     for (dimension, key), group in rows.items():

@@ -179,6 +179,24 @@ def _closed_fully_online(first: datetime.date, last: datetime.date) -> QuerySet[
     return _closed(first, last).filter(item_version__visits=0)
 
 
+def _hall_visits(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """The closed cases, each with its visits to the hall (跑动次数): the days on which a ticket served at a
+    window was linked to it (filing at the window, bringing a correction, collecting the result)."""
+    from django.db.models import Count, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from govhall.halls.models import Ticket
+
+    days = (
+        Ticket.objects.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("day", distinct=True))
+        .values("n")
+    )
+    return _closed(first, last).annotate(visits=Coalesce(Subquery(days, output_field=IntegerField()), 0))
+
+
 def _fees_paid(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     """Fees paid in the days (the payments app's 缴费 events), one row per payment; facet: online or window."""
     from govhall.cases.constants import EventKind
@@ -438,6 +456,7 @@ COUNTERS: dict[str, Counter] = {
         Counter("closed_early", _("提前办结的办件"), CASES, _closed_early),
         Counter("closed_late", _("超期办结的办件"), CASES, _closed_late),
         Counter("closed_same_day", _("当日办结的办件"), CASES, _closed_same_day),
+        Counter("hall_visits", _("办结办件到大厅的次数"), CASES, _hall_visits, requires=("halls",)),
         Counter("closed_fully_online", _("全程网办的办件"), CASES, _closed_fully_online),
         Counter("handling_days", _("办结办件的办理工作日"), CASES, _closed),
         # The same cases, per day and unit only, with how many took each number of working days:
@@ -513,7 +532,6 @@ GROUPS = {
 # Apps this platform will have; a measure needing one that is not installed waits for it:
 WAITING_FOR = {
     "halls": _("实体大厅窗口受理上线后统计"),
-    "hall_visits": _("每个办件到大厅的次数逐次登记后统计"),
     "payments": _("缴费功能上线后统计"),
     "delivery": _("结果送达功能上线后统计"),
 }
@@ -624,8 +642,9 @@ MEASURES: dict[str, Measure] = {
                 definition=_("提交的申请中，经网上（含省网上办事大厅）提交的比例；其余为大厅窗口受理（一窗受理）。")),
         Measure("online_closed", _("网上办结率"), "cases", RATE, "closed_online", "closed", requires=("halls",),
                 definition=_("办结的办件中，由网上申请（含省网上办事大厅）的比例。")),
-        # Every visit to the hall for a case (tickets, pick-ups, consultations) is not yet counted per case:
-        Measure("visits_per_case", _("平均跑动次数"), "later", AVERAGE, "closed", "closed", requires=("hall_visits",)),
+        Measure("visits_per_case", _("平均跑动次数"), "cases", AVERAGE, "hall_visits", "closed", requires=("halls",),
+                definition=_("办结的办件平均到大厅的次数：在窗口取号办理并关联该办件的不同日期数（窗口申请、补正、领取结果），"
+                             "网上申请、网上送达的办件为零次。")),
         Measure("paid_online", _("网上缴费率"), "cases", RATE, "fees_paid_online", "fees_paid", requires=("payments",),
                 definition=_("当期缴清的费用中，经财政非税收入平台网上缴纳的比例（其余为窗口刷卡或现金）。")),
         Measure("delivered_by_post", _("结果邮寄送达率"), "cases", RATE, "served_by_post", "served",
@@ -659,6 +678,11 @@ def count_rows(
         return [_row(day, None, "", p, n) for (day, p), n in purposes.items()]
     if counter.key in ("handling_days", "handling_spread"):
         return _count_handling_days(rows, calendar, spread=counter.key == "handling_spread")
+    if counter.key == "hall_visits":
+        visits: Tally[Key] = Tally()
+        for row in rows.values("stat_day", "stat_unit", "stat_item", "stat_facet", "visits"):
+            visits[_key(row)] += row["visits"]
+        return [_row(*key, n) for key, n in visits.items()]
     if counter.key == "committed_days":
         from govhall.catalog.constants import LimitUnit
 

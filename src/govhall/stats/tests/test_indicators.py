@@ -26,7 +26,7 @@ from govhall.holidays.queries import get_calendar
 from govhall.identity.models import Department, User
 from govhall.ratings.tests.conftest import close, submit
 from govhall.stats import actions, queries
-from govhall.stats.measures import MEASURES, handling_days, percentile
+from govhall.stats.measures import COUNT, MEASURES, Measure, handling_days, percentile
 from govhall.stats.models import ComputedDay, Figure
 
 pytestmark = pytest.mark.django_db
@@ -109,17 +109,17 @@ def test_computing_a_day_again_gives_the_same_rows_and_a_future_day_is_refused(h
         actions.compute_day(today + datetime.timedelta(days=1))
 
 
-def test_a_measure_without_data_waits_and_is_never_zero(desk: Any, handled: dict[str, Case], dan: User) -> None:
+def test_a_measure_whose_app_is_missing_waits(desk: Any, handled: dict[str, Case], dan: User) -> None:
+    waiting = Measure("x", "x", "later", COUNT, "closed", requires=("payroll",))
+    assert not waiting.is_available
     actions.compute_day(timezone.localdate())
     figures = queries.month_figures(timezone.localdate().replace(day=1), whole_bureau())
-    assert "visits_per_case" not in figures.values  # each case's visits to the hall are not counted yet
-    assert not MEASURES["visits_per_case"].is_available
-    # Every case of the fixture was applied for online; window intake exists, so the rate is measured:
+    # Every case of the fixture was applied for online and served electronically: no visit to the hall:
     assert figures.values["online_application"] == 100.0
-    client = desk(dan)
-    page = client.get("/desk/indicators/").content.decode()
+    assert figures.values["visits_per_case"] == 0.0
+    page = desk(dan).get("/desk/indicators/").content.decode()
     row = re.search(r"平均跑动次数</th>(.*?)</tr>", page, re.S)
-    assert row and "尚无数据：每个办件到大厅的次数逐次登记后统计" in row.group(1) and "0.0" not in row.group(1)
+    assert row and 'class="figure">0</td>' in row.group(1) and "尚无数据" not in row.group(1)
 
 
 def test_the_drill_down_lists_exactly_the_cases_behind_the_number(
@@ -212,7 +212,7 @@ def test_the_export_is_a_spreadsheet_of_the_same_figures(desk: Any, handled: dic
     book = load_workbook(io.BytesIO(response.content))
     rows = {row[1]: row for row in book["指标"].iter_rows(min_row=3, values_only=True)}
     assert rows["按时办结率"][2:5] == (66.7, 2, 3)
-    assert rows["网上申请率"][2:5] == (100, 5, 5) and "到大厅的次数" in rows["平均跑动次数"][2]
+    assert rows["网上申请率"][2:5] == (100, 5, 5) and rows["平均跑动次数"][2:5] == (0, 0, 3)
     units = [row[0] for row in book["各单位"].iter_rows(min_row=2, values_only=True)]
     assert units == ["林业科", "水利科"]
 
