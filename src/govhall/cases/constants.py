@@ -8,6 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 # The person a window clerk identified at the counter; the intake page serves only them:
 SESSION_INTAKE_PERSON = "intake_person"
+# The company the person at the window acts for, once the hall checked the authorisation (public id):
+SESSION_INTAKE_ENTITY = "intake_entity"
+# Answers the person typed at the hall's kiosk (自助填单), as {"item": code, "answers": {...}}:
+SESSION_INTAKE_ANSWERS = "intake_answers"
 
 
 class Channel(models.TextChoices):

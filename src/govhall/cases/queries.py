@@ -335,6 +335,14 @@ def get_person_for_intake(public_id: str) -> NaturalPerson:
     return person
 
 
+def get_entity_for_intake(public_id: str) -> LegalEntity | None:
+    """The company the person at the counter acts for (their authorisation checked there), or None."""
+    try:
+        return LegalEntity.objects.filter(public_id=uuid.UUID(str(public_id))).first() if public_id else None
+    except ValueError:
+        return None
+
+
 def intake_versions(departments: list[int]) -> list[ItemVersion]:
     """The live items handled in the hall by these departments, for the window's item list."""
     return list(

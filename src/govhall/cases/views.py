@@ -19,7 +19,15 @@ from django.views.decorators.http import require_POST
 
 from govhall.audit.actions import record
 from govhall.cases import actions, queries
-from govhall.cases.constants import SESSION_INTAKE_PERSON, CaseAction, CaseStatus, due_cells, status_label
+from govhall.cases.constants import (
+    SESSION_INTAKE_ANSWERS,
+    SESSION_INTAKE_ENTITY,
+    SESSION_INTAKE_PERSON,
+    CaseAction,
+    CaseStatus,
+    due_cells,
+    status_label,
+)
 from govhall.cases.forms import DESK_FORMS, CompleteStepForm, CountersignAnswerForm, DeskForm, ExtensionDecisionForm
 from govhall.cases.guidance import next_step_for_applicant
 from govhall.cases.models import Case
@@ -94,6 +102,8 @@ class Intake:
     applicant: User
     person: Any
     next_url: str
+    entity: Any = None  # the company the person acts for (its authorisation checked at the window)
+    answers: dict[str, Any] | None = None  # what the person typed at the kiosk (自助填单)
 
 
 def _application(request: HttpRequest, version: Any, draft: Case | None, intake: Intake | None = None) -> HttpResponse:
@@ -107,13 +117,13 @@ def _application(request: HttpRequest, version: Any, draft: Case | None, intake:
     schema = version.form_schema or {"type": "object"}
     applicant = intake.applicant if intake else _user(request)
     acting_for = "" if intake else request.session.get(SESSION_ACTING_FOR, "")
-    entity = access_entity_for(applicant, acting_for) if acting_for else None
+    entity = intake.entity if intake else access_entity_for(applicant, acting_for) if acting_for else None
     posted = request.method == "POST"
     form = build_form(
         schema,
         version.form_ui,
         request.POST if posted else None,
-        initial=draft.form_data if draft else None,
+        initial=draft.form_data if draft else intake.answers if intake else None,
         known=actions.known_answers(applicant, entity),
     )
     # Read once: the action checks the uploads and the chosen licences against the same list
@@ -242,6 +252,7 @@ def desk_intake(request: HttpRequest) -> HttpResponse:
     if not given or given != request.session.get(SESSION_INTAKE_PERSON):
         return render(request, "cases/desk_intake_items.html", {"surface": "desk", "person": None})
     person = queries.get_person_for_intake(given)
+    entity = queries.get_entity_for_intake(request.session.get(SESSION_INTAKE_ENTITY) or "")
     next_url = request.GET.get("next") or request.POST.get("next") or ""
     if not next_url.startswith("/desk/") or "//" in next_url:
         next_url = ""
@@ -251,10 +262,13 @@ def desk_intake(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "cases/desk_intake_items.html",
-            {"surface": "desk", "person": person, "next": next_url, "versions": queries.intake_versions(departments)},
-        )
+            {"surface": "desk", "person": person, "entity": entity, "next": next_url,
+             "versions": queries.intake_versions(departments)},
+        )  # fmt: skip
     applicant = open_account_for_intake(person)
-    return _application(request, version, None, Intake(applicant, person, next_url))
+    kiosk = request.session.get(SESSION_INTAKE_ANSWERS) or {}
+    answers = kiosk.get("answers") if kiosk.get("item") == code else None
+    return _application(request, version, None, Intake(applicant, person, next_url, entity, answers))
 
 
 def _problems(fields: list[Any]) -> list[tuple[str, str]]:

@@ -42,6 +42,7 @@ from govhall.halls.models import (
     Hall,
     HallDevice,
     Queue,
+    SelfFill,
     SlotLock,
     Ticket,
     TicketEvent,
@@ -50,11 +51,17 @@ from govhall.halls.models import (
 )
 from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role
-from govhall.identity.models import NaturalPerson
+from govhall.identity.models import Department, LegalEntity, NaturalPerson
 from govhall.identity.queries import ID_NUMBER, has_role_for
 from govhall.lib.crypto import decrypt_text, encrypt_text, lookup_hash
 from govhall.lib.errors import Conflict
-from govhall.lib.identifiers import ResidentId, mask_id_number, parse_resident_id
+from govhall.lib.identifiers import (
+    ResidentId,
+    from_authoritative_source,
+    mask_id_number,
+    parse_credit_code,
+    parse_resident_id,
+)
 from govhall.proactive.actions import notify
 
 # A code a person reads out or types at the kiosk: no 0/O or 1/I to mix up.
@@ -437,6 +444,22 @@ def take_ticket(
     return _issue(queue, source=source, resident=resident, priority_group=priority_group, actor=actor)
 
 
+def self_fill(hall: Hall, version: Any, *, id_number: str, answers: dict[str, Any]) -> Ticket:
+    """自助填单 at the kiosk: keep the answers typed for the item and issue a ticket of the queue that takes it.
+
+    ``answers`` are what the form accepted (the rest is completed at the window). The answers
+    open the intake form only for the person whose ID card the clerk checks (see SelfFill).
+    """
+    resident = parse_id_number(id_number)
+    queue = queries.queue_for_item(hall, version.item)
+    if queue is None:
+        raise ValidationError(_("本大厅不办理这个事项，请到服务台咨询。"))
+    with transaction.atomic():
+        ticket = take_ticket(queue, source=TicketSource.KIOSK, id_number=resident.number)
+        SelfFill.objects.create(ticket=ticket, version=version, id_number_hash=ticket.id_number_hash, answers=answers)
+    return ticket
+
+
 @transaction.atomic
 def check_in_booking(hall: Hall, code: str, *, source: str = TicketSource.CHECK_IN) -> Ticket:
     """Check in a booking at the hall by its code (typed or read from its QR) and issue its ticket.
@@ -685,6 +708,67 @@ def identify_at_window(window: Window, *, clerk: Any, name: str, id_number: str,
 
 
 @transaction.atomic
+def identify_entity_at_window(
+    window: Window, *, clerk: Any, agent: NaturalPerson, credit_code: str, name: str, authorisation_checked: bool
+) -> LegalEntity:
+    """A company or organisation applying through its agent (经办人) at the window.
+
+    The credit code is checked (check digit) and the name must be the one on record; the clerk
+    must have checked the authorisation letter (授权委托书, or the legal representative's own ID).
+    The agent is then authorised for the entity, as if the entity had authorised them online
+    (audited, with the clerk as the one who checked), so the case is filed for the entity.
+    """
+    from govhall.identity.actions import authorise_for_entity, open_account_for_intake, register_entity
+    from govhall.identity.constants import AuthorisationRole
+
+    _window_of(clerk, window)
+    problems: dict[str, str] = {}
+    try:
+        # Read by the clerk from the original business licence or registration certificate:
+        code = parse_credit_code(credit_code, on_record=from_authoritative_source).code
+    except ValidationError as error:
+        code = ""
+        problems["credit_code"] = error.messages[0]
+    name = name.strip()
+    if not 2 <= len(name) <= 200:
+        problems["entity_name"] = _("请填写单位名称，与营业执照或登记证书上的一致。")
+    if not authorisation_checked:
+        problems["authorisation_checked"] = _(
+            "请核验加盖单位公章的授权委托书原件；法定代表人本人办理的，核验其身份证件。"
+        )
+    known = LegalEntity.objects.filter(credit_code=code).first() if code else None
+    if known is not None and name and known.name != name:
+        problems["entity_name"] = _("该统一社会信用代码登记的单位名称是“%(name)s”，与填写的不一致，请核对。") % {
+            "name": known.name
+        }
+    if problems:
+        raise ValidationError(problems)
+    entity = known or register_entity(name=name, credit_code=code, actor=clerk)
+    account = open_account_for_intake(agent)
+    is_representative = bool(entity.legal_representative) and entity.legal_representative == agent.name
+    role = AuthorisationRole.LEGAL_REPRESENTATIVE if is_representative else AuthorisationRole.AGENT
+    authorise_for_entity(account, entity, role=role, actor=clerk)
+    record("halls.entity_identified", clerk, entity, {"window": window.pk, "agent": agent.id_number_masked,
+                                                       "role": role})  # fmt: skip
+    return entity
+
+
+def hand_over_at_window(window: Window, *, clerk: Any, pickup_code: str, collector: Any) -> Any:
+    """Hand a result over at the window (出件) against its pick-up code; the ticket served is linked to the case.
+
+    The delivery work checks the code and the collector and records the service; a refused code
+    is audited there, so this is not one transaction with the link.
+    """
+    from govhall.delivery.actions import hand_over
+
+    with transaction.atomic():
+        _window_of(clerk, window)
+    delivery = hand_over(pickup_code, collector, actor=clerk)
+    link_case(window, delivery.case, clerk=clerk)
+    return delivery
+
+
+@transaction.atomic
 def link_case(window: Window, case: Any, *, clerk: Any) -> Ticket | None:
     """Link the ticket at the clerk's window to the case just filed or handled for the person there."""
     _window_of(clerk, window)
@@ -724,6 +808,8 @@ def keep_halls(now: datetime.datetime | None = None) -> dict[str, int]:
             _event(ticket, TicketEventKind.CLOSED, note=_("日终未办结，自动关闭"))
             closed += 1
     reminded = remind_bookings(now)
+    # What was typed at a kiosk is kept for its day only:
+    SelfFill.objects.filter(ticket__day__lt=today).delete()
     from govhall.halls.statistics import compute_missing_days
 
     figures = compute_missing_days(today)
@@ -808,3 +894,31 @@ def record_consultation(
     )  # fmt: skip
     record("halls.consultation_recorded", clerk, consultation, {"item": item.implementation_code})
     return consultation
+
+
+@transaction.atomic
+def consultation_to_faq(consultation: Consultation, *, actor: Any) -> Any:
+    """A content editor turns a window consultation marked as a FAQ candidate into a draft 常见问题 of its item.
+
+    The draft is public information's own: reviewed for secrecy and approved before it is published.
+    """
+    from govhall.publicinfo.actions import draft_faq
+    from govhall.publicinfo.queries import editor_departments
+
+    consultation = Consultation.objects.select_for_update().select_related("item__department").get(pk=consultation.pk)
+    if not consultation.is_faq_candidate:
+        raise ValidationError(_("这条咨询没有被建议列入常见问题。"))
+    if consultation.faq_id is not None:
+        raise ValidationError(_("这条咨询已经转为常见问题。"))
+    units = editor_departments(actor)
+    if not units:
+        raise PermissionDenied(_("只有内容编辑可以新建常见问题。"))
+    item = consultation.item
+    department = item.department if item.department_id in units else Department.objects.get(pk=units[0])
+    entry = draft_faq(
+        actor=actor, department=department, question=consultation.question, answer=consultation.answer, item=item
+    )
+    consultation.faq = entry
+    consultation.save(update_fields=["faq"])
+    record("halls.consultation_to_faq", actor, consultation, {"entry": str(entry.public_id)})
+    return entry

@@ -9,7 +9,7 @@ from django.conf import settings
 from govhall.catalog.models import ServiceItem
 from govhall.halls import actions
 from govhall.halls.constants import DeviceKind, HallKind, WindowKind
-from govhall.halls.models import Hall, HallDevice, Queue, Window
+from govhall.halls.models import Consultation, Hall, HallDevice, Queue, Window
 from govhall.identity.models import Department
 
 QUEUES: list[tuple[str, str, str | tuple[str, ...] | None, bool]] = [
@@ -72,6 +72,7 @@ def load_halls_demo() -> tuple[int, Path | None]:
     all_items, _ = Queue.objects.get_or_create(hall=station, prefix="A", defaults={"name": "农林水业务"})
     all_items.items.add(*_items_of(("forestry", "water", "agriculture", "fisheries")))
     Window.objects.get_or_create(hall=station, number=1, defaults={"kind": WindowKind.GENERAL})
+    _demo_consultation(hall)
     keys_file = None
     if not HallDevice.objects.filter(hall=hall).exists():
         lines = []
@@ -83,3 +84,18 @@ def load_halls_demo() -> tuple[int, Path | None]:
         keys_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         keys_file.chmod(0o600)
     return Hall.objects.count(), keys_file
+
+
+def _demo_consultation(hall: Hall) -> None:
+    """A question answered at the window that the clerk proposed for the item's FAQ (on the editors' desk)."""
+    from govhall.identity.models import User
+
+    clerk = User.objects.filter(username="hank").first()
+    item = ServiceItem.objects.filter(department__code="forestry").order_by("implementation_code").first()
+    if clerk is None or item is None or Consultation.objects.filter(hall=hall).exists():
+        return
+    Consultation.objects.create(
+        hall=hall, item=item, clerk=clerk, is_faq_candidate=True,
+        question="采伐后多久要完成更新造林？没有按时完成会怎样？",
+        answer="应当在采伐的当年或者次年内完成更新造林；未按规定完成的，由林业主管部门责令限期完成，并可能影响以后的采伐许可。",
+    )  # fmt: skip

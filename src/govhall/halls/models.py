@@ -406,6 +406,11 @@ class Consultation(models.Model):
     answer = models.TextField(_("答复"))
     clerk = models.ForeignKey("identity.User", verbose_name=_("答复人"), on_delete=models.PROTECT, related_name="+")
     is_faq_candidate = models.BooleanField(_("建议列入常见问题"), default=False)
+    # The draft 常见问题 a content editor made of it (published through public information's review):
+    faq = models.ForeignKey(
+        "publicinfo.Entry", verbose_name=_("常见问题"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
@@ -417,6 +422,31 @@ class Consultation(models.Model):
         return self.question[:30]
 
 
+class SelfFill(models.Model):
+    """自助填单: the answers of an application typed at the kiosk, with the ticket taken for them.
+
+    A kiosk cannot tell who typed an ID number, so nothing is filed and nothing reaches anyone's
+    workspace from here: at the window, once the clerk has checked the ID card and the numbers
+    agree, the answers open the intake form (the draft the clerk and the person complete and
+    confirm). Kept for the day only; the upkeep deletes them after.
+    """
+
+    ticket = models.OneToOneField(Ticket, verbose_name=_("排队号"), on_delete=models.CASCADE, related_name="self_fill")
+    version = models.ForeignKey(
+        "catalog.ItemVersion", verbose_name=_("事项版本"), on_delete=models.PROTECT, related_name="+"
+    )
+    id_number_hash = models.CharField(max_length=64)
+    answers = models.JSONField(_("填写内容"), default=dict)
+    created_at = models.DateTimeField(_("填写时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("自助填单")
+        verbose_name_plural = _("自助填单")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.version_id}"
+
+
 class HallStat(models.Model):
     """One day's figures of a hall, whole or cut by queue, window, clerk or hour (computed at night).
 
@@ -426,7 +456,7 @@ class HallStat(models.Model):
 
     hall = models.ForeignKey(Hall, verbose_name=_("大厅"), on_delete=models.CASCADE, related_name="stats")
     day = models.DateField(_("日期"))
-    dimension = models.CharField(_("维度"), max_length=8)  # hall | queue | window | clerk | hour
+    dimension = models.CharField(_("维度"), max_length=8)  # hall | queue | item | window | clerk | hour
     key = models.CharField(_("分组"), max_length=60, blank=True)
     label = models.CharField(_("名称"), max_length=100, blank=True)
     issued = models.PositiveIntegerField(_("取号"), default=0)

@@ -25,7 +25,17 @@ from govhall.halls.constants import (
     TicketStatus,
     WindowKind,
 )
-from govhall.halls.models import Booking, Consultation, Hall, Queue, Ticket, TicketEvent, Window, WindowShift
+from govhall.halls.models import (
+    Booking,
+    Consultation,
+    Hall,
+    Queue,
+    SelfFill,
+    Ticket,
+    TicketEvent,
+    Window,
+    WindowShift,
+)
 from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role
 from govhall.identity.queries import departments_covered
@@ -161,6 +171,44 @@ def halls_for_item(item: ServiceItem) -> QuerySet[Hall]:
     return Hall.objects.filter(
         is_active=True, queues__items=item, queues__is_active=True, queues__is_pickup=False
     ).distinct()
+
+
+def queue_for_item(hall: Hall, item: ServiceItem) -> Queue | None:
+    """The queue of the hall that takes the item (the first by the hall's order), not a pick-up queue."""
+    return (
+        Queue.objects.filter(hall=hall, items=item, is_active=True, is_pickup=False)
+        .order_by("sort_order", "prefix")
+        .first()
+    )
+
+
+def kiosk_items(hall: Hall) -> list[tuple[str, str]]:
+    """(implementation code, name) of the live items the hall takes, for 自助填单, by name."""
+    from govhall.catalog.queries import live_versions
+
+    items = Queue.objects.filter(hall=hall, is_active=True, is_pickup=False).values("items")
+    versions = live_versions().filter(item_id__in=items).select_related("item")
+    return sorted(((v.item.implementation_code, v.name) for v in versions), key=lambda pair: pair[1])
+
+
+def self_filled_answers(window: Window, person: Any) -> dict[str, Any] | None:
+    """The answers typed at the kiosk with the ticket at the window, if they are this person's
+    (the ID number typed there is the one on the ID card the clerk checked); else None."""
+    ticket = (
+        Ticket.objects.filter(window=window, status__in=AT_WINDOW_STATUSES)
+        .select_related("self_fill__version__item")
+        .first()
+    )
+    fill = getattr(ticket, "self_fill", None) if ticket else None
+    if fill is None or fill.id_number_hash != person.id_number_hash:
+        return None
+    return {"item": fill.version.item.implementation_code, "answers": fill.answers}
+
+
+def self_filled_item_name(ticket: Ticket) -> str:
+    """The name of the item filled at the kiosk with this ticket, or ""."""
+    fill = SelfFill.objects.filter(ticket=ticket).select_related("version").first()
+    return fill.version.name if fill else ""
 
 
 def call_order(now: datetime.datetime) -> Any:
@@ -448,3 +496,18 @@ def halls_for_stats(user: Any) -> list[Hall]:
     covered = departments_covered(user, (Role.CLERK, Role.APPROVER, Role.SUPERVISOR))
     order = [kind for kind, _label in HallKind.choices]
     return sorted(Hall.objects.filter(department_id__in=covered), key=lambda h: (order.index(h.kind), h.code))
+
+
+def faq_candidates() -> QuerySet[Consultation]:
+    """Window consultations the clerks proposed for an item's FAQ that no editor has drafted yet, newest first."""
+    from django.db.models import OuterRef, Subquery
+
+    from govhall.catalog.models import ItemVersion
+
+    latest_name = ItemVersion.objects.filter(item=OuterRef("item_id")).order_by("-number").values("name")[:1]
+    return (
+        Consultation.objects.filter(is_faq_candidate=True, faq__isnull=True)
+        .select_related("hall", "item")
+        .annotate(item_name=Subquery(latest_name))
+        .order_by("-created_at")
+    )

@@ -24,8 +24,10 @@ from django.views.decorators.http import require_POST
 
 from govhall.audit.actions import client_ip
 from govhall.cases import queries as case_queries
-from govhall.cases.constants import SESSION_INTAKE_PERSON
+from govhall.cases.constants import SESSION_INTAKE_ANSWERS, SESSION_INTAKE_ENTITY, SESSION_INTAKE_PERSON
 from govhall.catalog.models import ServiceItem
+from govhall.catalog.queries import live_versions
+from govhall.delivery.actions import Collector
 from govhall.halls import actions, queries, statistics
 from govhall.halls.constants import DeviceKind, HallKind, PriorityGroup, TicketSource, TicketStatus
 from govhall.halls.devices import COOKIE, Device, device_for
@@ -34,6 +36,7 @@ from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
 from govhall.lib import challenge
 from govhall.lib.errors import Conflict
+from govhall.lib.jsonforms import SOURCE, SOURCES, answers_of, build_form, show_errors, validate_answers
 from govhall.lib.ratelimit import over_limit
 
 View = Callable[..., HttpResponseBase]
@@ -156,6 +159,11 @@ def _kiosk(request: HttpRequest, template: str, context: dict[str, Any], status:
     )
 
 
+def _page(request: HttpRequest) -> int:
+    value = request.GET.get("page", "0")
+    return min(int(value), 999) if value.isdigit() else 0
+
+
 @device_required(DeviceKind.KIOSK)
 def kiosk(request: HttpRequest) -> HttpResponse:
     return _kiosk(request, "kiosk_home.html", {})
@@ -166,10 +174,7 @@ def kiosk_queues(request: HttpRequest) -> HttpResponse:
     """Choose the business: at most six choices a screen."""
     hall = _hall_of(request)
     queues = list(Queue.objects.filter(hall=hall, is_active=True).order_by("sort_order", "prefix"))
-    try:
-        page = max(0, int(request.GET.get("page", "0")))
-    except ValueError:
-        page = 0
+    page = _page(request)
     shown = queues[page * KIOSK_CHOICES_PER_SCREEN : (page + 1) * KIOSK_CHOICES_PER_SCREEN]
     waiting = {row["prefix"]: row for row in queries.queue_overview(hall)}
     return _kiosk(
@@ -226,8 +231,67 @@ def kiosk_ticket(request: HttpRequest, public_id: str) -> HttpResponse:
             "minutes": minutes,
             "qr": _qr_svg(follow_url, scale=4),
             "follow_url": follow_url,
+            "self_filled": queries.self_filled_item_name(ticket),
         },
     )
+
+
+@device_required(DeviceKind.KIOSK)
+def kiosk_fill(request: HttpRequest) -> HttpResponse:
+    """自助填单, first screen: the item, at most six a screen."""
+    items = queries.kiosk_items(_hall_of(request))
+    page = _page(request)
+    return _kiosk(
+        request,
+        "kiosk_fill.html",
+        {
+            "items": items[page * KIOSK_CHOICES_PER_SCREEN : (page + 1) * KIOSK_CHOICES_PER_SCREEN],
+            "previous_page": page - 1 if page else None,
+            "next_page": page + 1 if len(items) > (page + 1) * KIOSK_CHOICES_PER_SCREEN else None,
+        },
+    )
+
+
+@device_required(DeviceKind.KIOSK)
+def kiosk_fill_item(request: HttpRequest, code: str) -> HttpResponse:
+    """自助填单: the item's application form (the same form as online) and the ID number; a ticket at the end.
+
+    What is left empty is completed at the window; what is typed wrong is shown at its field.
+    """
+    hall = _hall_of(request)
+    version = next((v for v in live_versions().filter(item__implementation_code=code).select_related("item")), None)
+    if version is None or code not in {c for c, _name in queries.kiosk_items(hall)}:
+        raise Http404
+    schema = version.form_schema or {"type": "object"}
+    posted = request.method == "POST"
+    form = build_form(schema, version.form_ui, request.POST if posted else None)
+    for name, spec in schema.get("properties", {}).items():
+        if isinstance(spec, dict) and spec.get(SOURCE) in SOURCES:
+            del form.fields[name]  # the platform fills it at the window from the person's registration
+    context: dict[str, Any] = {"version": version, "form": form}
+    if not posted:
+        return _kiosk(request, "kiosk_fill_form.html", context)
+    form.is_valid()  # reads the post; the schema judges it
+    answers = answers_of(form, schema)
+    # Every problem at once: the answers typed wrong (not those left empty) and the ID number:
+    problems = {name: messages for name, messages in validate_answers(schema, answers).items() if name in answers}
+    id_number = request.POST.get("id_number", "")
+    try:
+        actions.parse_id_number(id_number)
+    except ValidationError as exc:
+        context["id_error"] = " ".join(exc.message_dict["id_number"])  # the number is not shown again
+    if problems or "id_error" in context:
+        show_errors(form, ValidationError(problems) if problems else ValidationError([]))
+        return _kiosk(request, "kiosk_fill_form.html", context, status=400)
+    if over_limit(f"halls:kiosk:{_device(request).id}", limit=120, window_seconds=60):
+        context["error"] = _("取号太频繁，请稍候再试。")
+        return _kiosk(request, "kiosk_fill_form.html", context, status=429)
+    try:
+        ticket = actions.self_fill(hall, version, id_number=id_number, answers=answers)
+    except (ValidationError, PermissionDenied) as exc:
+        context["error"] = " ".join(exc.messages if isinstance(exc, ValidationError) else [str(exc)])
+        return _kiosk(request, "kiosk_fill_form.html", context, status=400)
+    return redirect("halls:kiosk_ticket", public_id=ticket.public_id)
 
 
 @device_required(DeviceKind.KIOSK)
@@ -314,6 +378,7 @@ def counter(request: HttpRequest) -> HttpResponse:
         )
     window = shift.window
     hall = window.hall
+    ticket = queries.ticket_at_window(window)
     return render(
         request,
         "halls/counter.html",
@@ -322,7 +387,9 @@ def counter(request: HttpRequest) -> HttpResponse:
             "shift": shift,
             "window": window,
             "hall": hall,
-            "ticket": queries.ticket_at_window(window),
+            "ticket": ticket,
+            "self_filled": queries.self_filled_item_name(ticket) if ticket else "",
+            "items": queries.kiosk_items(hall),
             "overview": queries.queue_overview(hall),
             "waiting": queries.waiting_for_window(window)[:10],
             "other_windows": Window.objects.filter(hall=hall, is_active=True).exclude(pk=window.pk),
@@ -407,17 +474,21 @@ def counter_operate(request: HttpRequest, operation: str) -> HttpResponse:
             )  # fmt: skip
             messages.success(request, _("咨询已记录。"))
         elif operation == "intake":
-            person = actions.identify_at_window(
-                window, clerk=user, name=request.POST.get("name", ""), id_number=request.POST.get("id_number", ""),
-                phone=request.POST.get("phone", ""),
+            return _start_intake(request, window, user)
+        elif operation == "hand-over":
+            collector = Collector(
+                name=request.POST.get("collector_name", ""), id_number=request.POST.get("collector_id", ""),
+                is_proxy=bool(request.POST.get("is_proxy")),
+                authorisation_checked=bool(request.POST.get("authorisation_checked")),
             )  # fmt: skip
-            # The window intake page serves only the person identified here (cases checks it):
-            request.session[SESSION_INTAKE_PERSON] = str(person.public_id)
-            query = urlencode(
-                {"person": str(person.public_id), "next": reverse("halls:counter"),
-                 "item": request.POST.get("item", "")}
-            )  # fmt: skip
-            return redirect(f"{reverse('cases:desk_intake')}?{query}")
+            delivery = actions.hand_over_at_window(
+                window, clerk=user, pickup_code=request.POST.get("pickup_code", ""), collector=collector
+            )
+            messages.success(
+                request,
+                _("办件 %(reference)s 的结果已交 %(name)s 领取，本号已关联该办件。")
+                % {"reference": delivery.case.reference, "name": delivery.collector_name},
+            )
         elif operation in COUNTER_OPERATIONS:
             result = COUNTER_OPERATIONS[operation][0](window, clerk=user)
             if operation == "call" and result is None:
@@ -427,6 +498,31 @@ def counter_operate(request: HttpRequest, operation: str) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         _say(request, exc)
     return redirect("halls:counter")
+
+
+def _start_intake(request: HttpRequest, window: Window, user: User) -> HttpResponse:
+    """Identify the person at the window (and the company they act for), then on to the intake page."""
+    post = request.POST
+    person = actions.identify_at_window(
+        window, clerk=user, name=post.get("name", ""), id_number=post.get("id_number", ""),
+        phone=post.get("phone", ""),
+    )  # fmt: skip
+    entity = None
+    if post.get("credit_code", "").strip():
+        entity = actions.identify_entity_at_window(
+            window, clerk=user, agent=person, credit_code=post["credit_code"], name=post.get("entity_name", ""),
+            authorisation_checked=bool(post.get("authorisation_checked")),
+        )  # fmt: skip
+    # The window intake page serves only the person (and company) identified here (cases checks it):
+    request.session[SESSION_INTAKE_PERSON] = str(person.public_id)
+    request.session[SESSION_INTAKE_ENTITY] = str(entity.public_id) if entity else ""
+    item = post.get("item", "")
+    answers = queries.self_filled_answers(window, person) if not entity else None
+    request.session[SESSION_INTAKE_ANSWERS] = answers or {}
+    if answers:
+        item = answers["item"]
+    query = urlencode({"person": str(person.public_id), "next": reverse("halls:counter"), "item": item})
+    return redirect(f"{reverse('cases:desk_intake')}?{query}")
 
 
 @staff_required
@@ -441,6 +537,27 @@ def counter_linked(request: HttpRequest, public_id: str) -> HttpResponse:
         if ticket:
             messages.success(request, _("%(number)s 已关联本办件。") % {"number": ticket.number})
     return render(request, "halls/counter_linked.html", {"surface": "desk", "case": case, "ticket": ticket})
+
+
+@staff_required
+@require_POST
+def consultation_to_faq(request: HttpRequest, pk: int) -> HttpResponse:
+    """A content editor drafts a FAQ from a window consultation (from public information's desk)."""
+    from govhall.publicinfo.queries import editor_departments
+
+    if not editor_departments(_user(request)):
+        raise PermissionDenied(_("只有内容编辑可以新建常见问题。"))
+    consultation = queries.faq_candidates().filter(pk=pk).first()
+    if consultation is None:
+        messages.info(request, _("这条咨询已经转为常见问题，或已不在建议列表中。"))
+        return redirect("publicinfo:desk_home")
+    try:
+        entry = actions.consultation_to_faq(consultation, actor=_user(request))
+    except (ValidationError, PermissionDenied) as exc:
+        _say(request, exc)
+        return redirect("publicinfo:desk_home")
+    messages.success(request, _("已生成常见问题草稿，经保密审查和审批后发布。"))
+    return redirect("publicinfo:desk_entry", public_id=entry.public_id)
 
 
 # Hall statistics (desk) ---------------------------------------------------------------------------

@@ -619,6 +619,16 @@ def answer_question(question: Question, *, actor: User, answer: str) -> Question
     return question
 
 
+def draft_faq(*, actor: User, department: Department, question: str, answer: str, item: ServiceItem | None) -> Entry:
+    """A draft 常见问题 (of an item) from a question and its answer: asked online, or at a hall's window."""
+    return create_draft(
+        actor=actor,
+        department=department,
+        data={"kind": EntryKind.FAQ, "title": question[:200], "issuer": department.name, "body": answer},
+        items=[item] if item else [],
+    )
+
+
 @transaction.atomic
 def draft_faq_from(question: Question, *, actor: User, department: Department) -> Entry:
     """An answered question becomes a draft 常见问题 of its item (published after review and approval like any entry)."""
@@ -629,17 +639,8 @@ def draft_faq_from(question: Question, *, actor: User, department: Department) -
         raise ValidationError(_("请先答复这条咨询，再转为常见问题。"), code="unanswered")
     if question.faq_id is not None:
         raise ValidationError(_("这条咨询已经转为常见问题。"), code="faq_exists")
-    entry = create_draft(
-        actor=actor,
-        department=department,
-        data={
-            "kind": EntryKind.FAQ,
-            "title": question.text[:200],
-            "issuer": department.name,
-            "body": question.answer,
-        },
-        items=[question.item] if question.item else [],
-    )
+    entry = draft_faq(actor=actor, department=department, question=question.text, answer=question.answer,
+                      item=question.item)  # fmt: skip
     question.faq = entry
     question.save(update_fields=["faq"])
     record("publicinfo.question_to_faq", actor, question, {"entry": str(entry.public_id)})

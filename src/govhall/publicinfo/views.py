@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from govhall.audit.actions import client_ip
+from govhall.halls import queries as hall_queries
 from govhall.identity.decorators import staff_required
 from govhall.identity.queries import departments_with_role
 from govhall.lib.ratelimit import over_limit
@@ -157,6 +158,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
             "requests": queries.open_requests()[:50] if queries.can_handle_requests(user) else [],
             "questions": queries.open_questions()[:50] if queries.can_handle_requests(user) else [],
             "can_edit": bool(queries.editor_departments(user)),
+            "hall_candidates": hall_queries.faq_candidates()[:50] if queries.editor_departments(user) else [],
             "guide_flags": queries.guides_to_review(),
             "stale_columns": queries.stale_columns() if queries.editor_departments(user) else [],
             "can_handle_requests": queries.can_handle_requests(user),

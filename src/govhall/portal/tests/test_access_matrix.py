@@ -222,6 +222,8 @@ MATRIX: dict[str, Rule] = {
     "desk/counter/linked/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "case"),
     # The hall's figures: the clerks, approvers and supervisors over the hall's department (the
     # world's hall hangs on the forestry unit):
+    # A window consultation proposed for a FAQ: the content editors draft it (public information's desk):
+    "desk/halls/consultations/<int:pk>/faq/": _staff({"helen"}, methods=("POST",), pk="1"),
     "desk/halls/stats/": _staff(FORESTRY_RECORDS),
     "desk/halls/stats/export.xlsx": _staff(FORESTRY_RECORDS),
     "desk/halls/stats/compute/": _staff(FORESTRY_RECORDS, methods=("POST",)),
@@ -784,7 +786,7 @@ def _url(route: str, rule: Rule, arguments: dict[str, str]) -> str:
     url = "/" + route
     values = {**rule.arguments, **arguments}
     for name, value in values.items():
-        for converter in ("uuid", "slug", "str"):
+        for converter in ("uuid", "slug", "str", "int"):
             url = url.replace(f"<{converter}:{name}>", value)
     assert "<" not in url, f"no value for a parameter of {route}"
     return url
