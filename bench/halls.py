@@ -474,7 +474,7 @@ def bench_boards(world: dict[str, Any], url: str, redis: str, count: int, second
     from govhall.halls import actions, queries
     from govhall.halls.constants import DeviceKind, TicketEventKind
     from govhall.halls.models import TicketEvent
-    from govhall.halls.queries import board_version
+    from govhall.halls.queries import board_tag
 
     hall, window, clerk = world["hall"], world["windows"][0], world["clerks"][0]
     keys = [actions.register_device(hall, kind=DeviceKind.BOARD, name=f"显示屏{n + 1}", actor=world["helen"])[1]
@@ -531,9 +531,7 @@ def bench_boards(world: dict[str, Any], url: str, redis: str, count: int, second
             else:
                 unseen += 1
     answered = statuses[200] + statuses[304]
-    in_process = _in_process_board_cpu(
-        keys[0], lambda: f'"{hall.pk}-{board_version(hall.pk)}-{world["today"].isoformat()}"'
-    )
+    in_process = _in_process_board_cpu(keys[0], lambda: f'"{board_tag(hall.pk)}"')
     return {
         "boards": count, "server_workers": workers, "seconds": round(window_seconds, 1),
         "requests": sum(statuses.values()), "per_second": round(sum(statuses.values()) / (warm + seconds), 1),

@@ -308,10 +308,17 @@ def known_answers(applicant: User, entity: LegalEntity | None) -> dict[str, str]
     return {"applicant_name": applicant.person.name if applicant.person else applicant.full_name}
 
 
-def _check_may_apply(version: ItemVersion, applicant: User, entity: LegalEntity | None) -> None:
+def _check_may_apply(
+    version: ItemVersion, applicant: User, entity: LegalEntity | None, *, checked_at_window: bool = False
+) -> None:
+    """``checked_at_window``: a window clerk filing for ``entity`` checked the agent's authorisation letter
+    (the hall's counter requires it); nothing lasting is granted for it."""
     if applicant.kind != UserKind.APPLICANT:
         raise PermissionDenied(_("只有个人或企业账户可以提交申请。"))
-    if entity is not None and not entity.authorisations.filter(user=applicant, is_active=True).exists():
+    authorised = checked_at_window or (
+        entity is not None and entity.authorisations.filter(user=applicant, is_active=True).exists()
+    )
+    if entity is not None and not authorised:
         raise PermissionDenied(_("您没有代表该单位办理的授权。"))
     # Read now from the database, not from the guide the page was built from (a process keeps
     # those): an item suspended, or a version replaced, elsewhere a moment ago takes no more.
@@ -419,7 +426,8 @@ def submit_case(
 
     ``filed_by``: the window clerk filing it at the hall for the applicant (一窗受理; channel
     "window"), who must be a clerk of the handling department; the applicant's account is the
-    case's, and the clerk is the actor of its first event.
+    case's, and the clerk is the actor of its first event. Filing for ``entity`` at the window,
+    the clerk has checked the agent's letter of authorisation (the submitted event says so).
 
     ``licences``: material id -> the public id of a licence chosen instead of an upload;
     ``reusable``: the applicant's reusable licences if just read (see ``resolve_licences``).
@@ -436,7 +444,7 @@ def submit_case(
     existing = Case.objects.filter(applicant=applicant, submit_key=submit_key).first()
     if existing is not None:
         return existing
-    _check_may_apply(version, applicant, entity)
+    _check_may_apply(version, applicant, entity, checked_at_window=filed_by is not None)
     if filed_by is not None and not _holds(filed_by, (Role.CLERK,), version.handling_department_id):
         raise PermissionDenied(_("您不是办理该事项部门的窗口受理人员，不能代为录入申请。"))
     if draft is not None and (draft.applicant_id != applicant.pk or draft.status != CaseStatus.DRAFT):
@@ -494,7 +502,9 @@ def submit_case(
             _store_licences(case, reused, applicant, replacing=draft is not None)
             move(
                 case, CaseStatus.SUBMITTED, actor=filed_by or applicant, kind="submitted",
-                data={"reference": case.reference, "channel": case.channel},
+                data={"reference": case.reference, "channel": case.channel,
+                      # For a company at the window: its agent's letter of authorisation was checked there:
+                      **({"agent_authorisation": "checked_at_window"} if entity and filed_by else {})},
             )  # fmt: skip
     except IntegrityError:
         # A concurrent request with the same key won the race; answer with its case:

@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -265,9 +267,16 @@ def desk_intake(request: HttpRequest) -> HttpResponse:
             {"surface": "desk", "person": person, "entity": entity, "next": next_url,
              "versions": queries.intake_versions(departments)},
         )  # fmt: skip
+    if request.method == "POST" and request.POST.get("entity", "") != (str(entity.public_id) if entity else ""):
+        # The counter identified someone else (or another company) since this form was opened:
+        messages.error(request, _("窗口已重新核验申请人或申请单位，这份申请未提交。请按当前核验的申请人重新填写。"))
+        return redirect(f"{reverse('cases:desk_intake')}?{urlencode({'person': given, 'next': next_url})}")
     applicant = open_account_for_intake(person)
-    kiosk = request.session.get(SESSION_INTAKE_ANSWERS) or {}
-    answers = kiosk.get("answers") if kiosk.get("item") == code else None
+    answers = None
+    if request.method == "GET":
+        # The answers typed at the kiosk fill the form once; they are not kept in the session after:
+        kiosk = request.session.pop(SESSION_INTAKE_ANSWERS, None) or {}
+        answers = kiosk.get("answers") if kiosk.get("item") == code else None
     return _application(request, version, None, Intake(applicant, person, next_url, entity, answers))
 
 

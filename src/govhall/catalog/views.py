@@ -35,6 +35,7 @@ from govhall.lib.pagecache import anonymous_page_cache
 from govhall.publicinfo.queries import (
     entries_for_item,
     guides_to_review,
+    intermediary_services_for_item,
     open_error_reports_about_guides,
     published_key,
 )
@@ -80,8 +81,9 @@ def _guide_context(version: ItemVersion) -> dict[str, Any]:
 
 
 def _guide_key() -> tuple[Any, ...]:
-    # The guide lists the public information linked to its item (publicinfo), kept under both keys:
-    return (queries.live_catalog_key(), published_key())
+    # The guide lists the public information linked to its item (publicinfo), kept under both keys,
+    # and a day (an intermediary's qualification lapses at midnight):
+    return (queries.live_catalog_key(), published_key(), timezone.localdate())
 
 
 @anonymous_page_cache(_guide_key)
@@ -95,6 +97,7 @@ def guide_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "is_current": live is not None and live.pk == version.pk,
             "live": live,
             "public_entries": entries_for_item(version.item),
+            "intermediary_services": intermediary_services_for_item(version.item),
         }
     )
     return render(request, "catalog/guide_detail.html", context)

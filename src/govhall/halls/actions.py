@@ -31,6 +31,7 @@ from govhall.halls.constants import (
     BookingStatus,
     DeviceKind,
     PriorityGroup,
+    TicketCaseKind,
     TicketEventKind,
     TicketSource,
     TicketStatus,
@@ -45,13 +46,14 @@ from govhall.halls.models import (
     SelfFill,
     SlotLock,
     Ticket,
+    TicketCase,
     TicketEvent,
     Window,
     WindowShift,
 )
 from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role
-from govhall.identity.models import Department, LegalEntity, NaturalPerson
+from govhall.identity.models import LegalEntity, NaturalPerson
 from govhall.identity.queries import ID_NUMBER, has_role_for
 from govhall.lib.crypto import decrypt_text, encrypt_text, lookup_hash
 from govhall.lib.errors import Conflict
@@ -713,13 +715,13 @@ def identify_entity_at_window(
 ) -> LegalEntity:
     """A company or organisation applying through its agent (经办人) at the window.
 
-    The credit code is checked (check digit) and the name must be the one on record; the clerk
-    must have checked the authorisation letter (授权委托书, or the legal representative's own ID).
-    The agent is then authorised for the entity, as if the entity had authorised them online
-    (audited, with the clerk as the one who checked), so the case is filed for the entity.
+    The credit code is checked (check digit) and the name must be the one on record (a new code
+    is registered from the business licence); the clerk must have checked the letter of
+    authorisation bearing its seal (or the legal representative's own ID). Nothing lasting is
+    granted: the case filed now is the entity's, and its first event says the letter was checked
+    at the window; acting for the entity online still needs the entity's own authorisation.
     """
-    from govhall.identity.actions import authorise_for_entity, open_account_for_intake, register_entity
-    from govhall.identity.constants import AuthorisationRole
+    from govhall.identity.actions import register_entity
 
     _window_of(clerk, window)
     problems: dict[str, str] = {}
@@ -744,42 +746,42 @@ def identify_entity_at_window(
     if problems:
         raise ValidationError(problems)
     entity = known or register_entity(name=name, credit_code=code, actor=clerk)
-    account = open_account_for_intake(agent)
-    is_representative = bool(entity.legal_representative) and entity.legal_representative == agent.name
-    role = AuthorisationRole.LEGAL_REPRESENTATIVE if is_representative else AuthorisationRole.AGENT
-    authorise_for_entity(account, entity, role=role, actor=clerk)
-    record("halls.entity_identified", clerk, entity, {"window": window.pk, "agent": agent.id_number_masked,
-                                                       "role": role})  # fmt: skip
+    record("halls.agent_checked", clerk, entity, {"window": window.pk, "agent": agent.id_number_masked})
     return entity
 
 
-def hand_over_at_window(window: Window, *, clerk: Any, pickup_code: str, collector: Any) -> Any:
-    """Hand a result over at the window (出件) against its pick-up code; the ticket served is linked to the case.
+def hand_over_at_window(window: Window, *, clerk: Any, pickup_code: str, collector: Any) -> tuple[Any, Ticket | None]:
+    """Hand a result over at the window (出件) against its pick-up code, and link the ticket served to the case.
 
-    The delivery work checks the code and the collector and records the service; a refused code
-    is audited there, so this is not one transaction with the link.
+    The delivery work checks the code and the collector and records the service (a refused code
+    is audited there, outside its refused transaction). The result handed over stays handed over
+    if the ticket cannot be linked (the clerk signed out meanwhile): the ticket is then None.
     """
     from govhall.delivery.actions import hand_over
 
     with transaction.atomic():
-        _window_of(clerk, window)
+        _window_of(clerk, window)  # refused before anything is handed over
     delivery = hand_over(pickup_code, collector, actor=clerk)
-    link_case(window, delivery.case, clerk=clerk)
-    return delivery
+    try:
+        ticket = link_case(window, delivery.case, clerk=clerk, kind=TicketCaseKind.COLLECTED)
+    except PermissionDenied:
+        ticket = None
+    return delivery, ticket
 
 
 @transaction.atomic
-def link_case(window: Window, case: Any, *, clerk: Any) -> Ticket | None:
-    """Link the ticket at the clerk's window to the case just filed or handled for the person there."""
+def link_case(window: Window, case: Any, *, clerk: Any, kind: str = TicketCaseKind.FILED) -> Ticket | None:
+    """Link the ticket at the clerk's window to a case served for the person there (filed, or collected).
+
+    A ticket may serve several cases; linking the same case twice changes nothing.
+    """
     _window_of(clerk, window)
     ticket = Ticket.objects.select_for_update().filter(window=window, status__in=AT_WINDOW_STATUSES).first()
     if ticket is None:
         return None
-    if ticket.case_id == case.pk:
-        return ticket
-    ticket.case = case
-    ticket.save(update_fields=["case", "updated_at"])
-    _event(ticket, TicketEventKind.CASE_LINKED, window=ticket.window, actor=clerk, note=case.reference or "")
+    _link, created = TicketCase.objects.get_or_create(ticket=ticket, case=case, defaults={"kind": kind})
+    if created:
+        _event(ticket, TicketEventKind.CASE_LINKED, window=ticket.window, actor=clerk, note=case.reference or "")
     return ticket
 
 
@@ -910,11 +912,10 @@ def consultation_to_faq(consultation: Consultation, *, actor: Any) -> Any:
         raise ValidationError(_("这条咨询没有被建议列入常见问题。"))
     if consultation.faq_id is not None:
         raise ValidationError(_("这条咨询已经转为常见问题。"))
-    units = editor_departments(actor)
-    if not units:
-        raise PermissionDenied(_("只有内容编辑可以新建常见问题。"))
     item = consultation.item
-    department = item.department if item.department_id in units else Department.objects.get(pk=units[0])
+    if item.department_id not in editor_departments(actor):
+        raise PermissionDenied(_("只有该事项所属单位的内容编辑可以新建它的常见问题。"))
+    department = item.department
     entry = draft_faq(
         actor=actor, department=department, question=consultation.question, answer=consultation.answer, item=item
     )

@@ -72,6 +72,13 @@ class PriorityGroup(models.TextChoices):
     PREGNANT = "pregnant", _("孕妇、带婴幼儿者")
 
 
+class TicketCaseKind(models.TextChoices):
+    """What a ticket's visit did for a case."""
+
+    FILED = "filed", _("窗口受理")
+    COLLECTED = "collected", _("领取结果")
+
+
 class TicketEventKind(models.TextChoices):
     ISSUED = "issued", _("取号")
     CALLED = "called", _("叫号")

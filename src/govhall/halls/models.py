@@ -24,6 +24,7 @@ from govhall.halls.constants import (
     DeviceKind,
     HallKind,
     PriorityGroup,
+    TicketCaseKind,
     TicketEventKind,
     TicketSource,
     TicketStatus,
@@ -282,9 +283,6 @@ class Ticket(models.Model):
     clerk = models.ForeignKey(
         "identity.User", verbose_name=_("窗口人员"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    case = models.ForeignKey(
-        "cases.Case", verbose_name=_("办件"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     call_count = models.PositiveSmallIntegerField(_("叫号次数"), default=0)
     arrived_at = models.DateTimeField(_("取号时间"))
     first_called_at = models.DateTimeField(_("首次叫号时间"), null=True, blank=True)
@@ -338,6 +336,28 @@ class Ticket(models.Model):
         if self.started_at is None or self.finished_at is None:
             return None
         return max(0, int((self.finished_at - self.started_at).total_seconds()) - self.paused_seconds)
+
+
+class TicketCase(models.Model):
+    """A case served at a ticket's window: filed there (一窗受理) or its result collected (出件).
+
+    One visit may serve several cases (a person files one and collects another); each link is a
+    visit of that case to the hall (平均跑动次数 counts them per case and day).
+    """
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("排队号"), on_delete=models.CASCADE, related_name="case_links")
+    case = models.ForeignKey("cases.Case", verbose_name=_("办件"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("办理内容"), max_length=10, choices=TicketCaseKind.choices)
+    created_at = models.DateTimeField(_("关联时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("排队号关联办件")
+        verbose_name_plural = _("排队号关联办件")
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "case"], name="halls_ticket_case_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.case_id} {self.kind}"
 
 
 class DailySerial(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ from govhall.holidays.queries import get_calendar
 from govhall.identity.constants import Role
 from govhall.identity.queries import departments_covered
 from govhall.lib.workdays import WorkingCalendar
+from govhall.publicinfo.queries import current_notices
 
 # An estimate of one service when a queue has served nobody yet today:
 DEFAULT_SERVICE_MINUTES = 6
@@ -350,12 +352,22 @@ def board_version(hall_id: int) -> int:
     return int(cache.get(f"halls:board:{hall_id}") or 0)
 
 
-def board_json(hall_id: int, version: int) -> str:
-    """The board's data as JSON, rendered once per change of the hall and kept for every board.
+def board_tag(hall_id: int) -> str:
+    """What the board's ETag says: the hall's version, the day, and the published public information
+    (a new 通知公告 shows on the boards; its key is read from the database at most every few seconds
+    per process, so an unchanged board still costs no query)."""
+    from govhall.publicinfo.queries import published_key
+
+    published = hashlib.blake2b(repr(published_key()).encode(), digest_size=6).hexdigest()
+    return f"{hall_id}-{board_version(hall_id)}-{timezone.localdate().isoformat()}-{published}"
+
+
+def board_json(hall_id: int, tag: str) -> str:
+    """The board's data as JSON, rendered once per change (``board_tag``) and kept for every board.
 
     Kept a minute at most, so that a change that moves no ticket (the hall's notice) shows too.
     """
-    key = f"halls:board-json:{hall_id}:{version}:{timezone.localdate().isoformat()}"
+    key = f"halls:board-json:{tag}"
     body = cache.get(key)
     if body is None:
         body = json.dumps(board_state(Hall.objects.get(pk=hall_id)), cls=DjangoJSONEncoder, ensure_ascii=False)
@@ -392,6 +404,7 @@ def board_state(hall: Hall, *, recent: int = 8) -> dict[str, Any]:
             for row in queue_overview(hall)
         ],
         "notice": hall.notice,
+        "notices": [{"title": entry.title, "published_on": entry.published_on} for entry in current_notices(limit=3)],
     }
 
 
@@ -498,15 +511,16 @@ def halls_for_stats(user: Any) -> list[Hall]:
     return sorted(Hall.objects.filter(department_id__in=covered), key=lambda h: (order.index(h.kind), h.code))
 
 
-def faq_candidates() -> QuerySet[Consultation]:
-    """Window consultations the clerks proposed for an item's FAQ that no editor has drafted yet, newest first."""
+def faq_candidates(departments: list[int]) -> QuerySet[Consultation]:
+    """Window consultations about the items of these units that the clerks proposed for the FAQ and no
+    editor has drafted yet, newest first."""
     from django.db.models import OuterRef, Subquery
 
     from govhall.catalog.models import ItemVersion
 
     latest_name = ItemVersion.objects.filter(item=OuterRef("item_id")).order_by("-number").values("name")[:1]
     return (
-        Consultation.objects.filter(is_faq_candidate=True, faq__isnull=True)
+        Consultation.objects.filter(is_faq_candidate=True, faq__isnull=True, item__department_id__in=departments)
         .select_related("hall", "item")
         .annotate(item_name=Subquery(latest_name))
         .order_by("-created_at")

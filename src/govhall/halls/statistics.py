@@ -17,13 +17,14 @@ from io import BytesIO
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from govhall.catalog.models import ServiceItem
-from govhall.halls.constants import BookingStatus, TicketStatus
-from govhall.halls.models import Booking, Consultation, Hall, HallStat, Queue, Ticket
+from govhall.halls.constants import BookingStatus, TicketCaseKind, TicketStatus
+from govhall.halls.models import Booking, Consultation, Hall, HallStat, Queue, Ticket, TicketCase
 from govhall.halls.queries import item_name
 
 DIMENSIONS = ("hall", "queue", "item", "window", "clerk", "hour")
@@ -41,10 +42,11 @@ def _avg(values: list[int]) -> int | None:
 
 
 def _item_of(ticket: Ticket, queue_items: dict[int, list[ServiceItem]]) -> ServiceItem | None:
-    """What the ticket came for: the case filed or handed over with it, its booking's item, or its
-    queue's only item. A ticket of a queue of several items that filed nothing has no item."""
-    if ticket.case is not None:
-        return ticket.case.item_version.item
+    """What the ticket came for: the first case filed with it (else collected), its booking's item, or its
+    queue's only item. A ticket of a queue of several items that served no case has no item."""
+    links = sorted(ticket.case_links.all(), key=lambda link: (link.kind != TicketCaseKind.FILED, link.pk))
+    if links:
+        return links[0].case.item_version.item
     if ticket.booking is not None:
         return ticket.booking.item
     items = queue_items.get(ticket.queue_id, [])
@@ -72,8 +74,10 @@ def compute_day(hall: Hall, day: datetime.date) -> int:
     """Compute one hall's figures for one day (replacing any kept); return the rows written."""
     rows: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: defaultdict(list))
     labels: dict[tuple[str, str], str] = {}
-    tickets = Ticket.objects.filter(hall=hall, day=day).select_related(
-        "queue", "window", "clerk", "case__item_version__item", "booking__item"
+    tickets = (
+        Ticket.objects.filter(hall=hall, day=day)
+        .select_related("queue", "window", "clerk", "booking__item")
+        .prefetch_related(Prefetch("case_links", TicketCase.objects.select_related("case__item_version__item")))
     )
     queue_items: dict[int, list[ServiceItem]] = defaultdict(list)
     for queue in Queue.objects.filter(hall=hall).prefetch_related("items"):
@@ -93,8 +97,7 @@ def compute_day(hall: Hall, day: datetime.date) -> int:
                 group["missed"].append(1)
             if ticket.booking_id:
                 group["booked_tickets"].append(1)
-            if ticket.case_id and not ticket.queue.is_pickup:
-                group["cases_filed"].append(1)
+            group["cases_filed"].extend(1 for link in ticket.case_links.all() if link.kind == TicketCaseKind.FILED)
             wait = ticket.waiting_seconds
             if wait is not None:
                 group["wait"].append(wait)

@@ -38,6 +38,7 @@ from govhall.lib import challenge
 from govhall.lib.errors import Conflict
 from govhall.lib.jsonforms import SOURCE, SOURCES, answers_of, build_form, show_errors, validate_answers
 from govhall.lib.ratelimit import over_limit
+from govhall.publicinfo.queries import current_notices
 
 View = Callable[..., HttpResponseBase]
 KIOSK_CHOICES_PER_SCREEN = 6
@@ -138,12 +139,12 @@ def board(request: HttpRequest) -> HttpResponse:
 def board_state(request: HttpRequest) -> HttpResponse:
     """The board's data; 304 while nothing changed (no database query then: the version is in the cache)."""
     device = _device(request)
-    version = queries.board_version(device.hall_id)
-    etag = f'"{device.hall_id}-{version}-{timezone.localdate().isoformat()}"'
+    tag = queries.board_tag(device.hall_id)
+    etag = f'"{tag}"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:
-        response = HttpResponse(queries.board_json(device.hall_id, version), content_type="application/json")
+        response = HttpResponse(queries.board_json(device.hall_id, tag), content_type="application/json")
     response["ETag"] = etag
     response["X-Server-Time"] = timezone.now().isoformat()
     patch_cache_control(response, no_cache=True, private=True)
@@ -161,12 +162,12 @@ def _kiosk(request: HttpRequest, template: str, context: dict[str, Any], status:
 
 def _page(request: HttpRequest) -> int:
     value = request.GET.get("page", "0")
-    return min(int(value), 999) if value.isdigit() else 0
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 3 else 0
 
 
 @device_required(DeviceKind.KIOSK)
 def kiosk(request: HttpRequest) -> HttpResponse:
-    return _kiosk(request, "kiosk_home.html", {})
+    return _kiosk(request, "kiosk_home.html", {"notices": current_notices(limit=3)})
 
 
 @device_required(DeviceKind.KIOSK)
@@ -389,6 +390,7 @@ def counter(request: HttpRequest) -> HttpResponse:
             "hall": hall,
             "ticket": ticket,
             "self_filled": queries.self_filled_item_name(ticket) if ticket else "",
+            "links": ticket.case_links.select_related("case") if ticket else [],
             "items": queries.kiosk_items(hall),
             "overview": queries.queue_overview(hall),
             "waiting": queries.waiting_for_window(window)[:10],
@@ -481,14 +483,20 @@ def counter_operate(request: HttpRequest, operation: str) -> HttpResponse:
                 is_proxy=bool(request.POST.get("is_proxy")),
                 authorisation_checked=bool(request.POST.get("authorisation_checked")),
             )  # fmt: skip
-            delivery = actions.hand_over_at_window(
+            delivery, served = actions.hand_over_at_window(
                 window, clerk=user, pickup_code=request.POST.get("pickup_code", ""), collector=collector
             )
-            messages.success(
-                request,
-                _("办件 %(reference)s 的结果已交 %(name)s 领取，本号已关联该办件。")
-                % {"reference": delivery.case.reference, "name": delivery.collector_name},
-            )
+            done = {"reference": delivery.case.reference, "name": delivery.collector_name}
+            if served is not None:
+                messages.success(request, _("办件 %(reference)s 的结果已交 %(name)s 领取，本号已关联该办件。") % done)
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "办件 %(reference)s 的结果已交 %(name)s 领取（已登记，无需重复交付）；本窗口没有正在办理的号，未关联排队号。"
+                    )
+                    % done,
+                )
         elif operation in COUNTER_OPERATIONS:
             result = COUNTER_OPERATIONS[operation][0](window, clerk=user)
             if operation == "call" and result is None:
@@ -536,7 +544,10 @@ def counter_linked(request: HttpRequest, public_id: str) -> HttpResponse:
         ticket = actions.link_case(shift.window, case, clerk=user)
         if ticket:
             messages.success(request, _("%(number)s 已关联本办件。") % {"number": ticket.number})
-    return render(request, "halls/counter_linked.html", {"surface": "desk", "case": case, "ticket": ticket})
+    linked = ticket is not None and ticket.case_links.filter(case=case).exists()
+    return render(
+        request, "halls/counter_linked.html", {"surface": "desk", "case": case, "ticket": ticket, "linked": linked}
+    )
 
 
 @staff_required
@@ -545,9 +556,10 @@ def consultation_to_faq(request: HttpRequest, pk: int) -> HttpResponse:
     """A content editor drafts a FAQ from a window consultation (from public information's desk)."""
     from govhall.publicinfo.queries import editor_departments
 
-    if not editor_departments(_user(request)):
+    units = editor_departments(_user(request))
+    if not units:
         raise PermissionDenied(_("只有内容编辑可以新建常见问题。"))
-    consultation = queries.faq_candidates().filter(pk=pk).first()
+    consultation = queries.faq_candidates(units).filter(pk=pk).first()
     if consultation is None:
         messages.info(request, _("这条咨询已经转为常见问题，或已不在建议列表中。"))
         return redirect("publicinfo:desk_home")

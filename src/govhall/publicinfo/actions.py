@@ -44,6 +44,7 @@ from govhall.publicinfo.constants import (
     RuleDecision,
     Validity,
 )
+from govhall.publicinfo.intermediaries import clean_details
 from govhall.publicinfo.models import Attachment, DisclosureRequest, DocNumberClaim, Entry, Question, RuleReview
 
 # Markup in a text field: a tag, a javascript: address or an event handler. Plain text is
@@ -104,6 +105,23 @@ def _clean_entry(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def _clean_all(data: dict[str, Any], details: dict[str, Any] | None) -> dict[str, Any]:
+    """The entry's fields and its structured facts, every problem of both at once."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    try:
+        clean = _clean_entry(data)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        clean["details"] = clean_details(str(data.get("kind") or ""), details)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
 def _check_doc_number(doc_number: str, lineage: Any) -> None:
     """A 文号 belongs to one piece of information among the live ones (its own versions share it).
 
@@ -160,10 +178,14 @@ def create_draft(
     items: list[ServiceItem] | None = None,
     interprets: Entry | None = None,
     attachments: list[UploadedFile] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Entry:
-    """A content editor drafts an entry. Nothing is public until reviewed and approved."""
+    """A content editor drafts an entry. Nothing is public until reviewed and approved.
+
+    ``details``: an intermediary service's or institution's structured facts (``intermediaries``).
+    """
     _require_editor(actor, department)
-    clean = _clean_entry(data)
+    clean = _clean_all(data, details)
     entry = Entry(department=department, author=actor, **clean)
     _check_doc_number(entry.doc_number, entry.lineage)
     files = attachments or []
@@ -189,8 +211,11 @@ def update_draft(
     items: list[ServiceItem] | None = None,
     interprets: Entry | None = None,
     attachments: list[UploadedFile] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Entry:
-    """Change a draft. Published (or reviewed) text is never edited in place: the error says to correct it."""
+    """Change a draft. Published (or reviewed) text is never edited in place: the error says to correct it.
+
+    ``details`` replaces the structured facts (None keeps them, if the kind is unchanged)."""
     entry = _lock(entry)
     _require_editor(actor, entry.department)
     if entry.status != EntryStatus.DRAFT:
@@ -198,7 +223,8 @@ def update_draft(
             _("已送审或已发布的信息不能直接修改。如需更正，请在已发布的版本上“新建更正版本”，审批后替代原版本。"),
             code="not_draft",
         )
-    clean = _clean_entry(data)
+    kept = entry.details if details is None and data.get("kind") == entry.kind else details
+    clean = _clean_all(data, kept)
     _check_doc_number(clean["doc_number"], entry.lineage)
     files = attachments or []
     inspected = inspect_files(files, field="attachments")

@@ -21,9 +21,18 @@ class EntryKind(models.TextChoices):
     REVIEW_RULE = "review_rule", _("审查细则")
     FAQ = "faq", _("常见问题")
     # The intermediary services an item needs (中介服务事项) and the directory of the institutions
-    # that provide them (中介机构: qualification, scope, contact in the text), each linked to the items:
+    # that provide them (中介机构), each linked to the items; their facts are structured (``details``):
     INTERMEDIARY_SERVICE = "intermediary_service", _("中介服务事项")
     INTERMEDIARY = "intermediary", _("中介机构")
+
+
+class CreditGrade(models.TextChoices):
+    """An intermediary's credit grade as last assessed (GB/T 39683-2020, 政务服务中介机构信用等级划分与评价规范)."""
+
+    A = "A", _("A级（信用优秀）")
+    B = "B", _("B级（信用良好）")
+    C = "C", _("C级（信用一般）")
+    D = "D", _("D级（信用较差）")
 
 
 class Validity(models.TextChoices):

@@ -1,4 +1,5 @@
-"""Demo data of 政务公开: a policy and its interpretation linked to the felling item, a notice, an FAQ (idempotent)."""
+"""Demo data of 政务公开: a policy and its interpretation linked to the felling item, a notice, an FAQ, and an
+intermediary service the item needs with the institution that provides it (idempotent)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,50 @@ DEMO: list[dict[str, Any]] = [
         "body": "需要。除法律规定的情形外，采伐林地上的林木均应申请采伐许可证。农村居民采伐自留地和房前屋后个人所有的零星林木除外。",
         "felling": True,
     },
+    # An intermediary institution and the service the felling item needs from it (institution first):
+    {
+        "kind": EntryKind.INTERMEDIARY,
+        "title": "厦门绿测林业调查规划有限公司",
+        "issuer": "厦门市海沧区农林水利局",
+        "body": "可承接林木采伐作业设计（伐区调查设计）、使用林地可行性报告编制。",
+        "details": {
+            "credit_code": "93350205MA2Y4GL0XK",
+            "contact": "林工",
+            "phone": "0592-6000000",
+            "address": "厦门市海沧区新阳街道新阳路 8 号",
+            "service_area": "林木采伐作业设计；使用林地可行性报告",
+            "credit_grade": "A",
+            "credit_grade_on": "2026-06-30",
+            "qualifications": [
+                {
+                    "name": "林业调查规划设计资质（乙级）",
+                    "number": "林调乙-0088",
+                    "issuer": "福建省林业局",
+                    "valid_until": "2028-06-30",
+                },
+                {
+                    "name": "工程咨询单位资信（丙级）",
+                    "number": "咨丙-2023-117",
+                    "issuer": "福建省工程咨询协会",
+                    "valid_until": "2026-11-30",
+                },
+            ],
+        },  # fmt: skip
+    },
+    {
+        "kind": EntryKind.INTERMEDIARY_SERVICE,
+        "title": "林木采伐作业设计（伐区调查设计）",
+        "issuer": "厦门市海沧区农林水利局",
+        "body": "采伐商品林的，申请人提交由具备资质的机构或本单位技术人员编制的伐区调查设计材料。",
+        "felling": True,
+        "details": {
+            "legal_basis": "《中华人民共和国森林法实施条例》第三十条",
+            "required": False,
+            "time_limit_days": 10,
+            "fee_basis": "市场调节价；申请人也可以自行编制",
+            "institutions": ["厦门绿测林业调查规划有限公司"],
+        },  # fmt: skip
+    },
 ]
 
 
@@ -78,12 +123,21 @@ def load_publicinfo_demo() -> list[Entry]:
             continue
         interprets = policy if spec.pop("interprets_policy", False) else None
         linked = spec.pop("felling", False) or spec["kind"] in (EntryKind.POLICY, EntryKind.INTERPRETATION)
+        details = dict(spec.pop("details", {}))
+        if "institutions" in details:  # named by title here, kept by lineage
+            details["institutions"] = [
+                str(lineage)
+                for lineage in Entry.objects.filter(
+                    title__in=details["institutions"], status=EntryStatus.PUBLISHED
+                ).values_list("lineage", flat=True)
+            ]
         entry = actions.create_draft(
             actor=editor,
             department=office,
             data=spec,
             items=[item] if item is not None and linked else [],
             interprets=interprets,
+            details=details,
         )
         actions.record_secrecy_review(entry, actor=editor, passed=True, note="不涉及国家秘密")
         entry = actions.approve(entry, actor=approver)

@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from govhall.catalog.constants import ItemStatus
 from govhall.catalog.models import ServiceItem
 from govhall.lib.forms import Form
-from govhall.publicinfo.constants import AnswerKind, ApplicantKind, EntryKind, EntryStatus, FormWanted, Validity
+from govhall.publicinfo.constants import (
+    AnswerKind,
+    ApplicantKind,
+    CreditGrade,
+    EntryKind,
+    EntryStatus,
+    FormWanted,
+    Validity,
+)
 from govhall.publicinfo.models import Entry
 
 
@@ -120,3 +128,48 @@ class ErrorReportForm(Form):
 
 class QuestionAnswerForm(Form):
     answer = forms.CharField(label=_("答复"), widget=forms.Textarea(attrs={"rows": 5}))
+
+
+def published_institutions() -> list[tuple[str, str]]:
+    """The published 中介机构, by lineage (a corrected institution stays chosen); read when a form is made."""
+    published = Entry.objects.filter(kind=EntryKind.INTERMEDIARY, status=EntryStatus.PUBLISHED).order_by("title")
+    return [(str(e.lineage), e.title) for e in published]
+
+
+class ServiceDetailsForm(Form):
+    """中介服务事项: what the service is, as structured facts (the action judges them)."""
+
+    legal_basis = forms.CharField(label=_("设定依据"), max_length=300, required=False)
+    required = forms.BooleanField(label=_("办理事项必须提供（否则为申请人自愿选择）"), required=False)
+    time_limit_days = forms.CharField(label=_("服务时限（工作日）"), max_length=5, required=False)
+    fee_basis = forms.CharField(label=_("收费依据和标准"), max_length=300, required=False)
+    institutions = forms.MultipleChoiceField(
+        label=_("提供服务的中介机构"), choices=published_institutions, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
+
+class InstitutionDetailsForm(Form):
+    """中介机构: the institution's structured facts (the action judges them)."""
+
+    credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=18, required=False)
+    contact = forms.CharField(label=_("联系人"), max_length=50, required=False)
+    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+    service_area = forms.CharField(label=_("服务范围"), max_length=200, required=False)
+    credit_grade = forms.ChoiceField(
+        label=_("信用等级"), choices=[("", _("未评定")), *CreditGrade.choices], required=False
+    )
+    credit_grade_on = forms.CharField(
+        label=_("信用等级评定日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class QualificationForm(Form):
+    name = forms.CharField(label=_("资质名称"), max_length=100, required=False)
+    number = forms.CharField(label=_("证书编号"), max_length=60, required=False)
+    issuer = forms.CharField(label=_("发证机关"), max_length=100, required=False)
+    valid_until = forms.CharField(label=_("有效期至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+QualificationFormSet = forms.formset_factory(QualificationForm, extra=3, max_num=20, absolute_max=40)

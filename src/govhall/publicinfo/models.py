@@ -46,6 +46,8 @@ class Entry(models.Model):
     effective_on = models.DateField(_("施行日期"), null=True, blank=True)
     repealed_on = models.DateField(_("废止日期"), null=True, blank=True)
     validity = models.CharField(_("效力状态"), max_length=10, choices=Validity.choices, default=Validity.VALID)
+    # The structured facts of an intermediary service or institution (``publicinfo.intermediaries``); {} otherwise:
+    details = models.JSONField(_("结构化信息"), default=dict, blank=True)
     # The words of the title, numbers and text, segmented at publication, for the site search:
     search_text = models.TextField(editable=False, blank=True)
     department = models.ForeignKey(

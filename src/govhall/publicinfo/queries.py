@@ -68,6 +68,16 @@ def published() -> QuerySet[Entry]:
     return Entry.objects.filter(status=EntryStatus.PUBLISHED)
 
 
+def current_notices(limit: int = 3) -> list[Entry]:
+    """The newest published 通知公告 still in force (for the hall's board and kiosk)."""
+    notices = (
+        published()
+        .filter(kind=EntryKind.NOTICE, validity=Validity.VALID)
+        .exclude(repealed_on__lte=timezone.localdate())
+    )
+    return list(notices.order_by("-published_on", "-pk")[:limit])
+
+
 def column(kind: str, limit: int | None = None) -> list[Entry]:
     entries = published().filter(kind=kind).order_by("-published_on", "-pk")
     return list(entries[:limit] if limit else entries)
@@ -125,6 +135,17 @@ def entries_for_item(item: ServiceItem) -> list[Entry]:
     order = {kind.value: n for n, kind in enumerate(EntryKind)}
     entries = list(published().filter(items=item).order_by("-published_on", "-pk"))
     return sorted(entries, key=lambda e: order.get(e.kind, 99))
+
+
+def intermediary_services_for_item(item: ServiceItem) -> list[dict[str, Any]]:
+    """The published intermediary services an item needs, each with its institutions (item → service →
+    institutions), for the guide."""
+    from govhall.publicinfo import intermediaries
+
+    services = list(published().filter(items=item, kind=EntryKind.INTERMEDIARY_SERVICE).order_by("title"))
+    institutions = intermediaries.institutions_of(services)
+    today = timezone.localdate()
+    return [intermediaries.service_facts(service, institutions, today) for service in services]
 
 
 # Desk reads --------------------------------------------------------------------------------

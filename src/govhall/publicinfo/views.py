@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +21,7 @@ from govhall.halls import queries as hall_queries
 from govhall.identity.decorators import staff_required
 from govhall.identity.queries import departments_with_role
 from govhall.lib.ratelimit import over_limit
-from govhall.publicinfo import actions, queries
+from govhall.publicinfo import actions, intermediaries, queries
 from govhall.publicinfo.api.views import follows_per_minute, requests_per_hour
 from govhall.publicinfo.constants import EDITOR, EntryKind, EntryStatus, RuleDecision
 from govhall.publicinfo.documents import answer_letter
@@ -31,10 +32,13 @@ from govhall.publicinfo.forms import (
     ErrorReportForm,
     ExtendForm,
     FollowForm,
+    InstitutionDetailsForm,
+    QualificationFormSet,
     QuestionAnswerForm,
     QuestionForm,
     RequestForm,
     ReviewForm,
+    ServiceDetailsForm,
     WithdrawForm,
 )
 from govhall.publicinfo.models import DisclosureRequest, Entry, Question
@@ -94,6 +98,7 @@ def entry(request: HttpRequest, public_id: str) -> HttpResponse:
             "interpretations": queries.interpretations_of(found),
             "policy": queries.policy_of(found),
             "attachments": found.attachments.all(),
+            "facts": _intermediary_facts(found),
         },
     )
 
@@ -158,7 +163,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
             "requests": queries.open_requests()[:50] if queries.can_handle_requests(user) else [],
             "questions": queries.open_questions()[:50] if queries.can_handle_requests(user) else [],
             "can_edit": bool(queries.editor_departments(user)),
-            "hall_candidates": hall_queries.faq_candidates()[:50] if queries.editor_departments(user) else [],
+            "hall_candidates": hall_queries.faq_candidates(queries.editor_departments(user))[:50],
             "guide_flags": queries.guides_to_review(),
             "stale_columns": queries.stale_columns() if queries.editor_departments(user) else [],
             "can_handle_requests": queries.can_handle_requests(user),
@@ -177,6 +182,70 @@ def _entry_data(form: EntryForm) -> tuple[dict[str, Any], dict[str, Any]]:
     return data, links
 
 
+@dataclass
+class DetailForms:
+    """The structured facts of an intermediary service or institution, beside the entry's form."""
+
+    service: ServiceDetailsForm
+    institution: InstitutionDetailsForm
+    qualifications: Any
+
+    @classmethod
+    def of(cls, request: HttpRequest, entry: Entry | None = None) -> DetailForms:
+        post = request.POST if request.method == "POST" else None
+        details = entry.details if entry else {}
+        kind = entry.kind if entry else ""
+        return cls(
+            ServiceDetailsForm(post, prefix="s", initial=details if kind == EntryKind.INTERMEDIARY_SERVICE else None),
+            InstitutionDetailsForm(post, prefix="i", initial=details if kind == EntryKind.INTERMEDIARY else None),
+            QualificationFormSet(
+                post, prefix="q", initial=details.get("qualifications") if kind == EntryKind.INTERMEDIARY else None
+            ),
+        )
+
+    def details(self, kind: str) -> dict[str, Any]:
+        """What was posted for the entry's kind, as typed (the action judges it)."""
+        if kind == EntryKind.INTERMEDIARY_SERVICE:
+            self.service.is_valid()
+            chosen = self.service.data.getlist("s-institutions")  # type: ignore[attr-defined]  # a QueryDict
+            return {**self.service.cleaned_data, "institutions": chosen}
+        if kind == EntryKind.INTERMEDIARY:
+            self.institution.is_valid()
+            rows = (
+                [form.cleaned_data for form in self.qualifications if form.is_valid()]
+                if self.qualifications.is_valid()
+                else []
+            )
+            return {**self.institution.cleaned_data, "qualifications": rows}
+        return {}
+
+    def has_errors(self) -> bool:
+        return bool(self.service.errors or self.institution.errors or self.qualifications.total_error_count())
+
+    def put(self, error: ValidationError) -> ValidationError | None:
+        """Put the action's ``details.…`` messages on these forms; return the rest (or None)."""
+        if not hasattr(error, "error_dict"):
+            return error
+        rest: dict[str, Any] = {}
+        for field, messages_ in error.message_dict.items():
+            name = field.removeprefix("details.")
+            if field == name:
+                rest[field] = messages_
+            elif name.startswith("qualifications.") and name.count(".") == 2:
+                _prefix, index, column = name.split(".")
+                forms_ = self.qualifications.forms
+                target = forms_[int(index)] if int(index) < len(forms_) else None
+                if target is not None:
+                    target.add_error(column, messages_)
+            elif name in self.service.fields and name not in self.institution.fields:
+                self.service.add_error(name, messages_)
+            elif name in self.institution.fields:
+                self.institution.add_error(name, messages_)
+            else:
+                self.institution.add_error(None, messages_)
+        return ValidationError(rest) if rest else None
+
+
 @staff_required
 def desk_new(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
@@ -184,18 +253,25 @@ def desk_new(request: HttpRequest) -> HttpResponse:
     if not units:
         raise PermissionDenied
     form = EntryForm(request.POST or None, request.FILES or None)
+    details = DetailForms.of(request)
     if request.method == "POST" and form.is_valid():
         data, links = _entry_data(form)
         try:
-            created = actions.create_draft(actor=user, department=units[0], data=data, **links)
+            created = actions.create_draft(
+                actor=user, department=units[0], data=data, details=details.details(data["kind"]), **links
+            )
         except ValidationError as error:
-            _put_errors(form, error)
+            rest = details.put(error)
+            if rest is not None:
+                _put_errors(form, rest)
         else:
             messages.success(request, _("草稿已保存。下一步：保密审查。"))
             return redirect("publicinfo:desk_entry", public_id=created.public_id)
+    failed = bool(form.errors) or details.has_errors()
     return _desk(
-        request, "publicinfo/desk_edit.html", {"form": form, "entry": None}, status=400 if form.errors else 200
-    )
+        request, "publicinfo/desk_edit.html", {"form": form, "details": details, "entry": None},
+        status=400 if failed else 200,
+    )  # fmt: skip
 
 
 def _initial(entry: Entry) -> dict[str, Any]:
@@ -212,8 +288,10 @@ def desk_entry(request: HttpRequest, public_id: str) -> HttpResponse:
     user = _staff(request)
     found = queries.access_entry_for(user, public_id)
     form = None
+    details = None
     if found.status == EntryStatus.DRAFT and found.department_id in queries.editor_departments(user):
         form = EntryForm(request.POST or None, request.FILES or None, initial=_initial(found))
+        details = DetailForms.of(request, found)
     if request.method == "POST":
         if form is None:
             messages.error(
@@ -222,11 +300,14 @@ def desk_entry(request: HttpRequest, public_id: str) -> HttpResponse:
             )
             return redirect("publicinfo:desk_entry", public_id=found.public_id)
         if form.is_valid():
+            assert details is not None
             data, links = _entry_data(form)
             try:
-                actions.update_draft(found, actor=user, data=data, **links)
+                actions.update_draft(found, actor=user, data=data, details=details.details(data["kind"]), **links)
             except ValidationError as error:
-                _put_errors(form, error)
+                rest = details.put(error)
+                if rest is not None:
+                    _put_errors(form, rest)
             else:
                 messages.success(request, _("草稿已保存。"))
                 return redirect("publicinfo:desk_entry", public_id=found.public_id)
@@ -236,6 +317,8 @@ def desk_entry(request: HttpRequest, public_id: str) -> HttpResponse:
         {
             "entry": found,
             "form": form,
+            "details": details,
+            "facts": _intermediary_facts(found),
             "review_form": ReviewForm(),
             "withdraw_form": WithdrawForm(),
             "versions": queries.history(found),
@@ -250,8 +333,18 @@ def desk_entry(request: HttpRequest, public_id: str) -> HttpResponse:
             "can_withdraw": found.status == EntryStatus.PUBLISHED
             and found.department_id in queries.approver_departments(user),
         },
-        status=400 if form is not None and form.errors else 200,
+        status=400 if form is not None and (form.errors or (details and details.has_errors())) else 200,
     )
+
+
+def _intermediary_facts(entry: Entry) -> dict[str, Any] | None:
+    """An intermediary service's or institution's structured facts, to show (None for other kinds)."""
+    today = timezone.localdate()
+    if entry.kind == EntryKind.INTERMEDIARY:
+        return intermediaries.institution_facts(entry, today)
+    if entry.kind == EntryKind.INTERMEDIARY_SERVICE:
+        return intermediaries.service_facts(entry, intermediaries.institutions_of([entry]), today)
+    return None
 
 
 @staff_required

@@ -89,14 +89,19 @@ def _cases() -> QuerySet[Any]:
         .annotate(
             stat_unit=F("department_id"),
             stat_item=F("item_version__item__implementation_code"),
-            stat_facet=SqlCase(
-                When(submit_key__startswith="province:", then=Value(PROVINCE)),
-                When(channel=WINDOW, then=Value(WINDOW)),
-                default=Value(ONLINE),
-                output_field=CharField(),
-            ),
+            stat_facet=_channel(),
         )
         .order_by()
+    )
+
+
+def _channel(path: str = "") -> SqlCase:
+    """A case's channel (the facet of case figures): the provincial hall, a window, or online here."""
+    return SqlCase(
+        When(**{f"{path}submit_key__startswith": "province:"}, then=Value(PROVINCE)),
+        When(**{f"{path}channel": WINDOW}, then=Value(WINDOW)),
+        default=Value(ONLINE),
+        output_field=CharField(),
     )
 
 
@@ -180,21 +185,23 @@ def _closed_fully_online(first: datetime.date, last: datetime.date) -> QuerySet[
 
 
 def _hall_visits(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    """The closed cases, each with its visits to the hall (跑动次数): the days on which a ticket served at a
-    window was linked to it (filing at the window, bringing a correction, collecting the result)."""
-    from django.db.models import Count, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
+    """Visits to the hall for a case (跑动), on the day of the visit: each case a hall ticket served
+    (filed at the window, or its result collected), once per case and day. Facet: the case's channel."""
+    from govhall.cases.constants import CaseStatus
+    from govhall.halls.models import Ticket, TicketCase
 
-    from govhall.halls.models import Ticket
-
-    days = (
-        Ticket.objects.filter(case=OuterRef("pk"))
+    days = Ticket.objects.filter(day__gte=first, day__lte=last).values("pk")
+    return (
+        TicketCase.objects.filter(ticket__in=days)
+        .exclude(case__status=CaseStatus.DRAFT)
+        .annotate(
+            stat_day=F("ticket__day"),
+            stat_unit=F("case__department_id"),
+            stat_item=F("case__item_version__item__implementation_code"),
+            stat_facet=_channel("case__"),
+        )
         .order_by()
-        .values("case")
-        .annotate(n=Count("day", distinct=True))
-        .values("n")
     )
-    return _closed(first, last).annotate(visits=Coalesce(Subquery(days, output_field=IntegerField()), 0))
 
 
 def _fees_paid(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -456,7 +463,9 @@ COUNTERS: dict[str, Counter] = {
         Counter("closed_early", _("提前办结的办件"), CASES, _closed_early),
         Counter("closed_late", _("超期办结的办件"), CASES, _closed_late),
         Counter("closed_same_day", _("当日办结的办件"), CASES, _closed_same_day),
-        Counter("hall_visits", _("办结办件到大厅的次数"), CASES, _hall_visits, requires=("halls",)),
+        Counter(
+            "hall_visits", _("为办件到大厅的次数（同一办件同一天计一次）"), EVENTS, _hall_visits, requires=("halls",)
+        ),
         Counter("closed_fully_online", _("全程网办的办件"), CASES, _closed_fully_online),
         Counter("handling_days", _("办结办件的办理工作日"), CASES, _closed),
         # The same cases, per day and unit only, with how many took each number of working days:
@@ -643,8 +652,8 @@ MEASURES: dict[str, Measure] = {
         Measure("online_closed", _("网上办结率"), "cases", RATE, "closed_online", "closed", requires=("halls",),
                 definition=_("办结的办件中，由网上申请（含省网上办事大厅）的比例。")),
         Measure("visits_per_case", _("平均跑动次数"), "cases", AVERAGE, "hall_visits", "closed", requires=("halls",),
-                definition=_("办结的办件平均到大厅的次数：在窗口取号办理并关联该办件的不同日期数（窗口申请、补正、领取结果），"
-                             "网上申请、网上送达的办件为零次。")),
+                definition=_("当期为办件到大厅的次数（在窗口取号并关联办件：窗口申请、领取结果；同一办件同一天计一次）"
+                             "除以当期办结的办件数。网上申请、网上送达的办件不到大厅。")),
         Measure("paid_online", _("网上缴费率"), "cases", RATE, "fees_paid_online", "fees_paid", requires=("payments",),
                 definition=_("当期缴清的费用中，经财政非税收入平台网上缴纳的比例（其余为窗口刷卡或现金）。")),
         Measure("delivered_by_post", _("结果邮寄送达率"), "cases", RATE, "served_by_post", "served",
@@ -679,10 +688,13 @@ def count_rows(
     if counter.key in ("handling_days", "handling_spread"):
         return _count_handling_days(rows, calendar, spread=counter.key == "handling_spread")
     if counter.key == "hall_visits":
-        visits: Tally[Key] = Tally()
-        for row in rows.values("stat_day", "stat_unit", "stat_item", "stat_facet", "visits"):
-            visits[_key(row)] += row["visits"]
-        return [_row(*key, n) for key, n in visits.items()]
+        from django.db.models import Count
+
+        # One visit per case and day, however many tickets served it that day:
+        grouped = rows.values("stat_day", "stat_unit", "stat_item", "stat_facet").annotate(
+            n=Count("case", distinct=True)
+        )
+        return [_row(*_key(row), row["n"]) for row in grouped]
     if counter.key == "committed_days":
         from govhall.catalog.constants import LimitUnit
 

@@ -238,7 +238,7 @@ def test_a_booked_farmer_checks_in_is_called_to_a_window_and_her_case_is_filed_t
     assert (case.status, case.channel, case.filed_by, case.applicant) == (
         CaseStatus.IN_PROGRESS, Channel.WINDOW, hank, alice,
     )  # fmt: skip
-    assert booked.case == case and booked.status == TicketStatus.SERVING
+    assert [link.case for link in booked.case_links.all()] == [case] and booked.status == TicketStatus.SERVING
 
     # Accepted, the case goes on as an online one: on the forestry clerk's desk, in her workspace:
     counter.get_by_role("link", name="打开办件（打印受理通知书）").click()
@@ -256,7 +256,7 @@ def test_a_booked_farmer_checks_in_is_called_to_a_window_and_her_case_is_filed_t
 
     # Back at the window, Hank finishes her ticket:
     counter.goto("/desk/counter/")
-    expect(counter.locator("#current")).to_contain_text(f"已关联办件 {case.reference}")
+    expect(counter.locator("#current")).to_contain_text(f"窗口受理：{case.reference}")
     counter.get_by_role("button", name="办结").click()
     expect(counter.get_by_text("窗口空闲。")).to_be_visible()
     booked.refresh_from_db()

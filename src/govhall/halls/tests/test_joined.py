@@ -77,16 +77,21 @@ def test_a_company_applies_at_the_window_through_its_agent_with_the_authorisatio
             "accept_now": "on"}  # fmt: skip
     page = _text(client.get("/desk/cases/intake/", {k: form[k] for k in ("person", "item", "next")}))
     assert "为申请单位 海沧鼎美林业专业合作社（93350205MA2Y4GL0XK）录入，经办人 王林" in page
+    # A form opened for someone else than the company now identified at the counter files nothing:
     files = {f"material_{pk}": upload for pk, upload in material_files(felling).items()}
-    client.post("/desk/cases/intake/", {**form, **files})
+    stale = client.post("/desk/cases/intake/", {**form, **files}, follow=True)
+    assert "窗口已重新核验申请人或申请单位" in _text(stale) and not Case.objects.exists()
+    files = {f"material_{pk}": upload for pk, upload in material_files(felling).items()}
+    client.post("/desk/cases/intake/", {**form, **files, "entity": str(entity.public_id)})
     case = Case.objects.get()
     assert (case.entity, case.person, case.channel, case.applicant_name) == (
         entity, person, Channel.WINDOW, "海沧鼎美林业专业合作社"
     )  # fmt: skip
-    assert case.applicant.authorisations.get(entity=entity).role == "agent"
+    # Nothing lasting is granted: the case is the company's, its first event says the letter was checked:
+    assert not case.applicant.authorisations.exists()
+    assert case.events.get(kind="submitted").data["agent_authorisation"] == "checked_at_window"
     client.post(f"/desk/counter/linked/{case.public_id}/")
-    ticket.refresh_from_db()
-    assert ticket.case == case
+    assert [link.case for link in ticket.case_links.all()] == [case]
 
 
 def test_a_name_other_than_the_one_on_record_for_the_code_is_refused(
@@ -101,7 +106,7 @@ def test_a_name_other_than_the_one_on_record_for_the_code_is_refused(
                                                         "credit_code": COOPERATIVE, "entity_name": "别的公司",
                                                         "authorisation_checked": "1"}, follow=True)  # fmt: skip
     assert "登记的单位名称是“海沧鼎美林业专业合作社”" in _text(answer)
-    assert not LegalEntity.objects.get().authorisations.exists()
+    assert not Case.objects.exists()
 
 
 # 自助填单 at the kiosk ------------------------------------------------------------------------------------
@@ -185,28 +190,32 @@ def test_a_result_is_handed_over_at_the_pickup_window_and_counts_as_a_visit(
     refused = client.post("/desk/counter/hand-over/", {"pickup_code": wrong, "collector_name": "陈爱丽",
                                                        "collector_id": "350205198503120020"}, follow=True)  # fmt: skip
     assert "取件码不正确" in _text(refused)
-    ticket.refresh_from_db()
-    assert ticket.case is None
+    assert not ticket.case_links.exists()
     done = client.post("/desk/counter/hand-over/", {"pickup_code": delivery.pickup_code, "collector_name": "陈爱丽",
                                                     "collector_id": "350205198503120020"}, follow=True)  # fmt: skip
     assert f"办件 {delivery.case.reference} 的结果已交 陈爱丽 领取" in _text(done)
     delivery.refresh_from_db()
-    ticket.refresh_from_db()
-    assert delivery.status == DeliveryStatus.DELIVERED and ticket.case == delivery.case
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert [(link.case, link.kind) for link in ticket.case_links.all()] == [(delivery.case, "collected")]
+    # The same visit files a second application (through the counter's link after filing):
+    second = case_actions.submit_case(felling, applicant=alice, form_data={"location": "东孚镇", "volume": 2},
+                                      submit_key="pick-2", files=material_files(felling))  # fmt: skip
+    actions.link_case(district.pickup_window, second, clerk=hank)
+    actions.link_case(district.pickup_window, second, clerk=hank)  # twice: one link
     actions.finish_ticket(district.pickup_window, clerk=hank)
 
-    # The day's figures: the ticket counts for the item it served, and not as a case filed at the window:
+    # The day's figures: the ticket counts for the item it served, with one case filed at the window:
     statistics.compute_day(district.hall, TUESDAY)
     row = HallStat.objects.get(hall=district.hall, day=TUESDAY, dimension="item",
                                key=felling.item.implementation_code)  # fmt: skip
-    assert (row.label, row.issued, row.served, row.cases_filed) == ("林木采伐许可证核发", 1, 1, 0)
-    # 平均跑动次数: the case was applied for online and collected at the hall: one visit:
+    assert (row.label, row.issued, row.served, row.cases_filed) == ("林木采伐许可证核发", 1, 1, 1)
+    # 平均跑动次数: visits for cases (one each, same day) over the cases closed (one, the collected):
     from govhall.stats import actions as stats_actions
     from govhall.stats import queries as stats_queries
 
     stats_actions.compute_day(TUESDAY)
     figures = stats_queries.month_figures(TUESDAY.replace(day=1), stats_queries.Scope(None, "海沧区农林水利局"))
-    assert figures.values["visits_per_case"] == 1.0
+    assert (figures.sums["hall_visits"], figures.sums["closed"], figures.values["visits_per_case"]) == (2, 1, 2.0)
 
 
 # A consultation becomes a FAQ ------------------------------------------------------------------------------
@@ -238,3 +247,28 @@ def test_a_window_consultation_proposed_for_the_faq_becomes_a_draft_for_the_cont
     again = editor.post(f"/desk/halls/consultations/{consultation.pk}/faq/", follow=True)
     assert "已经转为常见问题" in _text(again) and Entry.objects.filter(kind=EntryKind.FAQ).count() == 1
     assert "大厅窗口咨询：建议列入常见问题" not in _text(editor.get("/desk/info/"))  # now among the drafts
+
+
+# The bureau's notices on the board and the kiosk ----------------------------------------------------------
+
+
+def test_a_published_notice_shows_on_the_board_and_the_kiosk(
+    district: District, helen: User, grace: User, departments: Any, clock: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from govhall.publicinfo import actions as info_actions
+
+    _device, key = actions.register_device(district.hall, kind=DeviceKind.BOARD, name="叫号屏", actor="manage.py")
+    board = Client()
+    board.cookies["govhall_device"] = key
+    first = board.get("/hall/board/state.json")
+    assert first.json()["notices"] == []
+    assert board.get("/hall/board/state.json", headers={"If-None-Match": first["ETag"]}).status_code == 304
+    notice = info_actions.create_draft(actor=helen, department=departments["bureau"], data={
+        "kind": "notice", "title": "关于汛期涉水项目优先办理的通知", "issuer": "海沧区农林水利局", "body": "汛期优先。"})  # fmt: skip
+    info_actions.record_secrecy_review(notice, actor=helen, passed=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        info_actions.approve(notice, actor=grace)
+    changed = board.get("/hall/board/state.json", headers={"If-None-Match": first["ETag"]})
+    assert changed.status_code == 200 and changed.json()["notices"][0]["title"] == "关于汛期涉水项目优先办理的通知"
+    assert "通知公告：关于汛期涉水项目优先办理的通知" in _text(board.get("/hall/board/"))
+    assert "关于汛期涉水项目优先办理的通知" in _text(_kiosk(district).get("/hall/kiosk/"))

@@ -7,7 +7,9 @@ from govhall.publicinfo.models import DisclosureRequest, Entry
 
 
 class EntrySummarySerializer(serializers.ModelSerializer):
-    kind = serializers.CharField(help_text="law, rule, policy, interpretation, notice, review_rule, faq")
+    kind = serializers.CharField(
+        help_text="law, rule, policy, interpretation, notice, review_rule, faq, intermediary_service, intermediary"
+    )
     validity = serializers.CharField(help_text="valid, expired, amended, repealed")
 
     class Meta:
@@ -34,6 +36,16 @@ class EntryDetailSerializer(EntrySummarySerializer):
     interpretations = serializers.SerializerMethodField()
     status = serializers.CharField(help_text="published, superseded, withdrawn")
     change_note = serializers.CharField()
+    details = serializers.JSONField(
+        read_only=True,
+        help_text=(
+            "Structured facts. intermediary_service: legal_basis, required, time_limit_days (working days), "
+            "fee_basis, institutions (lineages of intermediary entries). intermediary: credit_code, contact, phone, "
+            "address, service_area, credit_grade (A-D, GB/T 39683-2020), credit_grade_on, qualifications "
+            "[{name, number, issuer, valid_until}]. Other kinds: {}."
+        ),
+    )
+    lineage = serializers.UUIDField(read_only=True, help_text="Shared by every version of the same piece")
 
     class Meta(EntrySummarySerializer.Meta):
         fields = [
@@ -44,6 +56,8 @@ class EntryDetailSerializer(EntrySummarySerializer):
             "items",
             "interprets",
             "interpretations",
+            "lineage",
+            "details",
         ]
 
     def get_interprets(self, entry: Entry) -> str | None:

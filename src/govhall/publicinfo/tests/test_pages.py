@@ -158,8 +158,9 @@ def test_an_intermediary_institution_is_listed_in_its_column_and_beside_the_item
         actor=helen,
         department=office,
         data=policy_data(kind="intermediary", title="厦门绿测林业调查规划有限公司", doc_number="", written_on=None,
-                         body="资质：林业调查规划设计乙级。服务：林木采伐作业设计。电话 0592-6000000。"),
+                         body="林木采伐作业设计。"),
         items=[felling],
+        details={"credit_code": "93350205MA2Y4GL0XK", "phone": "0592-6000000", "service_area": "林木采伐作业设计"},
     )  # fmt: skip
     info_actions.record_secrecy_review(entry, actor=helen, passed=True, note="公开信息")
     info_actions.approve(entry, actor=grace)

@@ -69,7 +69,9 @@
   function draw(state) {
     drawCalls(state.calls);
     drawQueues(state.queues);
-    document.getElementById("notice").textContent = state.notice || words.defaultNotice;
+    // The hall's own notice, then the bureau's newest 通知公告:
+    const notices = (state.notices || []).map((n) => words.noticePrefix + n.title);
+    document.getElementById("notice").textContent = [state.notice || words.defaultNotice, ...notices].join("　");
     announceNew(state.calls);
   }
 
