@@ -136,6 +136,26 @@ def render_guide_pdf(version: ItemVersion) -> bytes:
     story += [_p(_("常见问题"), heading)]
     for question in version.questions.all():
         story += [_p(_("问：") + question.question, body), _p(_("答：") + question.answer, body), Spacer(1, 2 * mm)]
+    # What public information publishes for the item, as the guide page shows it: the review rules
+    # (审查细则) in full, and the intermediary services it needs with their institutions:
+    from govhall.publicinfo.queries import intermediary_services_for_item, review_rules_for_item
+
+    rules = review_rules_for_item(version.item)
+    if rules:
+        story += [_p(_("审查细则"), heading)]
+        for rule in rules:
+            number = f"（{rule.doc_number}）" if rule.doc_number else ""
+            story += [_p(f"《{rule.title}》{number}", label), _p(rule.body, body), Spacer(1, 2 * mm)]
+    services = intermediary_services_for_item(version.item)
+    if services:
+        story += [_p(_("中介服务"), heading)]
+        for service in services:
+            required = _("必须提供") if service.get("required") else _("申请人自愿选择")
+            providers = "、".join(f"{p['entry'].title}（{p.get('phone', '')}）" for p in service["providers"])
+            story.append(
+                _p(f"{service['entry'].title}（{required}）：{_('设定依据')} {service.get('legal_basis', '')}"
+                   + (f"；{_('提供机构')} {providers}" if providers else ""), body)
+            )  # fmt: skip
 
     def decorate(canvas, document) -> None:  # type: ignore[no-untyped-def]
         canvas.saveState()

@@ -137,6 +137,11 @@ def entries_for_item(item: ServiceItem) -> list[Entry]:
     return sorted(entries, key=lambda e: order.get(e.kind, 99))
 
 
+def review_rules_for_item(item: ServiceItem) -> list[Entry]:
+    """The published 审查细则 of an item (the printed guide carries them in full)."""
+    return list(published().filter(items=item, kind=EntryKind.REVIEW_RULE).order_by("title", "pk"))
+
+
 def intermediary_services_for_item(item: ServiceItem) -> list[dict[str, Any]]:
     """The published intermediary services an item needs, each with its institutions (item → service →
     institutions), for the guide."""

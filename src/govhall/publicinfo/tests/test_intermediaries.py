@@ -4,6 +4,7 @@ from the editor's form to the guide (item → service → institutions) and the 
 from __future__ import annotations
 
 import datetime
+import subprocess
 from typing import Any
 
 import pytest
@@ -74,7 +75,12 @@ def test_every_problem_of_the_structured_facts_is_said_at_once_and_nothing_is_sa
 
 
 def test_an_item_shows_its_intermediary_service_and_the_institutions_with_a_lapsed_qualification_said(
-    helen: User, grace: User, office: Department, felling: ServiceItem, django_capture_on_commit_callbacks: Any
+    helen: User,
+    grace: User,
+    office: Department,
+    felling: ServiceItem,
+    django_capture_on_commit_callbacks: Any,
+    tmp_path: Any,
 ) -> None:
     institution = _publish(_institution(helen, office), helen, grace)
     # An unpublished institution cannot be chosen:
@@ -102,6 +108,17 @@ def test_an_item_shows_its_intermediary_service_and_the_institutions_with_a_laps
     assert "《森林采伐更新管理办法》第十二条" in page and "服务时限 10 个工作日" in page
     assert "厦门绿测林业调查规划有限公司" in page and "信用等级 A" in page
     assert "有资质已过期，选择前请向机构核实" in page
+    # The printed guide says the same, with the item's review rules in full:
+    rule = actions.create_draft(actor=helen, department=office, items=[felling], data=policy_data(
+        kind=EntryKind.REVIEW_RULE, title="林木采伐许可审查细则", doc_number="", written_on=None,
+        body="审查伐区调查设计是否与现场一致。"))  # fmt: skip
+    _publish(rule, helen, grace)
+    pdf = tmp_path / "guide.pdf"
+    pdf.write_bytes(Client().get(f"/items/{guide.public_id}/guide.pdf").content)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = text.replace("\n", "")  # lines wrap anywhere in Chinese
+    assert "审查细则" in text and "审查伐区调查设计是否与现场一致" in text
+    assert "林木采伐作业设计（必须提供）" in text and "厦门绿测林业调查规划有限公司" in text
     own = Client().get(f"/info/e/{institution.public_id}/").content.decode()
     assert SURVEYORS in own and "A级（信用优秀）" in own and "已过期" in own and "林调乙-0088" in own
 
