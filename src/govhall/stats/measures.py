@@ -46,6 +46,7 @@ CASES, EVENTS, MATERIALS, ITEMS, RATINGS, COMPLAINTS, ORDERS, LOOKUPS, ALARMS, D
     "grants",
     "questions",
 )
+REMINDERS, SUGGESTIONS, INSPECTIONS = "reminders", "suggestions", "inspections"
 
 ONLINE, PROVINCE, WINDOW = "online", "province", "window"
 CHANNEL_LABELS = {ONLINE: _("网上申请"), PROVINCE: _("省网上办事大厅"), WINDOW: _("窗口受理")}
@@ -139,6 +140,41 @@ def _grants(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
         stat_unit=F("entitlement__department_id"), stat_item=Value(""), stat_facet=Value("")
     )
     return _on(grants.order_by(), "granted_at", first, last)
+
+
+def _reminded(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Renewal reminders sent in the days (one licence may be reminded at several steps; counted once a day)."""
+    from govhall.proactive.models import RenewalReminder
+
+    reminders = RenewalReminder.objects.annotate(
+        stat_unit=Value(None, output_field=IntegerField()), stat_item=Value(""), stat_facet=Value("")
+    )
+    return _on(reminders.order_by(), "sent_at", first, last)
+
+
+def _suggestion_tallies(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Suggestions shown and taken per day, item and source (推荐办理; counted, never per person)."""
+    from govhall.proactive.models import SuggestionTally
+
+    tallies = SuggestionTally.objects.annotate(
+        stat_unit=F("item__department_id"), stat_item=F("item__implementation_code"), stat_facet=F("source")
+    )
+    return _on(tallies.order_by(), "day", first, last)
+
+
+def _inspections_done(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Post-licence inspections (证后检查) whose result was recorded in the days; facet: the result."""
+    from govhall.inspections.constants import InspectionStatus
+    from govhall.inspections.models import Inspection
+
+    done = Inspection.objects.filter(status=InspectionStatus.DONE).annotate(
+        stat_unit=F("plan__department_id"), stat_item=Value(""), stat_facet=F("result")
+    )
+    return _on(done.order_by(), "done_at", first, last)
+
+
+def _inspections_on_time(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    return _inspections_done(first, last).filter(stat_day__lte=F("due_on"))
 
 
 def _accepted(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -458,6 +494,17 @@ COUNTERS: dict[str, Counter] = {
         Counter("accepted", _("受理的办件"), CASES, _accepted),
         Counter("renewals_reminded", _("到期提醒后提交的换证申请"), CASES, _renewals_reminded, requires=("proactive",)),
         Counter("grants", _("免申即享兑现"), GRANTS, _grants, requires=("proactive",)),
+        Counter("reminded", _("收到到期提醒的证照"), REMINDERS, _reminded, requires=("proactive",)),
+        Counter("suggestions_shown", _("展示的推荐办理"), SUGGESTIONS, _suggestion_tallies, requires=("proactive",)),
+        Counter("suggestions_taken", _("被点开办理的推荐"), SUGGESTIONS, _suggestion_tallies, requires=("proactive",)),
+        Counter("inspections_done", _("完成的证后检查"), INSPECTIONS, _inspections_done, requires=("inspections",)),
+        Counter(
+            "inspections_on_time",
+            _("按期完成的证后检查"),
+            INSPECTIONS,
+            _inspections_on_time,
+            requires=("inspections",),
+        ),  # fmt: skip
         Counter("closed", _("办结的办件"), CASES, _closed),
         Counter("closed_on_time", _("按时办结的办件"), CASES, _closed_on_time),
         Counter("closed_early", _("提前办结的办件"), CASES, _closed_early),
@@ -635,6 +682,12 @@ MEASURES: dict[str, Measure] = {
                 definition=_("提交的申请中，平台提醒证照即将到期后持证人提交的换证申请所占比例。")),
         Measure("grants", _("免申即享兑现次数"), "proactive", COUNT, "grants",
                 definition=_("无需申请、由平台依据已有数据兑现的政策次数。")),
+        Measure("reminded", _("到期提醒证照数"), "proactive", COUNT, "reminded",
+                definition=_("平台主动提醒持证人证照即将到期的证照数（同一证照同一天计一次）。")),
+        Measure("suggestions_taken", _("推荐办理采纳率"), "proactive", RATE, "suggestions_taken", "suggestions_shown",
+                definition=_("在“我的办事空间”展示的推荐办理中，被点开办理的比例（按次计，不记录到人）。")),
+        Measure("inspections_on_time", _("证后检查按期完成率"), "proactive", RATE, "inspections_on_time",
+                "inspections_done", 100, definition=_("当期完成的证后检查中，在检查期限内完成的比例。")),
         # 物联网监测:
         Measure("alarms", _("发出报警次数"), "sensors", COUNT, "alarms"),
         Measure("alarms_acknowledged", _("报警签收率"), "sensors", RATE, "alarms_acknowledged", "alarms", 100,
@@ -687,6 +740,19 @@ def count_rows(
         return [_row(day, None, "", p, n) for (day, p), n in purposes.items()]
     if counter.key in ("handling_days", "handling_spread"):
         return _count_handling_days(rows, calendar, spread=counter.key == "handling_spread")
+    if counter.key == "reminded":
+        from django.db.models import Count
+
+        grouped = rows.values("stat_day", "stat_unit", "stat_item", "stat_facet").annotate(
+            n=Count("licence", distinct=True)
+        )
+        return [_row(*_key(row), row["n"]) for row in grouped]
+    if counter.key in ("suggestions_shown", "suggestions_taken"):
+        from django.db.models import Sum
+
+        column = "shown" if counter.key == "suggestions_shown" else "taken"
+        summed = rows.values("stat_day", "stat_unit", "stat_item", "stat_facet").annotate(n=Sum(column))
+        return [_row(*_key(row), row["n"] or 0) for row in summed]
     if counter.key == "hall_visits":
         from django.db.models import Count
 
@@ -849,6 +915,14 @@ def facet_labels(source: str) -> dict[str, str]:
         from govhall.publicinfo.constants import QuestionKind
 
         choices = QuestionKind.choices
+    elif source == SUGGESTIONS:
+        from govhall.proactive.models import SuggestionSource
+
+        choices = SuggestionSource.choices
+    elif source == INSPECTIONS:
+        from govhall.inspections.constants import InspectionResult
+
+        choices = InspectionResult.choices
     elif source == ALARMS:
         from govhall.sensors.constants import Severity
 

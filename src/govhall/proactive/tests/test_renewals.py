@@ -130,3 +130,22 @@ def test_approving_the_renewal_renews_the_licence(
     assert licence.status == LicenceStatus.CANCELLED
     assert renewed.status == LicenceStatus.VALID and renewed.version == licence.version + 1
     assert renewed.licence_type == licence.licence_type and renewed.holder_key == licence.holder_key
+
+
+def test_the_indicators_count_the_licences_reminded_and_the_suggestions_taken(licence: Licence, alice: User) -> None:
+    from govhall.proactive.models import SuggestionSource, SuggestionTally
+    from govhall.stats import actions as stats_actions
+    from govhall.stats import queries as stats_queries
+
+    today = _ending_in(licence, 10)
+    send_renewal_reminders(today)  # two steps (30 and 15 days) of one licence: one licence reminded
+    from govhall.catalog.models import ServiceItem
+
+    shown_item = ServiceItem.objects.first()
+    assert shown_item is not None
+    SuggestionTally.objects.create(day=today, item=shown_item, source=SuggestionSource.SEASON, shown=8, taken=2)
+    stats_actions.compute_day(today)
+    figures = stats_queries.month_figures(today.replace(day=1), stats_queries.Scope(None, "海沧区农林水利局"))
+    assert figures.sums["reminded"] == 1 and figures.values["reminded"] == 1
+    assert (figures.sums["suggestions_shown"], figures.sums["suggestions_taken"]) == (8, 2)
+    assert figures.values["suggestions_taken"] == 25.0

@@ -19,8 +19,8 @@ def test_the_demo_publishes_linked_entries_once() -> None:
     load_demo()
     load_catalog_demo(editor=User.objects.get(username="helen"), approver=User.objects.get(username="grace"))
     made = load_publicinfo_demo()
-    assert len(made) == 4
-    assert load_publicinfo_demo() == [] and Entry.objects.count() == 4
+    assert len(made) == 6
+    assert load_publicinfo_demo() == [] and Entry.objects.count() == 6
     policy = queries.column(EntryKind.POLICY)[0]
     interpretation = queries.column(EntryKind.INTERPRETATION)[0]
     assert queries.interpretations_of(policy) == [interpretation]
@@ -30,5 +30,9 @@ def test_the_demo_publishes_linked_entries_once() -> None:
         EntryKind.POLICY,
         EntryKind.INTERPRETATION,
         EntryKind.FAQ,
+        EntryKind.INTERMEDIARY_SERVICE,
     }
+    # The service the item needs names the institution that provides it:
+    (service,) = queries.intermediary_services_for_item(item)
+    assert [p["entry"].title for p in service["providers"]] == ["厦门绿测林业调查规划有限公司"]
     assert queries.column(EntryKind.NOTICE)
