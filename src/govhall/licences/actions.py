@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -23,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from govhall.audit.actions import record
 from govhall.identity.constants import Role
-from govhall.identity.models import Department, LegalEntity, NaturalPerson, User
+from govhall.identity.models import Department, EntityAuthorisation, LegalEntity, NaturalPerson, User
 from govhall.identity.queries import has_role_for
 from govhall.lib.credentials import credential_keys, sign_credential
 from govhall.lib.identifiers import mask_name
@@ -290,14 +289,30 @@ def change_status(licence: Licence, operation: str, *, actor: Any, reason: str) 
 
 def holder_accounts(licence: Licence) -> list[User]:
     """The accounts that hold ``licence``: the person's own, or those acting for the company."""
-    return list(
-        User.objects.filter(is_active=True)
-        .filter(
-            Q(person__id_number_hash=licence.holder_key)
-            | Q(authorisations__entity__credit_code=licence.holder_key, authorisations__is_active=True)
-        )
-        .distinct()
-    )
+    return holder_accounts_of([licence.holder_key]).get(licence.holder_key, [])
+
+
+def holder_accounts_of(holder_keys: list[str]) -> dict[str, list[User]]:
+    """Holder key → the accounts that hold licences of that key, for many licences in two indexed queries.
+
+    (One query with an OR across the person and the authorisation joins cannot use either index:
+    it read every account, 100 ms a licence at 100,000 accounts.)
+    """
+    keys = {key for key in holder_keys if key}
+    found: dict[str, list[User]] = {}
+    if not keys:
+        return found
+    for user in User.objects.filter(is_active=True, person__id_number_hash__in=keys).select_related("person"):
+        assert user.person is not None
+        found.setdefault(user.person.id_number_hash, []).append(user)
+    authorisations = EntityAuthorisation.objects.filter(
+        is_active=True, user__is_active=True, entity__credit_code__in=keys
+    ).select_related("user", "entity")
+    for authorisation in authorisations:
+        holders = found.setdefault(authorisation.entity.credit_code, [])
+        if authorisation.user not in holders:
+            holders.append(authorisation.user)
+    return found
 
 
 def _tell_holder(licence: Licence, message: Callable[[], tuple[str, str]]) -> None:

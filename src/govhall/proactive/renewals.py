@@ -10,6 +10,7 @@ longer valid (revoked, cancelled) is never reminded.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django_tasks import task
 
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from govhall.cases.queries import renewals_under_way
 from govhall.lib.schedule import queue_once
-from govhall.licences.actions import holder_accounts
+from govhall.licences.actions import holder_accounts_of
 from govhall.licences.models import Licence
 from govhall.licences.queries import valid_licences_ending_between
 from govhall.proactive.actions import notify_many
@@ -55,6 +56,7 @@ def send_renewal_reminders(today: datetime.date | None = None) -> int:
             return reminded
         last_pk = chunk[-1].pk
         under_way = renewals_under_way([licence.public_id for licence in chunk])
+        holders = holder_accounts_of([licence.holder_key for licence in chunk])
         sent: set[tuple[int, int]] = set(
             RenewalReminder.objects.filter(licence__in=chunk).values_list("licence_id", "days_before")
         )
@@ -64,15 +66,14 @@ def send_renewal_reminders(today: datetime.date | None = None) -> int:
             days_left = (licence.valid_until - today).days  # type: ignore[operator]
             steps = [s for s in rules.get(licence.licence_type_id, default) if days_left <= s]
             new = [s for s in steps if (licence.pk, s) not in sent]
-            if new and _remind(licence, new, days_left):
+            if new and _remind(licence, new, days_left, holders.get(licence.holder_key, [])):
                 reminded += 1
 
 
-def _remind(licence: Licence, steps: list[int], days_left: int) -> bool:
-    """One licence's due steps, recorded and sent together (one message: the nearest step's)."""
+def _remind(licence: Licence, steps: list[int], days_left: int, users: list[Any]) -> bool:
+    """One licence's due steps, recorded and sent together (one message: the nearest step's) to its holders."""
     try:
         with transaction.atomic():
-            users = holder_accounts(licence)
             RenewalReminder.objects.bulk_create(
                 [RenewalReminder(licence=licence, days_before=step, recipients=len(users)) for step in steps]
             )
