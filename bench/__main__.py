@@ -56,13 +56,13 @@ def drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def setup_django(url: str) -> None:
+def setup_django(url: str, settings: str = "bench.settings") -> None:
     root = Path(__file__).resolve().parent.parent
     for path in (str(root), str(root / "src")):
         if path not in sys.path:
             sys.path.append(path)
     os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings
     os.environ.setdefault("GOVHALL_VAR_DIR", str(root / "var" / "bench"))
     os.environ.setdefault("GOVHALL_LOG_LEVEL", "WARNING")
     import django

@@ -28,29 +28,13 @@ import json
 import multiprocessing
 import os
 import random
-import sys
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/govhall_bench_proactive"
 DAY = datetime.date(2026, 12, 8)
-
-
-def _setup(url: str) -> None:
-    root = Path(__file__).resolve().parent.parent
-    for path in (str(root), str(root / "src")):
-        if path not in sys.path:
-            sys.path.append(path)
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "govhall.conf.settings"
-    os.environ.setdefault("GOVHALL_VAR_DIR", str(root / "var" / "bench"))
-    os.environ.setdefault("GOVHALL_LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
 
 
 def _world(licences: int, holders: int) -> None:
@@ -147,10 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holders", type=int, default=100_000)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_PROACTIVE_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args(argv)
-    from bench.__main__ import drop_database, recreate_database
+    from bench.__main__ import drop_database, recreate_database, setup_django
 
     recreate_database(args.database_url)
-    _setup(args.database_url)
+    setup_django(args.database_url, settings="govhall.conf.settings")
     from django.core.management import call_command
     from django.db import connections
 
