@@ -1,5 +1,6 @@
 // The kiosk: back to the first screen after a minute without a touch (the next person should not
-// see the last one's screen), print a new ticket once, and keep the card reader's Enter harmless.
+// see the last one's screen), and print a new ticket once. A card reader types the ID number and
+// Enter: the ID field is the last of each form, so its Enter takes the ticket.
 (function () {
   "use strict";
   const IDLE_MS = 60000;
