@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from govhall.proactive.models import Entitlement, RenewalRule, SuggestionRule
+from govhall.proactive.models import Bundle, BundleItem, Entitlement, RenewalRule, SuggestionRule
 
 
 @admin.register(RenewalRule)
@@ -19,3 +19,16 @@ class SuggestionRuleAdmin(admin.ModelAdmin):
 
     list_display = ["reason", "item", "start_month", "start_day", "end_month", "end_day", "region_prefix", "active"]
     list_filter = ["active"]
+
+
+class BundleItemInline(admin.TabularInline):
+    model = BundleItem
+    extra = 1
+
+
+@admin.register(Bundle)
+class BundleAdmin(admin.ModelAdmin):
+    """一件事: the items applied for together (the form and materials are joined from the items' own)."""
+
+    list_display = ["name", "code", "is_active"]
+    inlines = [BundleItemInline]

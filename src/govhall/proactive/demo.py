@@ -63,3 +63,38 @@ def load_suggestions_demo() -> int:
             )  # fmt: skip
             made += 1
     return made
+
+
+BUNDLES = [
+    (
+        "forest-land-project",
+        "林地上建设项目一件事",
+        "在林地上临时搭建施工场地并需要采伐林木的：临时使用林地审批和林木采伐许可一并申请，林权证只交一次。",
+        ["临时使用林地审批", "林木采伐许可证核发"],
+    ),
+    (
+        "small-water-works",
+        "新建小型水利工程一件事",
+        "新建小型水利工程的取水、水土保持和河道内建设方案一并申请：项目名称、联系电话只填一次，营业执照只交一次。",
+        ["取水许可", "生产建设项目水土保持方案审批", "河道管理范围内建设项目工程建设方案审批"],
+    ),
+]
+
+
+def load_bundle_demo() -> int:
+    """Two 一件事 bundles of this bureau's items (safe to run again)."""
+    from govhall.catalog.queries import live_versions
+    from govhall.proactive.models import Bundle, BundleItem
+
+    items = {v.name: v.item_id for v in live_versions()}
+    made = 0
+    for code, name, description, names in BUNDLES:
+        if not all(n in items for n in names):
+            continue
+        bundle, _created = Bundle.objects.update_or_create(
+            code=code, defaults={"name": name, "description": description}
+        )
+        for order, item_name in enumerate(names, start=1):
+            BundleItem.objects.update_or_create(bundle=bundle, item_id=items[item_name], defaults={"order": order})
+        made += 1
+    return made

@@ -238,3 +238,71 @@ class SuggestionTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.item_id} {self.source} {self.shown}/{self.taken}"
+
+
+class Bundle(models.Model):
+    """一件事: several catalog items applied for together — one form (shared fields asked once), one set of
+    materials (the same material or licence type asked once), one entry; filing makes a case per item."""
+
+    code = models.SlugField(_("编码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    description = models.TextField(_("说明"), blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("一件事")
+        verbose_name_plural = _("一件事")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BundleItem(models.Model):
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="members")
+    item = models.ForeignKey("catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveSmallIntegerField(_("顺序"), default=1)
+
+    class Meta:
+        verbose_name = _("一件事包含的事项")
+        verbose_name_plural = _("一件事包含的事项")
+        ordering = ["bundle", "order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["bundle", "item"], name="proactive_bundle_item_once")]
+
+    def __str__(self) -> str:
+        return f"{self.bundle_id} {self.item_id}"
+
+
+class BundleFiling(models.Model):
+    """One filing of a bundle: the cases it made, shown to the applicant as one thing."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    bundle = models.ForeignKey(Bundle, verbose_name=_("一件事"), on_delete=models.PROTECT, related_name="filings")
+    applicant = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="+")
+    entity = models.ForeignKey(
+        "identity.LegalEntity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submit_key = models.CharField(max_length=64)
+    filed_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    cases = models.ManyToManyField("cases.Case", through="BundleCase", related_name="+")
+
+    class Meta:
+        verbose_name = _("一件事申请")
+        verbose_name_plural = _("一件事申请")
+        ordering = ["-filed_at"]
+        constraints = [models.UniqueConstraint(fields=["applicant", "submit_key"], name="proactive_bundle_filing_once")]
+
+    def __str__(self) -> str:
+        return f"{self.bundle_id} {self.public_id}"
+
+
+class BundleCase(models.Model):
+    filing = models.ForeignKey(BundleFiling, on_delete=models.CASCADE, related_name="links")
+    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.filing_id} {self.case_id}"

@@ -46,7 +46,7 @@ CASES, EVENTS, MATERIALS, ITEMS, RATINGS, COMPLAINTS, ORDERS, LOOKUPS, ALARMS, D
     "grants",
     "questions",
 )
-REMINDERS, SUGGESTIONS, INSPECTIONS = "reminders", "suggestions", "inspections"
+REMINDERS, SUGGESTIONS, INSPECTIONS, BUNDLES = "reminders", "suggestions", "inspections", "bundles"
 
 ONLINE, PROVINCE, WINDOW = "online", "province", "window"
 CHANNEL_LABELS = {ONLINE: _("网上申请"), PROVINCE: _("省网上办事大厅"), WINDOW: _("窗口受理")}
@@ -150,6 +150,16 @@ def _reminded(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
         stat_unit=Value(None, output_field=IntegerField()), stat_item=Value(""), stat_facet=Value("")
     )
     return _on(reminders.order_by(), "sent_at", first, last)
+
+
+def _bundle_filings(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """一件事 filings in the days (each made a case per item); facet: the bundle."""
+    from govhall.proactive.models import BundleFiling
+
+    filings = BundleFiling.objects.annotate(
+        stat_unit=Value(None, output_field=IntegerField()), stat_item=Value(""), stat_facet=F("bundle__code")
+    )
+    return _on(filings.order_by(), "filed_at", first, last)
 
 
 def _suggestion_tallies(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -495,6 +505,7 @@ COUNTERS: dict[str, Counter] = {
         Counter("renewals_reminded", _("到期提醒后提交的换证申请"), CASES, _renewals_reminded, requires=("proactive",)),
         Counter("grants", _("免申即享兑现"), GRANTS, _grants, requires=("proactive",)),
         Counter("reminded", _("收到到期提醒的证照"), REMINDERS, _reminded, requires=("proactive",)),
+        Counter("bundle_filings", _("一件事申请"), BUNDLES, _bundle_filings, requires=("proactive",)),
         Counter("suggestions_shown", _("展示的推荐办理"), SUGGESTIONS, _suggestion_tallies, requires=("proactive",)),
         Counter("suggestions_taken", _("被点开办理的推荐"), SUGGESTIONS, _suggestion_tallies, requires=("proactive",)),
         Counter("inspections_done", _("完成的证后检查"), INSPECTIONS, _inspections_done, requires=("inspections",)),
@@ -682,6 +693,8 @@ MEASURES: dict[str, Measure] = {
                 definition=_("提交的申请中，平台提醒证照即将到期后持证人提交的换证申请所占比例。")),
         Measure("grants", _("免申即享兑现次数"), "proactive", COUNT, "grants",
                 definition=_("无需申请、由平台依据已有数据兑现的政策次数。")),
+        Measure("bundle_filings", _("一件事申请件数"), "proactive", COUNT, "bundle_filings",
+                definition=_("当期一并申请“一件事”的次数（每次为其中每个事项各生成一个办件）。")),
         Measure("reminded", _("到期提醒证照数"), "proactive", COUNT, "reminded",
                 definition=_("平台主动提醒持证人证照即将到期的证照数（同一证照同一天计一次）。")),
         Measure("suggestions_taken", _("推荐办理采纳率"), "proactive", RATE, "suggestions_taken", "suggestions_shown",

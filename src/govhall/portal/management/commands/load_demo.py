@@ -13,7 +13,12 @@ from govhall.identity.models import User
 from govhall.inspections.demo import load_inspections_demo
 from govhall.licences.demo import load_licence_demo
 from govhall.office.demo import load_office_demo
-from govhall.proactive.demo import load_entitlement_demo, load_renewal_demo, load_suggestions_demo
+from govhall.proactive.demo import (
+    load_bundle_demo,
+    load_entitlement_demo,
+    load_renewal_demo,
+    load_suggestions_demo,
+)
 from govhall.publicinfo.demo import load_publicinfo_demo
 from govhall.ratings.demo import load_ratings_demo
 from govhall.sensors.demo import load_sensors_demo
@@ -43,6 +48,7 @@ class Command(BaseCommand):
         load_renewal_demo()
         load_entitlement_demo()
         load_suggestions_demo()
+        load_bundle_demo()
         self.stdout.write(self.style.SUCCESS(f"Demo licences: {licences} historical licences created."))
         ratings = load_ratings_demo()
         complaints = load_complaints_demo()
