@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 import uuid
@@ -17,7 +18,7 @@ from django.http import Http404
 # What the applicant is told of is listed beside move(), which notifies them (it belongs in
 # constants.py; actions.py is being edited elsewhere at the time of writing):
 from govhall.cases.actions import APPLICANT_EVENTS
-from govhall.cases.constants import OPEN_STATUSES, CaseStatus, Warning
+from govhall.cases.constants import OPEN_STATUSES, CaseStatus, Decision, Warning
 from govhall.cases.models import Case, CaseEvent, CaseMaterial, Countersign
 from govhall.catalog.models import ItemVersion
 from govhall.catalog.queries import (
@@ -351,3 +352,15 @@ def intake_versions(departments: list[int]) -> list[ItemVersion]:
         .select_related("item")
         .order_by("name")
     )
+
+
+def approved_cases_of_item(item_id: int, *, closed_since: datetime.datetime | None = None) -> QuerySet[Case]:
+    """The cases of one catalog item closed with an approving decision (准予), newest first; for 免申即享.
+
+    A denied case is closed with the decision 不予, and a withdrawn or not accepted one is never
+    closed, so none of them is here. With the applicant person, the company and the version.
+    """
+    cases = Case.objects.filter(item_version__item_id=item_id, status=CaseStatus.CLOSED, decision=Decision.APPROVE)
+    if closed_since is not None:
+        cases = cases.filter(closed_at__gte=closed_since)
+    return cases.select_related("person", "entity", "item_version").order_by("-closed_at", "-pk")

@@ -331,3 +331,8 @@ def list_staff_for_enrolment() -> list[dict[str, Any]]:
         {"user": user, "has_authenticator": user.pk in confirmed, "open_code": open_codes.get(user.pk)}
         for user in User.objects.filter(kind=UserKind.STAFF, is_active=True).order_by("username")
     ]
+
+
+def entity_kinds_by_credit_code(codes: list[str]) -> dict[str, str]:
+    """Credit code → the recorded kind (``EntityKind``) of the registered legal entities among ``codes``."""
+    return dict(LegalEntity.objects.filter(credit_code__in=set(codes)).values_list("credit_code", "kind"))

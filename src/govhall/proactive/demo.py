@@ -17,24 +17,61 @@ def load_renewal_demo() -> int:
 
 
 def load_entitlement_demo() -> int:
-    """One 免申即享 policy: the ecological forest compensation for holders of a forest-right certificate."""
+    """Three 免申即享 policies of the forestry unit (safe to run again): by a licence, by a case, by the subject.
+
+    生态公益林损失补偿 for holders of a forest-right certificate; 采伐迹地更新造林补助 for whoever had
+    a felling licence application approved and closed; 新型林业经营主体培育补助 for the farmers'
+    cooperatives registered in Haicang (holding a business licence). Returns how many exist.
+    """
+    from govhall.catalog.queries import live_versions
+    from govhall.identity.constants import EntityKind
     from govhall.identity.models import Department
-    from govhall.proactive.models import Entitlement
+    from govhall.proactive.models import Entitlement, SubjectKind
 
     forestry = Department.objects.filter(code="forestry").first()
-    forest_right = LicenceType.objects.filter(name__startswith="林权证").first()
-    if forestry is None or forest_right is None:
+    if forestry is None:
         return 0
-    Entitlement.objects.get_or_create(
-        name="生态公益林损失补偿（免申即享）",
-        defaults={
-            "description": "区级生态公益林补偿资金按林权证登记面积直接拨付到林权人账户。",
-            "legal_basis": "《福建省生态公益林条例》第二十四条",
-            "department": forestry,
-            "licence_type": forest_right,
-        },
-    )
-    return 1
+    made = 0
+    forest_right = LicenceType.objects.filter(name__startswith="林权证").first()
+    if forest_right is not None:
+        Entitlement.objects.get_or_create(
+            name="生态公益林损失补偿（免申即享）",
+            defaults={
+                "description": "区级生态公益林补偿资金按林权证登记面积直接拨付到林权人账户。",
+                "legal_basis": "《福建省生态公益林条例》第二十四条",
+                "department": forestry,
+                "licence_type": forest_right,
+            },
+        )
+        made += 1
+    felling = live_versions().filter(name="林木采伐许可证核发").first()
+    if felling is not None:
+        Entitlement.objects.get_or_create(
+            name="采伐迹地更新造林补助（免申即享）",
+            defaults={
+                "description": "林木采伐后按期完成迹地更新造林的，按采伐许可面积给予造林苗木补助，直接拨付到采伐人账户。",
+                "legal_basis": "《中华人民共和国森林法》（采伐迹地更新造林）；区级造林补助资金管理规定",
+                "department": forestry,
+                "case_item_id": felling.item_id,
+            },
+        )
+        made += 1
+    business_licence = LicenceType.objects.filter(name="营业执照").first()
+    if business_licence is not None:
+        Entitlement.objects.get_or_create(
+            name="新型林业经营主体培育补助（免申即享）",
+            defaults={
+                "description": "在海沧区登记、持有有效营业执照的农民专业合作社，每年一次性获得林业生产经营补助。",
+                "legal_basis": "区级新型林业经营主体培育扶持规定",
+                "department": forestry,
+                "licence_type": business_licence,
+                "subject_kind": SubjectKind.ENTITY,
+                "entity_kinds": [EntityKind.COOPERATIVE.value],
+                "region_prefix": "350205",
+            },
+        )
+        made += 1
+    return made
 
 
 # Season and place triggers of suggestions (推荐办理): (item name, reason, start, end, region prefix):

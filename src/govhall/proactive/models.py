@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from govhall.identity.constants import EntityKind
 
 
 class DeliveryStatus(models.TextChoices):
@@ -97,8 +103,29 @@ class RenewalReminder(models.Model):
         return f"{self.licence_id} −{self.days_before}"
 
 
+class SubjectKind(models.TextChoices):
+    """Whom an entitlement is for: anyone, natural persons only, or legal entities (and other organisations) only."""
+
+    ANY = "any", _("不限")
+    PERSON = "person", _("仅限自然人")
+    ENTITY = "entity", _("仅限法人和其他组织")
+
+
+NO_SOURCE = _("请至少设定一个条件来源：持有的证照类型，或办结过的事项。")
+REGION_PREFIX = RegexValidator(
+    r"^[0-9]{2,6}$",
+    _("地区请填写行政区划代码的前 2 至 6 位数字，例如 35（福建省）、3502（厦门市）或 350205（海沧区）。"),
+)
+
+
 class Entitlement(models.Model):
-    """A benefit given without an application (免申即享) to every holder of a valid licence of one type."""
+    """A benefit given without an application (免申即享) to the subjects the platform's data shows eligible.
+
+    Who is eligible is data, every criterion set combined with AND: a *source* (at least one,
+    also a database constraint) — holders of a valid licence of a type, subjects whose case of
+    an item was closed with approval — narrowed by subject attributes (person or entity, the
+    entity's kind, the region of the ID number or of the credit code's registration authority).
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("政策名称"), max_length=200)
@@ -107,19 +134,122 @@ class Entitlement(models.Model):
     department = models.ForeignKey(
         "identity.Department", verbose_name=_("兑现单位"), on_delete=models.PROTECT, related_name="+"
     )
-    # Who is eligible: holders of a valid licence of this type (issued on or after a day, if set):
+    # Licence source: holders of a valid licence of this type (issued on or after a day, if set):
     licence_type = models.ForeignKey(
-        "licences.LicenceType", verbose_name=_("持有证照类型"), on_delete=models.PROTECT, related_name="+"
+        "licences.LicenceType",
+        verbose_name=_("持有证照类型"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     issued_since = models.DateField(_("证照颁发不早于"), null=True, blank=True)
+    # Case source: subjects who had a case of this item closed with an approving decision:
+    case_item = models.ForeignKey(
+        "catalog.ServiceItem",
+        verbose_name=_("办结过的事项"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("该事项的办件已办结且决定准予的申请人（以单位名义申请的，为该单位）符合条件。"),
+    )
+    case_closed_since = models.DateField(_("办结不早于"), null=True, blank=True)
+    # Subject attributes (they narrow a source, never stand alone):
+    subject_kind = models.CharField(_("主体类型"), max_length=8, choices=SubjectKind.choices, default=SubjectKind.ANY)
+    entity_kinds = models.JSONField(
+        _("单位类型"),
+        default=list,
+        blank=True,
+        help_text=_("不选为不限；选择后只有这些类型的单位符合条件，自然人不符合。"),
+    )
+    region_prefix = models.CharField(
+        _("地区（行政区划代码前缀）"),
+        max_length=6,
+        blank=True,
+        validators=[REGION_PREFIX],
+        help_text=_(
+            "留空为所有地区。自然人按身份证号码前 6 位比对，单位按统一社会信用代码第 3 至 8 位（登记管理机关行政区划码）比对。"
+        ),
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
         verbose_name = _("免申即享政策")
         verbose_name_plural = _("免申即享政策")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(licence_type__isnull=False) | models.Q(case_item__isnull=False),
+                name="proactive_entitlement_has_a_source",
+                violation_error_message=NO_SOURCE,
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Keyed to a field, so that the constraint's own check (skipped for a field in error) does
+        # not say the same again:
+        problems: dict[str, Any] = {}
+        if self.licence_type_id is None and self.case_item_id is None:
+            problems["licence_type"] = NO_SOURCE
+        elif self.issued_since and self.licence_type_id is None:
+            problems["issued_since"] = _("只有选择了持有证照类型，才能设定证照颁发日期。")
+        if self.case_closed_since and self.case_item_id is None:
+            problems["case_closed_since"] = _("只有选择了办结过的事项，才能设定办结日期。")
+        kinds = self.entity_kinds if isinstance(self.entity_kinds, list) else [self.entity_kinds]
+        unknown = [str(kind) for kind in kinds if kind not in EntityKind.values]
+        if unknown:
+            problems["entity_kinds"] = _("没有“%(kind)s”这种单位类型，请重新选择。") % {"kind": "、".join(unknown)}
+        elif kinds and self.subject_kind == SubjectKind.PERSON:
+            problems["entity_kinds"] = _(
+                "主体类型已限定为自然人，不能再限定单位类型；如需限定单位类型，请将主体类型改为“不限”或“仅限法人和其他组织”。"
+            )
+        if problems:
+            raise ValidationError(problems)
+
+    @property
+    def case_item_name(self) -> str:
+        """The case item's name as its newest published version gives it (one query)."""
+        if self.case_item is None:
+            return ""
+        names = self.case_item.versions.exclude(published_at=None).order_by("-number").values_list("name", flat=True)
+        return names.first() or str(self.case_item)
+
+    def criteria_in_words(self) -> str:
+        """Who is eligible, as staff read it: "持有有效的：林权证；办结过（准予）：林木采伐许可（2026-01-01 起）；…"."""
+        parts = []
+        if self.licence_type is not None:
+            name = self.licence_type.name
+            parts.append(
+                gettext("持有有效的：%(type)s（%(day)s 以后颁发）")
+                % {"type": name, "day": self.issued_since.isoformat()}
+                if self.issued_since
+                else gettext("持有有效的：%(type)s") % {"type": name}
+            )
+        if self.case_item is not None:
+            item = self.case_item_name
+            parts.append(
+                gettext("办结过（准予）：%(item)s（%(day)s 起）")
+                % {"item": item, "day": self.case_closed_since.isoformat()}
+                if self.case_closed_since
+                else gettext("办结过（准予）：%(item)s") % {"item": item}
+            )
+        labels = dict(EntityKind.choices)
+        if self.entity_kinds:
+            who = "、".join(str(labels.get(kind, kind)) for kind in self.entity_kinds)
+        elif self.subject_kind == SubjectKind.PERSON:
+            who = gettext("自然人")
+        elif self.subject_kind == SubjectKind.ENTITY:
+            who = gettext("法人和其他组织")
+        else:
+            who = ""
+        if who:
+            parts.append(gettext("主体：%(who)s") % {"who": who})
+        if self.region_prefix:
+            parts.append(gettext("地区：%(code)s") % {"code": self.region_prefix})
+        return "；".join(parts)
 
 
 class GrantStatus(models.TextChoices):
@@ -129,13 +259,19 @@ class GrantStatus(models.TextChoices):
 
 
 class EntitlementGrant(models.Model):
-    """One subject found eligible, then granted by staff with a stated purpose; the person may decline."""
+    """One subject found eligible, then granted by staff with a stated purpose; the person may decline.
+
+    ``evidence`` says what data made the subject eligible (the licence, the case, the attributes),
+    written when found, in the platform's language; ``licence`` and ``case`` point at the records.
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="grants")
     subject_key = models.CharField(max_length=64)  # the licences' holder key
     subject_name = models.CharField(_("享受对象"), max_length=200)  # as the public may see it (a person's masked)
-    licence = models.ForeignKey("licences.Licence", on_delete=models.PROTECT, related_name="+")
+    licence = models.ForeignKey("licences.Licence", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    evidence = models.TextField(_("符合条件的依据"), blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=GrantStatus.choices, default=GrantStatus.PROPOSED)
     found_at = models.DateTimeField(auto_now_add=True)
     purpose = models.CharField(_("兑现事由"), max_length=300, blank=True)
