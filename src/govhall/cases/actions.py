@@ -334,8 +334,12 @@ def save_draft(
     files: dict[int, UploadedFile] | None = None,
     entity: LegalEntity | None = None,
     draft: Case | None = None,
+    origin: str = "",
 ) -> Case:
-    """Keep an unfinished application to resume later (草稿). Only the files themselves are checked."""
+    """Keep an unfinished application to resume later (草稿). Only the files themselves are checked.
+
+    ``origin``: a ``CaseOrigin`` value, what led to a new draft; a draft saved again keeps its own.
+    """
     _check_may_apply(version, applicant, entity)
     form_data = with_known_answers(version.form_schema or {}, form_data, known_answers(applicant, entity))
     files = files or {}
@@ -351,6 +355,7 @@ def save_draft(
                 applicant_name=entity.name if entity else applicant.full_name,
                 status=CaseStatus.DRAFT,
                 form_data=form_data,
+                origin=origin,
             )
         else:
             case = _lock(draft)
@@ -421,6 +426,7 @@ def submit_case(
     licences: dict[int, str] | None = None,
     reusable: dict[str, list[Licence]] | None = None,
     filed_by: User | None = None,
+    origin: str = "",
 ) -> Case:
     """File an application for a live item version (or a saved draft); idempotent per ``submit_key``.
 
@@ -431,6 +437,8 @@ def submit_case(
 
     ``licences``: material id -> the public id of a licence chosen instead of an upload;
     ``reusable``: the applicant's reusable licences if just read (see ``resolve_licences``).
+    ``origin``: a ``CaseOrigin`` value, what led to the application; a case filed from a draft
+    keeps the draft's origin (fixed when the draft was started).
 
     A retried or double-clicked submit (same key) returns the case made the first time.
     Materials already uploaded to the draft count; the fields the platform knows
@@ -491,6 +499,7 @@ def submit_case(
                     submit_key=submit_key,
                     channel=Channel.WINDOW if filed_by else Channel.ONLINE,
                     filed_by=filed_by,
+                    origin=origin,
                 )
             _store_materials(case, files, inspected, replacing=draft is not None)
             # The day's serial is locked until commit: taken after the file writes, so submissions

@@ -12,6 +12,11 @@ SESSION_INTAKE_PERSON = "intake_person"
 SESSION_INTAKE_ENTITY = "intake_entity"
 # Answers the person typed at the hall's kiosk (自助填单), as {"item": code, "answers": {...}}:
 SESSION_INTAKE_ANSWERS = "intake_answers"
+# The items whose next online application the person started from a proactive service, as
+# {str(item id): CaseOrigin value}; set by the app that led them there (proactive), read and
+# forgotten by the application page. A hint of the person's path for the indicators, never a
+# permission:
+SESSION_STARTED_FROM = "started_from"
 
 
 class Channel(models.TextChoices):
@@ -19,6 +24,17 @@ class Channel(models.TextChoices):
 
     ONLINE = "online", _("网上申请")
     WINDOW = "window", _("窗口受理")
+
+
+class CaseOrigin(models.TextChoices):
+    """What led to the application (办件发起方式): the applicant, or a service the government offered first.
+
+    A renewal filed after an expiry reminder is recognised by the indicators from the reminder
+    itself (stats/measures.py), not marked here.
+    """
+
+    SELF = "", _("申请人自行发起")
+    SUGGESTION = "suggestion", _("推荐办理")
 
 
 class CaseStatus(models.TextChoices):

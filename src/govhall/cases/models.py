@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govhall.cases.constants import (
     OPEN_STATUSES,
+    CaseOrigin,
     CaseStatus,
     Channel,
     Decision,
@@ -50,6 +51,9 @@ class Case(models.Model):
         "identity.User", verbose_name=_("代为录入的窗口人员"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )  # fmt: skip
+    # Started from a service the government offered first (a suggestion followed), or blank: the
+    # applicant's own start. Counted by the indicators (stats/measures.py, 主动服务发起占比):
+    origin = models.CharField(_("发起方式"), max_length=16, choices=CaseOrigin.choices, blank=True, default="")
     form_data = models.JSONField(_("申请表内容"), default=dict, blank=True)
     # A renewal (换证) names the licence it renews; approval then renews that licence (no
     # foreign key: licences sits beside cases, as Licence.case_public_id does the other way):

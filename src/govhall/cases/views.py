@@ -25,7 +25,9 @@ from govhall.cases.constants import (
     SESSION_INTAKE_ANSWERS,
     SESSION_INTAKE_ENTITY,
     SESSION_INTAKE_PERSON,
+    SESSION_STARTED_FROM,
     CaseAction,
+    CaseOrigin,
     CaseStatus,
     due_cells,
     status_label,
@@ -120,6 +122,11 @@ def _application(request: HttpRequest, version: Any, draft: Case | None, intake:
     applicant = intake.applicant if intake else _user(request)
     acting_for = "" if intake else request.session.get(SESSION_ACTING_FOR, "")
     entity = intake.entity if intake else access_entity_for(applicant, acting_for) if acting_for else None
+    # What led the person here (a suggestion followed: proactive.views), forgotten once they have
+    # applied; never at the window, and an unknown mark is ignored:
+    marks = {} if intake else request.session.get(SESSION_STARTED_FROM) or {}
+    item_key = str(version.item_id)
+    origin = marks.get(item_key, "") if marks.get(item_key) in CaseOrigin.values else ""
     posted = request.method == "POST"
     form = build_form(
         schema,
@@ -154,12 +161,15 @@ def _application(request: HttpRequest, version: Any, draft: Case | None, intake:
                 files=_material_files(request, materials),
                 entity=entity,
                 draft=draft,
+                origin=origin,
             )
         except ValidationError as exc:
             show_errors(form, exc)
         except PermissionDenied as exc:
             show_errors(form, ValidationError(str(exc)))
         else:
+            if marks.pop(item_key, None) is not None:
+                request.session.modified = True
             messages.success(request, _("草稿已保存，可随时在“我的办事空间”继续填写。"))
             return redirect("cases:resume_draft", public_id=case.public_id)
     elif posted and not (intake and "notice" in request.POST):
@@ -177,12 +187,15 @@ def _application(request: HttpRequest, version: Any, draft: Case | None, intake:
                 licences=_chosen_licences(request, materials),
                 reusable=reusable,
                 filed_by=_user(request) if intake else None,
+                origin=origin,
             )
         except ValidationError as exc:
             show_errors(form, exc)
         except PermissionDenied as exc:
             show_errors(form, ValidationError(str(exc)))
         else:
+            if marks.pop(item_key, None) is not None:
+                request.session.modified = True
             messages.success(request, _("申请已提交，办件编号 %(reference)s。") % {"reference": case.reference})
             if intake is None:
                 return redirect("cases:my_case", public_id=case.public_id)

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from govhall.cases.constants import SESSION_STARTED_FROM, CaseOrigin
 from govhall.catalog.queries import live_versions
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
@@ -100,6 +101,10 @@ def my_suggestion_go(request: HttpRequest, public_id: str) -> HttpResponse:
     # Only a guide the public can read (a draft's id leads nowhere, and counts nothing):
     version = get_object_or_404(live_versions().select_related("item"), public_id=public_id)
     suggestions.count_taken(version.item, request.GET.get("source", ""))
+    # The person's next online application for this item counts as started by the suggestion
+    # (cases.views._application reads and forgets the mark):
+    started = request.session.get(SESSION_STARTED_FROM) or {}
+    request.session[SESSION_STARTED_FROM] = {**started, str(version.item_id): CaseOrigin.SUGGESTION.value}
     return redirect("catalog:guide_detail", public_id=version.public_id)
 
 

@@ -120,8 +120,11 @@ def _closed_online(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
     return _closed(first, last).exclude(channel=WINDOW)
 
 
-def _renewals_reminded(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
-    """Renewals (换证) filed after the platform reminded the holder that the licence was ending (a proactive start)."""
+def _is_reminded_renewal() -> Q:
+    """A case is a renewal (换证) filed after the platform reminded the holder that the licence was ending.
+
+    Read from the reminders themselves (cases cannot know of proactive's), not from ``Case.origin``.
+    """
     from django.db.models import Exists, OuterRef
 
     from govhall.proactive.models import RenewalReminder
@@ -129,7 +132,18 @@ def _renewals_reminded(first: datetime.date, last: datetime.date) -> QuerySet[An
     reminded = RenewalReminder.objects.filter(
         licence__public_id=OuterRef("renews_licence"), sent_at__lte=OuterRef("submitted_at")
     )
-    return _submitted(first, last).filter(renews_licence__isnull=False).filter(Exists(reminded))
+    return Q(renews_licence__isnull=False) & Q(Exists(reminded))
+
+
+def _renewals_reminded(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Renewals (换证) filed after the platform reminded the holder that the licence was ending (a proactive start)."""
+    return _submitted(first, last).filter(_is_reminded_renewal())
+
+
+def _proactive_started(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
+    """Applications a proactive service started: a suggestion followed (``Case.origin``), or a renewal after
+    its expiry reminder; a case that is both is one row."""
+    return _submitted(first, last).filter(~Q(origin="") | _is_reminded_renewal())
 
 
 def _grants(first: datetime.date, last: datetime.date) -> QuerySet[Any]:
@@ -503,6 +517,7 @@ COUNTERS: dict[str, Counter] = {
         Counter("closed_online", _("网上申请且已办结的办件"), CASES, _closed_online, requires=("halls",)),
         Counter("accepted", _("受理的办件"), CASES, _accepted),
         Counter("renewals_reminded", _("到期提醒后提交的换证申请"), CASES, _renewals_reminded, requires=("proactive",)),
+        Counter("proactive_started", _("主动服务发起的申请"), CASES, _proactive_started, requires=("proactive",)),
         Counter("grants", _("免申即享兑现"), GRANTS, _grants, requires=("proactive",)),
         Counter("reminded", _("收到到期提醒的证照"), REMINDERS, _reminded, requires=("proactive",)),
         Counter("bundle_filings", _("一件事申请"), BUNDLES, _bundle_filings, requires=("proactive",)),
@@ -691,6 +706,9 @@ MEASURES: dict[str, Measure] = {
         # 主动服务:
         Measure("reminded_renewals", _("到期提醒后主动换证占比"), "proactive", RATE, "renewals_reminded", "submitted",
                 definition=_("提交的申请中，平台提醒证照即将到期后持证人提交的换证申请所占比例。")),
+        Measure("proactive_share", _("主动服务发起占比"), "proactive", RATE, "proactive_started", "submitted",
+                definition=_("提交的申请中，由平台主动服务发起的比例：申请人从推荐办理进入后在网上提交的申请，"
+                             "以及到期提醒后提交的换证申请（同一申请只计一次）。")),
         Measure("grants", _("免申即享兑现次数"), "proactive", COUNT, "grants",
                 definition=_("无需申请、由平台依据已有数据兑现的政策次数。")),
         Measure("bundle_filings", _("一件事申请件数"), "proactive", COUNT, "bundle_filings",
