@@ -23,8 +23,6 @@ from govhall.audit.actions import record
 from govhall.cases import actions, queries
 from govhall.cases.constants import (
     SESSION_INTAKE_ANSWERS,
-    SESSION_INTAKE_ENTITY,
-    SESSION_INTAKE_PERSON,
     SESSION_STARTED_FROM,
     CaseAction,
     CaseOrigin,
@@ -32,8 +30,16 @@ from govhall.cases.constants import (
     due_cells,
     status_label,
 )
-from govhall.cases.forms import DESK_FORMS, CompleteStepForm, CountersignAnswerForm, DeskForm, ExtensionDecisionForm
+from govhall.cases.forms import (
+    DESK_FORMS,
+    CompleteStepForm,
+    CountersignAnswerForm,
+    DeskForm,
+    ExtensionDecisionForm,
+    material_fields,
+)
 from govhall.cases.guidance import next_step_for_applicant
+from govhall.cases.intake import identified_since, window_subject
 from govhall.cases.models import Case
 from govhall.catalog.queries import get_guide
 from govhall.identity.actions import open_account_for_intake, set_acting_for
@@ -43,7 +49,7 @@ from govhall.identity.models import User
 from govhall.identity.queries import access_entity_for
 from govhall.lib.forms import Form
 from govhall.lib.html import html_rows
-from govhall.lib.jsonforms import answers_of, build_form, sentences, show_errors
+from govhall.lib.jsonforms import answers_of, build_form, show_errors
 from govhall.lib.storage import file_matches, private_download
 from govhall.lib.urls import object_url
 from govhall.licences import queries as licence_queries
@@ -263,14 +269,10 @@ def desk_intake(request: HttpRequest) -> HttpResponse:
     departments = queries.intake_departments(user)
     if not departments:
         raise Http404
-    given = request.GET.get("person") or request.POST.get("person") or ""
-    if not given or given != request.session.get(SESSION_INTAKE_PERSON):
+    subject = window_subject(request)
+    if subject is None:
         return render(request, "cases/desk_intake_items.html", {"surface": "desk", "person": None})
-    person = queries.get_person_for_intake(given)
-    entity = queries.get_entity_for_intake(request.session.get(SESSION_INTAKE_ENTITY) or "")
-    next_url = request.GET.get("next") or request.POST.get("next") or ""
-    if not next_url.startswith("/desk/") or "//" in next_url:
-        next_url = ""
+    person, entity, next_url = subject.person, subject.entity, subject.next_url
     code = request.GET.get("item") or request.POST.get("item") or ""
     version = queries.get_version_to_apply(implementation_code=code) if code else None
     if version is None or version.handling_department_id not in departments:
@@ -280,10 +282,11 @@ def desk_intake(request: HttpRequest) -> HttpResponse:
             {"surface": "desk", "person": person, "entity": entity, "next": next_url,
              "versions": queries.intake_versions(departments)},
         )  # fmt: skip
-    if request.method == "POST" and request.POST.get("entity", "") != (str(entity.public_id) if entity else ""):
+    if identified_since(request, subject):
         # The counter identified someone else (or another company) since this form was opened:
         messages.error(request, _("窗口已重新核验申请人或申请单位，这份申请未提交。请按当前核验的申请人重新填写。"))
-        return redirect(f"{reverse('cases:desk_intake')}?{urlencode({'person': given, 'next': next_url})}")
+        query = urlencode({"person": str(person.public_id), "next": next_url})
+        return redirect(f"{reverse('cases:desk_intake')}?{query}")
     applicant = open_account_for_intake(person)
     answers = None
     if request.method == "GET":
@@ -332,50 +335,16 @@ def _chosen_licences(request: HttpRequest, materials: list[Any]) -> dict[int, st
 def _add_material_fields(
     form: Form, materials: list[Any], request: HttpRequest, reusable: dict[str, list[Any]] | None = None
 ) -> None:
-    """One file field per material of the guide, labelled with its name and requirements.
-
-    Where the platform holds a valid licence of the material's type for the applicant, a
-    choice comes first, with that licence selected: nothing needs uploading (免提交).
-    """
+    """One file field per material of the guide, after the choice of a licence the platform holds (免提交)."""
     form.files = request.FILES if request.method == "POST" else form.files
     for material in materials:
-        held = (reusable or {}).get(material.licence_type_code, [])
-        if held:
-            choices = [
-                (
-                    str(lic.public_id),
-                    _("使用平台已有的电子证照：%(name)s %(number)s（%(validity)s）")
-                    % {
-                        "name": lic.licence_type.name,
-                        "number": lic.number,
-                        "validity": _("有效期至 %(date)s") % {"date": lic.valid_until.isoformat()}
-                        if lic.valid_until
-                        else _("长期有效"),
-                    },
-                )
-                for lic in held
-            ]
-            form.fields[f"licence_{material.pk}"] = forms.ChoiceField(
-                label=material.name,
-                choices=[*choices, ("", _("不使用，自行上传文件"))],
-                initial=choices[0][0],
-                required=False,
-                # static/govhall/apply.js hides the upload box while a licence is chosen; without
-                # scripts both stay, and the chosen licence wins over a file (submit_case):
-                widget=forms.RadioSelect(attrs={"data-upload-box": f"upload-{material.pk}"}),
-                help_text=_("无需再提交政府部门已核发的证照。"),
-            )
-        form.fields[f"material_{material.pk}"] = forms.FileField(
-            label=_("%(name)s：上传文件") % {"name": material.name} if held else material.name,
-            required=False,  # a missing required material is named by check_materials, with its name
-            help_text=sentences(
-                _("%(need)s：PDF、JPG 或 PNG，单个文件不超过 20 MB。") % {"need": material.get_need_display()},
-                material.filling_notes,
-            ),
-            widget=forms.ClearableFileInput(
-                attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
-            ),
-        )
+        choice, upload = material_fields(
+            material.pk, name=material.name, need=material.get_need_display(), notes=material.filling_notes,
+            held=(reusable or {}).get(material.licence_type_code, []),
+        )  # fmt: skip
+        if choice is not None:
+            form.fields[f"licence_{material.pk}"] = choice
+        form.fields[f"material_{material.pk}"] = upload
 
 
 def _material_files(request: HttpRequest, materials: list[Any]) -> dict[int, Any]:

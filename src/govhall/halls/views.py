@@ -535,18 +535,23 @@ def _start_intake(request: HttpRequest, window: Window, user: User) -> HttpRespo
 
 @staff_required
 def counter_linked(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Back from filing at the window: the case filed, and (by a button) its link to the ticket at the window."""
+    """Back from filing at the window: the case filed (with ``also`` the other cases of a bundle filed with it),
+    and (by a button) their link to the ticket at the window."""
     user = _user(request)
-    case = case_queries.access_case_for_staff(user, str(public_id))
+    served = [case_queries.access_case_for_staff(user, str(public_id))]
+    served += [case_queries.access_case_for_staff(user, also) for also in request.GET.getlist("also")[:10]]
     shift = queries.current_shift(user)
     ticket = queries.ticket_at_window(shift.window) if shift else None
     if request.method == "POST" and shift is not None:
-        ticket = actions.link_case(shift.window, case, clerk=user)
+        for case in served:
+            ticket = actions.link_case(shift.window, case, clerk=user)
         if ticket:
             messages.success(request, _("%(number)s 已关联本办件。") % {"number": ticket.number})
-    linked = ticket is not None and ticket.case_links.filter(case=case).exists()
+    linked = ticket is not None and ticket.case_links.filter(case__in=served).count() == len(served)
     return render(
-        request, "halls/counter_linked.html", {"surface": "desk", "case": case, "ticket": ticket, "linked": linked}
+        request,
+        "halls/counter_linked.html",
+        {"surface": "desk", "case": served[0], "served": served, "ticket": ticket, "linked": linked},
     )
 
 

@@ -21,13 +21,13 @@ from django.utils.translation import gettext as _
 
 from govhall.audit.actions import record
 from govhall.cases.actions import submit_case
-from govhall.cases.constants import CaseStatus
+from govhall.cases.constants import FINISHED_STATUSES, CaseStatus
 from govhall.catalog.constants import ItemStatus, MaterialNeed
 from govhall.catalog.queries import live_versions
 from govhall.proactive.models import Bundle, BundleCase, BundleFiling
 
 # The statuses that end a case (办结, or not taken forward), for the bundle's one status:
-FINISHED = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN, CaseStatus.NOT_ACCEPTED})
+FINISHED = FINISHED_STATUSES
 
 
 @dataclass
@@ -64,6 +64,20 @@ def live_bundle_versions(bundle: Bundle) -> list[Any]:
             code="not_live",
         )
     return [versions[m.item_id] for m in members]
+
+
+def bundles_for_units(departments: list[int]) -> list[tuple[Bundle, list[Any]]]:
+    """The active bundles whose every live item is handled by one of these units (a window clerk's), with
+    their items' live versions."""
+    offered = []
+    for bundle in Bundle.objects.filter(is_active=True):
+        try:
+            versions = live_bundle_versions(bundle)
+        except ValidationError:
+            continue
+        if all(version.handling_department_id in departments for version in versions):
+            offered.append((bundle, versions))
+    return offered
 
 
 def bundle_form(bundle: Bundle) -> BundleForm:
@@ -113,12 +127,14 @@ def file_bundle(
     licences: dict[str, str],
     submit_key: str,
     entity: Any = None,
+    filed_by: Any = None,
 ) -> BundleFiling:
     """File the bundle: one case per item, all or none; idempotent per ``submit_key``.
 
     ``uploads`` and ``licences`` are by material group key. Raises ValidationError with every
     item's problems at once (a material's under ``group:<key>``), PermissionDenied if the
-    account may not apply.
+    account may not apply. ``filed_by``: the window clerk filing it for the applicant at the
+    hall (一窗受理), who must be a clerk of every item's unit (``submit_case`` checks each).
     """
     existing = BundleFiling.objects.filter(applicant=applicant, submit_key=submit_key).first()
     if existing is not None:
@@ -144,6 +160,7 @@ def file_bundle(
                     case = submit_case(
                         version, applicant=applicant, entity=entity, submit_key=f"{submit_key[:56]}:{n}",
                         form_data={k: v for k, v in answers.items() if k in names}, files=files, licences=chosen,
+                        filed_by=filed_by,
                     )  # fmt: skip
                 except ValidationError as error:
                     for key, messages in error.message_dict.items():
@@ -156,7 +173,10 @@ def file_bundle(
                 BundleCase.objects.create(filing=filing, case=case)
             if errors:
                 raise ValidationError(errors)
-            record("proactive.bundle_filed", applicant, filing, {"bundle": bundle.code, "cases": len(form.versions)})
+            record(
+                "proactive.bundle_filed", filed_by or applicant, filing,
+                {"bundle": bundle.code, "cases": len(form.versions), "channel": "window" if filed_by else "online"},
+            )  # fmt: skip
     except IntegrityError:
         # A double click with the same key won the race; answer with its filing:
         return BundleFiling.objects.get(applicant=applicant, submit_key=submit_key)
@@ -168,6 +188,7 @@ class FilingStatus:
     label: str
     cases: list[Any]
     done: bool
+    rate_case: Any = None  # once all have ended: a closed case whose rating page rates the bundle (once)
 
 
 def filing_status(filing: BundleFiling) -> FilingStatus:
@@ -181,4 +202,6 @@ def filing_status(filing: BundleFiling) -> FilingStatus:
     else:
         done = sum(1 for case in cases if case.status in FINISHED)
         label = _("办理中：%(done)s / %(total)s 项已办结") % {"done": done, "total": len(cases)}
-    return FilingStatus(label, cases, bool(statuses) and statuses <= FINISHED)
+    ended = bool(statuses) and statuses <= FINISHED
+    closed = [case for case in cases if case.status == CaseStatus.CLOSED]
+    return FilingStatus(label, cases, ended, closed[0] if ended and closed else None)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("my/bundles/", views.my_bundles, name="my_bundles"),
     path("my/bundles/filings/<uuid:public_id>/", views.my_bundle_filing, name="my_bundle_filing"),
     path("my/bundles/<slug:code>/", views.my_bundle_apply, name="my_bundle_apply"),
+    path("desk/bundles/intake/", views.desk_bundle_intake, name="desk_bundle_intake"),
     path("desk/entitlements/", views.desk_entitlements, name="desk_entitlements"),
     path("desk/entitlements/<uuid:public_id>/", views.desk_entitlement, name="desk_entitlement"),
 ]

@@ -174,3 +174,63 @@ def test_malformed_ids_and_dates_at_the_counter_and_the_figures_are_refused_in_w
     assert issued.status_code == 200 and "请选择业务类别" in issued.content.decode()
     assert desk(dan).get("/desk/halls/stats/", {"to": "0001-01-05", "from": "0001-01-01"}).status_code == 200
     assert desk(dan).post("/desk/halls/stats/compute/", {"day": "0001-01-01"}, follow=True).status_code == 200
+
+
+def test_a_bundle_is_filed_at_the_window_as_one_form_and_its_cases_joined_to_the_ticket(
+    district: District, felling: ItemVersion, water_item: ItemVersion, hank: User, desk: Any, clock: Any
+) -> None:
+    """一件事 at the window (一窗受理): the clerk fills the bundle's one form; each unit gets its case, accepted."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from govhall.cases.tests.conftest import pdf_bytes
+    from govhall.proactive import bundles
+    from govhall.proactive.models import Bundle, BundleFiling, BundleItem
+
+    bundle = Bundle.objects.create(code="forest-water", name="林地取水一件事")
+    for order, version in enumerate((felling, water_item), start=1):
+        BundleItem.objects.create(bundle=bundle, item=version.item, order=order)
+    ticket = _serving(district, hank)
+    client = desk(hank)
+    client.post("/desk/counter/intake/", {"id_number": WALK_IN_ID, "name": "王林", "phone": "13900000002"})
+    person = NaturalPerson.objects.get(id_number_hash=lookup_hash(WALK_IN_ID, purpose="id_number"))
+    where = {"person": str(person.public_id), "next": "/desk/counter/"}
+    items = client.get("/desk/cases/intake/", where).content.decode()
+    assert "办理一件事（多个事项一并受理）" in items
+    offered = client.get("/desk/bundles/intake/", where).content.decode()
+    assert "林地取水一件事（林木采伐许可证核发、取水许可）" in offered
+
+    page = client.get("/desk/bundles/intake/", {**where, "bundle": "forest-water"}).content.decode()
+    groups = bundles.bundle_form(bundle).groups
+    assert "窗口受理：林地取水一件事" in page and "王林" in page
+    assert page.count('type="file"') == len(groups) < len(felling.materials.all()) + len(water_item.materials.all())
+
+    def files() -> dict[str, Any]:
+        return {
+            f"group_{n}": SimpleUploadedFile(f"{n}.pdf", pdf_bytes(), "application/pdf") for n in range(len(groups))
+        }
+
+    form = {**where, "bundle": "forest-water", "entity": "", "submit_key": "window-bundle-1",
+            "location": "东孚镇鼎美村3林班", "volume": "12.5", "accept_now": "on"}  # fmt: skip
+    refused = client.post("/desk/bundles/intake/", {**form, **files()})
+    assert refused.status_code == 400 and "请先请申请人核对申请内容和材料并签字确认" in refused.content.decode()
+    assert not Case.objects.exists() and not BundleFiling.objects.exists()
+
+    filed = client.post("/desk/bundles/intake/", {**form, **files(), "confirmed": "on"})
+    filing = BundleFiling.objects.get()
+    cases = [link.case for link in filing.links.select_related("case")]
+    assert filed["Location"] == f"/desk/counter/linked/{cases[0].public_id}/?also={cases[1].public_id}"
+    assert sorted(c.department.code for c in cases) == ["forestry", "water"]
+    assert {(c.status, c.channel, c.filed_by_id, c.person_id) for c in cases} == {
+        (CaseStatus.IN_PROGRESS, Channel.WINDOW, hank.pk, person.pk)
+    }
+    assert filing.applicant.person == person
+    again = client.post("/desk/bundles/intake/", {**form, **files(), "confirmed": "on"})  # a double click
+    assert again.status_code == 302 and Case.objects.count() == 2
+
+    back = client.get(filed["Location"]).content.decode()
+    assert "一件事已录入：2 个办件" in back and all(c.reference in back for c in cases)
+    assert "关联排队号 A001 与本次受理的办件" in back
+    client.post(filed["Location"])
+    assert {link.case_id for link in ticket.case_links.all()} == {c.pk for c in cases}
+    # A clerk of one unit only is not offered a bundle that needs another unit's item:
+    assert bundles.bundles_for_units([felling.handling_department_id]) == []

@@ -229,6 +229,8 @@ MATRIX: dict[str, Rule] = {
     "desk/halls/stats/compute/": _staff(FORESTRY_RECORDS, methods=("POST",)),
     # Window intake: the clerks (of any unit; the items offered are their units'):
     "desk/cases/intake/": _staff({"bob", "carol"}),
+    # A bundle at the window: the clerks too (the bundles offered are those all of whose items are theirs):
+    "desk/bundles/intake/": _staff({"bob", "carol"}),
     "desk/licences/<uuid:public_id>/": _staff(FORESTRY_RECORDS, "licence"),
     "desk/licences/<uuid:public_id>/licence.pdf": _staff(FORESTRY_RECORDS, "licence"),
     "desk/licences/copies/<uuid:public_id>/copy.pdf": _staff(FORESTRY_RECORDS, "copy"),
