@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from govhall.audit.actions import record
 from govhall.cases import actions as cases
 from govhall.cases import feed
-from govhall.cases.constants import CaseStatus, EventKind
+from govhall.cases.constants import FINISHED_STATUSES, CaseStatus, EventKind
 from govhall.cases.models import Case, CaseEvent
 from govhall.catalog.models import ItemVersion
 from govhall.delivery import documents, ems
@@ -51,6 +51,7 @@ from govhall.lib.errors import Conflict
 from govhall.lib.identifiers import mask_id_number, mask_phone, normalise_phone, parse_resident_id
 from govhall.lib.schedule import queue_once
 from govhall.proactive.actions import notify
+from govhall.proactive.queries import Joined, joined_with
 
 logger = logging.getLogger(__name__)
 
@@ -143,14 +144,18 @@ def _locked_delivery(case: Case) -> Delivery:
 
 @transaction.atomic
 def choose(case: Case, *, applicant: User, method: str, address: Address | None = None) -> Delivery:
-    """The applicant says how the result should reach them; allowed until it is ready (or after a return)."""
-    case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=case.pk)
+    """The applicant says how the result should reach them; allowed until it is ready (or after a return).
+
+    For a case filed as part of a 一件事 the choice is the bundle's: it applies to each of its cases
+    whose result is still to come (one delivery for the bundle), and every item must allow it.
+    """
+    joined = joined_with(case.pk)
+    _lock_cases(joined.case_ids if joined else (case.pk,))
+    case = Case.objects.select_related("item_version").get(pk=case.pk)
     if case.applicant_id != applicant.pk:
         raise PermissionDenied(_("这不是您的办件。"))
     if case.status not in _OPEN_CASE or (case.status == CaseStatus.CLOSED and not case.decision):
         raise DeliveryRefused(_("这个办件没有需要送达的结果。"), code="no_result")
-    if method not in allowed_methods(case.item_version):
-        raise ValidationError({"method": _("这个事项不支持这种送达方式，请从列出的方式中选择。")})
     delivery = _locked_delivery(case)
     if delivery.status not in CHANGEABLE_STATUSES:
         raise DeliveryRefused(
@@ -158,21 +163,55 @@ def choose(case: Case, *, applicant: User, method: str, address: Address | None 
             % {"status": delivery.get_status_display()},
             code="not_changeable",
         )
+    chosen = [(delivery, case)]
+    if joined is not None:
+        others = (
+            Case.objects.filter(pk__in=joined.case_ids, applicant_id=applicant.pk, status__in=_OPEN_CASE)
+            .exclude(pk=case.pk)
+            .exclude(status=CaseStatus.CLOSED, decision="")
+            .select_related("item_version")
+            .order_by("pk")
+        )
+        for other in others:
+            other_delivery = _locked_delivery(other)
+            if other_delivery.status in CHANGEABLE_STATUSES:
+                chosen.append((other_delivery, other))
+    for _delivery, item_case in chosen:
+        if method not in allowed_methods(item_case.item_version):
+            raise ValidationError(
+                {"method": _("“%(item)s”不支持这种送达方式，请从列出的方式中选择。") % {"item": item_case.item_version.name}
+                 if joined else _("这个事项不支持这种送达方式，请从列出的方式中选择。")}
+            )  # fmt: skip
     fields = ["method", "chosen_at", "recipient", "phone_encrypted", "phone_masked", "region_code", "region_name",
               "address", "postcode", "updated_at"]  # fmt: skip
-    delivery.method, delivery.chosen_at = method, timezone.now()
+    where: tuple[str, str, str, str, str, str] | None = None
     if method == Method.EMS:
         address = address or Address()
         phone, region, code = _check_address(address)
-        delivery.recipient, delivery.region_code, delivery.region_name = address.recipient.strip(), code, region
-        delivery.phone_encrypted, delivery.phone_masked = encrypt_text(phone), mask_phone(phone)
-        delivery.address, delivery.postcode = address.address.strip(), address.postcode.strip()
-    delivery.save(update_fields=fields)
-    data = {"method": method, "region_code": delivery.region_code if method == Method.EMS else ""}
-    cases.record_event(case, EventKind.DELIVERY_CHOSEN, actor=applicant, opinion=str(Method(method).label), data=data)
-    if delivery.status == DeliveryStatus.RETURNED:  # the result is ready: send it again, the new way
-        _start(delivery, case, actor=applicant)
+        where = (address.recipient.strip(), code, region, phone, address.address.strip(), address.postcode.strip())
+    returned = []
+    for item_delivery, item_case in chosen:
+        item_delivery.method, item_delivery.chosen_at = method, timezone.now()
+        if where is not None:
+            recipient, code, region, phone, street, postcode = where
+            item_delivery.recipient, item_delivery.region_code, item_delivery.region_name = recipient, code, region
+            item_delivery.phone_encrypted, item_delivery.phone_masked = encrypt_text(phone), mask_phone(phone)
+            item_delivery.address, item_delivery.postcode = street, postcode
+        item_delivery.save(update_fields=fields)
+        data = {"method": method, "region_code": item_delivery.region_code if method == Method.EMS else "",
+                **({"bundle": joined.name} if joined else {})}  # fmt: skip
+        cases.record_event(
+            item_case, EventKind.DELIVERY_CHOSEN, actor=applicant, opinion=str(Method(method).label), data=data
+        )
+        if item_delivery.status == DeliveryStatus.RETURNED:  # the result is ready: send it again, the new way
+            returned.append((item_delivery, item_case))
+    _start_together(returned, joined.name if joined else "", actor=applicant)
     return delivery
+
+
+def _lock_cases(case_ids: tuple[int, ...]) -> None:
+    """Lock the cases (a 一件事's all at once, in id order: two of its cases handled at once cannot deadlock)."""
+    list(Case.objects.select_for_update(of=("self",)).filter(pk__in=case_ids).order_by("pk").values_list("pk"))
 
 
 # The result is ready ------------------------------------------------------------------------------------
@@ -184,6 +223,13 @@ def handle_case_events(events: list[CaseEvent]) -> None:
     for event in events:
         if event.kind == EventKind.CLOSED and event.created_at >= horizon:
             prepare(event.case_id)
+        elif event.kind in (EventKind.WITHDRAWN, EventKind.NOT_ACCEPTED) and event.created_at >= horizon:
+            # A 一件事's other results may have waited for this case only:
+            joined = joined_with(event.case_id)
+            if joined is not None:
+                with transaction.atomic():
+                    _lock_cases(joined.case_ids)
+                    _start_joined(joined, actor="delivery")
 
 
 def consume_case_events(*, batch: int = 200) -> int:
@@ -194,22 +240,89 @@ def consume_case_events(*, batch: int = 200) -> int:
 
 
 def prepare(case_id: int) -> Delivery | None:
-    """Make the closed case's result ready to deliver, once: the decision letter, then the chosen way."""
+    """Make the closed case's result ready to deliver, once: the decision letter, then the chosen way.
+
+    The results of a 一件事 are held until the last of its cases has ended, then delivered
+    together (one delivery for the bundle): one parcel, or one message for the window or download.
+    """
     with transaction.atomic():
-        case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=case_id)
+        joined = joined_with(case_id)
+        _lock_cases(joined.case_ids if joined else (case_id,))
+        case = Case.objects.select_related("item_version").get(pk=case_id)
         if case.status != CaseStatus.CLOSED or not case.decision:
+            if joined is not None:  # closed without a result: the bundle's other results may have waited for it
+                _start_joined(joined, actor="delivery")
             return None
         delivery = _locked_delivery(case)
         if delivery.status != DeliveryStatus.WAITING:
             return delivery
-        delivery.ready_at = timezone.now()
-        delivery.save(update_fields=["ready_at", "updated_at"])
-        delivery.case = case
-        documents.keep_decision(delivery)
-        cases.record_event(case, EventKind.RESULT_READY, actor="delivery", opinion=delivery.get_method_display(),
-                           data={"method": delivery.method})  # fmt: skip
-        _start(delivery, case, actor="delivery")
+        if delivery.ready_at is None:
+            delivery.ready_at = timezone.now()
+            delivery.save(update_fields=["ready_at", "updated_at"])
+            delivery.case = case
+            documents.keep_decision(delivery)
+            cases.record_event(case, EventKind.RESULT_READY, actor="delivery", opinion=delivery.get_method_display(),
+                               data={"method": delivery.method, **({"bundle": joined.name} if joined else {})})  # fmt: skip
+        if joined is None:
+            _start(delivery, case, actor="delivery")
+        else:
+            _start_joined(joined, actor="delivery")
+        delivery.refresh_from_db()
         return delivery
+
+
+def _start_joined(joined: Joined, *, actor: Any) -> None:
+    """Deliver a 一件事's results together once none of its cases is still handled and every result is ready."""
+    members = list(Case.objects.filter(pk__in=joined.case_ids).select_related("item_version", "applicant"))
+    if any(member.status not in FINISHED_STATUSES for member in members):
+        return  # held: the last case's closing delivers them all
+    with_result = [member for member in members if member.status == CaseStatus.CLOSED and member.decision]
+    deliveries = {d.case_id: d for d in Delivery.objects.select_for_update().filter(case__in=with_result)}
+    if any(member.pk not in deliveries or deliveries[member.pk].ready_at is None for member in with_result):
+        return  # a result is not made ready yet: its own preparing delivers them all
+    waiting = [(deliveries[m.pk], m) for m in with_result if deliveries[m.pk].status == DeliveryStatus.WAITING]
+    _start_together(waiting, joined.name, actor=actor)
+
+
+def _start_together(pairs: list[tuple[Delivery, Case]], bundle: str, *, actor: Any) -> None:
+    """Send several ready results of one 一件事 at once: one parcel by EMS, one message for the window or download."""
+    by_method: dict[str, list[tuple[Delivery, Case]]] = {}
+    for pair in sorted(pairs, key=lambda pair: pair[1].pk):
+        by_method.setdefault(pair[0].method, []).append(pair)
+    for method, group in by_method.items():
+        if len(group) == 1 or not bundle:
+            for delivery, case in group:
+                _start(delivery, case, actor=actor)
+        elif method == Method.EMS:
+            _start(group[0][0], group[0][1], actor=actor, also=group[1:])
+        else:
+            for delivery, case in group:
+                _start(delivery, case, actor=actor, tell=False)
+            _tell_together(group, bundle)
+
+
+def _tell_together(group: list[tuple[Delivery, Case]], bundle: str) -> None:
+    """One message for a 一件事's results waiting at the window, or ready to download."""
+    first = group[0][1]
+    link = f"/my/cases/{first.public_id}/#delivery"
+    if group[0][0].method == Method.WINDOW:
+        codes = "；".join(
+            _("%(item)s（办件 %(reference)s）取件码 %(code)s")
+            % {"item": case.item_version.name, "reference": case.reference, "code": delivery.pickup_code}
+            for delivery, case in group
+        )
+        body = _(
+            "一件事“%(name)s”的 %(count)d 个办理结果已备好：%(codes)s。到窗口出示其中任一取件码和本人身份证件，"
+            "即可一并领取（%(place)s，%(hours)s）；委托他人代领的，代领人须带本人身份证件和您签名的授权委托书。"
+        ) % {"name": bundle, "count": len(group), "codes": codes,
+             "place": first.item_version.address or _("办事大厅"), "hours": first.item_version.hours or _("工作日办公时间")}  # fmt: skip
+        notify(first.applicant, _("一件事的办理结果可以领取了：%(name)s") % {"name": bundle}, body=body, link=link)
+    else:
+        body = _(
+            "一件事“%(name)s”的 %(count)d 个办理结果（%(references)s）的决定书和电子证照已可在“我的办件”中下载；"
+            "每个结果第一次下载的时间即为其送达时间。"
+        ) % {"name": bundle, "count": len(group), "references": "、".join(case.reference or "" for _d, case in group)}
+        notify(first.applicant, _("一件事的办理结果已可下载：%(name)s") % {"name": bundle}, body=body, link=link)
 
 
 def _pickup_code() -> str:
@@ -219,8 +332,19 @@ def _pickup_code() -> str:
             return code
 
 
-def _start(delivery: Delivery, case: Case, *, actor: Any) -> None:
-    """Send the ready result the chosen way (the delivery and the case locked by the caller)."""
+def _start(
+    delivery: Delivery,
+    case: Case,
+    *,
+    actor: Any,
+    tell: bool = True,
+    also: list[tuple[Delivery, Case]] | None = None,
+) -> None:
+    """Send the ready result the chosen way (the delivery and the case locked by the caller).
+
+    ``tell=False``: the caller tells the applicant once for several results; ``also``: by EMS, the
+    other results of the same 一件事, in the same parcel.
+    """
     name = case.item_version.name
     link = f"/my/cases/{case.public_id}/#delivery"
     if delivery.method == Method.WINDOW:
@@ -229,6 +353,8 @@ def _start(delivery: Delivery, case: Case, *, actor: Any) -> None:
         )  # fmt: skip
         delivery.save(update_fields=["status", "pickup_code", "reminded_at", "updated_at"])
         version = case.item_version
+        if not tell:
+            return
         notify(
             case.applicant,
             _("办理结果可以领取了：%(item)s") % {"item": name},
@@ -247,6 +373,8 @@ def _start(delivery: Delivery, case: Case, *, actor: Any) -> None:
     elif delivery.method == Method.ELECTRONIC:
         delivery.status = DeliveryStatus.AVAILABLE
         delivery.save(update_fields=["status", "updated_at"])
+        if not tell:
+            return
         notify(
             case.applicant,
             _("办理结果已可下载：%(item)s") % {"item": name},
@@ -265,6 +393,10 @@ def _start(delivery: Delivery, case: Case, *, actor: Any) -> None:
             address=delivery.full_address,
             next_send_at=timezone.now(),
         )
+        for item_delivery, _item_case in also or []:
+            shipment.also.add(item_delivery)
+            item_delivery.status = DeliveryStatus.TO_SEND
+            item_delivery.save(update_fields=["status", "updated_at"])
         delivery.status = DeliveryStatus.TO_SEND
         delivery.save(update_fields=["status", "updated_at"])
         record("delivery.shipment_created", actor if isinstance(actor, User) else None, shipment,
@@ -298,6 +430,7 @@ def send_shipment(shipment_id: int, *, platform: ems.EmsPlatform | None = None) 
         if shipment is None or shipment.status != ShipmentStatus.CREATED:
             return "nothing"
         delivery, case = shipment.delivery, shipment.delivery.case
+        mates = [mate.case for mate in shipment.also.select_related("case__item_version").order_by("case_id")]
         applicant = {
             "name": shipment.recipient,
             "phone": decrypt_text(delivery.phone_encrypted) if delivery.phone_encrypted else "",
@@ -312,7 +445,8 @@ def send_shipment(shipment_id: int, *, platform: ems.EmsPlatform | None = None) 
             "sender": applicant if materials else settings.DELIVERY_SENDER,
             "receiver": settings.DELIVERY_SENDER if materials else applicant,
             "contents": (_("%(item)s 申请材料（纸质）") if materials else _("%(item)s 审批结果"))
-            % {"item": case.item_version.name[:40]},
+            % {"item": case.item_version.name[:40]}
+            + (_("等 %(count)d 件") % {"count": len(mates) + 1} if mates else ""),
             "notify_url": settings.PUBLIC_URL + "/delivery/ems/push/",
         }
         if materials and shipment.pickup_on:
@@ -352,13 +486,17 @@ def send_shipment(shipment_id: int, *, platform: ems.EmsPlatform | None = None) 
             )
             return "sent"
         documents.keep_label(shipment)
-        case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-        cases.record_event(case, EventKind.WAYBILL_CREATED, actor="delivery:ems", opinion=_("EMS运单号 %(no)s") % {"no": number},
-                           data={"waybill_no": number, "attempt": shipment.attempt})  # fmt: skip
+        _lock_cases(tuple(sorted([case.pk, *(mate.pk for mate in mates)])))
+        for parcel_case in [case, *mates]:
+            cases.record_event(parcel_case, EventKind.WAYBILL_CREATED, actor="delivery:ems",
+                               opinion=_("EMS运单号 %(no)s") % {"no": number},
+                               data={"waybill_no": number, "attempt": shipment.attempt})  # fmt: skip
+        items = "、".join(parcel_case.item_version.name for parcel_case in [case, *mates])
         notify(
             case.applicant,
-            _("办理结果已交EMS寄出：%(item)s") % {"item": shipment.delivery.case.item_version.name},
-            body=_("EMS运单号 %(no)s，寄往 %(address)s。可在“我的办件”中查看寄递进度。")
+            _("办理结果已交EMS寄出：%(item)s") % {"item": items},
+            body=(_("%(count)d 个办理结果同一邮件寄出。") % {"count": len(mates) + 1} if mates else "")
+            + _("EMS运单号 %(no)s，寄往 %(address)s。可在“我的办件”中查看寄递进度。")
             % {"no": number, "address": shipment.address},
             link=f"/my/cases/{case.public_id}/#delivery",
         )
@@ -411,21 +549,27 @@ def apply_tracking(shipment: Shipment, events: list[ems.Event]) -> int:
             return len(new)
         shipment.status = status
         shipment.save(update_fields=["status"])
-        delivery = Delivery.objects.select_for_update().get(pk=shipment.delivery_id)
-        case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=delivery.case_id)
+        # The parcel's deliveries: its own, and the other results of a 一件事 sent in it:
+        ids = [shipment.delivery_id, *shipment.also.order_by("pk").values_list("pk", flat=True)]
+        parcel = list(Delivery.objects.select_for_update().filter(pk__in=ids).order_by("case_id"))
+        _lock_cases(tuple(d.case_id for d in parcel))
+        by_case = {
+            c.pk: c for c in Case.objects.filter(pk__in=[d.case_id for d in parcel]).select_related("item_version")
+        }
         if shipment.kind == ShipmentKind.MATERIALS:
-            _materials_tracked(shipment, case, latest)
+            _materials_tracked(shipment, by_case[parcel[0].case_id], latest)
             return len(new)
-        if latest.kind == Tracking.SIGNED:
-            _served(delivery, case, how=Method.EMS, at=latest.at, actor="delivery:ems",
-                    data={"waybill_no": shipment.waybill_no})  # fmt: skip
-        elif latest.kind in UNDELIVERED:
-            _reopen(
-                delivery, case, _("EMS邮件 %(no)s %(what)s。") % {"no": shipment.waybill_no, "what": latest.description}
-            )
-        elif delivery.status == DeliveryStatus.TO_SEND:
-            delivery.status = DeliveryStatus.IN_TRANSIT
-            delivery.save(update_fields=["status", "updated_at"])
+        for n, delivery in enumerate(parcel):
+            case = by_case[delivery.case_id]
+            if latest.kind == Tracking.SIGNED:
+                _served(delivery, case, how=Method.EMS, at=latest.at, actor="delivery:ems",
+                        data={"waybill_no": shipment.waybill_no})  # fmt: skip
+            elif latest.kind in UNDELIVERED:
+                what = _("EMS邮件 %(no)s %(what)s。") % {"no": shipment.waybill_no, "what": latest.description}
+                _reopen(delivery, case, what, tell=n == 0)  # one message for the parcel
+            elif delivery.status == DeliveryStatus.TO_SEND:
+                delivery.status = DeliveryStatus.IN_TRANSIT
+                delivery.save(update_fields=["status", "updated_at"])
         return len(new)
 
 
@@ -452,11 +596,13 @@ def _served(delivery: Delivery, case: Case, *, how: str, at: datetime.datetime, 
                        data={"served_at": at.isoformat(), "how": how, **data})  # fmt: skip
 
 
-def _reopen(delivery: Delivery, case: Case, what: str) -> None:
+def _reopen(delivery: Delivery, case: Case, what: str, *, tell: bool = True) -> None:
     """The result did not reach the applicant: they are told and choose again (the clerk sees it too)."""
     delivery.status = DeliveryStatus.RETURNED
     delivery.save(update_fields=["status", "updated_at"])
     cases.record_event(case, EventKind.DELIVERY_FAILED, actor="delivery", opinion=what[:300])
+    if not tell:
+        return
     notify(
         case.applicant,
         _("办理结果未能送达：%(item)s") % {"item": case.item_version.name},
@@ -651,20 +797,40 @@ def _hand_over(code: str, collector: Collector, *, actor: User) -> Delivery:
         problems["authorisation_checked"] = _("委托代领须核验申请人签名的授权委托书原件。")
     if problems:
         raise ValidationError(problems)
-    delivery.collector_name, delivery.collector_id_masked = collector.name.strip(), mask_id_number(number)
-    delivery.collector_is_proxy, delivery.handed_over_by = collector.is_proxy, actor
-    delivery.save(update_fields=["collector_name", "collector_id_masked", "collector_is_proxy", "handed_over_by",
-                                 "updated_at"])  # fmt: skip
-    case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=case.pk)
-    _served(delivery, case, how=Method.WINDOW, at=timezone.now(), actor=actor,
-            data={"collector": delivery.collector_id_masked, "proxy": collector.is_proxy})  # fmt: skip
+    # A 一件事's other results waiting at this window's units are handed over with it (one delivery):
+    handed = [(delivery, case)]
+    joined = joined_with(case.pk)
+    if joined is not None:
+        mates = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("case__item_version")
+            .filter(
+                case_id__in=joined.case_ids, status=DeliveryStatus.AWAITING_COLLECTION, case__department_id__in=units
+            )
+            .exclude(pk=delivery.pk)
+            .order_by("case_id")
+        )
+        handed += [(mate, mate.case) for mate in mates]
+    at = timezone.now()
+    for item_delivery, item_case in handed:
+        item_delivery.collector_name, item_delivery.collector_id_masked = collector.name.strip(), mask_id_number(number)
+        item_delivery.collector_is_proxy, item_delivery.handed_over_by = collector.is_proxy, actor
+        item_delivery.save(update_fields=["collector_name", "collector_id_masked", "collector_is_proxy",
+                                          "handed_over_by", "updated_at"])  # fmt: skip
+        locked = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=item_case.pk)
+        _served(item_delivery, locked, how=Method.WINDOW, at=at, actor=actor,
+                data={"collector": item_delivery.collector_id_masked, "proxy": collector.is_proxy})  # fmt: skip
     notify(
         case.applicant,
-        _("办理结果已领取：%(item)s") % {"item": case.item_version.name},
+        _("办理结果已领取：%(item)s") % {"item": "、".join(item_case.item_version.name for _d, item_case in handed)},
         body=_(
             "办件 %(reference)s 的结果已于窗口交 %(who)s（证件 %(id)s）领取。如非您本人或您委托的人领取，请立即联系承办窗口。"
         )
-        % {"reference": case.reference, "who": delivery.collector_name, "id": delivery.collector_id_masked},
+        % {
+            "reference": "、".join(item_case.reference or "" for _d, item_case in handed),
+            "who": delivery.collector_name,
+            "id": delivery.collector_id_masked,
+        },  # fmt: skip
         link=f"/my/cases/{case.public_id}/#delivery",
     )
     return delivery

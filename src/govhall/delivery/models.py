@@ -74,7 +74,7 @@ class Delivery(models.Model):
 
 
 class Shipment(models.Model):
-    """One EMS waybill for a delivery; also the outbox row toward EMS.
+    """One EMS waybill for a delivery (or for the results of a 一件事 sent together); also the outbox row toward EMS.
 
     Its ``order_id`` is derived from the case and the attempt (the first sending, the one
     after a refusal, …), and EMS answers a repeated order id with the same waybill: a retry
@@ -83,6 +83,10 @@ class Shipment(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     delivery = models.ForeignKey(Delivery, verbose_name=_("送达"), on_delete=models.PROTECT, related_name="shipments")
+    # The other results of the same 一件事 in this parcel (one delivery for the bundle; ``delivery`` leads):
+    also = models.ManyToManyField(
+        Delivery, verbose_name=_("同一邮件寄送的其他结果"), blank=True, related_name="shared_shipments"
+    )
     kind = models.CharField(_("寄递类型"), max_length=10, choices=ShipmentKind.choices, default=ShipmentKind.RESULT)
     # A pick-up of paper materials: the day the courier comes to the applicant's address (which
     # is then the sender, and the bureau the receiver):

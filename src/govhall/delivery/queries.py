@@ -12,6 +12,7 @@ from govhall.delivery.constants import DeliveryStatus, ShipmentStatus
 from govhall.delivery.models import Delivery, Shipment
 from govhall.identity.constants import Role
 from govhall.identity.queries import departments_covered
+from govhall.proactive.queries import joined_with
 
 
 def delivery_of_case(case: Any) -> Delivery | None:
@@ -95,3 +96,20 @@ def dossier_deliveries(subject: Any, scope: Any) -> QuerySet[Delivery]:
     if scope.departments is not None:
         deliveries = deliveries.filter(case__department_id__in=scope.departments)
     return deliveries.order_by("-created_at", "-pk")
+
+
+def shipments_of(delivery: Delivery) -> list[Shipment]:
+    """The parcels that carry (or carried) the delivery's result: its own, and a 一件事's shared parcel."""
+    shipments = Shipment.objects.filter(Q(delivery=delivery) | Q(also=delivery)).distinct()
+    return list(shipments.order_by("-created_at", "-pk"))
+
+
+def handed_over_with(delivery: Delivery) -> list[Delivery]:
+    """The results handed over at the window together with this one (a 一件事's, at the same moment), itself first."""
+    joined = joined_with(delivery.case_id)
+    if joined is None or delivery.served_at is None:
+        return [delivery]
+    mates = Delivery.objects.filter(
+        case_id__in=joined.case_ids, served_at=delivery.served_at, handed_over_by_id=delivery.handed_over_by_id
+    ).exclude(pk=delivery.pk)
+    return [delivery, *mates.select_related("case").order_by("case_id")]

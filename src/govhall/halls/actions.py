@@ -758,12 +758,15 @@ def hand_over_at_window(window: Window, *, clerk: Any, pickup_code: str, collect
     if the ticket cannot be linked (the clerk signed out meanwhile): the ticket is then None.
     """
     from govhall.delivery.actions import hand_over
+    from govhall.delivery.queries import handed_over_with
 
     with transaction.atomic():
         _window_of(clerk, window)  # refused before anything is handed over
     delivery = hand_over(pickup_code, collector, actor=clerk)
+    ticket = None
     try:
-        ticket = link_case(window, delivery.case, clerk=clerk, kind=TicketCaseKind.COLLECTED)
+        for handed in handed_over_with(delivery):  # a 一件事's results are handed over together
+            ticket = link_case(window, handed.case, clerk=clerk, kind=TicketCaseKind.COLLECTED)
     except PermissionDenied:
         ticket = None
     return delivery, ticket

@@ -32,9 +32,11 @@ from govhall.lib.errors import Conflict
 from govhall.lib.storage import discard_files_on_rollback, keep_inspected_files
 from govhall.lib.uploads import inspect_files
 from govhall.proactive.actions import notify, notify_many
+from govhall.proactive.queries import Joined, joined_of, joined_with
 from govhall.ratings import constants as c
 from govhall.ratings.constants import (
     BAD_LEVELS,
+    BUNDLE_FINISHED,
     INDICATORS_BY_CHANNEL,
     LEVEL_SCORES,
     OPEN_RECTIFICATION_STATUSES,
@@ -142,9 +144,14 @@ def _staff_who_served(case: Case) -> list[int]:
     )
 
 
-def _check_may_rate(case: Case, *, rater: User, channel: str, is_follow_up: bool) -> None:
+def _check_may_rate(case: Case, *, rater: User, channel: str, is_follow_up: bool, joined: Joined | None = None) -> None:
     if case.applicant_id != rater.pk:
         raise PermissionDenied(_("只有办件的申请人本人可以评价这次服务。"))
+    if joined is not None and not is_follow_up and _unfinished(joined):
+        raise InvalidTransition(
+            _("“%(name)s”中还有事项正在办理。全部办结后，请对这件事一并评价一次。") % {"name": joined.name},
+            code="bundle_not_finished",
+        )
     if case.status not in RATEABLE_STATUSES:
         raise InvalidTransition(
             _("办件办结后才能评价。您的办件当前为“%(status)s”，办结后我们会邀请您评价。")
@@ -169,6 +176,19 @@ def _check_may_rate(case: Case, *, rater: User, channel: str, is_follow_up: bool
         )
 
 
+def _unfinished(joined: Joined) -> bool:
+    """Whether a case of the bundle is still being handled (the bundle is rated once, when all are done)."""
+    return Case.objects.filter(pk__in=joined.case_ids).exclude(status__in=BUNDLE_FINISHED).exists()
+
+
+def _lock_joined(case_id: int) -> tuple[Case, Joined | None]:
+    """Lock the case, and every case filed with it as one 一件事 (in id order: two ratings at once cannot deadlock)."""
+    joined = joined_with(case_id)
+    ids = joined.case_ids if joined else (case_id,)
+    list(Case.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk").values_list("pk"))
+    return Case.objects.select_related("applicant").get(pk=case_id), joined
+
+
 def _create_rating(
     case: Case,
     *,
@@ -181,7 +201,11 @@ def _create_rating(
     is_follow_up: bool,
     actor: User,
     hotline_number: str = "",
+    joined: Joined | None = None,
 ) -> Rating:
+    """Check and record a rating; a first rating of a case filed as part of a bundle (一件事) rates the bundle:
+    each of its closed cases not yet rated gets the same rating, for its own unit and staff (one rating, seen
+    by each unit that served)."""
     if level not in RatingLevel.values:
         raise ValidationError({"level": _("请选择评价等级。")})
     if channel not in Channel.values:
@@ -191,7 +215,41 @@ def _create_rating(
     comment = comment.strip()
     if len(comment) > 1000:
         raise ValidationError({"comment": _("评价内容不能超过 1000 字。")})
-    _check_may_rate(case, rater=rater, channel=channel, is_follow_up=is_follow_up)
+    _check_may_rate(case, rater=rater, channel=channel, is_follow_up=is_follow_up, joined=joined)
+
+    def make(target: Case, bundle: str = "") -> Rating:
+        return _make_rating(
+            target, rater=rater, channel=channel, level=level, scores=scores, reasons=reasons, comment=comment,
+            is_follow_up=is_follow_up, actor=actor, hotline_number=hotline_number, bundle=bundle,
+        )  # fmt: skip
+
+    rating = make(case)
+    if joined is not None and not is_follow_up and not hotline_number:
+        others = (
+            Case.objects.filter(pk__in=joined.case_ids, status__in=RATEABLE_STATUSES, applicant_id=rater.pk)
+            .exclude(pk=case.pk)
+            .filter(~Exists(Rating.objects.filter(case=OuterRef("pk"), is_follow_up=False)))
+            .order_by("pk")
+        )
+        for other in others:
+            make(other, bundle=joined.name)
+    return rating
+
+
+def _make_rating(
+    case: Case,
+    *,
+    rater: User,
+    channel: str,
+    level: str,
+    scores: dict[str, int],
+    reasons: list[BadRatingReason],
+    comment: str,
+    is_follow_up: bool,
+    actor: User,
+    hotline_number: str,
+    bundle: str = "",
+) -> Rating:
     try:
         # A savepoint: the constraint's refusal leaves the caller's transaction usable:
         with transaction.atomic():
@@ -222,8 +280,9 @@ def _create_rating(
         "ratings.rated",
         actor,
         rating,
-        {"case": case.reference, "channel": channel, "level": level, "follow_up": is_follow_up},
-    )
+        {"case": case.reference, "channel": channel, "level": level, "follow_up": is_follow_up,
+         **({"bundle": bundle} if bundle else {})},
+    )  # fmt: skip
     if rating.is_bad:
         _open_rectification(rating)
     # To the provincial 好差评 system, in this transaction (the outbox; docs/exchange.md):
@@ -250,7 +309,7 @@ def rate_case(
     or for a second first (or follow-up) rating, ValidationError for bad input. A bad
     rating opens its rectification in the same transaction.
     """
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case, joined = _lock_joined(case.pk)
     return _create_rating(
         case,
         rater=rater,
@@ -261,6 +320,7 @@ def rate_case(
         comment=comment,
         is_follow_up=is_follow_up,
         actor=rater,
+        joined=joined,
     )
 
 
@@ -370,7 +430,7 @@ def rate_by_sms(
     for a forged, used or expired link, and what ``rate_case`` raises.
     """
     invitation = open_invitation(token, lock=True)
-    case = Case.objects.select_for_update().select_related("applicant").get(pk=invitation.case_id)
+    case, joined = _lock_joined(invitation.case_id)
     rating = _create_rating(
         case,
         rater=case.applicant,
@@ -381,6 +441,7 @@ def rate_by_sms(
         comment=comment,
         is_follow_up=False,
         actor=case.applicant,
+        joined=joined,
     )
     return rating
 
@@ -390,7 +451,8 @@ def send_invitations(now: datetime.datetime | None = None) -> int:
 
     Set-based: one query finds the cases (closed within the link's validity, no invitation,
     no rating), one insert records the invitations (the unique case column makes a second
-    run a no-op), one insert queues the messages through ``proactive.notify_many``.
+    run a no-op), one insert queues the messages through ``proactive.notify_many``. The cases of a
+    一件事 are invited when the last of them has ended, with one message for the bundle.
     """
     now = now or timezone.now()
     since = now - datetime.timedelta(days=sms_link_days())
@@ -401,6 +463,14 @@ def send_invitations(now: datetime.datetime | None = None) -> int:
         .select_related("applicant", "item_version")
         .order_by("pk")[:2000]
     )
+    # A 一件事 is invited once, when all its cases have ended: its cases wait for the last one:
+    joined = joined_of(case.pk for case in cases)
+    ended = set(
+        Case.objects.filter(pk__in={pk for j in joined.values() for pk in j.case_ids}, status__in=BUNDLE_FINISHED)
+        .values_list("pk", flat=True)
+        .order_by()
+    )
+    cases = [case for case in cases if case.pk not in joined or ended.issuperset(joined[case.pk].case_ids)]
     if not cases:
         return 0
     expires = now + datetime.timedelta(days=sms_link_days())
@@ -418,15 +488,27 @@ def send_invitations(now: datetime.datetime | None = None) -> int:
                 made.append(new)
     by_case = {invitation.case_id: invitation for invitation in made}
     messages = []
+    bundles_told: set[Any] = set()
     for case in cases:
         invitation = by_case.get(case.pk)
-        if invitation is None:
+        bundle = joined.get(case.pk)
+        if invitation is None or (bundle is not None and bundle.filing in bundles_told):
             continue
         with translation.override(case.applicant.language or settings.LANGUAGE_CODE):
-            subject = _("请评价您的办件“%(item)s”") % {"item": case.item_version.name}
-            body = _(
-                "您的办件 %(reference)s 已办结。请花一分钟评价本次服务：%(link)s （%(days)d 天内有效，只能使用一次）。"
-            ) % {"reference": case.reference, "link": invitation_link(invitation), "days": sms_link_days()}
+            if bundle is not None:
+                bundles_told.add(bundle.filing)
+                # One message for the bundle: rating through any of its cases rates them all (one rating):
+                subject = _("请评价您的一件事“%(name)s”") % {"name": bundle.name}
+                body = _(
+                    "您的一件事“%(name)s”已全部办结（%(count)d 个事项）。请花一分钟对这件事评价一次：%(link)s "
+                    "（%(days)d 天内有效，只能使用一次）。"
+                ) % {"name": bundle.name, "count": len(bundle.case_ids), "link": invitation_link(invitation),
+                     "days": sms_link_days()}  # fmt: skip
+            else:
+                subject = _("请评价您的办件“%(item)s”") % {"item": case.item_version.name}
+                body = _(
+                    "您的办件 %(reference)s 已办结。请花一分钟评价本次服务：%(link)s （%(days)d 天内有效，只能使用一次）。"
+                ) % {"reference": case.reference, "link": invitation_link(invitation), "days": sms_link_days()}
         messages.append((case.applicant, subject, body, reverse("ratings:rate_case", args=[case.public_id])))
     notify_many(messages)
     record("ratings.invitations_sent", "system", None, {"count": len(messages)})

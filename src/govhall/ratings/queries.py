@@ -7,6 +7,7 @@ only to the person handling its rectification and to the supervisors over the un
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -17,7 +18,14 @@ from govhall.cases.queries import access_case_for_staff
 from govhall.identity.constants import RECORD_ROLES, Role, UserKind
 from govhall.identity.models import User
 from govhall.identity.queries import departments_covered
-from govhall.ratings.constants import BAD_LEVELS, OPEN_RECTIFICATION_STATUSES, RATEABLE_STATUSES, Channel
+from govhall.proactive.queries import joined_with
+from govhall.ratings.constants import (
+    BAD_LEVELS,
+    BUNDLE_FINISHED,
+    OPEN_RECTIFICATION_STATUSES,
+    RATEABLE_STATUSES,
+    Channel,
+)
 from govhall.ratings.models import BadRatingReason, Rating, Rectification
 
 
@@ -43,14 +51,36 @@ def list_ratings_of_case(case: Case) -> QuerySet[Rating]:
 
 
 def can_rate(case: Case) -> dict[str, bool]:
-    """For the applicant's rating page: may they give the first rating, or (after any first one) the follow-up?"""
+    """For the applicant's rating page: may they give the first rating, or (after any first one) the follow-up?
+    A case of a 一件事 waits for the bundle's other cases (``bundle_waiting``): the bundle is rated once."""
     ratings = list(Rating.objects.filter(case=case).values_list("channel", "is_follow_up"))
     finished = case.status in RATEABLE_STATUSES
     any_first = any(not follow_up for _channel, follow_up in ratings)
+    joined = joined_with(case.pk)
+    waiting = (
+        joined is not None and Case.objects.filter(pk__in=joined.case_ids).exclude(status__in=BUNDLE_FINISHED).exists()
+    )
     return {
-        "first": finished and not any_first,
+        "first": finished and not any_first and not waiting,
         "follow_up": finished and any_first and (Channel.ONLINE, True) not in ratings,
+        "bundle_waiting": finished and not any_first and waiting,
     }
+
+
+@dataclass(frozen=True)
+class JoinedCases:
+    """The 一件事 a case was filed in, and its cases, for the rating page (rated once for all)."""
+
+    name: str
+    cases: list[Case]
+
+
+def joined_cases(case: Case) -> JoinedCases | None:
+    joined = joined_with(case.pk)
+    if joined is None:
+        return None
+    cases = Case.objects.filter(pk__in=joined.case_ids).select_related("item_version", "department").order_by("pk")
+    return JoinedCases(joined.name, list(cases))
 
 
 def _staff_departments(user: Any) -> list[int]:

@@ -79,6 +79,7 @@ def rate_case(request: HttpRequest, public_id: str) -> HttpResponse:
             "allowed": allowed,
             "follow_up": follow_up,
             "ratings": queries.list_ratings_of_case(case),
+            "joined": queries.joined_cases(case),
             "action": request.path,
         },
         status=status,
@@ -124,7 +125,14 @@ def sms_rate(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "ratings/rate.html",
-        {"case": case, "form": form, "allowed": {"first": True}, "follow_up": False, "action": request.path},
+        {
+            "case": case,
+            "form": form,
+            "allowed": {"first": True},
+            "follow_up": False,
+            "action": request.path,
+            "joined": queries.joined_cases(case),
+        },
         status=status,
     )
 

@@ -10,6 +10,7 @@ from govhall.cases.messages import licence_of
 from govhall.delivery import queries
 from govhall.delivery.actions import allowed_methods, pickup_days
 from govhall.delivery.constants import CHANGEABLE_STATUSES, FINAL_SHIPMENT_STATUSES, Method, ShipmentKind
+from govhall.proactive.queries import joined_with
 
 register = template.Library()
 
@@ -45,7 +46,8 @@ def delivery_panel(context: dict[str, Any], case: Any, surface: str) -> dict[str
         "current": delivery.method if delivery else methods[0],
         "has_ems": Method.EMS in methods,
         "may_choose": may_choose,
-        "shipments": list(delivery.shipments.all()) if delivery else [],
+        "shipments": queries.shipments_of(delivery) if delivery else [],
+        "joined": joined_with(case.pk),
         "licence": licence_of(case) if delivery and delivery.ready_at else None,
         "csrf_token": context.get("csrf_token"),
         # What the last choice was refused for, repeated beside the form (the page's summary has it too):
