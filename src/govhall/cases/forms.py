@@ -13,15 +13,14 @@ from django_stubs_ext import StrOrPromise
 
 from django import forms
 from django.conf import settings
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from govhall.cases.constants import CaseAction, Decision
 from govhall.cases.models import Case, Countersign
 from govhall.catalog.models import ProcessStep
 from govhall.identity.models import Department
 from govhall.lib.forms import Form
-from govhall.lib.jsonforms import sentences
 
 
 class DeskForm(Form):
@@ -225,51 +224,3 @@ DESK_FORMS: dict[CaseAction, type[DeskForm]] = {
         SpecialStartForm,
     )
 }
-
-
-# The materials of an application form ----------------------------------------------------------
-
-
-def material_fields(
-    key: Any, *, name: str, need: str, notes: str = "", held: list[Any] | None = None
-) -> tuple[forms.ChoiceField | None, forms.FileField]:
-    """A material's two fields: the choice of a licence the platform holds (if any), then the upload.
-
-    Where the platform holds a valid licence of the material's type for the applicant, the
-    choice comes first, with that licence selected: nothing needs uploading (免提交). ``key``
-    names the upload box the choice hides (static/govhall/apply.js); ``need`` is the material's
-    need in words (必要, 视情况提供). The same pair serves one item's form and a bundle's.
-    """
-    choice = None
-    if held:
-        choices = [
-            (
-                str(lic.public_id),
-                gettext("使用平台已有的电子证照：%(name)s %(number)s（%(validity)s）")
-                % {
-                    "name": lic.licence_type.name,
-                    "number": lic.number,
-                    "validity": gettext("有效期至 %(date)s") % {"date": lic.valid_until.isoformat()}
-                    if lic.valid_until
-                    else gettext("长期有效"),
-                },
-            )
-            for lic in held
-        ]
-        choice = forms.ChoiceField(
-            label=name,
-            choices=[*choices, ("", gettext("不使用，自行上传文件"))],
-            initial=choices[0][0],
-            required=False,
-            # static/govhall/apply.js hides the upload box while a licence is chosen; without
-            # scripts both stay, and the chosen licence wins over a file (submit_case):
-            widget=forms.RadioSelect(attrs={"data-upload-box": f"upload-{key}"}),
-            help_text=gettext("无需再提交政府部门已核发的证照。"),
-        )
-    upload = forms.FileField(
-        label=gettext("%(name)s：上传文件") % {"name": name} if held else name,
-        required=False,  # a missing required material is named by the action, with its name
-        help_text=sentences(gettext("%(need)s：PDF、JPG 或 PNG，单个文件不超过 20 MB。") % {"need": need}, notes),
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
-    )
-    return choice, upload

@@ -7,18 +7,26 @@ import functools
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 # What the applicant is told of is listed beside move(), which notifies them (it belongs in
 # constants.py; actions.py is being edited elsewhere at the time of writing):
 from govhall.cases.actions import APPLICANT_EVENTS
-from govhall.cases.constants import OPEN_STATUSES, CaseStatus, Decision, Warning
+from govhall.cases.constants import (
+    OPEN_STATUSES,
+    SESSION_INTAKE_ENTITY,
+    SESSION_INTAKE_PERSON,
+    CaseStatus,
+    Decision,
+    Warning,
+)
 from govhall.cases.models import Case, CaseEvent, CaseMaterial, Countersign
 from govhall.catalog.models import ItemVersion
 from govhall.catalog.queries import (
@@ -364,3 +372,33 @@ def approved_cases_of_item(item_id: int, *, closed_since: datetime.datetime | No
     if closed_since is not None:
         cases = cases.filter(closed_at__gte=closed_since)
     return cases.select_related("person", "entity", "item_version").order_by("-closed_at", "-pk")
+
+
+# Who is served at the window (一窗受理): the person, and the company they act for, identified at the
+# counter and kept in the clerk's session; an intake page — one item's, or a bundle's — serves only them.
+
+
+@dataclass(frozen=True)
+class WindowSubject:
+    person: Any  # identity NaturalPerson
+    entity: Any  # identity LegalEntity, or None
+    next_url: str  # the desk page to return to (the hall's counter), or ""
+
+
+def window_subject(request: HttpRequest) -> WindowSubject | None:
+    """The person (and company) the counter identified, if the page was opened for them; else None."""
+    given = request.GET.get("person") or request.POST.get("person") or ""
+    if not given or given != request.session.get(SESSION_INTAKE_PERSON):
+        return None
+    person = get_person_for_intake(given)
+    entity = get_entity_for_intake(request.session.get(SESSION_INTAKE_ENTITY) or "")
+    next_url = request.GET.get("next") or request.POST.get("next") or ""
+    if not next_url.startswith("/desk/") or "//" in next_url:
+        next_url = ""
+    return WindowSubject(person, entity, next_url)
+
+
+def identified_since(request: HttpRequest, subject: WindowSubject) -> bool:
+    """Whether the counter identified another company (or none) since the posted form was opened."""
+    opened_for = request.POST.get("entity", "")
+    return request.method == "POST" and opened_for != (str(subject.entity.public_id) if subject.entity else "")

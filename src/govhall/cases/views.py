@@ -30,16 +30,8 @@ from govhall.cases.constants import (
     due_cells,
     status_label,
 )
-from govhall.cases.forms import (
-    DESK_FORMS,
-    CompleteStepForm,
-    CountersignAnswerForm,
-    DeskForm,
-    ExtensionDecisionForm,
-    material_fields,
-)
+from govhall.cases.forms import DESK_FORMS, CompleteStepForm, CountersignAnswerForm, DeskForm, ExtensionDecisionForm
 from govhall.cases.guidance import next_step_for_applicant
-from govhall.cases.intake import identified_since, window_subject
 from govhall.cases.models import Case
 from govhall.catalog.queries import get_guide
 from govhall.identity.actions import open_account_for_intake, set_acting_for
@@ -49,7 +41,7 @@ from govhall.identity.models import User
 from govhall.identity.queries import access_entity_for
 from govhall.lib.forms import Form
 from govhall.lib.html import html_rows
-from govhall.lib.jsonforms import answers_of, build_form, show_errors
+from govhall.lib.jsonforms import answers_of, build_form, material_fields, show_errors
 from govhall.lib.storage import file_matches, private_download
 from govhall.lib.urls import object_url
 from govhall.licences import queries as licence_queries
@@ -269,7 +261,7 @@ def desk_intake(request: HttpRequest) -> HttpResponse:
     departments = queries.intake_departments(user)
     if not departments:
         raise Http404
-    subject = window_subject(request)
+    subject = queries.window_subject(request)
     if subject is None:
         return render(request, "cases/desk_intake_items.html", {"surface": "desk", "person": None})
     person, entity, next_url = subject.person, subject.entity, subject.next_url
@@ -282,7 +274,7 @@ def desk_intake(request: HttpRequest) -> HttpResponse:
             {"surface": "desk", "person": person, "entity": entity, "next": next_url,
              "versions": queries.intake_versions(departments)},
         )  # fmt: skip
-    if identified_since(request, subject):
+    if queries.identified_since(request, subject):
         # The counter identified someone else (or another company) since this form was opened:
         messages.error(request, _("窗口已重新核验申请人或申请单位，这份申请未提交。请按当前核验的申请人重新填写。"))
         query = urlencode({"person": str(person.public_id), "next": next_url})

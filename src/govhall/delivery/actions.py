@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,7 +52,7 @@ from govhall.lib.errors import Conflict
 from govhall.lib.identifiers import mask_id_number, mask_phone, normalise_phone, parse_resident_id
 from govhall.lib.schedule import queue_once
 from govhall.proactive.actions import notify
-from govhall.proactive.queries import Joined, joined_with
+from govhall.proactive.queries import Joined, joined_of, joined_with
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,8 @@ def choose(case: Case, *, applicant: User, method: str, address: Address | None 
         raise PermissionDenied(_("这不是您的办件。"))
     if case.status not in _OPEN_CASE or (case.status == CaseStatus.CLOSED and not case.decision):
         raise DeliveryRefused(_("这个办件没有需要送达的结果。"), code="no_result")
+    if method not in allowed_methods(case.item_version):
+        raise ValidationError({"method": _("这个事项不支持这种送达方式，请从列出的方式中选择。")})
     delivery = _locked_delivery(case)
     if delivery.status not in CHANGEABLE_STATUSES:
         raise DeliveryRefused(
@@ -176,12 +179,14 @@ def choose(case: Case, *, applicant: User, method: str, address: Address | None 
             other_delivery = _locked_delivery(other)
             if other_delivery.status in CHANGEABLE_STATUSES:
                 chosen.append((other_delivery, other))
-    for _delivery, item_case in chosen:
+    for _delivery, item_case in chosen[1:]:  # the bundle's other cases: each item must allow it too
         if method not in allowed_methods(item_case.item_version):
             raise ValidationError(
-                {"method": _("“%(item)s”不支持这种送达方式，请从列出的方式中选择。") % {"item": item_case.item_version.name}
-                 if joined else _("这个事项不支持这种送达方式，请从列出的方式中选择。")}
-            )  # fmt: skip
+                {
+                    "method": _("“%(item)s”不支持这种送达方式，请从列出的方式中选择。")
+                    % {"item": item_case.item_version.name}
+                }
+            )
     fields = ["method", "chosen_at", "recipient", "phone_encrypted", "phone_masked", "region_code", "region_name",
               "address", "postcode", "updated_at"]  # fmt: skip
     where: tuple[str, str, str, str, str, str] | None = None
@@ -286,10 +291,12 @@ def _start_joined(joined: Joined, *, actor: Any) -> None:
 
 def _start_together(pairs: list[tuple[Delivery, Case]], bundle: str, *, actor: Any) -> None:
     """Send several ready results of one 一件事 at once: one parcel by EMS, one message for the window or download."""
-    by_method: dict[str, list[tuple[Delivery, Case]]] = {}
+    by_method: dict[tuple[str, int], list[tuple[Delivery, Case]]] = {}
     for pair in sorted(pairs, key=lambda pair: pair[1].pk):
-        by_method.setdefault(pair[0].method, []).append(pair)
-    for method, group in by_method.items():
+        # At the window, by unit: a pick-up clerk hands over the results of their own units
+        unit = pair[1].department_id if pair[0].method == Method.WINDOW else 0
+        by_method.setdefault((pair[0].method, unit), []).append(pair)
+    for (method, _unit), group in by_method.items():
         if len(group) == 1 or not bundle:
             for delivery, case in group:
                 _start(delivery, case, actor=actor)
@@ -348,10 +355,10 @@ def _start(
     name = case.item_version.name
     link = f"/my/cases/{case.public_id}/#delivery"
     if delivery.method == Method.WINDOW:
-        delivery.status, delivery.pickup_code, delivery.reminded_at = (
-            DeliveryStatus.AWAITING_COLLECTION, _pickup_code(), None,
+        delivery.status, delivery.pickup_code, delivery.reminded_at, delivery.awaiting_since = (
+            DeliveryStatus.AWAITING_COLLECTION, _pickup_code(), None, timezone.now(),
         )  # fmt: skip
-        delivery.save(update_fields=["status", "pickup_code", "reminded_at", "updated_at"])
+        delivery.save(update_fields=["status", "pickup_code", "reminded_at", "awaiting_since", "updated_at"])
         version = case.item_version
         if not tell:
             return
@@ -469,7 +476,12 @@ def send_shipment(shipment_id: int, *, platform: ems.EmsPlatform | None = None) 
                        body=_("EMS未能接收上门收件订单（%(error)s）。请核对地址后重新预约，或将材料送到窗口。")
                        % {"error": exc.error[:100]}, link=f"/my/cases/{case.public_id}/#delivery")  # fmt: skip
             else:
-                _reopen(delivery, case, _("EMS未能接收寄递订单（%(error)s）。") % {"error": exc.error[:100]})
+                # Every result of the parcel goes back to the applicant's choice (one message):
+                _lock_cases(tuple(sorted([case.pk, *(mate.pk for mate in mates)])))
+                what = _("EMS未能接收寄递订单（%(error)s）。") % {"error": exc.error[:100]}
+                parcel = [delivery, *shipment.also.order_by("case_id")]
+                for n, item_delivery in enumerate(parcel):
+                    _reopen(item_delivery, case if n == 0 else mates[n - 1], what, tell=n == 0)
             return "refused"
         shipment.status, shipment.waybill_no = ShipmentStatus.BOOKED, number
         shipment.next_send_at, shipment.last_error = None, ""
@@ -551,8 +563,9 @@ def apply_tracking(shipment: Shipment, events: list[ems.Event]) -> int:
         shipment.save(update_fields=["status"])
         # The parcel's deliveries: its own, and the other results of a 一件事 sent in it:
         ids = [shipment.delivery_id, *shipment.also.order_by("pk").values_list("pk", flat=True)]
+        # Cases before deliveries, as everywhere in this app (the shipment, then cases, then deliveries):
+        _lock_cases(tuple(sorted(Delivery.objects.filter(pk__in=ids).values_list("case_id", flat=True))))
         parcel = list(Delivery.objects.select_for_update().filter(pk__in=ids).order_by("case_id"))
-        _lock_cases(tuple(d.case_id for d in parcel))
         by_case = {
             c.pk: c for c in Case.objects.filter(pk__in=[d.case_id for d in parcel]).select_related("item_version")
         }
@@ -770,15 +783,17 @@ class _UnknownCode(Exception):
 @transaction.atomic
 def _hand_over(code: str, collector: Collector, *, actor: User) -> Delivery:
     units = departments_covered(actor, [Role.CLERK])
-    delivery = (
-        Delivery.objects.select_for_update(of=("self",))
-        .select_related("case__item_version", "case__person")
-        .filter(pickup_code=code, status=DeliveryStatus.AWAITING_COLLECTION, case__department_id__in=units)
-        .first()
-        if len(code) == 8 and code.isdigit()
-        else None
+    waiting = Delivery.objects.filter(
+        pickup_code=code, status=DeliveryStatus.AWAITING_COLLECTION, case__department_id__in=units
     )
-    if delivery is None:
+    found = waiting.values_list("case_id", flat=True).first() if len(code) == 8 and code.isdigit() else None
+    if found is None:
+        raise _UnknownCode
+    # Cases before deliveries, as everywhere in this app (a 一件事's cases all, in id order):
+    joined = joined_with(found)
+    _lock_cases(joined.case_ids if joined else (found,))
+    delivery = waiting.select_for_update(of=("self",)).select_related("case__item_version", "case__person").first()
+    if delivery is None:  # handed over meanwhile
         raise _UnknownCode
     problems: dict[str, str] = {}
     number = ""
@@ -799,7 +814,6 @@ def _hand_over(code: str, collector: Collector, *, actor: User) -> Delivery:
         raise ValidationError(problems)
     # A 一件事's other results waiting at this window's units are handed over with it (one delivery):
     handed = [(delivery, case)]
-    joined = joined_with(case.pk)
     if joined is not None:
         mates = (
             Delivery.objects.select_for_update(of=("self",))
@@ -817,7 +831,7 @@ def _hand_over(code: str, collector: Collector, *, actor: User) -> Delivery:
         item_delivery.collector_is_proxy, item_delivery.handed_over_by = collector.is_proxy, actor
         item_delivery.save(update_fields=["collector_name", "collector_id_masked", "collector_is_proxy",
                                           "handed_over_by", "updated_at"])  # fmt: skip
-        locked = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=item_case.pk)
+        locked = Case.objects.select_related("item_version").get(pk=item_case.pk)  # locked above
         _served(item_delivery, locked, how=Method.WINDOW, at=at, actor=actor,
                 data={"collector": item_delivery.collector_id_masked, "proxy": collector.is_proxy})  # fmt: skip
     notify(
@@ -840,13 +854,25 @@ def remind_uncollected(*, today: datetime.date | None = None) -> int:
     """Remind once each applicant whose result has waited at the window for the configured days."""
     limit = timezone.now() - datetime.timedelta(days=settings.DELIVERY_PICKUP_REMINDER_DAYS)
     reminded = 0
-    waiting = Delivery.objects.filter(
-        status=DeliveryStatus.AWAITING_COLLECTION, reminded_at__isnull=True, ready_at__lt=limit
-    ).select_related("case__item_version", "case__applicant")
-    for delivery in waiting[:500]:
+    # Waiting at the window since before the limit (a 一件事's result made ready early waits at the
+    # window only from when its last case ended; a row from before the field, since it was ready):
+    waiting = list(
+        Delivery.objects.filter(status=DeliveryStatus.AWAITING_COLLECTION, reminded_at__isnull=True)
+        .filter(Q(awaiting_since__lt=limit) | Q(awaiting_since__isnull=True, ready_at__lt=limit))
+        .select_related("case__item_version", "case__applicant")
+        .order_by("case_id")[:500]
+    )
+    joined = joined_of(delivery.case_id for delivery in waiting)
+    told: set[Any] = set()  # one reminder for a 一件事's results
+    for delivery in waiting:
         with transaction.atomic():
             if not Delivery.objects.filter(pk=delivery.pk, reminded_at__isnull=True).update(reminded_at=timezone.now()):
                 continue
+            bundle = joined.get(delivery.case_id)
+            if bundle is not None and bundle.filing in told:
+                continue
+            if bundle is not None:
+                told.add(bundle.filing)
             case = delivery.case
             notify(
                 case.applicant,

@@ -38,6 +38,8 @@ class Delivery(models.Model):
     decision_document = models.FileField(_("决定书"), storage=private_storage, max_length=200, blank=True)
     # Window pick-up:
     pickup_code = models.CharField(_("取件码"), max_length=8, blank=True)
+    # Since when the result waits at the window (a 一件事's result ready early waits only from its release):
+    awaiting_since = models.DateTimeField(_("待领取起始时间"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("领取提醒时间"), null=True, blank=True)
     # Served (送达): when, how and, at the window, to whom:
     served_at = models.DateTimeField(_("送达时间"), null=True, blank=True)

@@ -58,9 +58,18 @@ def desk_deliveries(user: Any) -> QuerySet[Delivery]:
 PILES = {
     "to_send": Q(status=DeliveryStatus.TO_SEND),
     "to_collect": Q(status=DeliveryStatus.AWAITING_COLLECTION),
+    # (a result sent in another case's parcel, a 一件事's, is in trouble when that parcel is):
     "trouble": Q(status=DeliveryStatus.RETURNED)
     | Q(shipments__status__in=[ShipmentStatus.EXCEPTION, ShipmentStatus.FAILED], status=DeliveryStatus.IN_TRANSIT)
-    | Q(status=DeliveryStatus.TO_SEND, shipments__send_attempts__gte=3, shipments__status=ShipmentStatus.CREATED),
+    | Q(
+        shared_shipments__status__in=[ShipmentStatus.EXCEPTION, ShipmentStatus.FAILED], status=DeliveryStatus.IN_TRANSIT
+    )
+    | Q(status=DeliveryStatus.TO_SEND, shipments__send_attempts__gte=3, shipments__status=ShipmentStatus.CREATED)
+    | Q(
+        status=DeliveryStatus.TO_SEND,
+        shared_shipments__send_attempts__gte=3,
+        shared_shipments__status=ShipmentStatus.CREATED,
+    ),
     "in_transit": Q(status=DeliveryStatus.IN_TRANSIT),
 }
 

@@ -35,7 +35,7 @@ from govhall.halls.models import Hall, Queue, Ticket, Window
 from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
 from govhall.lib import challenge
-from govhall.lib.errors import Conflict
+from govhall.lib.errors import Conflict, uuid_or_404
 from govhall.lib.jsonforms import SOURCE, SOURCES, answers_of, build_form, show_errors, validate_answers
 from govhall.lib.ratelimit import over_limit
 from govhall.publicinfo.queries import current_notices
@@ -539,7 +539,13 @@ def counter_linked(request: HttpRequest, public_id: str) -> HttpResponse:
     and (by a button) their link to the ticket at the window."""
     user = _user(request)
     served = [case_queries.access_case_for_staff(user, str(public_id))]
-    served += [case_queries.access_case_for_staff(user, also) for also in request.GET.getlist("also")[:10]]
+    # The other cases of a 一件事 filed with it: the same applicant's, each as the clerk may see it:
+    for also in dict.fromkeys(str(uuid_or_404(value)) for value in request.GET.getlist("also")[:30]):
+        case = case_queries.access_case_for_staff(user, also)
+        if case.applicant_id != served[0].applicant_id:
+            raise Http404
+        if case not in served:
+            served.append(case)
     shift = queries.current_shift(user)
     ticket = queries.ticket_at_window(shift.window) if shift else None
     if request.method == "POST" and shift is not None:

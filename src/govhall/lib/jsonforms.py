@@ -299,3 +299,52 @@ def _message(error: SchemaError, field: str, spec: dict[str, Any]) -> str:
         return _("“%(label)s”的格式不正确，请按填写说明填写。") % {"label": label}
     # Rarer checks (multipleOf, minItems …): jsonschema's own words are English and technical:
     return _("“%(label)s”填写的内容不符合要求，请按填写说明填写。") % {"label": label}
+
+
+# The materials of an application form ----------------------------------------------------------
+
+
+def material_fields(
+    key: Any, *, name: str, need: str, notes: str = "", held: list[Any] | None = None
+) -> tuple[forms.ChoiceField | None, forms.FileField]:
+    """A material's two fields: the choice of a licence the platform holds (if any), then the upload.
+
+    Where the platform holds a valid licence of the material's type for the applicant, the
+    choice comes first, with that licence selected: nothing needs uploading (免提交). ``key``
+    names the upload box the choice hides (static/govhall/apply.js); ``need`` is the material's
+    need in words (必要, 视情况提供). The same pair serves one item's form (cases) and a bundle's
+    (proactive); ``held`` are licences (their type's name, number and validity are shown).
+    """
+    choice = None
+    if held:
+        choices = [
+            (
+                str(lic.public_id),
+                _("使用平台已有的电子证照：%(name)s %(number)s（%(validity)s）")
+                % {
+                    "name": lic.licence_type.name,
+                    "number": lic.number,
+                    "validity": _("有效期至 %(date)s") % {"date": lic.valid_until.isoformat()}
+                    if lic.valid_until
+                    else _("长期有效"),
+                },
+            )
+            for lic in held
+        ]
+        choice = forms.ChoiceField(
+            label=name,
+            choices=[*choices, ("", _("不使用，自行上传文件"))],
+            initial=choices[0][0],
+            required=False,
+            # static/govhall/apply.js hides the upload box while a licence is chosen; without
+            # scripts both stay, and the chosen licence wins over a file (submit_case):
+            widget=forms.RadioSelect(attrs={"data-upload-box": f"upload-{key}"}),
+            help_text=_("无需再提交政府部门已核发的证照。"),
+        )
+    upload = forms.FileField(
+        label=_("%(name)s：上传文件") % {"name": name} if held else name,
+        required=False,  # a missing required material is named by the action, with its name
+        help_text=sentences(_("%(need)s：PDF、JPG 或 PNG，单个文件不超过 20 MB。") % {"need": need}, notes),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+    )
+    return choice, upload

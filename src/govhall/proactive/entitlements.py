@@ -204,7 +204,9 @@ def criteria_of(entitlement: Entitlement) -> dict[str, Any]:
 def _fill_entity_kinds(subjects: Iterable[_Subject]) -> None:
     """Give the entities a licence found their kind: as registered, else as their credit code says."""
     entities = [s for s in subjects if s.is_entity and not s.entity_kind]
-    recorded = entity_kinds_by_credit_code([s.key for s in entities])
+    recorded: dict[str, str] = {}
+    for start in range(0, len(entities), 10_000):  # bounded IN lists (SQLite caps a statement's variables)
+        recorded.update(entity_kinds_by_credit_code([s.key for s in entities[start : start + 10_000]]))
     for subject in entities:
         subject.entity_kind = recorded.get(subject.key) or ENTITY_KIND_BY_CODE.get(subject.key[:2], EntityKind.OTHER)
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from govhall.cases.constants import FINISHED_STATUSES, CaseStatus
 from govhall.identity.models import User
 from govhall.proactive.models import BundleCase, Notification
 
@@ -45,3 +47,23 @@ def joined_of(case_ids: Iterable[int]) -> dict[int, Joined]:
 def joined_with(case_id: int) -> Joined | None:
     """The bundle filing a case belongs to, or None for a case filed alone."""
     return joined_of([case_id]).get(case_id)
+
+
+def _same_filing() -> QuerySet[BundleCase]:
+    """The cases of the 一件事 filing of the outer query's case (``OuterRef("pk")`` on a Case query)."""
+    return BundleCase.objects.filter(filing__links__case_id=OuterRef("pk"))
+
+
+def held_in_bundle() -> Exists:
+    """For a Case query: the case was filed in a 一件事 one of whose cases has not ended yet."""
+    return Exists(_same_filing().exclude(case__status__in=FINISHED_STATUSES))
+
+
+def bundle_cases_ended_since(since: datetime.datetime) -> list[int]:
+    """The cases of every 一件事 filing one of whose cases ended (closed, withdrawn, not accepted) since then
+    (read from the filings' side: they are few beside all cases)."""
+    ended = Q(case__closed_at__gte=since) | Q(
+        case__status__in=[CaseStatus.WITHDRAWN, CaseStatus.NOT_ACCEPTED], case__updated_at__gte=since
+    )
+    filings = BundleCase.objects.filter(ended).values("filing_id")
+    return list(BundleCase.objects.filter(filing_id__in=filings).values_list("case_id", flat=True).order_by())

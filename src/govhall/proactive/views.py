@@ -20,8 +20,7 @@ from govhall.cases import actions as case_actions
 from govhall.cases import queries as case_queries
 from govhall.cases.actions import known_answers
 from govhall.cases.constants import SESSION_STARTED_FROM, CaseOrigin
-from govhall.cases.forms import material_fields
-from govhall.cases.intake import WindowSubject, identified_since, window_subject
+from govhall.cases.queries import WindowSubject, identified_since, window_subject
 from govhall.catalog.constants import MaterialNeed
 from govhall.catalog.queries import live_versions
 from govhall.identity.actions import open_account_for_intake
@@ -30,7 +29,7 @@ from govhall.identity.decorators import applicant_required, staff_required
 from govhall.identity.models import User
 from govhall.identity.queries import access_entity_for
 from govhall.lib.errors import Conflict
-from govhall.lib.jsonforms import answers_of, build_form, show_errors
+from govhall.lib.jsonforms import answers_of, build_form, material_fields, show_errors
 from govhall.licences import queries as licence_queries
 from govhall.proactive import bundles, entitlements, suggestions
 from govhall.proactive.models import Bundle, BundleFiling, GrantStatus

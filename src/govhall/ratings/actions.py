@@ -17,7 +17,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,7 +32,7 @@ from govhall.lib.errors import Conflict
 from govhall.lib.storage import discard_files_on_rollback, keep_inspected_files
 from govhall.lib.uploads import inspect_files
 from govhall.proactive.actions import notify, notify_many
-from govhall.proactive.queries import Joined, joined_of, joined_with
+from govhall.proactive.queries import Joined, bundle_cases_ended_since, held_in_bundle, joined_of, joined_with
 from govhall.ratings import constants as c
 from govhall.ratings.constants import (
     BAD_LEVELS,
@@ -456,21 +456,18 @@ def send_invitations(now: datetime.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     since = now - datetime.timedelta(days=sms_link_days())
+    # A 一件事 is invited once, when all its cases have ended: its cases wait for the last one, and
+    # the link's validity counts from then:
     cases = list(
-        Case.objects.filter(status__in=RATEABLE_STATUSES, closed_at__gte=since)
+        Case.objects.filter(status__in=RATEABLE_STATUSES)
+        .filter(Q(closed_at__gte=since) | Q(pk__in=bundle_cases_ended_since(since)))
+        .filter(~held_in_bundle())
         .filter(~Exists(RatingInvitation.objects.filter(case=OuterRef("pk"))))
         .filter(~Exists(Rating.objects.filter(case=OuterRef("pk"))))
         .select_related("applicant", "item_version")
         .order_by("pk")[:2000]
     )
-    # A 一件事 is invited once, when all its cases have ended: its cases wait for the last one:
     joined = joined_of(case.pk for case in cases)
-    ended = set(
-        Case.objects.filter(pk__in={pk for j in joined.values() for pk in j.case_ids}, status__in=BUNDLE_FINISHED)
-        .values_list("pk", flat=True)
-        .order_by()
-    )
-    cases = [case for case in cases if case.pk not in joined or ended.issuperset(joined[case.pk].case_ids)]
     if not cases:
         return 0
     expires = now + datetime.timedelta(days=sms_link_days())

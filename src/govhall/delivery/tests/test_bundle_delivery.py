@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 
 from govhall.cases import actions as case_actions
 from govhall.cases.models import Case, CaseEvent
@@ -160,3 +162,37 @@ def _steps() -> list[dict[str, Any]]:
             start=1,
         )
     ]  # fmt: skip
+
+
+def test_a_parcel_ems_refuses_goes_back_to_the_applicant_whole_and_is_chosen_again_as_one(
+    pair: tuple[Case, Case], alice: User, bob: User, ems: Ems
+) -> None:
+    first, second = pair
+    actions.choose(first, applicant=alice, method=Method.EMS, address=HOME)
+    close_and_prepare(first, bob)
+    close_and_prepare(second, bob)
+    ems.sandbox.waybills.clear()
+    ems.control("fail-next?count=1&status=422")
+    assert actions.send_due_shipments() == {"refused": 1}
+    assert {d.status for d in Delivery.objects.all()} == {DeliveryStatus.RETURNED}  # both, not the lead only
+    assert Notification.objects.filter(recipient=alice, subject__contains="未能送达").count() == 1
+    assert {d.case for d in queries.pile(bob, "trouble")} == {first, second}
+
+    actions.choose(second, applicant=alice, method=Method.WINDOW)  # chosen again, on the other case
+    assert [d.status for d in Delivery.objects.order_by("case_id")] == [DeliveryStatus.AWAITING_COLLECTION] * 2
+    assert Notification.objects.filter(recipient=alice, subject__contains="一件事的办理结果可以领取了").count() == 1
+
+
+def test_a_held_result_is_reminded_from_when_it_waits_at_the_window_once_for_the_bundle(
+    pair: tuple[Case, Case], alice: User, bob: User
+) -> None:
+    first, second = pair
+    actions.choose(first, applicant=alice, method=Method.WINDOW)
+    close_and_prepare(first, bob)
+    Delivery.objects.filter(case=first).update(ready_at=timezone.now() - datetime.timedelta(days=21))
+    close_and_prepare(second, bob)
+    assert actions.remind_uncollected() == 0  # ready three weeks ago, but at the window only since now
+    Delivery.objects.update(awaiting_since=timezone.now() - datetime.timedelta(days=6))
+    actions.remind_uncollected()
+    assert Notification.objects.filter(recipient=alice, subject__startswith="请领取办理结果").count() == 1
+    assert not Delivery.objects.filter(reminded_at__isnull=True).exists()

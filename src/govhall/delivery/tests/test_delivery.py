@@ -263,7 +263,7 @@ def test_a_proxy_with_the_authorisation_collects_and_an_uncollected_result_is_re
     close_and_prepare(decided, bob)
     settings.DELIVERY_PICKUP_REMINDER_DAYS = 5
     assert actions.remind_uncollected() == 0
-    Delivery.objects.update(ready_at=timezone.now() - datetime.timedelta(days=6))
+    Delivery.objects.update(awaiting_since=timezone.now() - datetime.timedelta(days=6))
     assert actions.remind_uncollected() == 1
     assert actions.remind_uncollected() == 0
     assert _told(alice, "请领取办理结果")

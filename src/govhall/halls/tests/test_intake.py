@@ -177,7 +177,7 @@ def test_malformed_ids_and_dates_at_the_counter_and_the_figures_are_refused_in_w
 
 
 def test_a_bundle_is_filed_at_the_window_as_one_form_and_its_cases_joined_to_the_ticket(
-    district: District, felling: ItemVersion, water_item: ItemVersion, hank: User, desk: Any, clock: Any
+    district: District, felling: ItemVersion, water_item: ItemVersion, hank: User, alice: User, desk: Any, clock: Any
 ) -> None:
     """一件事 at the window (一窗受理): the clerk fills the bundle's one form; each unit gets its case, accepted."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -232,5 +232,16 @@ def test_a_bundle_is_filed_at_the_window_as_one_form_and_its_cases_joined_to_the
     assert "关联排队号 A001 与本次受理的办件" in back
     client.post(filed["Location"])
     assert {link.case_id for link in ticket.case_links.all()} == {c.pk for c in cases}
+    # The counter's page takes only cases of the same applicant, and says "not found" to anything else:
+    assert client.get(f"/desk/counter/linked/{cases[0].public_id}/?also=not-a-case").status_code == 404
+    from govhall.cases.actions import submit_case
+
+    other = submit_case(felling, applicant=alice, form_data={"location": "东孚镇", "volume": 1}, submit_key="other",
+                        files=material_files(felling))  # fmt: skip
+    assert client.get(f"/desk/counter/linked/{cases[0].public_id}/?also={other.public_id}").status_code == 404
+    twice = client.get(
+        f"/desk/counter/linked/{cases[0].public_id}/?also={cases[1].public_id}&also={cases[1].public_id}"
+    )
+    assert "一件事已录入：2 个办件" in twice.content.decode()
     # A clerk of one unit only is not offered a bundle that needs another unit's item:
     assert bundles.bundles_for_units([felling.handling_department_id]) == []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
 
 from django.test import Client
+from django.utils import timezone
 
 from govhall.cases.models import Case
 from govhall.catalog.models import ItemVersion
@@ -78,3 +80,15 @@ def test_a_bundle_is_invited_and_rated_once_when_its_last_case_ends(
 def test_a_case_filed_alone_is_rated_as_before(closed_case: Case, alice: User) -> None:
     actions.rate_case(closed_case, rater=alice, level=RatingLevel.SATISFIED)
     assert Rating.objects.get().case_id == closed_case.pk
+
+
+def test_a_bundle_whose_first_case_closed_long_ago_is_invited_when_its_last_case_ends(
+    filed_together: tuple[Case, Case], alice: User
+) -> None:
+    first, second = filed_together
+    Case.objects.filter(pk=first.pk).update(closed_at=timezone.now() - datetime.timedelta(days=30))
+    from govhall.cases import actions as case_actions
+
+    case_actions.withdraw_case(second, applicant=alice, reason="不再需要。")
+    assert actions.send_invitations() == 1  # the link's days count from the bundle's end
+    assert RatingInvitation.objects.get().case_id == first.pk
