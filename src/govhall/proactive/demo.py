@@ -106,8 +106,9 @@ BUNDLES = [
     (
         "forest-land-project",
         "林地上建设项目一件事",
-        "在林地上临时搭建施工场地并需要采伐林木的：临时使用林地审批和林木采伐许可一并申请，林权证只交一次。",
-        ["临时使用林地审批", "林木采伐许可证核发"],
+        "在林地上建设施工场地并需要采伐林木的：临时使用林地审批、林木采伐许可和水土保持方案一并申请，"
+        "林业科、水利科同时办理；林权证、营业执照只交一次。",
+        ["临时使用林地审批", "林木采伐许可证核发", "生产建设项目水土保持方案审批"],
     ),
     (
         "small-water-works",
@@ -115,11 +116,18 @@ BUNDLES = [
         "新建小型水利工程的取水、水土保持和河道内建设方案一并申请：项目名称、联系电话只填一次，营业执照只交一次。",
         ["取水许可", "生产建设项目水土保持方案审批", "河道管理范围内建设项目工程建设方案审批"],
     ),
+    (
+        "fish-hatchery",
+        "新建水产苗种场一件事",
+        "新建水产苗种场、需要取用地表水或地下水育苗的：水产苗种生产许可和取水许可一并申请，"
+        "渔业科、水利科同时办理；营业执照只交一次。",
+        ["水产苗种生产许可证核发", "取水许可"],
+    ),
 ]
 
 
 def load_bundle_demo() -> int:
-    """Two 一件事 bundles of this bureau's items (safe to run again)."""
+    """Three 一件事 bundles of this bureau's items, two of them across units (safe to run again)."""
     from govhall.catalog.queries import live_versions
     from govhall.proactive.models import Bundle, BundleItem
 
