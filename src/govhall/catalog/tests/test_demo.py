@@ -26,6 +26,20 @@ def test_every_demo_item_passes_the_rules_and_is_published() -> None:
     versions = list(live_versions())
     assert len({v.item_type for v in versions}) >= 4
     assert any(m.licence_type_code for v in versions for m in v.materials.all())
+    # The 一件事 demo over this catalog (proactive's; checked here so the catalog is loaded once): every
+    # bundle live, a material its items share asked once, two bundles handled by two units each:
+    from govhall.proactive import bundles
+    from govhall.proactive.demo import load_bundle_demo
+    from govhall.proactive.models import Bundle, BundleItem
+
+    assert load_bundle_demo() == 3 and load_bundle_demo() == 3 and BundleItem.objects.count() == 8
+    across = []
+    for made in Bundle.objects.all():
+        joined = bundles.bundle_form(made)
+        assert len(joined.groups) < sum(len(v.materials.all()) for v in joined.versions)
+        if len({v.handling_department_id for v in joined.versions}) > 1:
+            across.append(made.code)
+    assert sorted(across) == ["fish-hatchery", "forest-land-project"]
 
 
 def test_loading_the_demo_twice_changes_nothing() -> None:

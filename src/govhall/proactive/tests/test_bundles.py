@@ -111,22 +111,3 @@ def test_a_bundle_with_an_item_not_live_cannot_be_applied_for(
     client.force_login(alice)
     answer = client.get("/my/bundles/forest-water/", follow=True).content.decode()
     assert "暂不能一并申请，请分别办理" in answer and not Case.objects.exists()
-
-
-def test_the_demo_bundles_are_live_and_two_are_handled_by_two_units_each() -> None:
-    from govhall.catalog.demo import load_catalog_demo
-    from govhall.identity.demo import load_demo
-    from govhall.proactive.demo import load_bundle_demo
-
-    load_demo()
-    load_catalog_demo(editor=User.objects.get(username="helen"), approver=User.objects.get(username="grace"))
-    assert load_bundle_demo() == 3 and load_bundle_demo() == 3  # again: nothing new
-    assert BundleItem.objects.count() == 8
-    across = []
-    for made in Bundle.objects.all():
-        joined = bundles.bundle_form(made)
-        asked = sum(len(v.materials.all()) for v in joined.versions)
-        assert len(joined.groups) < asked  # a material shared by its items is asked once
-        if len({v.handling_department_id for v in joined.versions}) > 1:
-            across.append(made.code)
-    assert sorted(across) == ["fish-hatchery", "forest-land-project"]
