@@ -16,6 +16,7 @@ from govhall.audit.models import AuditRecord
 from govhall.identity import actions as identity_actions
 from govhall.identity.constants import SESSION_LAST_SEEN
 from govhall.identity.models import LoginThrottle, User
+from govhall.lib.tests.redis_db import TEST_REDIS_CACHE_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -175,12 +176,12 @@ def test_with_redis_configured_a_request_reads_its_session_from_redis_and_a_logo
 
     # The settings choose the write-through session store exactly when Redis is configured:
     probe = "from govhall.conf import settings as s; print(s.SESSION_ENGINE)"
-    for url, engine in (("redis://127.0.0.1:6379/15", "cached_db"), ("", "db")):
+    for url, engine in ((TEST_REDIS_CACHE_URL, "cached_db"), ("", "db")):
         env = {**__import__("os").environ, "GOVHALL_REDIS_URL": url, "DJANGO_SETTINGS_MODULE": ""}
         out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
         assert out.stdout.strip() == f"django.contrib.sessions.backends.{engine}"
 
-    location = "redis://127.0.0.1:6379/15"
+    location = TEST_REDIS_CACHE_URL
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}  # type: ignore[attr-defined]
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # type: ignore[attr-defined]
     cache.clear()

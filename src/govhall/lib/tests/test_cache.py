@@ -9,8 +9,9 @@ import pytest
 import redis
 
 from govhall.lib.cache import RedisCache
+from govhall.lib.tests.redis_db import TEST_REDIS_CACHE_URL
 
-LOCATION = "redis://127.0.0.1:6379/15"
+LOCATION = TEST_REDIS_CACHE_URL
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import redis
 from django.core.cache import cache
 
 from govhall.lib.ratelimit import over_limit
+from govhall.lib.tests.redis_db import TEST_REDIS_CACHE_URL
 
-LOCATION = "redis://127.0.0.1:6379/15"
+LOCATION = TEST_REDIS_CACHE_URL
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -14,6 +14,7 @@ from conftest import ALICE_ID
 from govhall.audit.models import AuditRecord
 from govhall.dossier.tests.conftest import Held
 from govhall.identity.models import Department
+from govhall.lib.tests.redis_db import TEST_REDIS_CACHE_URL
 from govhall.sharing.actions import create_api_client, retire_api_client
 from govhall.sharing.models import ClientAccess
 
@@ -199,7 +200,7 @@ def test_with_redis_configured_the_rate_counters_live_where_every_app_server_see
 
     from django.core.cache import cache
 
-    location = "redis://127.0.0.1:6379/15"
+    location = TEST_REDIS_CACHE_URL
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
     cache.clear()
     access, secret = make_client([departments["forestry"]], ["licences"], rate=1)
