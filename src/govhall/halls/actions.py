@@ -458,8 +458,22 @@ def self_fill(hall: Hall, version: Any, *, id_number: str, answers: dict[str, An
         raise ValidationError(_("本大厅不办理这个事项，请到服务台咨询。"))
     with transaction.atomic():
         ticket = take_ticket(queue, source=TicketSource.KIOSK, id_number=resident.number)
-        SelfFill.objects.create(ticket=ticket, version=version, id_number_hash=ticket.id_number_hash, answers=answers)
+        fill = SelfFill.objects.create(
+            ticket=ticket, version=version, id_number_hash=ticket.id_number_hash, answers=answers
+        )
+        # Audited without the answers or the number (kept for the day only): which kiosk form, which ticket:
+        record("halls.self_fill_kept", "kiosk", fill, {"ticket": ticket.number, "hall": hall.code,
+                                                      "item": version.item.implementation_code, "fields": sorted(answers)})  # fmt: skip
     return ticket
+
+
+def open_self_fill(window: Window, *, clerk: Any, person: Any) -> dict[str, Any] | None:
+    """The kiosk's answers for the ticket at the window, opened for the person whose ID card the clerk
+    checked (audited, without the answers); None if there are none or they are someone else's."""
+    answers = queries.self_filled_answers(window, person)
+    if answers:
+        record("halls.self_fill_opened", clerk, person, {"window": window.number, "item": answers["item"]})
+    return answers
 
 
 @transaction.atomic

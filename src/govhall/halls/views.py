@@ -525,7 +525,7 @@ def _start_intake(request: HttpRequest, window: Window, user: User) -> HttpRespo
     request.session[SESSION_INTAKE_PERSON] = str(person.public_id)
     request.session[SESSION_INTAKE_ENTITY] = str(entity.public_id) if entity else ""
     item = post.get("item", "")
-    answers = queries.self_filled_answers(window, person) if not entity else None
+    answers = actions.open_self_fill(window, clerk=user, person=person) if not entity else None
     request.session[SESSION_INTAKE_ANSWERS] = answers or {}
     if answers:
         item = answers["item"]

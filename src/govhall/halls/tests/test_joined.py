@@ -151,6 +151,13 @@ def test_a_form_filled_at_the_kiosk_opens_at_the_window_only_for_the_person_whos
     assert f"item={code}" in own["Location"]
     page = _text(client.get(own["Location"]))
     assert "申请人已在自助机填好申请内容" in page and 'value="东孚镇鼎美村3林班"' in page
+    # Kept and opened are audited, without the answers or the number typed:
+    from govhall.audit.models import AuditRecord
+
+    kept = AuditRecord.objects.get(event="halls.self_fill_kept")
+    assert kept.extra["fields"] == ["location"] and "东孚镇" not in str(kept.extra) and AGENT_ID not in str(kept.extra)
+    opened = AuditRecord.objects.get(event="halls.self_fill_opened")  # once: the other person's card opened none
+    assert opened.actor_id == hank.pk and opened.extra["item"] == code
 
     actions.keep_halls(at(TUESDAY, "23:00"))
     assert SelfFill.objects.exists()  # kept through its day
