@@ -16,6 +16,33 @@ def load_renewal_demo() -> int:
     return 1
 
 
+# 免申即享 policies of the forestry unit: (name, what is given, basis, source, narrowing). The source is a
+# licence type held (by the start of its name) or an item whose case was closed with approval (its name):
+ENTITLEMENTS = [
+    (
+        "生态公益林损失补偿（免申即享）",
+        "区级生态公益林补偿资金按林权证登记面积直接拨付到林权人账户。",
+        "《福建省生态公益林条例》第二十四条",
+        {"licence": "林权证"},
+        {},
+    ),
+    (
+        "采伐迹地更新造林补助（免申即享）",
+        "林木采伐后按期完成迹地更新造林的，按采伐许可面积给予造林苗木补助，直接拨付到采伐人账户。",
+        "《中华人民共和国森林法》（采伐迹地更新造林）；区级造林补助资金管理规定",
+        {"case_item": "林木采伐许可证核发"},
+        {},
+    ),
+    (
+        "新型林业经营主体培育补助（免申即享）",
+        "在海沧区登记、持有有效营业执照的农民专业合作社，每年一次性获得林业生产经营补助。",
+        "区级新型林业经营主体培育扶持规定",
+        {"licence": "营业执照"},
+        {"subject_kind": "entity", "entity_kinds": ["cooperative"], "region_prefix": "350205"},
+    ),
+]
+
+
 def load_entitlement_demo() -> int:
     """Three 免申即享 policies of the forestry unit (safe to run again): by a licence, by a case, by the subject.
 
@@ -24,51 +51,25 @@ def load_entitlement_demo() -> int:
     cooperatives registered in Haicang (holding a business licence). Returns how many exist.
     """
     from govhall.catalog.queries import live_versions
-    from govhall.identity.constants import EntityKind
     from govhall.identity.models import Department
-    from govhall.proactive.models import Entitlement, SubjectKind
+    from govhall.proactive.models import Entitlement
 
     forestry = Department.objects.filter(code="forestry").first()
     if forestry is None:
         return 0
+    items = {v.name: v.item_id for v in live_versions()}
     made = 0
-    forest_right = LicenceType.objects.filter(name__startswith="林权证").first()
-    if forest_right is not None:
+    for name, description, basis, source, narrowing in ENTITLEMENTS:
+        found: dict[str, object] = {}
+        if "licence" in source:
+            found["licence_type"] = LicenceType.objects.filter(name__startswith=source["licence"]).first()
+        if "case_item" in source:
+            found["case_item_id"] = items.get(source["case_item"])
+        if not all(found.values()):
+            continue  # the demo catalog or licence types without it
         Entitlement.objects.get_or_create(
-            name="生态公益林损失补偿（免申即享）",
-            defaults={
-                "description": "区级生态公益林补偿资金按林权证登记面积直接拨付到林权人账户。",
-                "legal_basis": "《福建省生态公益林条例》第二十四条",
-                "department": forestry,
-                "licence_type": forest_right,
-            },
-        )
-        made += 1
-    felling = live_versions().filter(name="林木采伐许可证核发").first()
-    if felling is not None:
-        Entitlement.objects.get_or_create(
-            name="采伐迹地更新造林补助（免申即享）",
-            defaults={
-                "description": "林木采伐后按期完成迹地更新造林的，按采伐许可面积给予造林苗木补助，直接拨付到采伐人账户。",
-                "legal_basis": "《中华人民共和国森林法》（采伐迹地更新造林）；区级造林补助资金管理规定",
-                "department": forestry,
-                "case_item_id": felling.item_id,
-            },
-        )
-        made += 1
-    business_licence = LicenceType.objects.filter(name="营业执照").first()
-    if business_licence is not None:
-        Entitlement.objects.get_or_create(
-            name="新型林业经营主体培育补助（免申即享）",
-            defaults={
-                "description": "在海沧区登记、持有有效营业执照的农民专业合作社，每年一次性获得林业生产经营补助。",
-                "legal_basis": "区级新型林业经营主体培育扶持规定",
-                "department": forestry,
-                "licence_type": business_licence,
-                "subject_kind": SubjectKind.ENTITY,
-                "entity_kinds": [EntityKind.COOPERATIVE.value],
-                "region_prefix": "350205",
-            },
+            name=name,
+            defaults={"description": description, "legal_basis": basis, "department": forestry, **found, **narrowing},
         )
         made += 1
     return made
