@@ -122,17 +122,18 @@ def test_by_ems_refused_once_sent_again_and_signed_for(
 
     # The courier: picked up, on its way, refused at the door; the pushes arrive (one twice):
     ems.control("push?mode=twice")
-    for step in ("picked_up", "in_transit"):
+    for n, step in enumerate(("picked_up", "in_transit"), start=1):
         ems.control(f"advance/{first.waybill_no}?to={step}")
-    # Every push answered (each sent twice), not only the events seen: the tests' live server
-    # shares one SQLite connection, so a row can be read before its request has finished:
-    _wait_for(lambda: len([p for p in ems.sandbox.pushes if p["status"] == 200]) == 4)
+        # Every push answered (each sent twice), not only the events seen, before the next step: the
+        # tests' live server shares one SQLite connection, so a row can be read before its request has
+        # finished, and two pushes at once would use that connection from two threads:
+        _wait_for(lambda n=n: len([p for p in ems.sandbox.pushes if p["status"] == 200]) == 2 * n)
     assert TrackingEvent.objects.filter(shipment=first).count() == 2
     assert Delivery.objects.get().status == DeliveryStatus.IN_TRANSIT
     ems.control("push?mode=normal")
     ems.control(f"advance/{first.waybill_no}?to=refused")
-    _wait_for(lambda: Delivery.objects.get().status == DeliveryStatus.RETURNED)
     _wait_for(lambda: len([p for p in ems.sandbox.pushes if p["status"] == 200]) == 5)  # twice, twice, once
+    assert Delivery.objects.get().status == DeliveryStatus.RETURNED
     assert TrackingEvent.objects.filter(shipment=first).count() == 3
     assert _told(alice, "未能送达")
     assert CaseEvent.objects.filter(case=decided, kind="delivery_failed").count() == 1
@@ -396,9 +397,13 @@ def test_paper_materials_are_collected_by_ems_at_the_applicants_address(
     assert parcel["receiver"]["name"] == settings.DELIVERY_SENDER["name"]
     assert _told(alice, "EMS将上门收取材料")
 
-    for step in ("picked_up", "signed"):
+    answered = len([p for p in ems.sandbox.pushes if p["status"] == 200])
+    for n, step in enumerate(("picked_up", "signed"), start=1):
         ems.control(f"advance/{pickup.waybill_no}?to={step}")
-    _wait_for(lambda: CaseEvent.objects.filter(case=case, kind="materials_received").exists())
+        # Each push answered before the next step and before this thread reads (the live server shares
+        # one SQLite connection with the test):
+        _wait_for(lambda n=n: len([p for p in ems.sandbox.pushes if p["status"] == 200]) == answered + n)
+    assert CaseEvent.objects.filter(case=case, kind="materials_received").exists()
     assert _told(alice, "纸质材料已送达")
     assert Delivery.objects.get(case=case).status == DeliveryStatus.WAITING  # the result's delivery is untouched
 
