@@ -26,9 +26,6 @@ from govhall.catalog.constants import ItemStatus, MaterialNeed
 from govhall.catalog.queries import live_versions
 from govhall.proactive.models import Bundle, BundleCase, BundleFiling
 
-# The statuses that end a case (办结, or not taken forward), for the bundle's one status:
-FINISHED = FINISHED_STATUSES
-
 
 @dataclass
 class MaterialGroup:
@@ -197,11 +194,11 @@ def filing_status(filing: BundleFiling) -> FilingStatus:
     statuses = {case.status for case in cases}
     if CaseStatus.CORRECTION_REQUESTED in statuses:
         label = _("有事项需要您补正，请打开该事项补正")
-    elif statuses and statuses <= FINISHED:
+    elif statuses and statuses <= FINISHED_STATUSES:
         label = _("全部办结")
     else:
-        done = sum(1 for case in cases if case.status in FINISHED)
+        done = sum(1 for case in cases if case.status in FINISHED_STATUSES)
         label = _("办理中：%(done)s / %(total)s 项已办结") % {"done": done, "total": len(cases)}
-    ended = bool(statuses) and statuses <= FINISHED
+    ended = bool(statuses) and statuses <= FINISHED_STATUSES
     closed = [case for case in cases if case.status == CaseStatus.CLOSED]
     return FilingStatus(label, cases, ended, closed[0] if ended and closed else None)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from govhall.cases.constants import FINISHED_STATUSES, CaseStatus
+from govhall.cases.models import Case
 from govhall.identity.models import User
 from govhall.proactive.models import BundleCase, Notification
 
@@ -42,6 +43,11 @@ def joined_of(case_ids: Iterable[int]) -> dict[int, Joined]:
         case_id: Joined(names[filing_id][0], names[filing_id][1], tuple(members[filing_id]))
         for case_id, filing_id in filings.items()
     }
+
+
+def still_handled(joined: Joined) -> bool:
+    """Whether a case of the 一件事 has not ended yet (its delivery and rating wait for the last one)."""
+    return Case.objects.filter(pk__in=joined.case_ids).exclude(status__in=FINISHED_STATUSES).exists()
 
 
 def joined_with(case_id: int) -> Joined | None:

@@ -32,11 +32,17 @@ from govhall.lib.errors import Conflict
 from govhall.lib.storage import discard_files_on_rollback, keep_inspected_files
 from govhall.lib.uploads import inspect_files
 from govhall.proactive.actions import notify, notify_many
-from govhall.proactive.queries import Joined, bundle_cases_ended_since, held_in_bundle, joined_of, joined_with
+from govhall.proactive.queries import (
+    Joined,
+    bundle_cases_ended_since,
+    held_in_bundle,
+    joined_of,
+    joined_with,
+    still_handled,
+)
 from govhall.ratings import constants as c
 from govhall.ratings.constants import (
     BAD_LEVELS,
-    BUNDLE_FINISHED,
     INDICATORS_BY_CHANNEL,
     LEVEL_SCORES,
     OPEN_RECTIFICATION_STATUSES,
@@ -147,7 +153,7 @@ def _staff_who_served(case: Case) -> list[int]:
 def _check_may_rate(case: Case, *, rater: User, channel: str, is_follow_up: bool, joined: Joined | None = None) -> None:
     if case.applicant_id != rater.pk:
         raise PermissionDenied(_("只有办件的申请人本人可以评价这次服务。"))
-    if joined is not None and not is_follow_up and _unfinished(joined):
+    if joined is not None and not is_follow_up and still_handled(joined):
         raise InvalidTransition(
             _("“%(name)s”中还有事项正在办理。全部办结后，请对这件事一并评价一次。") % {"name": joined.name},
             code="bundle_not_finished",
@@ -174,11 +180,6 @@ def _check_may_rate(case: Case, *, rater: User, channel: str, is_follow_up: bool
         raise InvalidTransition(
             _("您已评价过这次服务，不能再次首次评价；如有新的意见，可以追加评价一次。"), code="second_rating"
         )
-
-
-def _unfinished(joined: Joined) -> bool:
-    """Whether a case of the bundle is still being handled (the bundle is rated once, when all are done)."""
-    return Case.objects.filter(pk__in=joined.case_ids).exclude(status__in=BUNDLE_FINISHED).exists()
 
 
 def _lock_joined(case_id: int) -> tuple[Case, Joined | None]:

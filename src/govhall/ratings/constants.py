@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from govhall.cases.constants import FINISHED_STATUSES, CaseStatus
+from govhall.cases.constants import CaseStatus
 
 
 class RatingLevel(models.TextChoices):
@@ -29,8 +29,6 @@ BAD_LEVELS = frozenset({RatingLevel.DISSATISFIED, RatingLevel.VERY_DISSATISFIED}
 
 # A rating is of a service that is over: the case has been closed (办结):
 RATEABLE_STATUSES = frozenset({CaseStatus.CLOSED})
-# A 一件事 is rated once, when every one of its cases has ended (办结, or not taken forward):
-BUNDLE_FINISHED = FINISHED_STATUSES
 
 
 class Channel(models.TextChoices):

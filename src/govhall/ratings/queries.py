@@ -18,10 +18,9 @@ from govhall.cases.queries import access_case_for_staff
 from govhall.identity.constants import RECORD_ROLES, Role, UserKind
 from govhall.identity.models import User
 from govhall.identity.queries import departments_covered
-from govhall.proactive.queries import joined_with
+from govhall.proactive.queries import joined_with, still_handled
 from govhall.ratings.constants import (
     BAD_LEVELS,
-    BUNDLE_FINISHED,
     OPEN_RECTIFICATION_STATUSES,
     RATEABLE_STATUSES,
     Channel,
@@ -57,9 +56,7 @@ def can_rate(case: Case) -> dict[str, bool]:
     finished = case.status in RATEABLE_STATUSES
     any_first = any(not follow_up for _channel, follow_up in ratings)
     joined = joined_with(case.pk)
-    waiting = (
-        joined is not None and Case.objects.filter(pk__in=joined.case_ids).exclude(status__in=BUNDLE_FINISHED).exists()
-    )
+    waiting = joined is not None and still_handled(joined)
     return {
         "first": finished and not any_first and not waiting,
         "follow_up": finished and any_first and (Channel.ONLINE, True) not in ratings,
